@@ -1,0 +1,231 @@
+"""The Reelsmith web app: a page, a JSON API and a background task worker.
+
+Run it with ``make run`` (waitress, one process, so the in-process queue is
+shared by every request), or ``python app.py --host 127.0.0.1 --port 5000``.
+"""
+from __future__ import annotations
+
+import argparse
+import atexit
+import logging
+import re
+from pathlib import Path
+
+from flask import Flask, abort, jsonify, render_template, request, send_file, url_for
+from werkzeug.exceptions import HTTPException
+
+from config import Settings
+from speech import available_voices
+from tasks import QueueFull, Task, TaskQueue, TaskRequest, TaskStatus, TaskStore
+
+log = logging.getLogger("reelsmith")
+
+VOICES = ("auto", "piper", "gtts", "espeak")
+TASK_ID = re.compile(r"^[0-9a-f]{32}$")
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+DOWNLOADS = {  # name in the URL -> (file suffix, mimetype)
+    "video": (".mp4", "video/mp4"),
+    "subtitles": (".srt", "application/x-subrip"),
+    "thumbnail": (".jpg", "image/jpeg"),
+}
+
+
+class BadRequest(Exception):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """App factory. ``test_config`` may hold ``SETTINGS`` (a Settings), ``RUNNER``
+    (replaces the video pipeline) and ``START_WORKERS`` (default True)."""
+    app = Flask(__name__, instance_relative_config=True)
+    test_config = test_config or {}
+    settings: Settings = test_config.get("SETTINGS") or Settings.from_env()
+    app.config.update(
+        MAX_CONTENT_LENGTH=256 * 1024,
+        JSON_SORT_KEYS=False,
+        SETTINGS=settings,
+    )
+    app.config.update({k: v for k, v in test_config.items() if k.isupper()})
+
+    videos_dir = settings.data_dir / "videos"
+    videos_dir.mkdir(parents=True, exist_ok=True)
+    store = TaskStore(settings.data_dir / "tasks.sqlite3")
+    runner = test_config.get("RUNNER") or _pipeline_runner(settings, videos_dir)
+    tasks = TaskQueue(store, runner, workers=settings.workers, maxsize=settings.queue_size)
+    app.extensions["reelsmith"] = tasks
+    if test_config.get("START_WORKERS", True):
+        tasks.start()
+        atexit.register(tasks.shutdown, settings.shutdown_timeout)
+
+    def task_json(task: Task) -> dict:
+        data = task.to_dict()
+        data["status_url"] = url_for("task_status", task_id=task.id)
+        if task.status == TaskStatus.DONE:
+            data["links"] = {
+                name: url_for("download", task_id=task.id, kind=name) for name in DOWNLOADS
+            }
+        return data
+
+    def get_task_or_404(task_id: str) -> Task:
+        task = store.get(task_id) if TASK_ID.match(task_id) else None
+        if task is None:
+            abort(404, description=f"no task with id {task_id!r}")
+        return task
+
+    @app.get("/")
+    def index():
+        return render_template(
+            "index.html", offline_writer=not settings.openai_api_key, voices=VOICES
+        )
+
+    @app.post("/api/create")
+    def create():
+        task_request = parse_create_request(settings)
+        try:
+            task = tasks.submit(task_request)
+        except QueueFull as exc:
+            response = jsonify(error=f"busy: {exc}; try again shortly")
+            response.status_code = 503
+            response.headers["Retry-After"] = "10"
+            return response
+        return jsonify(task_id=task.id, status_url=url_for("task_status", task_id=task.id)), 202
+
+    @app.get("/api/task/<task_id>")
+    def task_status(task_id):
+        return jsonify(task_json(get_task_or_404(task_id)))
+
+    @app.post("/api/task/<task_id>/cancel")
+    def cancel(task_id):
+        get_task_or_404(task_id)
+        return jsonify(task_json(tasks.cancel(task_id)))
+
+    @app.get("/api/task/<task_id>/events")
+    def events(task_id):
+        get_task_or_404(task_id)
+        return jsonify(events=store.events(task_id))
+
+    @app.get("/api/tasks")
+    def list_tasks():
+        return jsonify(tasks=[task_json(t) for t in store.list()])
+
+    @app.get("/api/voices")
+    def voices():
+        return jsonify(voices=available_voices())
+
+    @app.get("/api/task/<task_id>/<kind>")
+    def download(task_id, kind):
+        task = get_task_or_404(task_id)
+        if kind not in DOWNLOADS:
+            abort(404, description=f"unknown download {kind!r}")
+        if task.status != TaskStatus.DONE:
+            abort(409, description=f"task is {task.status.value}, not done")
+        suffix, mimetype = DOWNLOADS[kind]
+        path = videos_dir / f"{task.id}{suffix}"  # built from the id only
+        if not path.is_file():
+            abort(410, description="the file is no longer available")
+        return send_file(path, mimetype=mimetype, as_attachment=request.args.get("download") == "1",
+                         download_name=f"reelsmith-{task.id[:8]}{suffix}", conditional=True)
+
+    @app.errorhandler(BadRequest)
+    def bad_request(exc: BadRequest):
+        body = {"error": exc.message}
+        if exc.field:
+            body["field"] = exc.field
+        return jsonify(body), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if not request.path.startswith("/api/"):
+            return exc
+        return jsonify(error=exc.description or exc.name), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unhandled error on %s", request.path)
+        return jsonify(error=f"internal error: {type(exc).__name__}"), 500
+
+    return app
+
+
+def parse_create_request(settings: Settings) -> TaskRequest:
+    """Validate a create request (JSON or form) into a TaskRequest."""
+    if request.is_json:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            raise BadRequest("the body is not a JSON object")
+    else:
+        data = request.form.to_dict()
+
+    def text(name: str, max_len: int, default: str | None = None) -> str | None:
+        value = data.get(name, default)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise BadRequest(f"{name} must be a string", name)
+        value = value.strip()
+        if len(value) > max_len:
+            raise BadRequest(f"{name} is too long ({len(value)} characters, at most {max_len})", name)
+        return value
+
+    topic = text("topic", settings.max_topic_chars, "")
+    script = text("script", settings.max_script_chars) or None
+    if not topic and not script:
+        raise BadRequest("a topic is required (or your own script)", "topic")
+    if not topic:
+        topic = " ".join(script.split()[:8])
+    voice = text("voice", 20, "auto") or "auto"
+    if voice not in VOICES:
+        raise BadRequest(f"voice must be one of {', '.join(VOICES)}", "voice")
+    language = text("language", 12, "en") or "en"
+    if not LANGUAGE.match(language):
+        raise BadRequest("language must be a code like 'en' or 'pt-BR'", "language")
+    length = data.get("length", 30)
+    try:
+        length = int(length)
+    except (TypeError, ValueError):
+        raise BadRequest("length must be a whole number of seconds", "length") from None
+    if isinstance(data.get("length"), bool) or not 10 <= length <= 120:
+        raise BadRequest("length must be between 10 and 120 seconds", "length")
+    tone = text("tone", 40, "informative") or "informative"
+    fresh = data.get("fresh", False)
+    if isinstance(fresh, str):
+        fresh = fresh.lower() in ("1", "true", "on", "yes")
+    return TaskRequest(topic=topic, script=script, voice=voice, language=language,
+                       length=length, tone=tone, fresh=bool(fresh))
+
+
+def _pipeline_runner(settings: Settings, videos_dir: Path):
+    pipeline = None
+
+    def run(task: Task, report) -> dict:
+        nonlocal pipeline
+        if pipeline is None:  # built on first use: start-up stays instant
+            from pipeline import Pipeline
+
+            pipeline = Pipeline(settings)
+        return pipeline.run(task.request, videos_dir / f"{task.id}.mp4", report)
+
+    return run
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Run the Reelsmith web app with waitress.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from waitress import serve
+
+    app = create_app()
+    log.info("Reelsmith on http://%s:%d", args.host, args.port)
+    try:
+        serve(app, host=args.host, port=args.port, threads=8)
+    finally:
+        app.extensions["reelsmith"].shutdown(app.config["SETTINGS"].shutdown_timeout)
+
+
+if __name__ == "__main__":
+    main()

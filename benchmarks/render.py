@@ -1,0 +1,259 @@
+"""How close does our render get to the encoder's own limit?
+
+One run, the same 30 s 1080x1920 30 fps video (title card, 6 captions,
+narration, Ken-Burns background), the same x264 settings (preset medium):
+
+1. ours   - VideoCreator, as the app uses it;
+2. naive  - the same content the way peers build it: a default
+            CompositeVideoClip of a resized(lambda t) ImageClip, TextClips
+            and a title box;
+3. limit  - the frames of (1) dumped once as raw video, then only the
+            bundled ffmpeg encoding them with the same settings.
+
+Plus a 60 s render of (1) (memory must not grow with length) and a static
+background variant of (1) with its own limit. Every render runs in a fresh
+subprocess so memory peaks are its own.
+
+    python benchmarks/render.py           # the full run (~5 minutes on 2 cores)
+    python benchmarks/render.py --quick   # 720x1280, 10 s, a quick look
+
+Last line: ratio_vs_encode=… speedup_vs_naive=… python_rss_mb=… rss_growth=…
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import wave
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SENTENCES = [
+    "Octopuses have three hearts, and each one has a different job.",
+    "Two of them pump blood through the gills to pick up oxygen.",
+    "The third heart sends that blood around the rest of the body.",
+    "When an octopus swims, that main heart actually stops beating.",
+    "That is one reason octopuses would rather crawl than swim.",
+    "Follow for more strange facts about the deep blue sea.",
+]
+TITLE = "Why octopuses have three hearts"
+
+
+# -- the workload -----------------------------------------------------------
+def make_narration(work: Path, seconds: float):
+    """Six voiced-like segments (tones with syllable envelopes) filling ``seconds``."""
+    from speech import Narration, SpeechSegment
+    from video_creator import GAP, LEAD_IN, TAIL
+
+    rate = 22050
+    per = (seconds - LEAD_IN - TAIL - GAP * (len(SENTENCES) - 1)) / len(SENTENCES)
+    segments = []
+    for i, text in enumerate(SENTENCES):
+        t = np.arange(int(per * rate)) / rate
+        envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 4 * t) ** 2
+        samples = (np.sin(2 * np.pi * (140 + 20 * i) * t) * envelope * 9000).astype(np.int16)
+        path = work / f"voice_{i:03d}.wav"
+        with wave.open(str(path), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(rate)
+            w.writeframes(samples.tobytes())
+        segments.append(SpeechSegment(text=text, path=path, duration=len(samples) / rate))
+    return Narration(segments=segments, engine="synthetic", language="en", sample_rate=rate)
+
+
+def script():
+    from content_generator import Script
+
+    return Script(title=TITLE, sentences=SENTENCES, description="", hashtags=[], source="user")
+
+
+def render_ours(out: Path, size, seconds, ken_burns: bool, dump: Path | None = None):
+    from config import RenderSettings, Settings
+    from video_creator import VideoCreator
+
+    work = out.parent / "voice"
+    work.mkdir(exist_ok=True)
+    narration = make_narration(work, seconds)
+    creator = VideoCreator(Settings(), render=RenderSettings(width=size[0], height=size[1]),
+                           ken_burns=ken_burns)
+    if dump is None:
+        creator.create_video(script(), out, narration)
+        return
+    # Dump exactly the frames (1) encodes, as raw RGB, for the limit run.
+    from video_creator import FrameMaker, FONT_PATH, TAIL, assemble_narration
+
+    _, cues = assemble_narration(narration, work / "n.wav")
+    duration = cues[-1].end + TAIL
+    frames = FrameMaker(size=size, duration=duration, title=TITLE, cues=cues, seed=TITLE,
+                        font_path=FONT_PATH, ken_burns=ken_burns)
+    with open(dump, "wb") as fh:
+        for i in range(int(duration * 30 + 1e-6)):
+            fh.write(frames(i / 30).tobytes())
+    (dump.parent / "audio.wav").write_bytes((work / "n.wav").read_bytes())
+
+
+def render_naive(out: Path, size, seconds):
+    """What peers do: a default CompositeVideoClip with a resized() Ken-Burns."""
+    from moviepy import AudioFileClip, ColorClip, CompositeVideoClip, ImageClip, TextClip
+    from video_creator import FONT_PATH, TAIL, TITLE_SECONDS, assemble_narration, make_background
+
+    work = out.parent / "voice"
+    work.mkdir(exist_ok=True)
+    narration = make_narration(work, seconds)
+    audio_path, cues = assemble_narration(narration, work / "n.wav")
+    duration = cues[-1].end + TAIL
+    w, h = size
+    bg = np.asarray(make_background(size, TITLE, margin=0.12))
+    bg_clip = (ImageClip(bg).with_duration(duration)
+               .resized(lambda t: 1 + 0.12 * t / duration).with_position("center"))
+    layers = [bg_clip]
+    box = ColorClip((int(w * 0.84), int(h * 0.14)), color=(0, 0, 0)).with_opacity(0.6)
+    layers.append(box.with_duration(TITLE_SECONDS).with_position(("center", int(h * 0.16))))
+    layers.append(TextClip(font=str(FONT_PATH), text=TITLE, font_size=int(84 * w / 1080),
+                           color="white", method="caption", size=(int(w * 0.8), None))
+                  .with_duration(TITLE_SECONDS).with_position(("center", int(h * 0.17))))
+    for i, cue in enumerate(cues):
+        end = cues[i + 1].start if i + 1 < len(cues) else duration
+        layers.append(TextClip(font=str(FONT_PATH), text=cue.text, font_size=int(64 * w / 1080),
+                               color="white", stroke_color="black", stroke_width=4,
+                               method="caption", size=(int(w * 0.78), None))
+                      .with_start(cue.start).with_end(end).with_position(("center", int(h * 0.55))))
+    video = CompositeVideoClip(layers, size=size).with_audio(AudioFileClip(str(audio_path)))
+    video.write_videofile(str(out), fps=30, codec="libx264", audio_codec="aac",
+                          preset="medium", logger=None)
+
+
+def encode_limit(raw: Path, out: Path, size):
+    """Only the encoder: raw frames in, the same x264/AAC settings out."""
+    import imageio_ffmpeg
+
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error",
+           "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{size[0]}x{size[1]}", "-r", "30",
+           "-i", str(raw), "-i", str(raw.parent / "audio.wav"),
+           "-vcodec", "libx264", "-preset", "medium", "-pix_fmt", "yuv420p", "-threads", "4",
+           "-acodec", "aac", "-b:a", "128k", "-af", "loudnorm=I=-14:TP=-1.5:LRA=11",
+           "-ar", "48000", "-ac", "2", "-movflags", "+faststart", str(out)]
+    subprocess.run(cmd, check=True)
+
+
+# -- measuring --------------------------------------------------------------
+def _tree_rss_kb(pid: int) -> tuple[int, int]:
+    """(RSS of pid, RSS of pid and all its descendants) in kB, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/statm") as fh:
+                rss[int(entry)] = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+            children.setdefault(ppid, []).append(int(entry))
+        except (OSError, IndexError, ValueError):
+            continue
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        total += rss.get(p, 0)
+        stack.extend(children.get(p, []))
+    return rss.get(pid, 0), total
+
+
+def measure(args: list[str]) -> dict:
+    """Run ``render.py --child …`` and time it, sampling memory every 50 ms."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, __file__, "--child", *args])
+    peak_self = peak_tree = 0
+    while proc.poll() is None:
+        own, tree = _tree_rss_kb(proc.pid)
+        peak_self, peak_tree = max(peak_self, own), max(peak_tree, tree)
+        time.sleep(0.05)
+    wall = time.perf_counter() - start
+    if proc.returncode:
+        raise SystemExit(f"child {args} failed with exit code {proc.returncode}")
+    return {"wall": wall, "python_mb": peak_self / 1024, "tree_mb": peak_tree / 1024}
+
+
+def child(argv: list[str]) -> None:
+    kind, out, w, h, seconds = argv[0], Path(argv[1]), int(argv[2]), int(argv[3]), float(argv[4])
+    size = (w, h)
+    if kind == "ours":
+        render_ours(out, size, seconds, ken_burns=True)
+    elif kind == "ours-static":
+        render_ours(out, size, seconds, ken_burns=False)
+    elif kind == "dump":
+        render_ours(out, size, seconds, ken_burns=True, dump=out)
+    elif kind == "dump-static":
+        render_ours(out, size, seconds, ken_burns=False, dump=out)
+    elif kind == "naive":
+        render_naive(out, size, seconds)
+    elif kind == "limit":
+        encode_limit(out.with_suffix(".raw"), out, size)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="720x1280, 10 s")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args.child)
+    w, h, seconds = (720, 1280, 10.0) if args.quick else (1080, 1920, 30.0)
+    rows = {}
+    with tempfile.TemporaryDirectory(prefix="reelsmith-bench-") as tmp:
+        tmp = Path(tmp)
+
+        def run(name, kind, secs=seconds, raw_from=None):
+            folder = tmp / name
+            folder.mkdir()
+            out = folder / "video.mp4"
+            if raw_from:  # the limit encodes frames dumped beforehand (not timed)
+                subprocess.run([sys.executable, __file__, "--child", raw_from,
+                                str(out.with_suffix(".raw")), str(w), str(h), str(secs)], check=True)
+            rows[name] = measure([kind, str(out), str(w), str(h), str(secs)])
+            raw = out.with_suffix(".raw")
+            if raw.exists():
+                raw.unlink()
+            print(f"{name:<22} {rows[name]['wall']:7.1f} s   python {rows[name]['python_mb']:6.0f} MB"
+                  f"   whole tree {rows[name]['tree_mb']:6.0f} MB", flush=True)
+
+        run("ours (Ken-Burns)", "ours")
+        run("limit (Ken-Burns)", "limit", raw_from="dump")
+        run("ours (static)", "ours-static")
+        run("limit (static)", "limit", raw_from="dump-static")
+        run("naive (Ken-Burns)", "naive")
+        run(f"ours {2 * seconds:.0f} s (Ken-Burns)", "ours", secs=2 * seconds)
+
+    ours, limit = rows["ours (Ken-Burns)"], rows["limit (Ken-Burns)"]
+    long = rows[f"ours {2 * seconds:.0f} s (Ken-Burns)"]
+    static_ratio = rows["ours (static)"]["wall"] / rows["limit (static)"]["wall"]
+    print()
+    print(f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; "
+          f"video {w}x{h}, {seconds:.0f} s, 30 fps, x264 medium")
+    print(f"| render | wall s | vs limit |")
+    print(f"|---|---|---|")
+    for name, row in rows.items():
+        base = rows["limit (static)"] if "static" in name else limit
+        print(f"| {name} | {row['wall']:.1f} | {row['wall'] / base['wall']:.2f} |")
+    print(f"static ratio_vs_encode={static_ratio:.2f}")
+    print(json.dumps({k: {m: round(v, 2) for m, v in r.items()} for k, r in rows.items()}))
+    print(f"ratio_vs_encode={ours['wall'] / limit['wall']:.2f} "
+          f"speedup_vs_naive={rows['naive (Ken-Burns)']['wall'] / ours['wall']:.2f} "
+          f"python_rss_mb={long['python_mb']:.0f} "
+          f"rss_growth={long['tree_mb'] / ours['tree_mb']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

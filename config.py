@@ -1,0 +1,83 @@
+"""One settings object for the whole app, read from the environment once.
+
+Every setting has a default that works offline on a fresh machine; the
+environment variable that overrides it is named next to it.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """How videos are encoded. Defaults follow the project's tuned settings."""
+
+    width: int = 1080                 # RENDER_WIDTH
+    height: int = 1920                # RENDER_HEIGHT
+    fps: int = 30                     # RENDER_FPS
+    threads: int = 4                  # RENDER_THREADS (passed to ffmpeg)
+    preset: str = "medium"            # RENDER_PRESET (x264 preset)
+    audio_bitrate: str = "128k"       # RENDER_AUDIO_BITRATE
+    codec: str = "libx264"
+    audio_codec: str = "aac"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Script writer (any OpenAI-compatible server)
+    openai_api_key: str | None = None          # OPENAI_API_KEY
+    openai_base_url: str | None = None         # OPENAI_BASE_URL
+    openai_model: str = "gpt-4o-mini"          # OPENAI_MODEL
+    openai_timeout: float = 30.0               # OPENAI_TIMEOUT (seconds)
+    openai_max_retries: int = 2                # OPENAI_MAX_RETRIES
+    # Voice
+    tts_engine: str = "auto"                   # TTS_ENGINE: auto | piper | gtts | espeak
+    gtts_timeout: float = 10.0                 # GTTS_TIMEOUT (seconds per request)
+    gtts_tld: str = "com"                      # GTTS_TLD
+    # Disk cache
+    cache_dir: Path = _ROOT / "instance" / "cache"   # CACHE_DIR
+    cache_ttl: float = 7 * 24 * 3600.0               # CACHE_TTL (seconds)
+    cache_max_mb: float = 500.0                      # CACHE_MAX_MB
+    # Where tasks and their videos live
+    data_dir: Path = _ROOT / "instance"              # DATA_DIR
+    workers: int = 1                                 # WORKERS (render threads)
+    queue_size: int = 100                            # QUEUE_SIZE
+    shutdown_timeout: float = 30.0                   # SHUTDOWN_TIMEOUT (seconds)
+    max_topic_chars: int = 200
+    max_script_chars: int = 5000
+    render: RenderSettings = field(default_factory=RenderSettings)
+
+    @classmethod
+    def from_env(cls, environ: dict | None = None, **overrides) -> "Settings":
+        env = os.environ if environ is None else environ
+        values: dict = {}
+        for f in fields(cls):
+            raw = env.get(f.name.upper())
+            if raw is None or f.name == "render":
+                continue
+            values[f.name] = _convert(f.type, raw)
+        render_values = {}
+        for f in fields(RenderSettings):
+            raw = env.get("RENDER_" + f.name.upper())
+            if raw is not None:
+                render_values[f.name] = _convert(f.type, raw)
+        values["render"] = RenderSettings(**render_values)
+        values.update(overrides)
+        return cls(**values)
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+
+def _convert(type_name: str, raw: str):
+    if "Path" in type_name:
+        return Path(raw)
+    if type_name.startswith("float"):
+        return float(raw)
+    if type_name.startswith("int"):
+        return int(raw)
+    return raw or None if "None" in type_name else raw

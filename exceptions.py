@@ -1,0 +1,41 @@
+"""Every error Reelsmith raises on purpose, in one place.
+
+Each pipeline error names the stage it happened in, so a failed task can say
+"voice: Google Text-to-Speech could not be reached" instead of a stack trace.
+"""
+
+
+class ReelsmithError(Exception):
+    """Base class. ``stage`` names the pipeline stage; ``message`` is for users."""
+
+    stage = "internal"
+
+    def __init__(self, message: str, *, stage: str | None = None):
+        super().__init__(message)
+        self.message = message
+        if stage is not None:
+            self.stage = stage
+
+
+class ScriptError(ReelsmithError):
+    """The script could not be written (LLM unreachable, bad key, bad reply)."""
+
+    stage = "script"
+
+
+class SpeechError(ReelsmithError):
+    """No voice engine could speak the script."""
+
+    stage = "voice"
+
+
+class RenderError(ReelsmithError):
+    """moviepy / ffmpeg failed to produce the video."""
+
+    stage = "render"
+
+
+class TaskCanceled(ReelsmithError):
+    """Raised inside a running task when the user canceled it."""
+
+    stage = "canceled"

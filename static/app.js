@@ -1,0 +1,115 @@
+// Reelsmith page: submit tasks, poll their status, show the result.
+// Every user-supplied string is set with textContent, never as HTML.
+"use strict";
+
+const form = document.getElementById("create-form");
+const list = document.getElementById("tasks");
+const empty = document.getElementById("empty");
+const formError = document.getElementById("form-error");
+const template = document.getElementById("task-template");
+const views = new Map();  // task id -> <li>
+let pollTimer = null;
+let idlePolls = 0;
+
+async function api(path, options = {}) {
+  const response = await fetch(path, options);
+  let body = null;
+  try { body = await response.json(); } catch (e) { body = null; }
+  if (!response.ok) {
+    const message = (body && body.error) || `request failed (HTTP ${response.status})`;
+    throw new Error(message);
+  }
+  return body;
+}
+
+function render(task) {
+  let li = views.get(task.id);
+  if (!li) {
+    li = template.content.firstElementChild.cloneNode(true);
+    li.dataset.taskId = task.id;
+    li.querySelector(".cancel").addEventListener("click", () => cancelTask(task.id));
+    views.set(task.id, li);
+    list.prepend(li);
+  }
+  empty.hidden = views.size > 0;
+  const title = (task.result && task.result.title) || task.request.topic;
+  li.className = `task ${task.status}`;
+  li.querySelector(".task-title").textContent = title;
+  li.querySelector(".task-status").textContent = task.status;
+  const pct = Math.round((task.progress || 0) * 100);
+  const bar = li.querySelector(".bar");
+  bar.setAttribute("aria-valuenow", String(pct));
+  bar.querySelector(".fill").style.width = `${pct}%`;
+  const detail = li.querySelector(".task-detail");
+  if (task.status === "running" || task.status === "queued") {
+    detail.textContent = `${task.stage} · ${pct}%`;
+  } else if (task.status === "done") {
+    const r = task.result;
+    detail.textContent = `${r.duration.toFixed(1)} s · voice: ${r.voice_engine} · script: ${r.script_source}`;
+  } else {
+    detail.textContent = task.status;
+  }
+  const error = li.querySelector(".task-error");
+  error.hidden = !task.error;
+  if (task.error) error.textContent = `Failed at ${task.error.stage}: ${task.error.message}`;
+  li.querySelector(".cancel").hidden = !(task.status === "queued" || task.status === "running");
+  const result = li.querySelector(".task-result");
+  if (task.status === "done" && result.hidden) {
+    const video = result.querySelector("video");
+    video.poster = task.links.thumbnail;
+    video.src = task.links.video;
+    result.querySelector(".dl-video").href = `${task.links.video}?download=1`;
+    result.querySelector(".dl-srt").href = `${task.links.subtitles}?download=1`;
+    result.hidden = false;
+  }
+}
+
+async function refresh() {
+  try {
+    const { tasks } = await api("/api/tasks");
+    tasks.slice().reverse().forEach(render);
+    const active = tasks.some((t) => t.status === "queued" || t.status === "running");
+    idlePolls = active ? 0 : idlePolls + 1;
+  } catch (e) {
+    idlePolls += 1;
+  }
+  schedule();
+}
+
+function schedule(delay) {
+  clearTimeout(pollTimer);
+  // Poll every second while something runs; back off to 15 s when idle.
+  const wait = delay !== undefined ? delay : Math.min(1000 * 2 ** Math.min(idlePolls, 4), 15000);
+  pollTimer = setTimeout(refresh, wait);
+}
+
+async function cancelTask(id) {
+  try { render(await api(`/api/task/${id}/cancel`, { method: "POST" })); } catch (e) { /* shown on next poll */ }
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  formError.hidden = true;
+  const data = Object.fromEntries(new FormData(form).entries());
+  data.length = Number(data.length);
+  const button = document.getElementById("submit");
+  button.disabled = true;
+  try {
+    const { task_id } = await api("/api/create", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(data),
+    });
+    render(await api(`/api/task/${task_id}`));
+    idlePolls = 0;
+    schedule(500);
+    document.getElementById("topic").value = "";
+  } catch (e) {
+    formError.textContent = e.message;
+    formError.hidden = false;
+  } finally {
+    button.disabled = false;
+  }
+});
+
+refresh();

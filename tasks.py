@@ -1,0 +1,370 @@
+"""Tasks: their lifecycle, the SQLite store that remembers them, and the
+in-process queue + worker threads that run them.
+
+Lifecycle (every transition is stored as an event with a timestamp)::
+
+    queued -> running -> done | failed | canceled
+    queued -> canceled
+
+The ``queue.Queue`` is the engine; the database is its memory. On start-up
+queued tasks are queued again in their original order, and a task that was
+running when the process died is queued once more (a second interruption
+fails it with "interrupted").
+"""
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Callable
+
+from exceptions import ReelsmithError, TaskCanceled
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 2
+
+
+class TaskStatus(str, Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.CANCELED)
+
+
+@dataclass
+class TaskRequest:
+    """What the user asked for. Validated by the API before it is queued."""
+
+    topic: str
+    script: str | None = None       # the user's own script: skips the LLM
+    voice: str = "auto"             # auto | piper | gtts | espeak
+    language: str = "en"
+    length: int = 30                # target seconds
+    tone: str = "informative"
+    fresh: bool = False             # bypass the script cache
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TaskRequest":
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+@dataclass
+class Task:
+    id: str
+    request: TaskRequest
+    status: TaskStatus = TaskStatus.QUEUED
+    stage: str = "queued"
+    progress: float = 0.0
+    attempts: int = 0
+    created_at: float = field(default_factory=time.time)
+    started_at: float | None = None
+    finished_at: float | None = None
+    error_stage: str | None = None
+    error_message: str | None = None
+    result: dict | None = None
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["status"] = self.status.value
+        data["progress"] = round(self.progress, 3)
+        data["error"] = (
+            {"stage": self.error_stage, "message": self.error_message}
+            if self.error_message
+            else None
+        )
+        del data["error_stage"], data["error_message"]
+        return data
+
+
+class TaskStore:
+    """SQLite (WAL) persistence for tasks and their transition history."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS tasks (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                id TEXT UNIQUE NOT NULL,
+                request TEXT NOT NULL,
+                status TEXT NOT NULL,
+                stage TEXT NOT NULL,
+                progress REAL NOT NULL DEFAULT 0,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                created_at REAL NOT NULL,
+                started_at REAL,
+                finished_at REAL,
+                error_stage TEXT,
+                error_message TEXT,
+                result TEXT
+            );
+            CREATE TABLE IF NOT EXISTS task_events (
+                task_id TEXT NOT NULL,
+                at REAL NOT NULL,
+                status TEXT NOT NULL,
+                message TEXT
+            );
+            CREATE INDEX IF NOT EXISTS task_events_by_task ON task_events(task_id);
+            """
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def add(self, task: Task) -> None:
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "INSERT INTO tasks (id, request, status, stage, progress, attempts, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (task.id, json.dumps(asdict(task.request)), task.status.value, task.stage,
+                 task.progress, task.attempts, task.created_at),
+            )
+            self._event(task.id, task.status, "created")
+
+    def get(self, task_id: str) -> Task | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM tasks WHERE id = ?", (task_id,)).fetchone()
+        return _row_to_task(row) if row else None
+
+    def list(self, limit: int = 200) -> list[Task]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM tasks ORDER BY seq DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [_row_to_task(r) for r in rows]
+
+    def with_status(self, status: TaskStatus) -> list[Task]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM tasks WHERE status = ? ORDER BY seq", (status.value,)
+            ).fetchall()
+        return [_row_to_task(r) for r in rows]
+
+    def events(self, task_id: str) -> list[dict]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT at, status, message FROM task_events WHERE task_id = ? ORDER BY rowid",
+                (task_id,),
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def transition(self, task_id: str, status: TaskStatus, *, message: str | None = None,
+                   only_from: tuple[TaskStatus, ...] | None = None, **fields) -> bool:
+        """Move a task to ``status`` (and set ``fields``), recording the event.
+
+        With ``only_from`` the change happens only if the task is currently
+        in one of those states; returns whether it happened.
+        """
+        sets = {"status": status.value, **fields}
+        if "result" in sets and sets["result"] is not None:
+            sets["result"] = json.dumps(sets["result"])
+        assignments = ", ".join(f"{k} = ?" for k in sets)
+        sql = f"UPDATE tasks SET {assignments} WHERE id = ?"
+        params = [*sets.values(), task_id]
+        if only_from:
+            sql += f" AND status IN ({', '.join('?' * len(only_from))})"
+            params += [s.value for s in only_from]
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            changed = self._db.execute(sql, params).rowcount == 1
+            if changed:
+                self._event(task_id, status, message)
+        return changed
+
+    def update_progress(self, task_id: str, stage: str, progress: float) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE tasks SET stage = ?, progress = ? WHERE id = ?", (stage, progress, task_id)
+            )
+
+    def _event(self, task_id: str, status: TaskStatus, message: str | None) -> None:
+        self._db.execute(
+            "INSERT INTO task_events (task_id, at, status, message) VALUES (?, ?, ?, ?)",
+            (task_id, time.time(), status.value, message),
+        )
+
+
+def _row_to_task(row: sqlite3.Row) -> Task:
+    return Task(
+        id=row["id"],
+        request=TaskRequest.from_dict(json.loads(row["request"])),
+        status=TaskStatus(row["status"]),
+        stage=row["stage"],
+        progress=row["progress"],
+        attempts=row["attempts"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        error_stage=row["error_stage"],
+        error_message=row["error_message"],
+        result=json.loads(row["result"]) if row["result"] else None,
+    )
+
+
+class QueueFull(Exception):
+    """The queue holds as many tasks as it may; try again later."""
+
+
+# A runner does the work of one task: runner(task, report) -> result dict.
+# ``report(stage, progress)`` records progress and raises TaskCanceled when
+# the task has been canceled.
+Reporter = Callable[[str, float], None]
+Runner = Callable[[Task, Reporter], dict]
+
+
+class TaskQueue:
+    """A bounded ``queue.Queue`` drained by worker threads, backed by a TaskStore."""
+
+    def __init__(self, store: TaskStore, runner: Runner, *, workers: int = 1, maxsize: int = 100):
+        self.store = store
+        self.runner = runner
+        self.workers = workers
+        self._queue: queue.Queue[str | None] = queue.Queue(maxsize=maxsize)
+        self._threads: list[threading.Thread] = []
+        self._cancel_requested: set[str] = set()
+        self._cancel_lock = threading.Lock()
+        self._stopping = threading.Event()
+
+    # -- lifecycle --------------------------------------------------------
+    def start(self) -> None:
+        """Recover unfinished tasks from the store, then start the workers."""
+        for task in self.store.with_status(TaskStatus.RUNNING):
+            if task.attempts >= MAX_ATTEMPTS:
+                self.store.transition(
+                    task.id, TaskStatus.FAILED, message="interrupted twice",
+                    finished_at=time.time(), error_stage=task.stage,
+                    error_message="interrupted: the server stopped twice while this task was running",
+                )
+            else:
+                self.store.transition(task.id, TaskStatus.QUEUED, message="re-queued after interruption",
+                                      stage="queued", progress=0.0)
+        for task in self.store.with_status(TaskStatus.QUEUED):
+            try:
+                self._queue.put_nowait(task.id)
+            except queue.Full:
+                break  # the rest stay queued in the store for the next start
+        for i in range(self.workers):
+            t = threading.Thread(target=self._work, name=f"task-worker-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def shutdown(self, timeout: float = 30.0) -> bool:
+        """Stop taking work; wait up to ``timeout`` s for running tasks.
+
+        Tasks still running afterwards stay 'running' in the store and are
+        re-queued on the next start. Returns True if every worker stopped.
+        """
+        self._stopping.set()
+        for _ in self._threads:
+            try:
+                self._queue.put_nowait(None)
+            except queue.Full:
+                pass
+        deadline = time.monotonic() + timeout
+        for t in self._threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        return not any(t.is_alive() for t in self._threads)
+
+    # -- API --------------------------------------------------------------
+    def submit(self, request: TaskRequest) -> Task:
+        if self._stopping.is_set():
+            raise QueueFull("the server is shutting down")
+        if self._queue.full():
+            raise QueueFull("the queue is full")
+        task = Task(id=uuid.uuid4().hex, request=request)
+        self.store.add(task)
+        try:
+            self._queue.put_nowait(task.id)
+        except queue.Full:
+            self.store.transition(task.id, TaskStatus.CANCELED, message="queue full",
+                                  finished_at=time.time())
+            raise QueueFull("the queue is full") from None
+        return task
+
+    def cancel(self, task_id: str) -> Task | None:
+        """Cancel a queued task now, or ask a running one to stop."""
+        task = self.store.get(task_id)
+        if task is None or task.status.finished:
+            return task
+        if self.store.transition(task_id, TaskStatus.CANCELED, message="canceled while queued",
+                                 only_from=(TaskStatus.QUEUED,), finished_at=time.time(),
+                                 stage="canceled"):
+            return self.store.get(task_id)
+        with self._cancel_lock:
+            self._cancel_requested.add(task_id)
+        return self.store.get(task_id)
+
+    def queued_count(self) -> int:
+        return self._queue.qsize()
+
+    # -- worker -----------------------------------------------------------
+    def _work(self) -> None:
+        while True:
+            task_id = self._queue.get()
+            if task_id is None or self._stopping.is_set():
+                return
+            try:
+                self._run(task_id)
+            except Exception:  # never let one task kill the worker
+                log.exception("task %s crashed the worker loop", task_id)
+
+    def _run(self, task_id: str) -> None:
+        task = self.store.get(task_id)
+        if task is None or task.status != TaskStatus.QUEUED:
+            return  # canceled while queued
+        now = time.time()
+        if not self.store.transition(task_id, TaskStatus.RUNNING, message="started",
+                                     only_from=(TaskStatus.QUEUED,), started_at=now,
+                                     attempts=task.attempts + 1, stage="starting", progress=0.0):
+            return
+        task.attempts += 1
+
+        def report(stage: str, progress: float) -> None:
+            if task_id in self._cancel_requested:
+                raise TaskCanceled("canceled by the user")
+            self.store.update_progress(task_id, stage, progress)
+            task.stage = stage
+
+        try:
+            result = self.runner(task, report)
+        except TaskCanceled:
+            self.store.transition(task_id, TaskStatus.CANCELED, message="canceled while running",
+                                  finished_at=time.time(), stage="canceled")
+        except ReelsmithError as exc:
+            self.store.transition(task_id, TaskStatus.FAILED, message=f"{exc.stage}: {exc.message}",
+                                  finished_at=time.time(), error_stage=exc.stage,
+                                  error_message=exc.message)
+        except Exception as exc:
+            log.exception("task %s failed unexpectedly", task_id)
+            self.store.transition(task_id, TaskStatus.FAILED, message=f"{task.stage}: {exc}",
+                                  finished_at=time.time(), error_stage=task.stage,
+                                  error_message=f"unexpected error: {type(exc).__name__}: {exc}")
+        else:
+            self.store.transition(task_id, TaskStatus.DONE, message="finished",
+                                  finished_at=time.time(), stage="done", progress=1.0,
+                                  result=result)
+        finally:
+            with self._cancel_lock:
+                self._cancel_requested.discard(task_id)

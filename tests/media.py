@@ -1,0 +1,65 @@
+"""Read stream facts from a media file with the bundled ffmpeg (no ffprobe ships)."""
+import re
+import subprocess
+from dataclasses import dataclass
+
+import imageio_ffmpeg
+
+FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
+
+
+@dataclass
+class MediaInfo:
+    duration: float
+    video: str | None          # e.g. "h264 (High)"
+    pix_fmt: str | None
+    width: int | None
+    height: int | None
+    fps: float | None
+    audio: str | None          # e.g. "aac (LC)"
+    sample_rate: int | None
+    channels: str | None
+    faststart: bool
+
+
+def probe(path) -> MediaInfo:
+    err = subprocess.run([FFMPEG, "-hide_banner", "-i", str(path)], capture_output=True, text=True).stderr
+    dur = re.search(r"Duration: (\d+):(\d+):([\d.]+)", err)
+    video = re.search(r"Video: (\w+(?: \([^)]*\))?).*?, (\w+)(?:\([^)]*\))?, (\d+)x(\d+).*?, ([\d.]+) fps", err)
+    audio = re.search(r"Audio: (\w+(?: \([^)]*\))?).*?, (\d+) Hz, (\w+)", err)
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    moov, mdat = head.find(b"moov"), head.find(b"mdat")
+    return MediaInfo(
+        duration=int(dur[1]) * 3600 + int(dur[2]) * 60 + float(dur[3]) if dur else 0.0,
+        video=video[1] if video else None,
+        pix_fmt=video[2] if video else None,
+        width=int(video[3]) if video else None,
+        height=int(video[4]) if video else None,
+        fps=float(video[5]) if video else None,
+        audio=audio[1] if audio else None,
+        sample_rate=int(audio[2]) if audio else None,
+        channels=audio[3] if audio else None,
+        faststart=moov != -1 and (mdat == -1 or moov < mdat),
+    )
+
+
+def stream_duration(path, stream: str) -> float:
+    """Decode one stream ('v' or 'a') fully and return how long it really is."""
+    err = subprocess.run(
+        [FFMPEG, "-hide_banner", "-i", str(path), "-map", f"0:{stream}", "-f", "null", "-"],
+        capture_output=True, text=True,
+    ).stderr
+    times = re.findall(r"time=(\d+):(\d+):([\d.]+)", err)
+    h, m, s = times[-1]
+    return int(h) * 3600 + int(m) * 60 + float(s)
+
+
+def mean_volume_db(path, start: float, end: float) -> float:
+    """Mean loudness (dBFS) of the audio between start and end seconds."""
+    err = subprocess.run(
+        [FFMPEG, "-hide_banner", "-ss", str(start), "-to", str(end), "-i", str(path),
+         "-map", "0:a", "-af", "volumedetect", "-f", "null", "-"],
+        capture_output=True, text=True,
+    ).stderr
+    return float(re.search(r"mean_volume: (-?[\d.]+|-inf) dB", err)[1].replace("-inf", "-200"))

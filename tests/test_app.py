@@ -1,0 +1,216 @@
+"""The HTTP API: validation, status, downloads, and one real end-to-end render."""
+import threading
+import time
+
+import pytest
+
+from app import create_app
+from config import RenderSettings, Settings
+from tests.media import probe
+
+
+def make_settings(tmp_path, **overrides) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "instance",
+        cache_dir=tmp_path / "instance" / "cache",
+        render=RenderSettings(width=270, height=480, preset="veryfast"),
+        **overrides,
+    )
+
+
+@pytest.fixture
+def gate():
+    return threading.Event()
+
+
+@pytest.fixture
+def app(tmp_path, gate):
+    """An app whose runner waits for ``gate`` and then returns a fixed summary."""
+    def runner(task, report):
+        report("render", 0.5)
+        if not gate.wait(10):
+            raise TimeoutError("gate never opened")
+        return {"title": task.request.topic}
+
+    app = create_app({"SETTINGS": make_settings(tmp_path), "RUNNER": runner, "TESTING": True})
+    yield app
+    gate.set()
+    app.extensions["reelsmith"].shutdown(5)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def poll(client, task_id, until=("done", "failed", "canceled"), timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get(f"/api/task/{task_id}").get_json()
+        if body["status"] in until:
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"task still {body['status']} after {timeout}s: {body}")
+
+
+def test_index_serves_the_page_and_local_assets(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'id="create-form"' in html and "offline writer" in html
+    assert "http://" not in html and "https://" not in html  # no CDN
+    assert client.get("/static/app.js").status_code == 200
+    assert client.get("/static/style.css").status_code == 200
+
+
+def test_create_answers_at_once_with_202(client, gate):
+    resp = client.post("/api/create", json={"topic": "why octopuses have three hearts"})
+    assert resp.status_code == 202
+    body = resp.get_json()
+    assert body["status_url"] == f"/api/task/{body['task_id']}"
+    running = poll(client, body["task_id"], until=("running",))  # gate still closed
+    assert running["stage"] == "render" and running["progress"] == 0.5
+    gate.set()
+    done = poll(client, body["task_id"])
+    assert done["status"] == "done" and done["result"] == {"title": "why octopuses have three hearts"}
+    assert set(done["links"]) == {"video", "subtitles", "thumbnail"}
+
+
+def test_form_encoded_create_works(client, gate):
+    gate.set()
+    resp = client.post("/api/create", data={"topic": "tea", "length": "20", "voice": "espeak"})
+    assert resp.status_code == 202
+    task = client.get(resp.get_json()["status_url"]).get_json()
+    assert task["request"]["length"] == 20 and task["request"]["voice"] == "espeak"
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({}, "topic"),
+        ({"topic": "   "}, "topic"),
+        ({"topic": "x" * 201}, "topic"),
+        ({"topic": 42}, "topic"),
+        ({"topic": "ok", "voice": "robot"}, "voice"),
+        ({"topic": "ok", "length": "long"}, "length"),
+        ({"topic": "ok", "length": 5}, "length"),
+        ({"topic": "ok", "length": True}, "length"),
+        ({"topic": "ok", "language": "../../etc"}, "language"),
+        ({"topic": "ok", "script": "x" * 5001}, "script"),
+    ],
+)
+def test_bad_input_is_a_json_400_naming_the_field(client, app, body, field):
+    resp = client.post("/api/create", json=body)
+    assert resp.status_code == 400
+    data = resp.get_json()
+    assert data["field"] == field and data["error"]
+    assert app.extensions["reelsmith"].store.list() == []  # nothing queued
+
+
+def test_malformed_json_and_non_object(client):
+    resp = client.post("/api/create", data="{not json", content_type="application/json")
+    assert resp.status_code == 400 and "JSON" in resp.get_json()["error"]
+    resp = client.post("/api/create", json=["a", "list"])
+    assert resp.status_code == 400
+
+
+def test_oversize_body_is_413_json(client):
+    resp = client.post("/api/create", json={"topic": "x", "script": "y" * 400_000})
+    assert resp.status_code == 413
+    assert "error" in resp.get_json()
+
+
+def test_unknown_task_and_route_are_json_404(client):
+    for url in ("/api/task/" + "0" * 32, "/api/task/../../etc/passwd", "/api/nope"):
+        resp = client.get(url)
+        assert resp.status_code == 404 and resp.is_json and resp.get_json()["error"]
+
+
+def test_wrong_method_is_json_405(client):
+    resp = client.get("/api/create")
+    assert resp.status_code == 405 and resp.get_json()["error"]
+
+
+def test_download_before_done_is_409(client):
+    task_id = client.post("/api/create", json={"topic": "t"}).get_json()["task_id"]
+    resp = client.get(f"/api/task/{task_id}/video")
+    assert resp.status_code == 409 and "not done" in resp.get_json()["error"]
+    assert client.get(f"/api/task/{task_id}/passwd").status_code == 404
+
+
+def test_tasks_lists_newest_first_and_cancel(client):
+    ids = [client.post("/api/create", json={"topic": f"t{i}"}).get_json()["task_id"] for i in range(3)]
+    listed = [t["id"] for t in client.get("/api/tasks").get_json()["tasks"]]
+    assert listed == ids[::-1]
+    canceled = client.post(f"/api/task/{ids[2]}/cancel").get_json()
+    assert canceled["status"] == "canceled"
+    events = client.get(f"/api/task/{ids[2]}/events").get_json()["events"]
+    assert [e["status"] for e in events] == ["queued", "canceled"]
+
+
+def test_full_queue_answers_503_with_retry_after(tmp_path):
+    app = create_app({"SETTINGS": make_settings(tmp_path, queue_size=1), "START_WORKERS": False,
+                      "RUNNER": lambda t, r: {}})
+    client = app.test_client()
+    assert client.post("/api/create", json={"topic": "a"}).status_code == 202
+    resp = client.post("/api/create", json={"topic": "b"})
+    assert resp.status_code == 503 and resp.headers["Retry-After"] and resp.get_json()["error"]
+
+
+def test_voices_endpoint_lists_offline_engines(client):
+    voices = client.get("/api/voices").get_json()["voices"]
+    engines = {v["engine"] for v in voices}
+    assert {"piper", "espeak"} <= engines
+
+
+def test_failed_task_says_stage_and_why(tmp_path):
+    from exceptions import SpeechError
+
+    def runner(task, report):
+        report("voice", 0.1)
+        raise SpeechError("no engine speaks xx")
+
+    app = create_app({"SETTINGS": make_settings(tmp_path), "RUNNER": runner})
+    client = app.test_client()
+    task_id = client.post("/api/create", json={"topic": "a"}).get_json()["task_id"]
+    body = poll(client, task_id)
+    app.extensions["reelsmith"].shutdown(5)
+    assert body["status"] == "failed"
+    assert body["error"] == {"stage": "voice", "message": "no engine speaks xx"}
+    assert "links" not in body
+
+
+def test_end_to_end_topic_to_mp4_offline(tmp_path):
+    """The real pipeline: offline writer, offline voice, real moviepy render."""
+    app = create_app({"SETTINGS": make_settings(tmp_path)})
+    client = app.test_client()
+    try:
+        resp = client.post("/api/create", json={"topic": "why octopuses have three hearts"})
+        assert resp.status_code == 202
+        task = poll(client, resp.get_json()["task_id"], timeout=240)
+    finally:
+        app.extensions["reelsmith"].shutdown(30)
+    assert task["status"] == "done", task
+    result = task["result"]
+    assert result["script_source"] == "offline" and result["voice_engine"] == "piper"
+    assert 5 <= len(result["sentences"]) <= 8
+
+    video = client.get(task["links"]["video"])
+    assert video.status_code == 200 and video.mimetype == "video/mp4"
+    path = tmp_path / "video.mp4"
+    path.write_bytes(video.get_data())
+    info = probe(path)
+    assert (info.width, info.height) == (270, 480)
+    assert info.video.startswith("h264") and info.audio.startswith("aac")
+    assert info.duration == pytest.approx(result["duration"], abs=0.15)
+    assert result["captions"][-1]["end"] < result["duration"]
+
+    srt = client.get(task["links"]["subtitles"]).get_data(as_text=True)
+    assert srt.count("-->") == len(result["sentences"])
+    thumb = client.get(task["links"]["thumbnail"])
+    assert thumb.status_code == 200 and thumb.data[:2] == b"\xff\xd8"
+    # Downloads are named after the task, never a client-supplied path.
+    attach = client.get(task["links"]["video"] + "?download=1")
+    assert "attachment" in attach.headers["Content-Disposition"]
+    videos_dir = tmp_path / "instance" / "videos"
+    assert sorted(p.suffix for p in videos_dir.iterdir()) == [".jpg", ".mp4", ".srt"]

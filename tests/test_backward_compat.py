@@ -1,0 +1,46 @@
+"""The simple call forms keep working, with nothing configured."""
+import pytest
+
+from app import create_app
+from cache import Cache
+from config import Settings
+from content_generator import ContentGenerator, Script
+from tests.media import probe
+from video_creator import VideoCreator
+
+
+@pytest.fixture(autouse=True)
+def plain_environment(monkeypatch):
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "TTS_ENGINE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_cache_with_just_a_directory(tmp_path):
+    cache = Cache(str(tmp_path))
+    cache.set("key", "value")
+    assert cache.get("key") == "value"
+    assert cache.get("other") is None
+
+
+def test_content_generator_with_no_arguments():
+    script = ContentGenerator().generate_script("why octopuses have three hearts")
+    assert isinstance(script, Script)
+    assert script.source == "offline" and 5 <= len(script.sentences) <= 8
+
+
+def test_video_creator_with_no_arguments(tmp_path, monkeypatch):
+    monkeypatch.setenv("RENDER_WIDTH", "180")  # small, so the test takes seconds
+    monkeypatch.setenv("RENDER_HEIGHT", "320")
+    script = Script(title="Tea", sentences=["Tea is a leaf.", "People brew it hot."],
+                    description="", hashtags=[], source="user")
+    result = VideoCreator().create_video(script, str(tmp_path / "tea.mp4"))
+    info = probe(tmp_path / "tea.mp4")
+    assert (info.width, info.height) == (180, 320) and info.audio
+    assert result.voice_engine == "piper"
+
+
+def test_form_encoded_post_to_create(tmp_path):
+    settings = Settings(data_dir=tmp_path, cache_dir=tmp_path / "cache")
+    app = create_app({"SETTINGS": settings, "START_WORKERS": False})
+    resp = app.test_client().post("/api/create", data={"topic": "tea"})
+    assert resp.status_code == 202 and "task_id" in resp.get_json()

@@ -1,0 +1,153 @@
+"""The task lifecycle, store and queue, with a small in-test runner."""
+import threading
+import time
+
+import pytest
+
+from exceptions import RenderError
+from tasks import MAX_ATTEMPTS, QueueFull, Task, TaskQueue, TaskRequest, TaskStatus, TaskStore
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = TaskStore(tmp_path / "tasks.sqlite3")
+    yield s
+    s.close()
+
+
+def finished(store, task_id):
+    task = store.get(task_id)
+    return task if task.status.finished else None
+
+
+def test_done_task_records_every_transition(store):
+    def runner(task, report):
+        report("script", 0.1)
+        report("render", 0.5)
+        return {"answer": task.request.topic.upper()}
+
+    q = TaskQueue(store, runner)
+    q.start()
+    task = q.submit(TaskRequest(topic="octopus"))
+    done = wait_for(lambda: finished(store, task.id))
+    q.shutdown(5)
+    assert done.status == TaskStatus.DONE
+    assert done.result == {"answer": "OCTOPUS"}
+    assert done.progress == 1.0 and done.attempts == 1
+    assert done.started_at <= done.finished_at
+    assert [e["status"] for e in store.events(task.id)] == ["queued", "running", "done"]
+
+
+def test_failed_task_says_stage_and_reason(store):
+    def runner(task, report):
+        report("render", 0.3)
+        raise RenderError("ffmpeg exploded")
+
+    q = TaskQueue(store, runner)
+    q.start()
+    task = q.submit(TaskRequest(topic="x"))
+    failed = wait_for(lambda: finished(store, task.id))
+    q.shutdown(5)
+    assert failed.status == TaskStatus.FAILED
+    assert failed.to_dict()["error"] == {"stage": "render", "message": "ffmpeg exploded"}
+
+
+def test_unexpected_exception_is_labelled_with_current_stage(store):
+    def runner(task, report):
+        report("voice", 0.2)
+        raise KeyError("boom")
+
+    q = TaskQueue(store, runner)
+    q.start()
+    task = q.submit(TaskRequest(topic="x"))
+    failed = wait_for(lambda: finished(store, task.id))
+    q.shutdown(5)
+    assert failed.error_stage == "voice"
+    assert "KeyError" in failed.error_message
+
+
+def test_cancel_queued_and_running(store):
+    started = threading.Event()
+
+    def runner(task, report):
+        started.set()
+        for _ in range(500):
+            report("render", 0.5)
+            time.sleep(0.01)
+        return {}
+
+    q = TaskQueue(store, runner)
+    q.start()
+    running = q.submit(TaskRequest(topic="long"))
+    queued = q.submit(TaskRequest(topic="waiting"))
+    started.wait(5)
+    assert q.cancel(queued.id).status == TaskStatus.CANCELED  # at once
+    q.cancel(running.id)
+    canceled = wait_for(lambda: finished(store, running.id), timeout=5)
+    q.shutdown(5)
+    assert canceled.status == TaskStatus.CANCELED
+    assert [e["status"] for e in store.events(queued.id)] == ["queued", "canceled"]
+
+
+def test_bounded_queue_refuses_when_full(store):
+    q = TaskQueue(store, lambda t, r: {}, maxsize=2)  # workers not started
+    q.submit(TaskRequest(topic="1"))
+    q.submit(TaskRequest(topic="2"))
+    with pytest.raises(QueueFull):
+        q.submit(TaskRequest(topic="3"))
+    assert len(store.list()) == 2  # the refused one was never stored
+
+
+def test_restart_requeues_queued_and_interrupted_tasks_in_order(tmp_path):
+    path = tmp_path / "tasks.sqlite3"
+    first = TaskStore(path)
+    q1 = TaskQueue(first, lambda t, r: {})
+    a = q1.submit(TaskRequest(topic="a"))
+    b = q1.submit(TaskRequest(topic="b"))
+    # Simulate a crash while "a" was running.
+    first.transition(a.id, TaskStatus.RUNNING, attempts=1, stage="render")
+    first.close()
+
+    order = []
+    second = TaskStore(path)
+    q2 = TaskQueue(second, lambda t, r: order.append(t.request.topic) or {})
+    q2.start()
+    wait_for(lambda: all(second.get(i).status == TaskStatus.DONE for i in (a.id, b.id)))
+    q2.shutdown(5)
+    assert order == ["a", "b"]
+    assert second.get(a.id).attempts == 2
+    statuses = [e["status"] for e in second.events(a.id)]
+    assert statuses == ["queued", "running", "queued", "running", "done"]
+    second.close()
+
+
+def test_second_interruption_fails_the_task(tmp_path):
+    store = TaskStore(tmp_path / "t.sqlite3")
+    task = Task(id="f" * 32, request=TaskRequest(topic="t"))
+    store.add(task)
+    store.transition(task.id, TaskStatus.RUNNING, attempts=MAX_ATTEMPTS, stage="render")
+    q = TaskQueue(store, lambda t, r: {})
+    q.start()
+    q.shutdown(5)
+    failed = store.get(task.id)
+    assert failed.status == TaskStatus.FAILED
+    assert failed.error_stage == "render" and "interrupted" in failed.error_message
+    store.close()
+
+
+def test_shutdown_refuses_new_work(store):
+    q = TaskQueue(store, lambda t, r: {})
+    q.start()
+    assert q.shutdown(5) is True
+    with pytest.raises(QueueFull):
+        q.submit(TaskRequest(topic="late"))

@@ -1,0 +1,162 @@
+"""Real renders with moviepy + the bundled ffmpeg, small (270x480) so they take seconds."""
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageFont
+
+from config import RenderSettings, Settings
+from content_generator import Script
+from exceptions import TaskCanceled
+from speech import SpeechSynthesizer
+from tests.media import mean_volume_db, probe, stream_duration
+from video_creator import FONT_PATH, GAP, LEAD_IN, TAIL, FrameMaker, RenderJob, VideoCreator, to_srt, wrap_words
+
+SENTENCES = [
+    "Octopuses have three hearts.",
+    "Two of them pump blood through the gills.",
+    "The third one feeds the rest of the body.",
+]
+SMALL = RenderSettings(width=270, height=480, preset="veryfast")
+
+
+@pytest.fixture(scope="module")
+def narration(tmp_path_factory):
+    work = tmp_path_factory.mktemp("voice")
+    return SpeechSynthesizer(Settings()).narrate(SENTENCES, work, language="en", engine="piper")
+
+
+@pytest.fixture
+def creator():
+    return VideoCreator(Settings(), render=SMALL)
+
+
+def script():
+    return Script(title="Why octopuses have three hearts", sentences=SENTENCES,
+                  description="", hashtags=[], source="user")
+
+
+def test_render_produces_platform_ready_mp4(creator, narration, tmp_path):
+    out = tmp_path / "video.mp4"
+    result = creator.create_video(script(), out, narration)
+    info = probe(out)
+    assert (info.width, info.height, info.fps) == (270, 480, 30.0)
+    assert info.video == "h264 (High)" and info.pix_fmt == "yuv420p"
+    assert info.audio == "aac (LC)" and info.sample_rate == 48000
+    assert info.faststart
+    expected = LEAD_IN + narration.duration + GAP * (len(SENTENCES) - 1) + TAIL
+    assert result.duration == pytest.approx(expected, abs=0.01)
+    assert stream_duration(out, "v") == pytest.approx(expected, abs=0.1)
+    assert stream_duration(out, "a") == pytest.approx(expected, abs=0.1)
+    with Image.open(result.thumbnail_path) as thumb:
+        assert thumb.size == (270, 480)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["video.jpg", "video.mp4", "video.srt"]
+
+
+def test_captions_are_timed_to_each_sentence_audio(creator, narration, tmp_path):
+    out = tmp_path / "video.mp4"
+    result = creator.create_video(script(), out, narration)
+    t = LEAD_IN
+    for cue, seg in zip(result.cues, narration.segments):
+        assert cue.text == seg.text
+        assert cue.start == pytest.approx(t, abs=1e-3)
+        assert cue.end - cue.start == pytest.approx(seg.duration, abs=1e-3)
+        t = cue.end + GAP
+    srt = out.with_suffix(".srt").read_text()
+    assert srt == to_srt(result.cues)
+    assert "00:00:00,400 --> " in srt
+    # The voice is where the cues say it is: loud inside a cue, silent in the lead-in.
+    first = result.cues[0]
+    assert mean_volume_db(out, 0.0, LEAD_IN - 0.1) < -60
+    assert mean_volume_db(out, first.start + 0.1, first.end - 0.1) > -35
+
+
+def test_caption_shown_matches_cue(narration):
+    from video_creator import assemble_narration
+
+    _, cue_list = assemble_narration(narration, Path(narration.segments[0].path).parent / "n.wav")
+    frames = FrameMaker(size=(270, 480), duration=cue_list[-1].end + TAIL, title="t", cues=cue_list,
+                        seed="s", font_path=FONT_PATH, ken_burns=False)
+    assert frames.caption_index(0.0) is None
+    assert frames.caption_index(cue_list[0].start) == 0
+    assert frames.caption_index(cue_list[1].start - 0.01) == 0
+    assert frames.caption_index(cue_list[2].start + 0.01) == 2
+    # Different captions give different pixels; the same moment gives the same frame.
+    assert (frames(cue_list[0].start + 0.1) != frames(cue_list[1].start + 0.1)).any()
+    assert frames(3.0).shape == (480, 270, 3)
+
+
+def test_video_appears_only_when_complete(creator, narration, tmp_path):
+    out = tmp_path / "video.mp4"
+    seen = []
+
+    def progress(p):
+        seen.append((p, out.exists()))
+
+    creator.create_video(script(), out, narration, progress=progress)
+    assert seen and not any(exists for _, exists in seen)  # never visible mid-render
+    assert seen[-1][0] == pytest.approx(1.0)
+    assert [p for p, _ in seen] == sorted(p for p, _ in seen)
+    assert out.exists()
+
+
+def test_cancel_mid_render_leaves_no_video(creator, narration, tmp_path):
+    out = tmp_path / "video.mp4"
+
+    def progress(p):
+        if p > 0.3:
+            raise TaskCanceled("canceled by the user")
+
+    with pytest.raises(TaskCanceled):
+        creator.create_video(script(), out, narration, progress=progress)
+    assert not out.exists()
+    assert not any(p.suffix == ".mp4" for p in tmp_path.rglob("*"))
+
+
+def test_batch_renders_each_job_and_reports_failures(creator, narration, tmp_path):
+    bad = Script(title="bad", sentences=["x"], description="", hashtags=[], source="user",
+                 language="xx-unknown")
+    jobs = [
+        RenderJob(script(), tmp_path / "a.mp4", narration),
+        RenderJob(bad, tmp_path / "bad.mp4", None),
+        RenderJob(script(), tmp_path / "b.mp4", narration),
+    ]
+    results = creator.create_videos_batch(jobs, max_workers=2)
+    assert results[0].video_path == tmp_path / "a.mp4" and probe(tmp_path / "a.mp4").width == 270
+    assert results[2].video_path == tmp_path / "b.mp4" and probe(tmp_path / "b.mp4").width == 270
+    assert results[1].stage == "voice"
+    assert not (tmp_path / "bad.mp4").exists()
+
+
+def test_wrap_words_fits_the_width():
+    font = ImageFont.truetype(str(FONT_PATH), 40)
+    text = "Supercalifragilisticexpialidocious words wrap without running past the edge of the frame"
+    lines = wrap_words(text, font, 200)
+    assert len(lines) > 3
+    assert all(font.getlength(line) <= 200 for line in lines)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+
+
+def test_render_settings_are_passed_to_ffmpeg(narration, tmp_path, monkeypatch):
+    import importlib
+
+    clip_module = importlib.import_module("moviepy.video.VideoClip")
+    calls = []
+    real = clip_module.ffmpeg_write_video
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(clip_module, "ffmpeg_write_video", spy)
+    render = RenderSettings(width=270, height=480, threads=2, preset="ultrafast", audio_bitrate="96k")
+    VideoCreator(Settings(), render=render).create_video(script(), tmp_path / "v.mp4", narration)
+    (kw,) = calls
+    assert kw["threads"] == 2 and kw["preset"] == "ultrafast"
+    assert kw["ffmpeg_params"][:2] == ["-b:a", "96k"]
+
+
+def test_default_render_settings():
+    r = RenderSettings()
+    assert (r.width, r.height, r.fps, r.threads, r.preset, r.audio_bitrate) == (
+        1080, 1920, 30, 4, "medium", "128k")
