@@ -147,7 +147,49 @@ def create_app(test_config: dict | None = None) -> Flask:
         log.exception("unhandled error on %s", request.path)
         return jsonify(error=f"internal error: {type(exc).__name__}"), 500
 
+    register_cli(app)
     return app
+
+
+def register_cli(app: Flask) -> None:
+    """``flask --app app create "topic"`` and ``flask --app app batch topics.txt``."""
+    import click
+
+    from exceptions import ReelsmithError
+
+    def pipeline():
+        from pipeline import Pipeline
+
+        return Pipeline(app.config["SETTINGS"])
+
+    def request_for(topic, script_file, voice, language, length) -> TaskRequest:
+        script = Path(script_file).read_text(encoding="utf-8") if script_file else None
+        return TaskRequest(topic=topic, script=script, voice=voice, language=language,
+                           length=length)
+
+    @app.cli.command("create")
+    @click.argument("topic")
+    @click.option("--script", "script_file", type=click.Path(exists=True, dir_okay=False),
+                  help="Your own script (one caption per sentence); skips the LLM.")
+    @click.option("--voice", type=click.Choice(VOICES), default="auto", show_default=True)
+    @click.option("--language", default="en", show_default=True)
+    @click.option("--length", type=click.IntRange(10, 120), default=30, show_default=True)
+    @click.option("--out", "out", type=click.Path(dir_okay=False), default="video.mp4",
+                  show_default=True)
+    def create_command(topic, script_file, voice, language, length, out):
+        """Render one video in the foreground."""
+        req = request_for(topic, script_file, voice, language, length)
+        with click.progressbar(length=100, label="rendering") as bar:
+            def report(stage, progress):
+                bar.label = stage
+                bar.update(int(progress * 100) - bar.pos)
+
+            try:
+                result = pipeline().run(req, Path(out), report)
+            except ReelsmithError as exc:
+                raise click.ClickException(f"{exc.stage}: {exc.message}") from exc
+        click.echo(f"{out}: {result['duration']:.1f} s, voice {result['voice_engine']}, "
+                   f"script {result['script_source']}")
 
 
 def parse_create_request(settings: Settings) -> TaskRequest:

@@ -403,7 +403,7 @@ def make_background(size, seed: str, margin: float = 0.0) -> Image.Image:
     c2 = np.array(_hsv((hue + 0.12) % 1, 0.75, 0.12))
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     mix = ((xx / w) * 0.35 + (yy / h) * 0.65)[..., None]
-    img = Image.fromarray((c1 * (1 - mix) + c2 * mix).astype(np.uint8), "RGB")
+    img = Image.fromarray((c1 * (1 - mix) + c2 * mix).astype(np.uint8))
     blobs = Image.new("RGB", (w, h), (0, 0, 0))
     draw = ImageDraw.Draw(blobs)
     for i in range(5):
