@@ -1,0 +1,177 @@
+"""Small servers on 127.0.0.1 that answer like the real services.
+
+* ``FakeOpenAI``: an OpenAI-compatible chat-completions endpoint. HTTP/1.1
+  with keep-alive (Werkzeug's dev server closes every connection, so pooling
+  could not be observed against it); counts the TCP connections it accepts.
+* ``FakeGoogleTTS``: Google Translate's ``batchexecute`` endpoint that gTTS
+  posts to, answering with a real MP3 made by the bundled ffmpeg.
+
+Both are context managers; ``mode`` (or a queue of ``modes``) picks the
+behaviour per request: "ok", "malformed", "401", "429", "500", "slow"/"hang".
+"""
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import threading
+import time
+from functools import lru_cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import imageio_ffmpeg
+
+GOOD_SCRIPT = {
+    "title": "Three Hearts, One Octopus",
+    "sentences": [
+        "An octopus has three hearts.",
+        "Two of them push blood through the gills.",
+        "The third pumps it around the body.",
+        "That main heart stops when the octopus swims.",
+        "Follow for more ocean oddities.",
+    ],
+    "description": "Why octopuses need three hearts.",
+    "hashtags": ["#octopus", "Ocean", "science"],
+}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, handler, owner):
+        super().__init__(("127.0.0.1", 0), handler)
+        self.owner = owner
+
+    def get_request(self):
+        sock, addr = super().get_request()
+        with self.owner.lock:
+            self.owner.connections += 1
+        return sock, addr
+
+
+class _FakeServer:
+    handler: type[BaseHTTPRequestHandler]
+
+    def __init__(self, mode: str = "ok", modes: list[str] | None = None, delay: float = 5.0):
+        self.mode = mode
+        self.modes = list(modes or [])
+        self.delay = delay
+        self.requests: list[dict] = []
+        self.connections = 0
+        self.lock = threading.Lock()
+        self.release = threading.Event()  # ends "slow"/"hang" replies at shutdown
+        self._server = _Server(self.handler, self)
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address
+        return f"http://{host}:{port}"
+
+    def next_mode(self) -> str:
+        with self.lock:
+            return self.modes.pop(0) if self.modes else self.mode
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.release.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def _send(self, status: int, body: bytes, content_type="application/json"):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _read_body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+
+class _OpenAIHandler(_Handler):
+    def do_POST(self):
+        owner: FakeOpenAI = self.server.owner
+        body = json.loads(self._read_body() or b"{}")
+        with owner.lock:
+            owner.requests.append({"path": self.path, "body": body,
+                                   "authorization": self.headers.get("Authorization")})
+        mode = owner.next_mode()
+        if mode == "slow":
+            owner.release.wait(owner.delay)
+        if mode in ("401", "429", "500"):
+            error = {"error": {"message": f"fake {mode}", "type": "fake", "code": mode}}
+            return self._send(int(mode), json.dumps(error).encode())
+        content = "this is not json {" if mode == "malformed" else json.dumps(owner.script)
+        reply = {
+            "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
+            "model": body.get("model", "fake"),
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": content}}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 50, "total_tokens": 60},
+        }
+        self._send(200, json.dumps(reply).encode())
+
+
+class FakeOpenAI(_FakeServer):
+    handler = _OpenAIHandler
+
+    def __init__(self, *args, script: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.script = script or GOOD_SCRIPT
+
+    @property
+    def base_url(self) -> str:
+        return self.url + "/v1"
+
+
+@lru_cache(maxsize=1)
+def tone_mp3(seconds: float = 0.8) -> bytes:
+    """A real MP3 (a 440 Hz tone), made once with the bundled ffmpeg."""
+    return subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi",
+         "-i", f"sine=frequency=440:duration={seconds}:sample_rate=24000",
+         "-c:a", "libmp3lame", "-b:a", "32k", "-f", "mp3", "-"],
+        capture_output=True, check=True,
+    ).stdout
+
+
+class _GoogleHandler(_Handler):
+    def do_POST(self):
+        owner: FakeGoogleTTS = self.server.owner
+        form = self._read_body().decode()
+        with owner.lock:
+            owner.requests.append({"path": self.path, "body": form})
+        mode = owner.next_mode()
+        if mode == "hang":
+            owner.release.wait(owner.delay)
+            return
+        if mode == "500":
+            return self._send(500, b"server error", "text/plain")
+        audio = base64.b64encode(tone_mp3()).decode()
+        envelope = [["wrb.fr", "jQ1olc", json.dumps([audio]), None, None, None, "generic"]]
+        reply = ")]}'\n\n" + json.dumps(envelope, separators=(",", ":")) + "\n"
+        self._send(200, reply.encode(), "application/json; charset=utf-8")
+
+
+class FakeGoogleTTS(_FakeServer):
+    handler = _GoogleHandler
+
+    def patch(self, monkeypatch) -> None:
+        """Point the real gTTS code at this server instead of Google."""
+        import gtts.tts
+
+        url = self.url
+        monkeypatch.setattr(gtts.tts, "_translate_url", lambda tld="com", path="": f"{url}/{path}")
