@@ -17,6 +17,8 @@ import hashlib
 import logging
 import math
 import os
+import re
+import subprocess
 import wave
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -42,6 +44,8 @@ GAP = 0.3          # seconds of silence between sentences
 TAIL = 0.8         # seconds after the last sentence
 TITLE_SECONDS = 2.5
 KEN_BURNS_ZOOM = 0.12  # the background zooms in by 12 % over the video
+TARGET_LUFS = -14.0    # integrated loudness the platforms normalise to
+PEAK_CEILING_DB = -2.0  # sample-peak ceiling; leaves room for true peak <= -1 dBTP
 
 ProgressCallback = Callable[[float], None]
 
@@ -155,7 +159,8 @@ class VideoCreator:
         from moviepy import VideoClip
 
         r = self.render
-        audio_path, cues = assemble_narration(narration, work_dir / "narration.wav")
+        raw_audio, cues = assemble_narration(narration, work_dir / "narration.wav")
+        audio_path = master_audio(raw_audio, work_dir / "master.wav")
         duration = cues[-1].end + TAIL
         frames = FrameMaker(
             size=(r.width, r.height),
@@ -189,9 +194,6 @@ class VideoCreator:
                 ffmpeg_params=[
                     # moviepy ignores audio_bitrate when audio is a file path
                     "-b:a", r.audio_bitrate,
-                    "-af", "loudnorm=I=-14:TP=-1.5:LRA=11",
-                    "-ar", "48000",
-                    "-ac", "2",
                     "-movflags", "+faststart",
                 ],
                 logger=logger,
@@ -245,6 +247,43 @@ def assemble_narration(narration: Narration, out_path: Path) -> tuple[Path, list
         w.setframerate(rate)
         w.writeframes(np.concatenate(pieces).tobytes())
     return out_path, cues
+
+
+def _ffmpeg(*args: str) -> str:
+    """Run the bundled ffmpeg; return its log (stderr). Raises RenderError on failure."""
+    import imageio_ffmpeg
+
+    proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", *args],
+                          capture_output=True, text=True)
+    if proc.returncode:
+        raise RenderError(f"ffmpeg failed: {proc.stderr.strip().splitlines()[-1:]}")
+    return proc.stderr
+
+
+def integrated_loudness(path: Path, filters: str = "anull") -> float:
+    """Integrated loudness (LUFS, EBU R128) of an audio file after ``filters``."""
+    log_text = _ffmpeg("-i", str(path), "-af", f"{filters},ebur128=framelog=quiet", "-f", "null", "-")
+    match = re.findall(r"I:\s+(-?[\d.]+|-inf) LUFS", log_text)
+    return float(match[-1]) if match and match[-1] != "-inf" else -70.0
+
+
+def master_audio(src: Path, dst: Path) -> Path:
+    """Stereo 48 kHz narration at -14 LUFS integrated with peaks held below -2 dBFS.
+
+    Speech has a high crest factor, so a plain gain to -14 LUFS would clip:
+    gain, then a limiter, then one correction for what the limiter took.
+    """
+    layout = "aresample=48000,pan=stereo|c0=c0|c1=c0"
+    limiter = f"alimiter=limit={10 ** (PEAK_CEILING_DB / 20):.4f}:level=false:attack=2:release=50"
+    gain = TARGET_LUFS - integrated_loudness(src, layout)
+    for _ in range(2):
+        chain = f"{layout},volume={gain:.2f}dB,{limiter}"
+        _ffmpeg("-y", "-i", str(src), "-af", chain, "-c:a", "pcm_s16le", str(dst))
+        miss = TARGET_LUFS - integrated_loudness(dst)
+        if abs(miss) < 0.3:
+            break
+        gain += miss
+    return dst
 
 
 def _read_mono16(path: Path, expected_rate: int) -> np.ndarray:

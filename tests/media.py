@@ -63,3 +63,14 @@ def mean_volume_db(path, start: float, end: float) -> float:
         capture_output=True, text=True,
     ).stderr
     return float(re.search(r"mean_volume: (-?[\d.]+|-inf) dB", err)[1].replace("-inf", "-200"))
+
+
+def loudness(path) -> tuple[float, float]:
+    """(integrated LUFS, true peak dBTP) of the audio, measured by ffmpeg's ebur128 filter."""
+    err = subprocess.run(
+        [FFMPEG, "-hide_banner", "-i", str(path), "-map", "0:a", "-af", "ebur128=peak=true",
+         "-f", "null", "-"], capture_output=True, text=True,
+    ).stderr
+    summary = err[err.rfind("Summary:"):]
+    return (float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary)[1]),
+            float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary)[1]))

@@ -9,7 +9,7 @@ from config import RenderSettings, Settings
 from content_generator import Script
 from exceptions import TaskCanceled
 from speech import SpeechSynthesizer
-from tests.media import mean_volume_db, probe, stream_duration
+from tests.media import loudness, mean_volume_db, probe, stream_duration
 from video_creator import FONT_PATH, GAP, LEAD_IN, TAIL, FrameMaker, RenderJob, VideoCreator, to_srt, wrap_words
 
 SENTENCES = [
@@ -48,6 +48,9 @@ def test_render_produces_platform_ready_mp4(creator, narration, tmp_path):
     assert result.duration == pytest.approx(expected, abs=0.01)
     assert stream_duration(out, "v") == pytest.approx(expected, abs=0.1)
     assert stream_duration(out, "a") == pytest.approx(expected, abs=0.1)
+    integrated, true_peak = loudness(out)
+    assert integrated == pytest.approx(-14.0, abs=1.0)
+    assert true_peak <= -1.0
     with Image.open(result.thumbnail_path) as thumb:
         assert thumb.size == (270, 480)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["video.jpg", "video.mp4", "video.srt"]
