@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import Flask, abort, jsonify, render_template, request, send_file, url_for
 from werkzeug.exceptions import HTTPException
 
-from config import Settings
+from config import ASPECTS, Settings
 from speech import available_voices
 from tasks import QueueFull, Task, TaskQueue, TaskRequest, TaskStatus, TaskStore
 
@@ -78,7 +78,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     @app.get("/")
     def index():
         return render_template(
-            "index.html", offline_writer=not settings.openai_api_key, voices=VOICES
+            "index.html", offline_writer=not settings.openai_api_key, voices=VOICES,
+            aspects=list(ASPECTS),
         )
 
     @app.post("/api/create")
@@ -162,10 +163,10 @@ def register_cli(app: Flask) -> None:
 
         return Pipeline(app.config["SETTINGS"])
 
-    def request_for(topic, script_file, voice, language, length) -> TaskRequest:
+    def request_for(topic, script_file, voice, language, length, aspect) -> TaskRequest:
         script = Path(script_file).read_text(encoding="utf-8") if script_file else None
         return TaskRequest(topic=topic, script=script, voice=voice, language=language,
-                           length=length)
+                           length=length, aspect=aspect)
 
     @app.cli.command("create")
     @click.argument("topic")
@@ -174,11 +175,12 @@ def register_cli(app: Flask) -> None:
     @click.option("--voice", type=click.Choice(VOICES), default="auto", show_default=True)
     @click.option("--language", default="en", show_default=True)
     @click.option("--length", type=click.IntRange(10, 120), default=30, show_default=True)
+    @click.option("--aspect", type=click.Choice(list(ASPECTS)), default="9:16", show_default=True)
     @click.option("--out", "out", type=click.Path(dir_okay=False), default="video.mp4",
                   show_default=True)
-    def create_command(topic, script_file, voice, language, length, out):
+    def create_command(topic, script_file, voice, language, length, aspect, out):
         """Render one video in the foreground."""
-        req = request_for(topic, script_file, voice, language, length)
+        req = request_for(topic, script_file, voice, language, length, aspect)
         with click.progressbar(length=100, label="rendering") as bar:
             def report(stage, progress):
                 bar.label = stage
@@ -232,11 +234,14 @@ def parse_create_request(settings: Settings) -> TaskRequest:
     if isinstance(data.get("length"), bool) or not 10 <= length <= 120:
         raise BadRequest("length must be between 10 and 120 seconds", "length")
     tone = text("tone", 40, "informative") or "informative"
+    aspect = text("aspect", 8, "9:16") or "9:16"
+    if aspect not in ASPECTS:
+        raise BadRequest(f"aspect must be one of {', '.join(ASPECTS)}", "aspect")
     fresh = data.get("fresh", False)
     if isinstance(fresh, str):
         fresh = fresh.lower() in ("1", "true", "on", "yes")
     return TaskRequest(topic=topic, script=script, voice=voice, language=language,
-                       length=length, tone=tone, fresh=bool(fresh))
+                       length=length, tone=tone, aspect=aspect, fresh=bool(fresh))
 
 
 def _pipeline_runner(settings: Settings, videos_dir: Path):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 _ROOT = Path(__file__).resolve().parent
+ASPECTS = {"9:16": (9, 16), "16:9": (16, 9), "1:1": (1, 1)}  # output shapes: width:height
 
 
 @dataclass(frozen=True)

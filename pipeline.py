@@ -64,7 +64,7 @@ class Pipeline:
             stage = "render"
             report("render", 0.25)
             video = self.creator.create_video(
-                script, output_path, narration,
+                script, output_path, narration, aspect=request.aspect,
                 progress=lambda p: report("render", 0.25 + 0.73 * p),
             )
             stage = "finishing"

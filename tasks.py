@@ -54,6 +54,7 @@ class TaskRequest:
     language: str = "en"
     length: int = 30                # target seconds
     tone: str = "informative"
+    aspect: str = "9:16"            # 9:16 | 16:9 | 1:1
     fresh: bool = False             # bypass the script cache
 
     @classmethod

@@ -30,7 +30,7 @@ import numpy as np
 import proglog
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from config import RenderSettings, Settings
+from config import ASPECTS, RenderSettings, Settings
 from content_generator import Script
 from exceptions import ReelsmithError, RenderError, TaskCanceled
 from speech import Narration, SpeechSynthesizer
@@ -48,6 +48,17 @@ TARGET_LUFS = -14.0    # integrated loudness the platforms normalise to
 PEAK_CEILING_DB = -2.0  # sample-peak ceiling; leaves room for true peak <= -1 dBTP
 
 ProgressCallback = Callable[[float], None]
+
+
+def frame_size(render: RenderSettings, aspect: str = "9:16") -> tuple[int, int]:
+    """The frame for ``aspect``, keeping the render's short side (1080 -> 1080x1920,
+    1920x1080 or 1080x1080). Sizes are even, as yuv420p needs."""
+    if aspect not in ASPECTS:
+        raise RenderError(f"aspect must be one of {', '.join(ASPECTS)}")
+    aw, ah = ASPECTS[aspect]
+    short = min(render.width, render.height)
+    even = lambda v: int(round(v / 2)) * 2  # noqa: E731
+    return (even(short * aw / min(aw, ah)), even(short * ah / min(aw, ah)))
 
 
 @dataclass
@@ -79,6 +90,7 @@ class RenderJob:
     script: Script
     output_path: Path
     narration: Narration | None = None
+    aspect: str = "9:16"
 
 
 class VideoCreator:
@@ -112,11 +124,13 @@ class VideoCreator:
         output_path: str | os.PathLike,
         narration: Narration | None = None,
         *,
+        aspect: str = "9:16",
         progress: ProgressCallback | None = None,
     ) -> VideoResult:
         """Render ``script`` to ``output_path`` (an .mp4); also writes .srt and .jpg.
 
-        Without a ``narration`` the script is spoken first with the
+        ``aspect`` is "9:16" (default), "16:9" or "1:1". Without a
+        ``narration`` the script is spoken first with the
         configured voice engine. ``progress`` is called with 0..1 while the
         frames are encoded; it may raise ``TaskCanceled`` to stop the render.
         """
@@ -129,7 +143,7 @@ class VideoCreator:
                 narration = self.synthesizer.narrate(
                     script.sentences, work_dir, language=script.language
                 )
-            return self._render(script, narration, output_path, work_dir, progress)
+            return self._render(script, narration, output_path, work_dir, aspect, progress)
         finally:
             _remove_tree(work_dir)
 
@@ -147,7 +161,8 @@ class VideoCreator:
 
         def run(job: RenderJob):
             try:
-                return self.create_video(job.script, job.output_path, job.narration)
+                return self.create_video(job.script, job.output_path, job.narration,
+                                         aspect=job.aspect)
             except ReelsmithError as exc:
                 return exc
 
@@ -155,15 +170,16 @@ class VideoCreator:
             return list(pool.map(run, jobs))
 
     # -- rendering --------------------------------------------------------
-    def _render(self, script, narration, output_path, work_dir, progress) -> VideoResult:
+    def _render(self, script, narration, output_path, work_dir, aspect, progress) -> VideoResult:
         from moviepy import VideoClip
 
         r = self.render
+        size = frame_size(r, aspect)
         raw_audio, cues = assemble_narration(narration, work_dir / "narration.wav")
         audio_path = master_audio(raw_audio, work_dir / "master.wav")
         duration = cues[-1].end + TAIL
         frames = FrameMaker(
-            size=(r.width, r.height),
+            size=size,
             duration=duration,
             title=script.title,
             cues=cues,
@@ -212,8 +228,8 @@ class VideoCreator:
             srt_path=srt_path,
             thumbnail_path=thumb_path,
             duration=duration,
-            width=r.width,
-            height=r.height,
+            width=size[0],
+            height=size[1],
             voice_engine=narration.engine,
             cues=cues,
         )
@@ -372,34 +388,71 @@ class Background:
         return cv2.resize(low, self.size, interpolation=cv2.INTER_LINEAR)
 
 
+@dataclass(frozen=True)
+class Layout:
+    """Where text goes, as fractions of the frame.
+
+    On 9:16 the captions keep clear of the bottom 20 % (titles, buttons) and
+    the right-hand icon column (16 %) that Shorts / Reels / TikTok draw.
+    """
+
+    caption_left: float
+    caption_width: float
+    caption_center_y: float
+    caption_bottom_limit: float   # no caption pixel below this fraction
+    title_top: float
+
+    @classmethod
+    def for_size(cls, width: int, height: int) -> "Layout":
+        if height > width * 1.2:      # portrait, 9:16
+            return cls(0.06, 0.78, 0.60, 0.80, 0.16)
+        if width > height * 1.2:      # landscape, 16:9
+            return cls(0.10, 0.80, 0.76, 0.90, 0.10)
+        return cls(0.07, 0.80, 0.68, 0.86, 0.12)  # square
+
+
+HIGHLIGHT = (255, 214, 10)  # the word being spoken
+
+
 class FrameMaker:
-    """``frame(t) -> HxWx3 uint8``: background, title card and the current caption."""
+    """``frame(t) -> HxWx3 uint8``: background, title card and the current caption,
+    with the word being spoken highlighted."""
 
     def __init__(self, *, size, duration, title, cues, seed, font_path, ken_burns):
         self.width, self.height = size
         self.duration = duration
         self.cues = cues
         self.ken_burns = ken_burns
-        scale = self.width / 1080
+        self.layout = layout = Layout.for_size(*size)
+        scale = min(size) / 1080
         self.background = Background(size, seed, duration, ken_burns)
-        title_img = render_text_box(
+        title_box = render_text_box(
             title, font_path, width=int(self.width * 0.84), font_size=int(84 * scale),
             box_alpha=160, max_lines=4,
         )
-        self.title = Overlay(
-            title_img, (self.width - title_img.width) // 2, int(self.height * 0.16), size)
-        # Captions sit in the middle band: clear of the bottom 20 % and the
-        # right-hand icon column that short-video apps draw over the video.
-        band_left, band_width = int(self.width * 0.06), int(self.width * 0.78)
-        center_y = int(self.height * 0.60)
-        self.captions = []
+        self.title = Overlay(title_box.image, (self.width - title_box.image.width) // 2,
+                             int(self.height * layout.title_top), size)
+        band_left = int(self.width * layout.caption_left)
+        band_width = int(self.width * layout.caption_width)
+        center_y = int(self.height * layout.caption_center_y)
+        max_h = 2 * (int(self.height * layout.caption_bottom_limit) - center_y)
+        self.captions: list[Overlay] = []
+        self.words: list[list[Overlay]] = []
+        self.word_starts: list[list[float]] = []
         for cue in cues:
-            img = render_text_box(
-                cue.text, font_path, width=band_width, font_size=int(64 * scale),
-                box_alpha=0, max_lines=6,
-            )
-            x = band_left + (band_width - img.width) // 2
-            self.captions.append(Overlay(img, x, center_y - img.height // 2, size))
+            lines, font_size = 6, int(64 * scale)
+            while True:
+                box = render_text_box(cue.text, font_path, width=band_width, font_size=font_size,
+                                      box_alpha=0, max_lines=lines, highlight=HIGHLIGHT)
+                if box.image.height <= max_h or font_size <= 12:
+                    break
+                font_size = int(font_size * 0.9)
+            x = band_left + (band_width - box.image.width) // 2
+            y = center_y - box.image.height // 2
+            self.captions.append(Overlay(box.image, x, y, size))
+            self.words.append([Overlay(w, x + wx, y + wy, size)
+                               for w, (wx, wy) in zip(box.words, box.word_xy)])
+            self.word_starts.append(word_times(cue, len(box.words)))
         self._last_key = None
         self._last_frame = None
 
@@ -413,10 +466,21 @@ class FrameMaker:
                 break
         return current
 
+    def word_index(self, idx: int, t: float) -> int | None:
+        """The word being spoken at ``t`` in caption ``idx`` (None in the pause after it)."""
+        if t >= self.cues[idx].end:
+            return None
+        current = None
+        for i, start in enumerate(self.word_starts[idx]):
+            if t >= start:
+                current = i
+        return current
+
     def __call__(self, t: float) -> np.ndarray:
         idx = self.caption_index(t)
+        word = self.word_index(idx, t) if idx is not None else None
         show_title = t < TITLE_SECONDS
-        key = (idx, show_title, round(t * 1000) if self.ken_burns else None)
+        key = (idx, word, show_title, round(t * 1000) if self.ken_burns else None)
         if key == self._last_key:
             return self._last_frame
         frame = self.background.frame_at(t)
@@ -424,6 +488,8 @@ class FrameMaker:
             self.title.apply(frame)
         if idx is not None:
             self.captions[idx].apply(frame)
+            if word is not None:
+                self.words[idx][word].apply(frame)
         self._last_key, self._last_frame = key, frame
         return frame
 
@@ -485,21 +551,38 @@ def wrap_words(text: str, font: ImageFont.FreeTypeFont, max_width: int) -> list[
     return lines
 
 
+@dataclass
+class TextBox:
+    """Rasterised text plus where each word sits, for highlighting."""
+
+    image: Image.Image
+    words: list[Image.Image]           # each word drawn alone in the highlight colour
+    word_xy: list[tuple[int, int]]     # top-left of each word image inside ``image``
+
+
+def _bold_font(font_path: Path, size: int) -> ImageFont.FreeTypeFont:
+    font = ImageFont.truetype(str(font_path), size)
+    try:
+        font.set_variation_by_name("Bold")
+    except (OSError, ValueError):
+        pass  # not a variable font: use it as it is
+    return font
+
+
 def render_text_box(
-    text: str, font_path: Path, *, width: int, font_size: int, box_alpha: int, max_lines: int
-) -> Image.Image:
+    text: str, font_path: Path, *, width: int, font_size: int, box_alpha: int, max_lines: int,
+    highlight: tuple[int, int, int] | None = None,
+) -> TextBox:
     """Rasterise ``text`` wrapped to ``width``: white, dark outline, optional box.
 
-    The font shrinks until the text fits in ``max_lines`` lines.
+    The font shrinks until the text fits in ``max_lines`` lines. With
+    ``highlight`` every word is also drawn alone in that colour, so the word
+    being spoken can be pasted over the white one.
     """
     pad = max(8, font_size // 3)
     stroke = max(2, font_size // 14)
     while True:
-        font = ImageFont.truetype(str(font_path), font_size)
-        try:
-            font.set_variation_by_name("Bold")
-        except (OSError, ValueError):
-            pass
+        font = _bold_font(font_path, font_size)
         lines = wrap_words(text, font, width - 2 * pad - 2 * stroke)
         if len(lines) <= max_lines or font_size <= 12:
             break
@@ -510,17 +593,36 @@ def render_text_box(
     box_h = line_h * len(lines) + 2 * (pad + stroke)
     img = Image.new("RGBA", (box_w, box_h), (0, 0, 0, box_alpha))
     draw = ImageDraw.Draw(img)
+    style = dict(font=font, stroke_width=stroke, stroke_fill=(0, 0, 0, 255))
+    words, word_xy = [], []
     for i, line in enumerate(lines):
-        lw = font.getlength(line)
-        draw.text(
-            ((box_w - lw) / 2, pad + stroke + i * line_h),
-            line,
-            font=font,
-            fill=(255, 255, 255, 255),
-            stroke_width=stroke,
-            stroke_fill=(0, 0, 0, 255),
-        )
-    return img
+        x = (box_w - font.getlength(line)) / 2
+        y = pad + stroke + i * line_h
+        draw.text((x, y), line, fill=(255, 255, 255, 255), **style)
+        if highlight is None:
+            continue
+        prefix = ""
+        for word in line.split(" "):
+            wx = x + font.getlength(prefix)
+            layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
+            ImageDraw.Draw(layer).text((wx, y), word, fill=(*highlight, 255), **style)
+            bbox = layer.getbbox()
+            if bbox:
+                words.append(layer.crop(bbox))
+                word_xy.append(bbox[:2])
+            prefix += word + " "
+    return TextBox(img, words, word_xy)
+
+
+def word_times(cue: Cue, n_words: int) -> list[float]:
+    """Estimated start of each word inside a cue: time shared by word length."""
+    weights = [len(w) + 2 for w in cue.text.split()][:n_words]
+    total = sum(weights) or 1
+    starts, t = [], cue.start
+    for w in weights:
+        starts.append(t)
+        t += (cue.end - cue.start) * w / total
+    return starts
 
 
 # -- plumbing -------------------------------------------------------------

@@ -2,6 +2,7 @@
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageFont
 
@@ -163,3 +164,67 @@ def test_default_render_settings():
     r = RenderSettings()
     assert (r.width, r.height, r.fps, r.threads, r.preset, r.audio_bitrate) == (
         1080, 1920, 30, 4, "medium", "128k")
+
+
+@pytest.mark.parametrize("aspect, size", [("9:16", (1080, 1920)), ("16:9", (1920, 1080)), ("1:1", (1080, 1080))])
+def test_frame_size_per_aspect(aspect, size):
+    from video_creator import frame_size
+
+    assert frame_size(RenderSettings(), aspect) == size
+    assert frame_size(RenderSettings(width=270, height=480), aspect) == tuple(v // 4 for v in size)
+
+
+def test_landscape_and_square_renders(creator, narration, tmp_path):
+    for aspect, size in (("16:9", (480, 270)), ("1:1", (270, 270))):
+        result = creator.create_video(script(), tmp_path / f"{size[0]}.mp4", narration, aspect=aspect)
+        info = probe(result.video_path)
+        assert (info.width, info.height) == size == (result.width, result.height)
+
+
+LONG = ("This deliberately long caption keeps going with many words so that it wraps over several "
+        "lines and would spill into the bottom of the frame if nothing kept it inside the safe area")
+
+
+@pytest.mark.parametrize("size", [(1080, 1920), (1920, 1080), (1080, 1080)])
+def test_captions_stay_inside_the_safe_area(size):
+    from video_creator import Cue, Layout
+
+    cues = [Cue(1, "Short.", 0.5, 1.0), Cue(2, LONG, 1.2, 6.0),
+            Cue(3, "Antidisestablishmentarianism " * 6, 6.2, 8.0)]
+    frames = FrameMaker(size=size, duration=9, title=LONG, cues=cues, seed="s",
+                        font_path=FONT_PATH, ken_burns=False)
+    w, h = size
+    layout = Layout.for_size(w, h)
+    for overlay in [*frames.captions, *(o for words in frames.words for o in words)]:
+        x0, y0, x1, y1 = overlay.box
+        assert x0 >= w * layout.caption_left - 1 and x1 <= w * (layout.caption_left + layout.caption_width) + 1
+        assert y0 >= 0 and y1 <= h * layout.caption_bottom_limit
+    if h > w:  # 9:16: clear of the bottom 20 % and the right-hand 16 % icon column
+        assert all(o.box[3] <= 0.8 * h and o.box[2] <= 0.84 * w for o in frames.captions)
+    x0, y0, x1, y1 = frames.title.box
+    assert 0 <= x0 and x1 <= w and y1 <= h * 0.6
+
+
+def test_spoken_word_is_highlighted():
+    from video_creator import HIGHLIGHT, Cue
+
+    cue = Cue(1, "one two three four", 1.0, 3.0)
+    frames = FrameMaker(size=(540, 960), duration=4, title="t", cues=[cue], seed="s",
+                        font_path=FONT_PATH, ken_burns=False)
+    starts = frames.word_starts[0]
+    assert starts[0] == 1.0 and starts == sorted(starts) and starts[-1] < 3.0
+    assert frames.word_index(0, 1.01) == 0 and frames.word_index(0, 2.99) == 3
+    assert frames.word_index(0, 3.1) is None  # the pause after the sentence
+    overlays = frames.words[0]
+    assert len(overlays) == 4
+    # Left-to-right on one line: each highlighted word lies right of the previous one.
+    assert [o.box[0] for o in overlays] == sorted(o.box[0] for o in overlays)
+    for i, overlay in enumerate(overlays):
+        frame = frames(starts[i] + 0.01).astype(int)
+        x0, y0, x1, y1 = overlay.box
+        region = frame[y0:y1, x0:x1]
+        yellow = ((abs(region - np.array(HIGHLIGHT)).sum(axis=2)) < 60).mean()
+        assert yellow > 0.1, f"word {i} is not highlighted"
+        other = overlays[(i + 1) % 4].box
+        other_region = frame[other[1]:other[3], other[0]:other[2]]
+        assert ((abs(other_region - np.array(HIGHLIGHT)).sum(axis=2)) < 60).mean() < 0.01
