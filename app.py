@@ -9,6 +9,10 @@ import argparse
 import atexit
 import logging
 import re
+import signal
+import sys
+import threading
+import time
 from pathlib import Path
 
 from flask import Flask, abort, jsonify, render_template, request, send_file, url_for
@@ -21,6 +25,7 @@ from tasks import QueueFull, Task, TaskQueue, TaskRequest, TaskStatus, TaskStore
 log = logging.getLogger("reelsmith")
 
 VOICES = ("auto", "piper", "gtts", "espeak")
+WAITRESS_THREADS = 8  # request threads; the queue's workers are separate
 TASK_ID = re.compile(r"^[0-9a-f]{32}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 DOWNLOADS = {  # name in the URL -> (file suffix, mimetype)
@@ -52,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     videos_dir = settings.data_dir / "videos"
     videos_dir.mkdir(parents=True, exist_ok=True)
+    remove_partial_outputs(videos_dir)  # left by a crash; their tasks run again
     store = TaskStore(settings.data_dir / "tasks.sqlite3")
     runner = test_config.get("RUNNER") or _pipeline_runner(settings, videos_dir)
     tasks = TaskQueue(store, runner, workers=settings.workers, maxsize=settings.queue_size)
@@ -59,11 +65,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config.get("START_WORKERS", True):
         tasks.start()
         atexit.register(tasks.shutdown, settings.shutdown_timeout)
+        if settings.retention_days > 0:
+            _start_janitor(store, videos_dir, settings.retention_days * 86400, tasks)
 
     def task_json(task: Task) -> dict:
         data = task.to_dict()
         data["status_url"] = url_for("task_status", task_id=task.id)
-        if task.status == TaskStatus.DONE:
+        if task.status == TaskStatus.DONE and not task.expired_at:
             data["links"] = {
                 name: url_for("download", task_id=task.id, kind=name) for name in DOWNLOADS
             }
@@ -125,8 +133,9 @@ def create_app(test_config: dict | None = None) -> Flask:
             abort(409, description=f"task is {task.status.value}, not done")
         suffix, mimetype = DOWNLOADS[kind]
         path = videos_dir / f"{task.id}{suffix}"  # built from the id only
-        if not path.is_file():
-            abort(410, description="the file is no longer available")
+        if task.expired_at or not path.is_file():
+            abort(410, description="the file is no longer available (removed after the "
+                                   "retention period)")
         return send_file(path, mimetype=mimetype, as_attachment=request.args.get("download") == "1",
                          download_name=f"reelsmith-{task.id[:8]}{suffix}", conditional=True)
 
@@ -237,11 +246,52 @@ def parse_create_request(settings: Settings) -> TaskRequest:
     aspect = text("aspect", 8, "9:16") or "9:16"
     if aspect not in ASPECTS:
         raise BadRequest(f"aspect must be one of {', '.join(ASPECTS)}", "aspect")
+    webhook_url = text("webhook_url", 2000) or None
+    if webhook_url and not re.match(r"^https?://[^\s/]+", webhook_url):
+        raise BadRequest("webhook_url must be an http:// or https:// URL", "webhook_url")
     fresh = data.get("fresh", False)
     if isinstance(fresh, str):
         fresh = fresh.lower() in ("1", "true", "on", "yes")
     return TaskRequest(topic=topic, script=script, voice=voice, language=language,
-                       length=length, tone=tone, aspect=aspect, fresh=bool(fresh))
+                       length=length, tone=tone, aspect=aspect, fresh=bool(fresh),
+                       webhook_url=webhook_url)
+
+
+def remove_partial_outputs(videos_dir: Path) -> None:
+    """Delete temporary files a crash left behind (``.<id>.partial.*``, work folders)."""
+    import shutil
+
+    for path in videos_dir.glob(".*"):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def expire_outputs(store: TaskStore, videos_dir: Path, max_age_seconds: float) -> int:
+    """Remove the files of tasks that finished more than ``max_age_seconds`` ago;
+    the tasks stay, marked expired, with an event saying why."""
+    expired = 0
+    for task in store.finished_before(time.time() - max_age_seconds):
+        for suffix, _ in DOWNLOADS.values():
+            (videos_dir / f"{task.id}{suffix}").unlink(missing_ok=True)
+        store.record(task.id, f"outputs removed after the retention period "
+                              f"({max_age_seconds / 86400:g} days)", expired_at=time.time())
+        expired += 1
+    return expired
+
+
+def _start_janitor(store, videos_dir, max_age_seconds, tasks: TaskQueue) -> None:
+    def loop():
+        while True:
+            try:
+                expire_outputs(store, videos_dir, max_age_seconds)
+            except Exception:
+                log.exception("retention cleanup failed")
+            if tasks.wait_until_stopping(3600):
+                return
+
+    threading.Thread(target=loop, name="retention", daemon=True).start()
 
 
 def _pipeline_runner(settings: Settings, videos_dir: Path):
@@ -268,9 +318,15 @@ def main(argv: list[str] | None = None) -> None:
 
     app = create_app()
     log.info("Reelsmith on http://%s:%d", args.host, args.port)
+    # SIGTERM ends the server like Ctrl-C does; the queue then stops gracefully.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        serve(app, host=args.host, port=args.port, threads=8)
+        serve(app, host=args.host, port=args.port, threads=WAITRESS_THREADS)
+    except KeyboardInterrupt:
+        pass
     finally:
+        log.info("shutting down: waiting up to %gs for the running task",
+                 app.config["SETTINGS"].shutdown_timeout)
         app.extensions["reelsmith"].shutdown(app.config["SETTINGS"].shutdown_timeout)
 
 

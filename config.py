@@ -48,6 +48,7 @@ class Settings:
     workers: int = 1                                 # WORKERS (render threads)
     queue_size: int = 100                            # QUEUE_SIZE
     shutdown_timeout: float = 30.0                   # SHUTDOWN_TIMEOUT (seconds)
+    retention_days: float = 7.0                      # RETENTION_DAYS (0 = keep forever)
     max_topic_chars: int = 200
     max_script_chars: int = 5000
     render: RenderSettings = field(default_factory=RenderSettings)

@@ -39,3 +39,10 @@ class TaskCanceled(ReelsmithError):
     """Raised inside a running task when the user canceled it."""
 
     stage = "canceled"
+
+
+class TaskInterrupted(TaskCanceled):
+    """Raised inside a running task when the server shuts down under it: the
+    task stops like a canceled one (temp files removed) but is queued again."""
+
+    stage = "interrupted"

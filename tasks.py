@@ -25,7 +25,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Callable
 
-from exceptions import ReelsmithError, TaskCanceled
+from exceptions import ReelsmithError, TaskCanceled, TaskInterrupted
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ class TaskRequest:
     tone: str = "informative"
     aspect: str = "9:16"            # 9:16 | 16:9 | 1:1
     fresh: bool = False             # bypass the script cache
+    webhook_url: str | None = None  # gets a JSON POST when the task ends
 
     @classmethod
     def from_dict(cls, data: dict) -> "TaskRequest":
@@ -77,11 +78,21 @@ class Task:
     error_stage: str | None = None
     error_message: str | None = None
     result: dict | None = None
+    expired_at: float | None = None  # when retention removed the outputs
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Seconds left, from the pace so far (None until there is a pace)."""
+        if self.status != TaskStatus.RUNNING or not self.started_at or self.progress < 0.05:
+            return None
+        elapsed = time.time() - self.started_at
+        return round(max(0.0, elapsed * (1 - self.progress) / self.progress), 1)
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["status"] = self.status.value
         data["progress"] = round(self.progress, 3)
+        data["eta_seconds"] = self.eta_seconds
         data["error"] = (
             {"stage": self.error_stage, "message": self.error_message}
             if self.error_message
@@ -117,7 +128,8 @@ class TaskStore:
                 finished_at REAL,
                 error_stage TEXT,
                 error_message TEXT,
-                result TEXT
+                result TEXT,
+                expired_at REAL
             );
             CREATE TABLE IF NOT EXISTS task_events (
                 task_id TEXT NOT NULL,
@@ -162,6 +174,27 @@ class TaskStore:
                 "SELECT * FROM tasks WHERE status = ? ORDER BY seq", (status.value,)
             ).fetchall()
         return [_row_to_task(r) for r in rows]
+
+    def finished_before(self, when: float) -> list[Task]:
+        """Done tasks whose outputs are still there and that ended before ``when``."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM tasks WHERE status = 'done' AND expired_at IS NULL"
+                " AND finished_at < ? ORDER BY seq", (when,)
+            ).fetchall()
+        return [_row_to_task(r) for r in rows]
+
+    def record(self, task_id: str, message: str, **fields) -> None:
+        """Store an event (and set ``fields``) without changing the status."""
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            if fields:
+                assignments = ", ".join(f"{k} = ?" for k in fields)
+                self._db.execute(f"UPDATE tasks SET {assignments} WHERE id = ?",
+                                 [*fields.values(), task_id])
+            row = self._db.execute("SELECT status FROM tasks WHERE id = ?", (task_id,)).fetchone()
+            if row:
+                self._event(task_id, TaskStatus(row["status"]), message)
 
     def events(self, task_id: str) -> list[dict]:
         with self._lock:
@@ -221,11 +254,61 @@ def _row_to_task(row: sqlite3.Row) -> Task:
         error_stage=row["error_stage"],
         error_message=row["error_message"],
         result=json.loads(row["result"]) if row["result"] else None,
+        expired_at=row["expired_at"],
     )
 
 
 class QueueFull(Exception):
     """The queue holds as many tasks as it may; try again later."""
+
+
+class WebhookSender:
+    """POSTs a finished task's JSON to its ``webhook_url``, in the background,
+    retrying with exponential backoff. Delivery is recorded as a task event;
+    a failed webhook never changes the task's outcome."""
+
+    def __init__(self, store: "TaskStore", attempts: int = 4, first_delay: float = 0.5,
+                 timeout: float = 5.0):
+        self.store = store
+        self.attempts = attempts
+        self.first_delay = first_delay
+        self.timeout = timeout
+        self._client = None
+        self._lock = threading.Lock()
+        self.threads: list[threading.Thread] = []
+
+    def _http(self):
+        with self._lock:
+            if self._client is None:
+                import httpx
+
+                self._client = httpx.Client(timeout=self.timeout)
+            return self._client
+
+    def send(self, task: Task) -> None:
+        if not task.request.webhook_url:
+            return
+        thread = threading.Thread(target=self._deliver, args=(task,), daemon=True,
+                                  name=f"webhook-{task.id[:8]}")
+        self.threads = [t for t in self.threads if t.is_alive()] + [thread]
+        thread.start()
+
+    def _deliver(self, task: Task) -> None:
+        delay, problem = self.first_delay, ""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                response = self._http().post(task.request.webhook_url, json=task.to_dict())
+                if response.status_code < 300:
+                    self.store.record(task.id, f"webhook delivered (HTTP {response.status_code}, "
+                                               f"attempt {attempt})")
+                    return
+                problem = f"HTTP {response.status_code}"
+            except Exception as exc:  # connection refused, timeout, bad URL...
+                problem = f"{type(exc).__name__}: {exc}"
+            if attempt < self.attempts:
+                time.sleep(delay)
+                delay *= 2
+        self.store.record(task.id, f"webhook failed after {self.attempts} attempts: {problem}")
 
 
 # A runner does the work of one task: runner(task, report) -> result dict.
@@ -247,6 +330,8 @@ class TaskQueue:
         self._cancel_requested: set[str] = set()
         self._cancel_lock = threading.Lock()
         self._stopping = threading.Event()
+        self._interrupt = threading.Event()
+        self.webhooks = WebhookSender(store)
 
     # -- lifecycle --------------------------------------------------------
     def start(self) -> None:
@@ -272,10 +357,11 @@ class TaskQueue:
             self._threads.append(t)
 
     def shutdown(self, timeout: float = 30.0) -> bool:
-        """Stop taking work; wait up to ``timeout`` s for running tasks.
+        """Stop taking work; give running tasks up to ``timeout`` s to finish.
 
-        Tasks still running afterwards stay 'running' in the store and are
-        re-queued on the next start. Returns True if every worker stopped.
+        A task still running after that is interrupted at its next progress
+        report and put back in the queue (status 'queued'), to run again on
+        the next start. Returns True if every worker stopped.
         """
         self._stopping.set()
         for _ in self._threads:
@@ -286,6 +372,10 @@ class TaskQueue:
         deadline = time.monotonic() + timeout
         for t in self._threads:
             t.join(max(0.0, deadline - time.monotonic()))
+        if any(t.is_alive() for t in self._threads):
+            self._interrupt.set()
+            for t in self._threads:
+                t.join(5.0)
         return not any(t.is_alive() for t in self._threads)
 
     # -- API --------------------------------------------------------------
@@ -312,10 +402,16 @@ class TaskQueue:
         if self.store.transition(task_id, TaskStatus.CANCELED, message="canceled while queued",
                                  only_from=(TaskStatus.QUEUED,), finished_at=time.time(),
                                  stage="canceled"):
-            return self.store.get(task_id)
+            canceled = self.store.get(task_id)
+            self.webhooks.send(canceled)
+            return canceled
         with self._cancel_lock:
             self._cancel_requested.add(task_id)
         return self.store.get(task_id)
+
+    def wait_until_stopping(self, timeout: float) -> bool:
+        """Block up to ``timeout`` s; True once shutdown has begun."""
+        return self._stopping.wait(timeout)
 
     def queued_count(self) -> int:
         return self._queue.qsize()
@@ -345,11 +441,17 @@ class TaskQueue:
         def report(stage: str, progress: float) -> None:
             if task_id in self._cancel_requested:
                 raise TaskCanceled("canceled by the user")
+            if self._interrupt.is_set():
+                raise TaskInterrupted("the server is shutting down")
             self.store.update_progress(task_id, stage, progress)
             task.stage = stage
 
         try:
             result = self.runner(task, report)
+        except TaskInterrupted:
+            self.store.transition(task_id, TaskStatus.QUEUED, stage="queued", progress=0.0,
+                                  message="interrupted by shutdown; will run again on start")
+            return
         except TaskCanceled:
             self.store.transition(task_id, TaskStatus.CANCELED, message="canceled while running",
                                   finished_at=time.time(), stage="canceled")
@@ -369,3 +471,6 @@ class TaskQueue:
         finally:
             with self._cancel_lock:
                 self._cancel_requested.discard(task_id)
+        finished = self.store.get(task_id)
+        if finished is not None and finished.status.finished:
+            self.webhooks.send(finished)

@@ -175,3 +175,19 @@ class FakeGoogleTTS(_FakeServer):
 
         url = self.url
         monkeypatch.setattr(gtts.tts, "_translate_url", lambda tld="com", path="": f"{url}/{path}")
+
+
+class _WebhookHandler(_Handler):
+    def do_POST(self):
+        owner: WebhookReceiver = self.server.owner
+        body = json.loads(self._read_body() or b"null")
+        mode = owner.next_mode()
+        with owner.lock:
+            owner.requests.append({"mode": mode, "body": body})
+        self._send(int(mode) if mode.isdigit() else 200, b"{}")
+
+
+class WebhookReceiver(_FakeServer):
+    """Records webhook POSTs; ``modes`` like ["500", "200"] answer in turn."""
+
+    handler = _WebhookHandler

@@ -97,6 +97,8 @@ def test_form_encoded_create_works(client, gate):
         ({"topic": "ok", "length": True}, "length"),
         ({"topic": "ok", "language": "../../etc"}, "language"),
         ({"topic": "ok", "script": "x" * 5001}, "script"),
+        ({"topic": "ok", "aspect": "4:3"}, "aspect"),
+        ({"topic": "ok", "webhook_url": "file:///etc/passwd"}, "webhook_url"),
     ],
 )
 def test_bad_input_is_a_json_400_naming_the_field(client, app, body, field):
@@ -214,3 +216,35 @@ def test_end_to_end_topic_to_mp4_offline(tmp_path):
     assert "attachment" in attach.headers["Content-Disposition"]
     videos_dir = tmp_path / "instance" / "videos"
     assert sorted(p.suffix for p in videos_dir.iterdir()) == [".jpg", ".mp4", ".srt"]
+
+
+def test_retention_removes_old_outputs_and_says_so(tmp_path):
+    from app import expire_outputs
+
+    app = create_app({"SETTINGS": make_settings(tmp_path), "RUNNER": lambda t, r: {"title": "x"}})
+    client = app.test_client()
+    task_id = client.post("/api/create", json={"topic": "old"}).get_json()["task_id"]
+    poll(client, task_id)
+    app.extensions["reelsmith"].shutdown(5)
+    videos = tmp_path / "instance" / "videos"
+    for suffix in (".mp4", ".srt", ".jpg"):
+        (videos / f"{task_id}{suffix}").write_bytes(b"data")
+    store = app.extensions["reelsmith"].store
+    assert expire_outputs(store, videos, max_age_seconds=3600) == 0  # too recent
+    assert expire_outputs(store, videos, max_age_seconds=0) == 1
+    assert list(videos.iterdir()) == []
+    task = client.get(f"/api/task/{task_id}").get_json()
+    assert task["status"] == "done" and task["expired_at"] and "links" not in task
+    assert client.get(f"/api/task/{task_id}/video").status_code == 410
+    assert "retention" in client.get(f"/api/task/{task_id}/events").get_json()["events"][-1]["message"]
+    assert expire_outputs(store, videos, max_age_seconds=0) == 0  # once only
+
+
+def test_partial_files_from_a_crash_are_removed_at_start(tmp_path):
+    videos = tmp_path / "instance" / "videos"
+    videos.mkdir(parents=True)
+    (videos / ".abc.partial.mp4").write_bytes(b"half a video")
+    (videos / ".abc.work").mkdir()
+    (videos / "keep.mp4").write_bytes(b"done")
+    create_app({"SETTINGS": make_settings(tmp_path), "START_WORKERS": False})
+    assert [p.name for p in videos.iterdir()] == ["keep.mp4"]

@@ -1,6 +1,4 @@
 """ContentGenerator with the real openai SDK against a local OpenAI-compatible server."""
-import threading
-
 import pytest
 
 from cache import Cache
@@ -34,31 +32,6 @@ def test_llm_script_with_structured_output():
     assert set(schema["required"]) == {"title", "sentences", "description", "hashtags"}
     assert "octopus hearts" in body["messages"][1]["content"]
     assert "playful" in body["messages"][1]["content"]
-
-
-def test_pooled_client_is_one_object_across_instances_and_threads():
-    seen = []
-    threads = [threading.Thread(target=lambda: seen.append(ContentGenerator._get_http_client()))
-               for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len({id(c) for c in seen}) == 1
-    with FakeOpenAI() as server:
-        a, b = generator(server), generator(server)
-        assert a.client._client is b.client._client is ContentGenerator._get_http_client()
-    limits = ContentGenerator._get_http_client()._transport._pool
-    assert limits._max_connections == 20 and limits._max_keepalive_connections == 10
-
-
-def test_sequential_calls_reuse_one_connection():
-    with FakeOpenAI() as server:
-        gen = generator(server)
-        for i in range(10):
-            gen.generate_script(f"topic {i}")
-    assert len(server.requests) == 10
-    assert server.connections == 1
 
 
 def test_malformed_reply_is_retried_once():

@@ -151,3 +151,81 @@ def test_shutdown_refuses_new_work(store):
     assert q.shutdown(5) is True
     with pytest.raises(QueueFull):
         q.submit(TaskRequest(topic="late"))
+
+
+def test_webhook_is_retried_until_delivered(store):
+    from tests.servers import WebhookReceiver
+
+    with WebhookReceiver(modes=["500", "500", "200"]) as hook:
+        q = TaskQueue(store, lambda t, r: {"ok": True})
+        q.webhooks.first_delay = 0.05
+        q.start()
+        task = q.submit(TaskRequest(topic="hook", webhook_url=hook.url + "/done"))
+        wait_for(lambda: any("webhook delivered" in (e["message"] or "") for e in store.events(task.id)))
+        q.shutdown(5)
+    assert [r["mode"] for r in hook.requests] == ["500", "500", "200"]
+    body = hook.requests[-1]["body"]
+    assert body["id"] == task.id and body["status"] == "done" and body["result"] == {"ok": True}
+    assert "attempt 3" in store.events(task.id)[-1]["message"]
+
+
+def test_failed_webhook_never_fails_the_task(store):
+    from tests.servers import WebhookReceiver
+
+    with WebhookReceiver() as hook:
+        dead_url = hook.url  # the server stops below: connections are refused
+    q = TaskQueue(store, lambda t, r: {})
+    q.webhooks.first_delay = 0.01
+    q.start()
+    task = q.submit(TaskRequest(topic="hook", webhook_url=dead_url))
+    wait_for(lambda: any("webhook failed" in (e["message"] or "") for e in store.events(task.id)))
+    q.shutdown(5)
+    assert store.get(task.id).status == TaskStatus.DONE
+
+
+def test_eta_is_derived_from_the_pace(store):
+    task = Task(id="e" * 32, request=TaskRequest(topic="t"), status=TaskStatus.RUNNING,
+                started_at=time.time() - 10, progress=0.25)
+    assert task.eta_seconds == pytest.approx(30, abs=0.5)
+    assert task.to_dict()["eta_seconds"] == task.eta_seconds
+    task.progress = 0.01
+    assert task.eta_seconds is None
+    task.status, task.progress = TaskStatus.DONE, 1.0
+    assert task.eta_seconds is None
+
+
+def test_shutdown_interrupts_a_long_task_and_queues_it_again(tmp_path):
+    from exceptions import TaskCanceled
+
+    path = tmp_path / "t.sqlite3"
+    store = TaskStore(path)
+    started = threading.Event()
+    cleaned = []
+
+    def runner(task, report):
+        started.set()
+        try:
+            while True:
+                report("render", 0.5)
+                time.sleep(0.01)
+        except TaskCanceled:
+            cleaned.append(task.id)  # the renderer removes its temp files here
+            raise
+
+    q = TaskQueue(store, runner)
+    q.start()
+    task = q.submit(TaskRequest(topic="long"))
+    started.wait(5)
+    assert q.shutdown(timeout=0.2) is True
+    assert cleaned == [task.id]
+    assert store.get(task.id).status == TaskStatus.QUEUED
+    store.close()
+
+    again = TaskStore(path)
+    q2 = TaskQueue(again, lambda t, r: {"second": True})
+    q2.start()
+    done = wait_for(lambda: finished(again, task.id))
+    q2.shutdown(5)
+    assert done.status == TaskStatus.DONE and done.attempts == 2
+    messages = [e["message"] for e in again.events(task.id)]
+    assert "interrupted by shutdown; will run again on start" in messages
