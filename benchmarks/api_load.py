@@ -4,10 +4,14 @@ every accepted task in the store afterwards?
 The server is the real app (waitress, same thread count as `make run`, the
 SQLite task store, the queue and its worker) in its own process, with the
 renderer replaced by a no-op so only the API and the store are measured.
-Clients: 4 processes x 16 threads = 64 concurrent keep-alive connections,
-each looping POST /api/create then GET /api/task/<id> for 20 s.
+Clients: 2 processes x 32 threads = 64 concurrent keep-alive connections,
+each doing POST /api/create then GET /api/task/<id>, for 20 s. The load is
+bounded: together the clients start --rate creates per second (each client
+on its own fixed schedule), so the latencies measure the server, not a queue
+of our own making. --rate 0 removes the bound (closed loop, as fast as the
+server answers: then latency is just clients / throughput).
 
-    python benchmarks/api_load.py [--clients 64] [--seconds 20]
+    python benchmarks/api_load.py [--clients 64] [--seconds 20] [--rate 100]
 
 Last line: create_p99_ms=… status_p99_ms=… errors=… lost=…
 """
@@ -31,7 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-PROCESSES = 4
+PROCESSES = 2
 
 
 def serve(port: int, data_dir: str) -> None:
@@ -51,8 +55,9 @@ def serve(port: int, data_dir: str) -> None:
         app.extensions["reelsmith"].shutdown(10)
 
 
-def client_process(port: int, threads: int, seconds: float, out) -> None:
-    """One client process: ``threads`` keep-alive connections looping create + status."""
+def client_process(port: int, threads: int, seconds: float, interval: float, out) -> None:
+    """One client process: ``threads`` keep-alive connections, each starting a
+    create + status pair every ``interval`` seconds (0: back to back)."""
     create_ms, status_ms, ids, errors = [], [], [], []
     lock = threading.Lock()
     stop_at = time.monotonic() + seconds
@@ -61,7 +66,11 @@ def client_process(port: int, threads: int, seconds: float, out) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         body = json.dumps({"topic": f"load test {os.getpid()}-{n}"})
         local_c, local_s, local_ids, local_err = [], [], [], 0
+        next_at = time.monotonic() + interval * n / threads  # spread the clients out
         while time.monotonic() < stop_at:
+            if interval:
+                time.sleep(max(0.0, next_at - time.monotonic()))
+                next_at += interval
             try:
                 t0 = time.perf_counter()
                 conn.request("POST", "/api/create", body, {"Content-Type": "application/json"})
@@ -109,6 +118,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--rate", type=float, default=100.0,
+                        help="creates per second from all clients together (0 = unbounded)")
     parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -131,7 +142,9 @@ def main() -> None:
                     time.sleep(0.1)
             queue = multiprocessing.Queue()
             per = max(1, args.clients // PROCESSES)
-            procs = [multiprocessing.Process(target=client_process, args=(port, per, args.seconds, queue))
+            interval = PROCESSES * per / args.rate if args.rate else 0.0
+            procs = [multiprocessing.Process(target=client_process,
+                                             args=(port, per, args.seconds, interval, queue))
                      for _ in range(PROCESSES)]
             started = time.perf_counter()
             for proc in procs:
@@ -152,8 +165,9 @@ def main() -> None:
     ids = [x for r in results for x in r["ids"]]
     errors = sum(r["errors"] for r in results)
     lost = sum(1 for i in ids if i not in stored)
+    bound = f"{args.rate:g} creates/s offered" if args.rate else "unbounded (closed loop)"
     print(f"machine: {os.cpu_count()} cores; {PROCESSES * per} clients for {args.seconds:g} s "
-          f"on 127.0.0.1; no-op renderer")
+          f"on 127.0.0.1, {bound}; no-op renderer")
     print("| request | count | p50 ms | p90 ms | p99 ms | max ms |")
     print("|---|---|---|---|---|---|")
     for name, values in (("POST /api/create", create), ("GET /api/task/<id>", status)):
