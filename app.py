@@ -19,6 +19,7 @@ from flask import Flask, abort, jsonify, render_template, request, send_file, ur
 from werkzeug.exceptions import HTTPException
 
 from config import ASPECTS, Settings
+from exceptions import TaskInterrupted
 from speech import available_voices
 from tasks import QueueFull, Task, TaskQueue, TaskRequest, TaskStatus, TaskStore
 
@@ -26,6 +27,12 @@ log = logging.getLogger("reelsmith")
 
 VOICES = ("auto", "piper", "gtts", "espeak")
 WAITRESS_THREADS = 8  # request threads; the queue's workers are separate
+MAX_BODY = 256 * 1024  # a JSON or form body without files
+UPLOAD_KINDS = {  # form field -> allowed suffixes
+    "music": {".mp3", ".wav", ".m4a", ".ogg", ".flac"},
+    "backgrounds": {".jpg", ".jpeg", ".png", ".webp", ".mp4", ".mov", ".webm", ".mkv"},
+}
+MAX_BACKGROUNDS = 10
 TASK_ID = re.compile(r"^[0-9a-f]{32}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 DOWNLOADS = {  # name in the URL -> (file suffix, mimetype)
@@ -49,7 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     test_config = test_config or {}
     settings: Settings = test_config.get("SETTINGS") or Settings.from_env()
     app.config.update(
-        MAX_CONTENT_LENGTH=256 * 1024,
+        MAX_CONTENT_LENGTH=int(settings.max_upload_mb * 1024 * 1024),
         JSON_SORT_KEYS=False,
         SETTINGS=settings,
     )
@@ -92,7 +99,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.post("/api/create")
     def create():
+        if request.mimetype != "multipart/form-data" and (request.content_length or 0) > MAX_BODY:
+            abort(413, description=f"the request body is over {MAX_BODY // 1024} KB "
+                                   "(files go in a multipart upload)")
         task_request = parse_create_request(settings)
+        task_request.music, task_request.backgrounds = save_uploads(settings.data_dir / "uploads")
         try:
             task = tasks.submit(task_request)
         except QueueFull as exc:
@@ -257,6 +268,68 @@ def parse_create_request(settings: Settings) -> TaskRequest:
                        webhook_url=webhook_url)
 
 
+def save_uploads(uploads_dir: Path) -> tuple[str | None, list[str]]:
+    """Check and store the request's files under generated names.
+
+    Returns (music name, background names). The client's file names are only
+    used for their suffix; the content is checked (images decoded, audio and
+    video probed with ffmpeg) before anything is kept.
+    """
+    import uuid
+
+    files = [("music", f) for f in request.files.getlist("music") if f.filename]
+    files += [("backgrounds", f) for f in request.files.getlist("backgrounds") if f.filename]
+    if len([f for kind, f in files if kind == "music"]) > 1:
+        raise BadRequest("one music file at most", "music")
+    if len(files) - sum(1 for kind, _ in files if kind == "music") > MAX_BACKGROUNDS:
+        raise BadRequest(f"{MAX_BACKGROUNDS} background files at most", "backgrounds")
+    saved: list[tuple[str, Path]] = []
+    uploads_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        for kind, storage in files:
+            suffix = Path(storage.filename).suffix.lower()
+            if suffix not in UPLOAD_KINDS[kind]:
+                raise BadRequest(f"{kind}: {suffix or 'no suffix'} files are not accepted "
+                                 f"(use {', '.join(sorted(UPLOAD_KINDS[kind]))})", kind)
+            path = uploads_dir / f"{uuid.uuid4().hex}{suffix}"
+            storage.save(path)
+            saved.append((kind, path))
+            if not _media_ok(path, kind):
+                raise BadRequest(f"{kind}: {storage.filename!r} is not a readable "
+                                 f"{'audio file' if kind == 'music' else 'image or video'}", kind)
+    except BadRequest:
+        for _, path in saved:
+            path.unlink(missing_ok=True)
+        raise
+    music = next((p.name for kind, p in saved if kind == "music"), None)
+    return music, [p.name for kind, p in saved if kind == "backgrounds"]
+
+
+def _media_ok(path: Path, kind: str) -> bool:
+    if path.suffix in {".jpg", ".jpeg", ".png", ".webp"}:
+        from PIL import Image
+
+        try:
+            with Image.open(path) as img:
+                img.verify()
+            return True
+        except Exception:
+            return False
+    import subprocess
+
+    import imageio_ffmpeg
+
+    log_text = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+                              capture_output=True, text=True).stderr
+    return ("Audio:" in log_text) if kind == "music" else ("Video:" in log_text)
+
+
+def _remove_uploads(uploads_dir: Path, req: TaskRequest) -> None:
+    for name in [req.music, *req.backgrounds]:
+        if name:
+            (uploads_dir / name).unlink(missing_ok=True)
+
+
 def remove_partial_outputs(videos_dir: Path) -> None:
     """Delete temporary files a crash left behind (``.<id>.partial.*``, work folders)."""
     import shutil
@@ -278,6 +351,10 @@ def expire_outputs(store: TaskStore, videos_dir: Path, max_age_seconds: float) -
         store.record(task.id, f"outputs removed after the retention period "
                               f"({max_age_seconds / 86400:g} days)", expired_at=time.time())
         expired += 1
+    cutoff = time.time() - max_age_seconds  # uploads of tasks canceled before they ran
+    for upload in (videos_dir.parent / "uploads").glob("*"):
+        if upload.stat().st_mtime < cutoff:
+            upload.unlink(missing_ok=True)
     return expired
 
 
@@ -303,7 +380,16 @@ def _pipeline_runner(settings: Settings, videos_dir: Path):
             from pipeline import Pipeline
 
             pipeline = Pipeline(settings)
-        return pipeline.run(task.request, videos_dir / f"{task.id}.mp4", report)
+        try:
+            result = pipeline.run(task.request, videos_dir / f"{task.id}.mp4", report)
+        except TaskInterrupted:
+            raise  # it runs again after a restart: keep its uploads
+        except Exception:
+            _remove_uploads(settings.data_dir / "uploads", task.request)
+            raise
+        _remove_uploads(settings.data_dir / "uploads", task.request)
+        return result
+
 
     return run
 

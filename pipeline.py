@@ -63,8 +63,11 @@ class Pipeline:
             )
             stage = "render"
             report("render", 0.25)
+            uploads = self.settings.data_dir / "uploads"
             video = self.creator.create_video(
                 script, output_path, narration, aspect=request.aspect,
+                music=uploads / request.music if request.music else None,
+                backgrounds=[uploads / name for name in request.backgrounds],
                 progress=lambda p: report("render", 0.25 + 0.73 * p),
             )
             stage = "finishing"

@@ -57,6 +57,8 @@ class TaskRequest:
     aspect: str = "9:16"            # 9:16 | 16:9 | 1:1
     fresh: bool = False             # bypass the script cache
     webhook_url: str | None = None  # gets a JSON POST when the task ends
+    music: str | None = None        # an uploaded file's generated name (in uploads/)
+    backgrounds: list[str] = field(default_factory=list)  # uploaded images / clips, in order
 
     @classmethod
     def from_dict(cls, data: dict) -> "TaskRequest":

@@ -46,6 +46,7 @@ TITLE_SECONDS = 2.5
 KEN_BURNS_ZOOM = 0.12  # the background zooms in by 12 % over the video
 TARGET_LUFS = -14.0    # integrated loudness the platforms normalise to
 PEAK_CEILING_DB = -2.0  # sample-peak ceiling; leaves room for true peak <= -1 dBTP
+MUSIC_BELOW_VOICE_LU = 16.0  # a music bed sits this far under the voice, before ducking
 
 ProgressCallback = Callable[[float], None]
 
@@ -91,6 +92,8 @@ class RenderJob:
     output_path: Path
     narration: Narration | None = None
     aspect: str = "9:16"
+    music: Path | None = None
+    backgrounds: Sequence[Path] = ()
 
 
 class VideoCreator:
@@ -125,11 +128,15 @@ class VideoCreator:
         narration: Narration | None = None,
         *,
         aspect: str = "9:16",
+        music: Path | None = None,
+        backgrounds: Sequence[Path] = (),
         progress: ProgressCallback | None = None,
     ) -> VideoResult:
         """Render ``script`` to ``output_path`` (an .mp4); also writes .srt and .jpg.
 
-        ``aspect`` is "9:16" (default), "16:9" or "1:1". Without a
+        ``aspect`` is "9:16" (default), "16:9" or "1:1". ``music`` adds a
+        ducked music bed; ``backgrounds`` (images and/or clips) replace the
+        generated background, one per sentence in turn. Without a
         ``narration`` the script is spoken first with the
         configured voice engine. ``progress`` is called with 0..1 while the
         frames are encoded; it may raise ``TaskCanceled`` to stop the render.
@@ -143,7 +150,8 @@ class VideoCreator:
                 narration = self.synthesizer.narrate(
                     script.sentences, work_dir, language=script.language
                 )
-            return self._render(script, narration, output_path, work_dir, aspect, progress)
+            return self._render(script, narration, output_path, work_dir, aspect, progress,
+                                music, list(backgrounds))
         finally:
             _remove_tree(work_dir)
 
@@ -162,7 +170,8 @@ class VideoCreator:
         def run(job: RenderJob):
             try:
                 return self.create_video(job.script, job.output_path, job.narration,
-                                         aspect=job.aspect)
+                                         aspect=job.aspect, music=job.music,
+                                         backgrounds=job.backgrounds)
             except ReelsmithError as exc:
                 return exc
 
@@ -170,13 +179,14 @@ class VideoCreator:
             return list(pool.map(run, jobs))
 
     # -- rendering --------------------------------------------------------
-    def _render(self, script, narration, output_path, work_dir, aspect, progress) -> VideoResult:
+    def _render(self, script, narration, output_path, work_dir, aspect, progress,
+                music=None, backgrounds=()) -> VideoResult:
         from moviepy import VideoClip
 
         r = self.render
         size = frame_size(r, aspect)
         raw_audio, cues = assemble_narration(narration, work_dir / "narration.wav")
-        audio_path = master_audio(raw_audio, work_dir / "master.wav")
+        audio_path = master_audio(raw_audio, work_dir / "master.wav", music)
         duration = cues[-1].end + TAIL
         frames = FrameMaker(
             size=size,
@@ -186,6 +196,7 @@ class VideoCreator:
             seed=script.title,
             font_path=self.font_path,
             ken_burns=self.ken_burns,
+            media=backgrounds,
         )
 
         srt_path = output_path.with_suffix(".srt")
@@ -222,6 +233,8 @@ class VideoCreator:
             raise RenderError(f"ffmpeg could not encode the video: {_first_line(exc)}") from exc
         finally:
             clip.close()
+            if isinstance(frames.background, MediaBackground):
+                frames.background.close()
         os.replace(tmp_video, output_path)
         return VideoResult(
             video_path=output_path,
@@ -283,13 +296,19 @@ def integrated_loudness(path: Path, filters: str = "anull") -> float:
     return float(match[-1]) if match and match[-1] != "-inf" else -70.0
 
 
-def master_audio(src: Path, dst: Path) -> Path:
+def master_audio(src: Path, dst: Path, music: Path | None = None) -> Path:
     """Stereo 48 kHz narration at -14 LUFS integrated with peaks held below -2 dBFS.
 
     Speech has a high crest factor, so a plain gain to -14 LUFS would clip:
     gain, then a limiter, then one correction for what the limiter took.
+    With ``music``, it is first mixed in as a bed: looped or cut to length,
+    faded in and out, set ``MUSIC_BELOW_VOICE_LU`` under the voice and ducked
+    further (sidechain compression) while the voice speaks.
     """
     layout = "aresample=48000,pan=stereo|c0=c0|c1=c0"
+    if music is not None:
+        src = _mix_music_bed(src, music, dst.with_name("premix.wav"), layout)
+        layout = "anull"
     limiter = f"alimiter=limit={10 ** (PEAK_CEILING_DB / 20):.4f}:level=false:attack=2:release=50"
     gain = TARGET_LUFS - integrated_loudness(src, layout)
     for _ in range(2):
@@ -299,6 +318,27 @@ def master_audio(src: Path, dst: Path) -> Path:
         if abs(miss) < 0.3:
             break
         gain += miss
+    return dst
+
+
+def _mix_music_bed(voice: Path, music: Path, dst: Path, layout: str) -> Path:
+    with wave.open(str(voice), "rb") as w:
+        d = w.getnframes() / w.getframerate()
+    music_in = ["-stream_loop", "-1", "-t", f"{d:.3f}", "-i", str(music)]
+    stereo = "aresample=48000,aformat=channel_layouts=stereo"
+    voice_lufs = integrated_loudness(voice, layout)
+    log_text = _ffmpeg(*music_in, "-af", f"{stereo},ebur128=framelog=quiet", "-f", "null", "-")
+    found = re.findall(r"I:\s+(-?[\d.]+) LUFS", log_text)
+    music_gain = voice_lufs - MUSIC_BELOW_VOICE_LU - (float(found[-1]) if found else -20.0)
+    graph = (
+        f"[0:a]{layout},asplit[voice][key];"
+        f"[1:a]{stereo},volume={music_gain:.2f}dB,afade=t=in:d=1,"
+        f"afade=t=out:st={max(0.0, d - 2):.3f}:d=2[music];"
+        "[music][key]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400[ducked];"
+        "[voice][ducked]amix=inputs=2:normalize=0:duration=first[mix]"
+    )
+    _ffmpeg("-y", "-i", str(voice), *music_in, "-filter_complex", graph, "-map", "[mix]",
+            "-c:a", "pcm_s16le", str(dst))
     return dst
 
 
@@ -414,18 +454,103 @@ class Layout:
 HIGHLIGHT = (255, 214, 10)  # the word being spoken
 
 
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+CLIP_SUFFIXES = {".mp4", ".mov", ".webm", ".mkv"}
+
+
+def _cover(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Scale to cover ``size`` (keeping the aspect) and crop the middle."""
+    h, w = image.shape[:2]
+    scale = max(size[0] / w, size[1] / h)
+    nw, nh = max(size[0], round(w * scale)), max(size[1], round(h * scale))
+    resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    x, y = (nw - size[0]) // 2, (nh - size[1]) // 2
+    return resized[y:y + size[1], x:x + size[0]]
+
+
+class _ImageSource:
+    """A still image with a slow Ken-Burns zoom across its span."""
+
+    def __init__(self, path: Path, size: tuple[int, int]):
+        from PIL import ImageOps
+
+        with Image.open(path) as img:
+            rgb = np.asarray(ImageOps.exif_transpose(img).convert("RGB"))
+        margin = (round(size[0] * (1 + KEN_BURNS_ZOOM)), round(size[1] * (1 + KEN_BURNS_ZOOM)))
+        self.source = np.ascontiguousarray(_cover(rgb, margin))
+        self.size = size
+
+    def frame(self, local_t: float, span: float) -> np.ndarray:
+        sh, sw = self.source.shape[:2]
+        p = min(max(local_t / span, 0.0), 1.0) if span > 0 else 0.0
+        scale = 1.0 - KEN_BURNS_ZOOM / (1 + KEN_BURNS_ZOOM) * p
+        bw, bh = sw * scale, sh * scale
+        m = np.array([[bw / self.size[0], 0.0, (sw - bw) / 2], [0.0, bh / self.size[1], (sh - bh) / 2]])
+        return cv2.warpAffine(self.source, m, self.size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REPLICATE)
+
+
+class _ClipSource:
+    """A video clip played from its start for each span, looped if it is shorter."""
+
+    def __init__(self, path: Path, size: tuple[int, int]):
+        from moviepy import VideoFileClip
+
+        self.clip = VideoFileClip(str(path), audio=False)
+        self.size = size
+
+    def frame(self, local_t: float, span: float) -> np.ndarray:
+        t = local_t % max(self.clip.duration - 1 / max(self.clip.fps, 1), 1e-3)
+        return np.ascontiguousarray(_cover(self.clip.get_frame(t), self.size))
+
+    def close(self) -> None:
+        self.clip.close()
+
+
+class MediaBackground:
+    """The user's own images and clips: one per sentence, in turn."""
+
+    def __init__(self, paths: Sequence[Path], size, cues: Sequence[Cue], duration: float):
+        sources = []
+        for path in paths:
+            suffix = Path(path).suffix.lower()
+            if suffix in IMAGE_SUFFIXES:
+                sources.append(_ImageSource(Path(path), size))
+            elif suffix in CLIP_SUFFIXES:
+                sources.append(_ClipSource(Path(path), size))
+            else:
+                raise RenderError(f"{Path(path).name}: not an image or video clip")
+        starts = [0.0] + [c.start for c in cues[1:]]
+        ends = starts[1:] + [duration]
+        self.sources = sources
+        self.spans = [(s, e, sources[i % len(sources)]) for i, (s, e) in enumerate(zip(starts, ends))]
+
+    def frame_at(self, t: float) -> np.ndarray:
+        for start, end, source in self.spans:
+            if t < end:
+                break
+        return source.frame(t - start, end - start)
+
+    def close(self) -> None:
+        for source in self.sources:
+            if isinstance(source, _ClipSource):
+                source.close()
+
+
 class FrameMaker:
     """``frame(t) -> HxWx3 uint8``: background, title card and the current caption,
     with the word being spoken highlighted."""
 
-    def __init__(self, *, size, duration, title, cues, seed, font_path, ken_burns):
+    def __init__(self, *, size, duration, title, cues, seed, font_path, ken_burns, media=()):
         self.width, self.height = size
         self.duration = duration
         self.cues = cues
         self.ken_burns = ken_burns
         self.layout = layout = Layout.for_size(*size)
         scale = min(size) / 1080
-        self.background = Background(size, seed, duration, ken_burns)
+        self.media = bool(media)
+        self.background = (MediaBackground(media, size, cues, duration) if media
+                           else Background(size, seed, duration, ken_burns))
         title_box = render_text_box(
             title, font_path, width=int(self.width * 0.84), font_size=int(84 * scale),
             box_alpha=160, max_lines=4,
@@ -480,7 +605,8 @@ class FrameMaker:
         idx = self.caption_index(t)
         word = self.word_index(idx, t) if idx is not None else None
         show_title = t < TITLE_SECONDS
-        key = (idx, word, show_title, round(t * 1000) if self.ken_burns else None)
+        moving = self.ken_burns or self.media
+        key = (idx, word, show_title, round(t * 1000) if moving else None)
         if key == self._last_key:
             return self._last_frame
         frame = self.background.frame_at(t)

@@ -74,3 +74,29 @@ def loudness(path) -> tuple[float, float]:
     summary = err[err.rfind("Summary:"):]
     return (float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary)[1]),
             float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary)[1]))
+
+
+def make_clip(path, seconds=2.0, size="320x240", color_source="testsrc2"):
+    """A small real H.264 clip made by the bundled ffmpeg."""
+    subprocess.run([FFMPEG, "-v", "error", "-y", "-f", "lavfi", "-i",
+                    f"{color_source}{':' if '=' in color_source else '='}size={size}:rate=25:duration={seconds}",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)],
+                   check=True)
+    return path
+
+
+def make_tone(path, seconds=3.0, frequency=5000, volume=0.5):
+    """A sine tone audio file (any format ffmpeg writes from the suffix)."""
+    subprocess.run([FFMPEG, "-v", "error", "-y", "-f", "lavfi", "-i",
+                    f"sine=frequency={frequency}:duration={seconds}:sample_rate=44100",
+                    "-af", f"volume={volume}", str(path)], check=True)
+    return path
+
+
+def band_volume_db(path, start, end, frequency) -> float:
+    """Mean level (dBFS) of a narrow band around ``frequency`` between start and end."""
+    err = subprocess.run(
+        [FFMPEG, "-hide_banner", "-ss", str(start), "-to", str(end), "-i", str(path), "-map", "0:a",
+         "-af", f"bandpass=f={frequency}:width_type=h:w=100,bandpass=f={frequency}:width_type=h:w=100,"
+                "volumedetect", "-f", "null", "-"], capture_output=True, text=True).stderr
+    return float(re.search(r"mean_volume: (-?[\d.]+|-inf) dB", err)[1].replace("-inf", "-200"))

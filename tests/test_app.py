@@ -1,6 +1,7 @@
 """The HTTP API: validation, status, downloads, and one real end-to-end render."""
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -248,3 +249,92 @@ def test_partial_files_from_a_crash_are_removed_at_start(tmp_path):
     (videos / "keep.mp4").write_bytes(b"done")
     create_app({"SETTINGS": make_settings(tmp_path), "START_WORKERS": False})
     assert [p.name for p in videos.iterdir()] == ["keep.mp4"]
+
+
+def _png_bytes(colour=(10, 200, 30)):
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64), colour).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_uploads_are_checked_and_stored_under_generated_names(client, app, tmp_path):
+    import io
+
+    from tests.media import make_tone
+
+    wav = make_tone(tmp_path / "bed.wav", seconds=1.0).read_bytes()
+    resp = client.post("/api/create", content_type="multipart/form-data", data={
+        "topic": "tea",
+        "music": (io.BytesIO(wav), "../../evil name.wav"),
+        "backgrounds": [(io.BytesIO(_png_bytes()), "a.png"), (io.BytesIO(_png_bytes()), "b.PNG")],
+    })
+    assert resp.status_code == 202, resp.get_json()
+    req = client.get(resp.get_json()["status_url"]).get_json()["request"]
+    uploads = tmp_path / "instance" / "uploads"
+    stored = sorted(p.name for p in uploads.iterdir())
+    assert sorted([req["music"], *req["backgrounds"]]) == stored
+    assert req["music"].endswith(".wav") and "evil" not in req["music"]
+    assert all(len(Path(n).stem) == 32 for n in stored)
+
+
+@pytest.mark.parametrize("field, name, content, message", [
+    ("backgrounds", "notes.txt", b"hello", ".txt files are not accepted"),
+    ("backgrounds", "fake.png", b"not really a png", "not a readable image or video"),
+    ("music", "song.wav", b"RIFF....not audio", "not a readable audio file"),
+    ("music", "picture.png", None, ".png files are not accepted"),
+])
+def test_bad_uploads_are_refused_and_nothing_is_kept(client, tmp_path, field, name, content, message):
+    import io
+
+    body = content if content is not None else _png_bytes()
+    resp = client.post("/api/create", content_type="multipart/form-data",
+                       data={"topic": "tea", field: (io.BytesIO(body), name)})
+    assert resp.status_code == 400
+    assert message in resp.get_json()["error"] and resp.get_json()["field"] == field
+    uploads = tmp_path / "instance" / "uploads"
+    assert not uploads.exists() or list(uploads.iterdir()) == []
+
+
+def test_upload_over_the_size_limit_is_413(tmp_path):
+    import io
+
+    settings = make_settings(tmp_path, max_upload_mb=0.01)
+    app = create_app({"SETTINGS": settings, "START_WORKERS": False})
+    resp = app.test_client().post("/api/create", content_type="multipart/form-data",
+                                  data={"topic": "t", "backgrounds": (io.BytesIO(b"x" * 20_000), "a.png")})
+    assert resp.status_code == 413 and resp.get_json()["error"]
+
+
+def test_end_to_end_with_uploaded_background_and_music(tmp_path):
+    import io
+    import subprocess
+
+    from PIL import Image
+
+    from tests.media import FFMPEG, make_tone
+
+    app = create_app({"SETTINGS": make_settings(tmp_path)})
+    client = app.test_client()
+    try:
+        resp = client.post("/api/create", content_type="multipart/form-data", data={
+            "topic": "green tea", "script": "Green tea is calm. It grows on hills.",
+            "music": (io.BytesIO(make_tone(tmp_path / "m.mp3").read_bytes()), "m.mp3"),
+            "backgrounds": (io.BytesIO(_png_bytes((20, 200, 40))), "green.png"),
+        })
+        assert resp.status_code == 202
+        task = poll(client, resp.get_json()["task_id"], timeout=120)
+    finally:
+        app.extensions["reelsmith"].shutdown(30)
+    assert task["status"] == "done", task
+    video = tmp_path / "instance" / "videos" / f"{task['id']}.mp4"
+    frame = tmp_path / "frame.png"
+    subprocess.run([FFMPEG, "-v", "error", "-y", "-ss", "1", "-i", str(video), "-frames:v", "1",
+                    str(frame)], check=True)
+    with Image.open(frame) as im:
+        r, g, b = im.convert("RGB").getpixel((5, 5))
+    assert g > 150 and r < 80 and b < 90  # the uploaded image is the background
+    assert list((tmp_path / "instance" / "uploads").iterdir()) == []  # removed once done

@@ -228,3 +228,61 @@ def test_spoken_word_is_highlighted():
         other = overlays[(i + 1) % 4].box
         other_region = frame[other[1]:other[3], other[0]:other[2]]
         assert ((abs(other_region - np.array(HIGHLIGHT)).sum(axis=2)) < 60).mean() < 0.01
+
+
+def test_music_bed_is_ducked_under_the_voice(creator, narration, tmp_path):
+    from tests.media import band_volume_db, make_tone
+
+    music = make_tone(tmp_path / "bed.mp3", seconds=2.0, frequency=5000)  # shorter: it loops
+    out = tmp_path / "music.mp4"
+    result = creator.create_video(script(), out, narration, music=music)
+    integrated, true_peak = loudness(out)
+    assert integrated == pytest.approx(-14.0, abs=1.0) and true_peak <= -1.0
+    first = result.cues[0]
+    alone = band_volume_db(out, 0.05, LEAD_IN - 0.05, 5000)              # music only (fading in)
+    gap = band_volume_db(out, result.cues[1].end + 0.05, result.cues[2].start - 0.02, 5000)
+    under_voice = band_volume_db(out, first.start + 0.3, first.end - 0.1, 5000)
+    last = band_volume_db(out, result.duration - 0.6, result.duration - 0.1, 5000)
+    assert alone > -70 and gap > -60                                     # the bed is there
+    assert under_voice < gap - 4                                         # and ducked while speaking
+    assert last < gap                                                    # fading out at the end
+
+
+def test_own_images_and_clips_as_backgrounds(creator, narration, tmp_path):
+    from tests.media import make_clip
+
+    red = tmp_path / "red.png"
+    Image.new("RGB", (800, 600), (220, 30, 30)).save(red)
+    clip = make_clip(tmp_path / "clip.mp4", seconds=1.0, color_source="color=c=0x1e50dc")
+    out = tmp_path / "own.mp4"
+    result = creator.create_video(script(), out, narration, backgrounds=[red, clip])
+    assert probe(out).width == 270
+
+    def mean_colour(t):
+        from tests.media import FFMPEG
+        import subprocess
+        png = tmp_path / f"f{t}.png"
+        subprocess.run([FFMPEG, "-v", "error", "-y", "-ss", str(t), "-i", str(out), "-frames:v", "1", str(png)],
+                       check=True)
+        with Image.open(png) as im:
+            return np.asarray(im.convert("RGB"))[:40, :40].reshape(-1, 3).mean(axis=0)  # top-left corner
+
+    c = result.cues
+    r, _, b = mean_colour(c[0].start + 0.2)        # sentence 1: the red image
+    assert r > 150 and b < 80
+    r, _, b = mean_colour(c[1].start + 0.2)        # sentence 2: the blue clip
+    assert b > 150 and r < 80
+    r, _, b = mean_colour(c[1].start + 1.3)        # past the 1 s clip's end: it loops
+    assert b > 150
+    r, _, b = mean_colour(c[2].start + 0.2)        # sentence 3: the image again
+    assert r > 150
+
+
+def test_unknown_background_type_is_a_render_error(creator, narration, tmp_path):
+    from exceptions import RenderError
+
+    doc = tmp_path / "notes.txt"
+    doc.write_text("hello")
+    with pytest.raises(RenderError, match="not an image or video clip"):
+        creator.create_video(script(), tmp_path / "x.mp4", narration, backgrounds=[doc])
+    assert not (tmp_path / "x.mp4").exists()
