@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import hmac
+import ipaddress
 import logging
 import re
 import signal
@@ -33,6 +35,7 @@ UPLOAD_KINDS = {  # form field -> allowed suffixes
     "backgrounds": {".jpg", ".jpeg", ".png", ".webp", ".mp4", ".mov", ".webm", ".mkv"},
 }
 MAX_BACKGROUNDS = 10
+TOKEN_COOKIE = "reelsmith_token"
 TASK_ID = re.compile(r"^[0-9a-f]{32}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 DOWNLOADS = {  # name in the URL -> (file suffix, mimetype)
@@ -90,11 +93,26 @@ def create_app(test_config: dict | None = None) -> Flask:
             abort(404, description=f"no task with id {task_id!r}")
         return task
 
+    @app.before_request
+    def require_token():
+        """With API_TOKEN set, every /api/* call must carry it: as a Bearer
+        header, or as the cookie the page sets (so <video> requests carry it)."""
+        if not settings.api_token or not request.path.startswith("/api/"):
+            return None
+        header = request.headers.get("Authorization", "")
+        given = header[7:] if header.startswith("Bearer ") else request.cookies.get(TOKEN_COOKIE, "")
+        if not hmac.compare_digest(given.encode(), settings.api_token.encode()):
+            response = jsonify(error="an API token is required: send 'Authorization: Bearer <token>'")
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response, 401
+        return None
+
     @app.get("/")
     def index():
         return render_template(
             "index.html", offline_writer=not settings.openai_api_key, voices=VOICES,
-            aspects=list(ASPECTS),
+            aspects=list(ASPECTS), token_required=bool(settings.api_token),
+            token_cookie=TOKEN_COOKIE,
         )
 
     @app.post("/api/create")
@@ -394,15 +412,30 @@ def _pipeline_runner(settings: Settings, videos_dir: Path):
     return run
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the Reelsmith web app with waitress.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--allow-remote", action="store_true",
+                        help="bind a non-loopback address even without API_TOKEN")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from waitress import serve
 
-    app = create_app()
+    settings = Settings.from_env()
+    if not _is_loopback(args.host) and not settings.api_token and not args.allow_remote:
+        parser.error(f"refusing to serve on {args.host} without API_TOKEN: anyone who can reach "
+                     "it could use it. Set API_TOKEN, or pass --allow-remote if you mean it.")
+    app = create_app({"SETTINGS": settings})
     log.info("Reelsmith on http://%s:%d", args.host, args.port)
     # SIGTERM ends the server like Ctrl-C does; the queue then stops gracefully.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

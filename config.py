@@ -50,6 +50,7 @@ class Settings:
     shutdown_timeout: float = 30.0                   # SHUTDOWN_TIMEOUT (seconds)
     retention_days: float = 7.0                      # RETENTION_DAYS (0 = keep forever)
     max_upload_mb: float = 100.0                     # MAX_UPLOAD_MB (music + backgrounds, per request)
+    api_token: str | None = None                     # API_TOKEN: required on /api/* when set
     max_topic_chars: int = 200
     max_script_chars: int = 5000
     render: RenderSettings = field(default_factory=RenderSettings)

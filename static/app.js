@@ -11,7 +11,21 @@ const views = new Map();  // task id -> <li>
 let pollTimer = null;
 let idlePolls = 0;
 
+// With API_TOKEN set on the server, the token is asked once and kept in this
+// browser: sent as a Bearer header, and as a cookie so <video> can load.
+const tokenRequired = form.dataset.tokenRequired === "yes";
+const tokenCookie = form.dataset.tokenCookie;
+function token() { return localStorage.getItem("reelsmith-token") || ""; }
+function rememberToken(value) {
+  localStorage.setItem("reelsmith-token", value);
+  document.cookie = `${tokenCookie}=${encodeURIComponent(value)}; path=/; SameSite=Strict`;
+}
+if (tokenRequired && token()) rememberToken(token());
+
 async function api(path, options = {}) {
+  if (tokenRequired && token()) {
+    options.headers = Object.assign({}, options.headers, { Authorization: `Bearer ${token()}` });
+  }
   const response = await fetch(path, options);
   let body = null;
   try { body = await response.json(); } catch (e) { body = null; }
@@ -90,20 +104,21 @@ async function cancelTask(id) {
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   formError.hidden = true;
-  const data = Object.fromEntries(new FormData(form).entries());
-  data.length = Number(data.length);
+  const data = new FormData(form);  // multipart: carries the optional files
+  if (tokenRequired) {
+    if (data.get("token")) rememberToken(data.get("token"));
+    data.delete("token");
+  }
   const button = document.getElementById("submit");
   button.disabled = true;
   try {
-    const { task_id } = await api("/api/create", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(data),
-    });
+    const { task_id } = await api("/api/create", { method: "POST", body: data });
     render(await api(`/api/task/${task_id}`));
     idlePolls = 0;
     schedule(500);
     document.getElementById("topic").value = "";
+    document.getElementById("backgrounds").value = "";
+    document.getElementById("music").value = "";
   } catch (e) {
     formError.textContent = e.message;
     formError.hidden = false;
@@ -112,4 +127,18 @@ form.addEventListener("submit", async (event) => {
   }
 });
 
+async function loadLanguages() {
+  try {
+    const { voices } = await api("/api/voices");
+    const langs = new Set(voices.flatMap((v) => v.languages));
+    const list = document.getElementById("languages");
+    [...langs].sort().forEach((code) => {
+      const option = document.createElement("option");
+      option.value = code;
+      list.append(option);
+    });
+  } catch (e) { /* the field still accepts any code */ }
+}
+
+loadLanguages();
 refresh();

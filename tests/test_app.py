@@ -338,3 +338,26 @@ def test_end_to_end_with_uploaded_background_and_music(tmp_path):
         r, g, b = im.convert("RGB").getpixel((5, 5))
     assert g > 150 and r < 80 and b < 90  # the uploaded image is the background
     assert list((tmp_path / "instance" / "uploads").iterdir()) == []  # removed once done
+
+
+def test_api_token_is_required_when_set(tmp_path):
+    app = create_app({"SETTINGS": make_settings(tmp_path, api_token="s3cret"), "START_WORKERS": False})
+    client = app.test_client()
+    assert client.get("/").status_code == 200  # the page itself asks for the token
+    denied = client.get("/api/tasks")
+    assert denied.status_code == 401 and "token" in denied.get_json()["error"]
+    assert client.get("/api/tasks", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.post("/api/create", json={"topic": "t"}).status_code == 401
+    assert client.get("/api/tasks", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    client.set_cookie("reelsmith_token", "s3cret")  # what the page sets, so <video> can load
+    assert client.post("/api/create", json={"topic": "t"}).status_code == 202
+
+
+def test_refuses_a_public_address_without_a_token(monkeypatch, capsys):
+    from app import main
+
+    monkeypatch.delenv("API_TOKEN", raising=False)
+    with pytest.raises(SystemExit) as info:
+        main(["--host", "0.0.0.0", "--port", "5999"])
+    assert info.value.code == 2
+    assert "without API_TOKEN" in capsys.readouterr().err
