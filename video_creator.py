@@ -38,6 +38,31 @@ from speech import Narration, SpeechSynthesizer
 log = logging.getLogger(__name__)
 
 FONT_PATH = Path(__import__("fontpkg_noto_sans").ROOT) / "files" / "NotoSans[wdth,wght].ttf"
+# Scripts Noto Sans lacks, each from its own pip font package: (first, last code point, package, file)
+SCRIPT_FONTS = [
+    (0x0600, 0x06FF, "fontpkg_noto_sans_arabic", "NotoSansArabic[wdth,wght].ttf"),
+    (0x0750, 0x077F, "fontpkg_noto_sans_arabic", "NotoSansArabic[wdth,wght].ttf"),
+    (0xFB50, 0xFEFF, "fontpkg_noto_sans_arabic", "NotoSansArabic[wdth,wght].ttf"),
+    (0x0900, 0x097F, "fontpkg_noto_sans_devanagari", "NotoSansDevanagari[wdth,wght].ttf"),
+    (0x0E00, 0x0E7F, "fontpkg_noto_sans_thai", "NotoSansThai[wdth,wght].ttf"),
+]
+
+
+def font_for(text: str, default: Path = FONT_PATH) -> Path:
+    """The font that has glyphs for ``text``: Noto Sans covers Latin, Cyrillic
+    and Greek; Arabic, Devanagari and Thai come from their own Noto packages."""
+    for ch in text:
+        code = ord(ch)
+        for first, last, package, filename in SCRIPT_FONTS:
+            if first <= code <= last:
+                import importlib
+
+                return Path(importlib.import_module(package).ROOT) / "files" / filename
+    return default
+
+
+def is_rtl(text: str) -> bool:
+    return any(0x0590 <= ord(ch) <= 0x08FF or 0xFB1D <= ord(ch) <= 0xFEFF for ch in text)
 
 LEAD_IN = 0.4      # seconds of silence before the first sentence
 GAP = 0.3          # seconds of silence between sentences
@@ -707,6 +732,8 @@ def render_text_box(
     """
     pad = max(8, font_size // 3)
     stroke = max(2, font_size // 14)
+    font_path = font_for(text, font_path)
+    rtl = is_rtl(text)
     while True:
         font = _bold_font(font_path, font_size)
         lines = wrap_words(text, font, width - 2 * pad - 2 * stroke)
@@ -728,8 +755,10 @@ def render_text_box(
         if highlight is None:
             continue
         prefix = ""
+        line_w = font.getlength(line)
         for word in line.split(" "):
-            wx = x + font.getlength(prefix)
+            # Right-to-left lines start at the right edge (the line is shaped as a whole).
+            wx = (x + line_w - font.getlength(prefix + word) if rtl else x + font.getlength(prefix))
             layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
             ImageDraw.Draw(layer).text((wx, y), word, fill=(*highlight, 255), **style)
             bbox = layer.getbbox()

@@ -286,3 +286,31 @@ def test_unknown_background_type_is_a_render_error(creator, narration, tmp_path)
     with pytest.raises(RenderError, match="not an image or video clip"):
         creator.create_video(script(), tmp_path / "x.mp4", narration, backgrounds=[doc])
     assert not (tmp_path / "x.mp4").exists()
+
+
+@pytest.mark.parametrize("text, family", [
+    ("Осьминоги", "NotoSans["), ("Χταπόδια", "NotoSans["), ("Octopuses", "NotoSans["),
+    ("ऑक्टोपस के तीन दिल", "NotoSansDevanagari"), ("الأخطبوط", "NotoSansArabic"), ("ปลาหมึก", "NotoSansThai"),
+])
+def test_each_script_gets_a_font_with_its_glyphs(text, family):
+    from video_creator import font_for
+
+    path = font_for(text)
+    assert path.name.startswith(family) and path.exists()
+    font = ImageFont.truetype(str(path), 40)
+    # Two different letters of the script draw differently (a missing glyph draws the same box).
+    a, b = text[0], next(ch for ch in text if ch != text[0] and not ch.isspace())
+    assert font.getmask(a).getbbox() and bytes(font.getmask(a)) != bytes(font.getmask(b))
+
+
+def test_arabic_is_shaped_and_highlighted_right_to_left():
+    from video_creator import Cue, font_for
+
+    text = "مرحبا بكم في عالم"
+    font = ImageFont.truetype(str(font_for(text)), 40)
+    word = "مرحبا"
+    assert font.getlength(word) < sum(font.getlength(ch) for ch in word)  # joined letters
+    frames = FrameMaker(size=(540, 960), duration=3, title="t", cues=[Cue(1, text, 0.5, 2.5)],
+                        seed="s", font_path=FONT_PATH, ken_burns=False)
+    lefts = [o.box[0] for o in frames.words[0]]
+    assert lefts == sorted(lefts, reverse=True)  # the first word is the rightmost
