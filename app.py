@@ -231,6 +231,34 @@ def register_cli(app: Flask) -> None:
         click.echo(f"{out}: {result['duration']:.1f} s, voice {result['voice_engine']}, "
                    f"script {result['script_source']}")
 
+    @app.cli.command("batch")
+    @click.argument("topics_file", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="videos",
+                  show_default=True)
+    @click.option("--voice", type=click.Choice(VOICES), default="auto", show_default=True)
+    @click.option("--language", default="en", show_default=True)
+    @click.option("--aspect", type=click.Choice(list(ASPECTS)), default="9:16", show_default=True)
+    @click.option("--workers", type=click.IntRange(1, 8), default=2, show_default=True)
+    def batch_command(topics_file, out_dir, voice, language, aspect, workers):
+        """Render one video per line of TOPICS_FILE (blank lines and # comments skipped)."""
+        lines = Path(topics_file).read_text(encoding="utf-8").splitlines()
+        topics = [t.strip() for t in lines if t.strip() and not t.strip().startswith("#")]
+        if not topics:
+            raise click.ClickException(f"{topics_file} has no topics")
+        requests = [TaskRequest(topic=t, voice=voice, language=language, aspect=aspect)
+                    for t in topics]
+        click.echo(f"rendering {len(topics)} videos with {workers} workers into {out_dir}/")
+        results = pipeline().run_batch(requests, Path(out_dir), max_workers=workers)
+        failed = 0
+        for i, (topic, result) in enumerate(zip(topics, results), start=1):
+            if isinstance(result, ReelsmithError):
+                failed += 1
+                click.echo(f"{i:03d} FAILED at {result.stage}: {result.message}  ({topic})")
+            else:
+                click.echo(f"{i:03d}.mp4  {result['duration']:.1f} s  {result['title']}")
+        if failed:
+            raise click.ClickException(f"{failed} of {len(topics)} videos failed")
+
 
 def parse_create_request(settings: Settings) -> TaskRequest:
     """Validate a create request (JSON or form) into a TaskRequest."""

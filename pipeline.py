@@ -8,16 +8,17 @@ share the same cache, the same fallbacks and the same errors.
 from __future__ import annotations
 
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
 from cache import Cache
 from config import Settings
-from content_generator import ContentGenerator
+from content_generator import ContentGenerator, Script
 from exceptions import ReelsmithError
-from speech import SpeechSynthesizer
+from speech import Narration, SpeechSynthesizer
 from tasks import TaskRequest
-from video_creator import VideoCreator
+from video_creator import RenderJob, VideoCreator, VideoResult
 
 Reporter = Callable[[str, float], None]
 
@@ -44,8 +45,25 @@ class Pipeline:
         """Produce ``output_path`` (+ .srt, .jpg). Returns a JSON-able summary."""
         output_path = Path(output_path)
         work_dir = output_path.parent / f".{output_path.stem}.voice"
-        stage = "script"
         try:
+            script, narration = self.prepare(request, work_dir, report)
+            with _stage("render"):
+                report("render", 0.25)
+                job = self.job(request, script, narration, output_path)
+                video = self.creator.create_video(
+                    job.script, job.output_path, job.narration, aspect=job.aspect,
+                    music=job.music, backgrounds=job.backgrounds,
+                    progress=lambda p: report("render", 0.25 + 0.73 * p),
+                )
+            report("finishing", 0.99)
+        finally:
+            shutil.rmtree(work_dir, ignore_errors=True)
+        return summary(script, narration, video)
+
+    def prepare(self, request: TaskRequest, work_dir: Path,
+                report: Reporter = _no_report) -> tuple[Script, Narration]:
+        """The script and voice stages: the script, and its narration in ``work_dir``."""
+        with _stage("script"):
             report("script", 0.02)
             script = self.generator.generate_script(
                 request.topic,
@@ -55,42 +73,82 @@ class Pipeline:
                 user_script=request.script,
                 fresh=request.fresh,
             )
-            stage = "voice"
+        with _stage("voice"):
             report("voice", 0.10)
             work_dir.mkdir(parents=True, exist_ok=True)
             narration = self.synthesizer.narrate(
                 script.sentences, work_dir, language=script.language, engine=request.voice
             )
-            stage = "render"
-            report("render", 0.25)
-            uploads = self.settings.data_dir / "uploads"
-            video = self.creator.create_video(
-                script, output_path, narration, aspect=request.aspect,
-                music=uploads / request.music if request.music else None,
-                backgrounds=[uploads / name for name in request.backgrounds],
-                progress=lambda p: report("render", 0.25 + 0.73 * p),
-            )
-            stage = "finishing"
-            report("finishing", 0.99)
-        except ReelsmithError:
-            raise
-        except Exception as exc:
-            raise StageFailed(f"unexpected error: {type(exc).__name__}: {exc}", stage=stage) from exc
+        return script, narration
+
+    def job(self, request: TaskRequest, script: Script, narration: Narration,
+            output_path: Path) -> RenderJob:
+        uploads = self.settings.data_dir / "uploads"
+        return RenderJob(
+            script, Path(output_path), narration, aspect=request.aspect,
+            music=uploads / request.music if request.music else None,
+            backgrounds=[uploads / name for name in request.backgrounds],
+        )
+
+    def run_batch(self, requests: list[TaskRequest], out_dir: Path,
+                  max_workers: int | None = None) -> list[dict | ReelsmithError]:
+        """Many videos: scripts and voices one after another (cheap), then the
+        renders with ``VideoCreator.create_videos_batch``. One entry per request:
+        its summary, or the error it failed with."""
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        prepared: list = []
+        work_dirs = []
+        try:
+            for i, request in enumerate(requests):
+                work_dir = out_dir / f".{i:03d}.voice"
+                work_dirs.append(work_dir)
+                try:
+                    script, narration = self.prepare(request, work_dir)
+                    prepared.append(self.job(request, script, narration, out_dir / f"{i + 1:03d}.mp4"))
+                except ReelsmithError as exc:
+                    prepared.append(exc)
+            jobs = [j for j in prepared if not isinstance(j, ReelsmithError)]
+            rendered = iter(self.creator.create_videos_batch(jobs, max_workers=max_workers))
+            results = []
+            for item in prepared:
+                if isinstance(item, ReelsmithError):
+                    results.append(item)
+                    continue
+                video = next(rendered)
+                results.append(video if isinstance(video, ReelsmithError)
+                               else summary(item.script, item.narration, video))
+            return results
         finally:
-            shutil.rmtree(work_dir, ignore_errors=True)
-        return {
-            "title": script.title,
-            "description": script.description,
-            "hashtags": script.hashtags,
-            "sentences": script.sentences,
-            "script_source": script.source,
-            "voice_engine": narration.engine,
-            "voice_fallback": narration.fallback_reason,
-            "language": script.language,
-            "duration": round(video.duration, 3),
-            "width": video.width,
-            "height": video.height,
-            "captions": [
-                {"start": round(c.start, 3), "end": round(c.end, 3), "text": c.text} for c in video.cues
-            ],
-        }
+            for work_dir in work_dirs:
+                shutil.rmtree(work_dir, ignore_errors=True)
+
+
+@contextmanager
+def _stage(name: str):
+    """Label any unexpected exception with the stage it happened in."""
+    try:
+        yield
+    except ReelsmithError:
+        raise
+    except Exception as exc:
+        raise StageFailed(f"unexpected error: {type(exc).__name__}: {exc}", stage=name) from exc
+
+
+def summary(script: Script, narration: Narration, video: VideoResult) -> dict:
+    return {
+        "title": script.title,
+        "description": script.description,
+        "hashtags": script.hashtags,
+        "sentences": script.sentences,
+        "script_source": script.source,
+        "voice_engine": narration.engine,
+        "voice_fallback": narration.fallback_reason,
+        "language": script.language,
+        "duration": round(video.duration, 3),
+        "width": video.width,
+        "height": video.height,
+        "captions": [
+            {"start": round(c.start, 3), "end": round(c.end, 3), "text": c.text} for c in video.cues
+        ],
+    }

@@ -1,0 +1,45 @@
+"""`flask --app app create` and `batch`: the same pipeline from the command line."""
+from app import create_app
+from config import RenderSettings, Settings
+from tests.media import probe
+
+
+def cli(tmp_path):
+    settings = Settings(data_dir=tmp_path / "instance", cache_dir=tmp_path / "cache",
+                        render=RenderSettings(width=180, height=320, preset="veryfast"))
+    return create_app({"SETTINGS": settings, "START_WORKERS": False}).test_cli_runner()
+
+
+def test_create_renders_one_video(tmp_path):
+    script = tmp_path / "script.txt"
+    script.write_text("Tea is a leaf. People brew it hot. Some drink it cold.")
+    out = tmp_path / "tea.mp4"
+    result = cli(tmp_path).invoke(args=["create", "tea", "--script", str(script), "--out", str(out),
+                                        "--aspect", "1:1"])
+    assert result.exit_code == 0, result.output
+    assert "voice piper, script user" in result.output
+    info = probe(out)
+    assert (info.width, info.height) == (180, 180) and info.audio
+    assert out.with_suffix(".srt").read_text().count("-->") == 3
+
+
+def test_create_reports_a_failure_with_its_stage(tmp_path):
+    script = tmp_path / "script.txt"
+    script.write_text("Hallo Welt. Tee ist gut.")
+    result = cli(tmp_path).invoke(args=["create", "tee", "--script", str(script), "--voice", "piper",
+                                        "--language", "de", "--out", str(tmp_path / "x.mp4")])
+    assert result.exit_code == 1
+    assert "voice: the piper voice does not speak 'de'" in result.output
+    assert not (tmp_path / "x.mp4").exists()
+
+
+def test_batch_renders_every_topic(tmp_path):
+    topics = tmp_path / "topics.txt"
+    topics.write_text("# my list\nwhy octopuses have three hearts\n\nhow do bees make honey\n")
+    out = tmp_path / "videos"
+    result = cli(tmp_path).invoke(args=["batch", str(topics), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "rendering 2 videos" in result.output
+    assert sorted(p.name for p in out.glob("*.mp4")) == ["001.mp4", "002.mp4"]
+    assert all(probe(p).width == 180 for p in out.glob("*.mp4"))
+    assert not any(p.name.startswith(".") for p in out.iterdir())  # no work folders left
