@@ -20,7 +20,7 @@ class RenderSettings:
     width: int = 1080                 # RENDER_WIDTH
     height: int = 1920                # RENDER_HEIGHT
     fps: int = 30                     # RENDER_FPS
-    threads: int = 4                  # RENDER_THREADS (passed to ffmpeg)
+    threads: int | None = 4           # RENDER_THREADS (passed to ffmpeg; None: x264 chooses)
     preset: str = "medium"            # RENDER_PRESET (x264 preset)
     audio_bitrate: str = "128k"       # RENDER_AUDIO_BITRATE
     codec: str = "libx264"

@@ -125,9 +125,7 @@ class ContentGenerator:
             return script_from_text(user_script, topic, language)
         if not topic:
             raise ScriptError("the topic is empty")
-        key = make_key("script", self.mode, self.model if self.client else None,
-                       self.base_url if self.client else None, PROMPT_VERSION,
-                       language, target_seconds, tone, topic)
+        key = self.cache_key(topic, language, target_seconds, tone)
         if self.cache is not None and not fresh:
             cached = self.cache.get(key)
             if cached is not None:
@@ -139,6 +137,13 @@ class ContentGenerator:
         if self.cache is not None:
             self.cache.set(key, script.to_dict())
         return script
+
+    def cache_key(self, topic: str, language: str = "en", target_seconds: int = 30,
+                  tone: str = "informative") -> str:
+        """Everything that changes the answer: source, model, server, prompt, options."""
+        return make_key("script", self.mode, self.model if self.client else None,
+                        self.base_url if self.client else None, PROMPT_VERSION,
+                        language, target_seconds, tone, topic.strip())
 
     # -- the LLM ----------------------------------------------------------
     def _ask_llm(self, topic: str, language: str, target_seconds: int, tone: str) -> Script:

@@ -281,8 +281,12 @@ class SpeechSynthesizer:
             segments.append(SpeechSegment(text=text, path=path, duration=duration))
         return Narration(segments=segments, engine=name, language=language, sample_rate=rate)
 
+    def cache_key(self, engine_name: str, text: str, language: str) -> str:
+        engine = self.engines[engine_name]
+        return make_key("tts", engine.name, engine.voice_id, language, text)
+
     def _speak(self, engine, text: str, language: str) -> bytes:
-        key = make_key("tts", engine.name, engine.voice_id, language, text)
+        key = self.cache_key(engine.name, text, language)
         if self.cache is not None:
             cached = self.cache.get(key)
             if cached is not None:

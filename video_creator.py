@@ -1,15 +1,21 @@
-"""Render a narrated, captioned vertical video with moviepy 2.x.
+"""Render a narrated, captioned video with moviepy 2.x.
 
 The fast path: instead of a ``CompositeVideoClip`` of many clips (which
-builds a float mask for every frame), one ``VideoClip`` computes each frame
-itself. Overlays (title card, captions) are rasterised once with Pillow and
-pasted into their box; the background is one sub-pixel crop-and-resize of a
-generated image per frame (a smooth Ken-Burns move), or a single cached
-frame when the background is static. Frames that would be identical to the
-previous one are not rebuilt.
+builds a float mask for every frame and resizes the background with
+Pillow), one ``VideoClip`` computes each frame itself:
 
-Outputs are written under a temporary name and renamed into place when
-complete, so a crash never leaves a half-written file with the final name.
+* overlays (title card, captions, the highlighted word) are rasterised once
+  with Pillow, stored premultiplied, and blended into their box only, with
+  two SIMD OpenCV calls;
+* the generated background moves (Ken-Burns) as a sub-pixel warp of a
+  quarter-size image plus one SIMD upscale, about 3 ms at 1080x1920;
+* a frame identical to the previous one is not rebuilt.
+
+Audio: the sentences are joined with pauses (cue times are exact sample
+offsets), an optional music bed is mixed in and ducked, and the result is
+mastered to -14 LUFS with peaks below -2 dBFS. Outputs are written under a
+temporary name and renamed into place when complete, so a crash never leaves
+a half-written file with the final name.
 """
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import logging
 import multiprocessing
 import os
 import signal
@@ -49,6 +50,7 @@ def serve(port: int, data_dir: str) -> None:
                         queue_size=1_000_000)
     app = create_app({"SETTINGS": settings, "RUNNER": lambda task, report: {"noop": True}})
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "queue depth" is expected here
     try:
         waitress_serve(app, host="127.0.0.1", port=port, threads=WAITRESS_THREADS, _quiet=True)
     finally:
