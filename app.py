@@ -60,9 +60,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     settings: Settings = test_config.get("SETTINGS") or Settings.from_env()
     app.config.update(
         MAX_CONTENT_LENGTH=int(settings.max_upload_mb * 1024 * 1024),
-        JSON_SORT_KEYS=False,
         SETTINGS=settings,
     )
+    app.json.sort_keys = False  # keep the documented field order
     app.config.update({k: v for k, v in test_config.items() if k.isupper()})
 
     videos_dir = settings.data_dir / "videos"
@@ -125,6 +125,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         try:
             task = tasks.submit(task_request)
         except QueueFull as exc:
+            _remove_uploads(settings.data_dir / "uploads", task_request)
             response = jsonify(error=f"busy: {exc}; try again shortly")
             response.status_code = 503
             response.headers["Retry-After"] = "10"
