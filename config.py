@@ -35,6 +35,9 @@ class Settings:
     openai_model: str = "gpt-4o-mini"          # OPENAI_MODEL
     openai_timeout: float = 30.0               # OPENAI_TIMEOUT (seconds)
     openai_max_retries: int = 2                # OPENAI_MAX_RETRIES
+    # Stock footage (Pexels); without a key the generated background is used
+    pexels_api_key: str | None = None          # PEXELS_API_KEY
+    pexels_base_url: str = "https://api.pexels.com"  # PEXELS_BASE_URL
     # Voice
     tts_engine: str = "auto"                   # TTS_ENGINE: auto | piper | gtts | espeak
     gtts_timeout: float = 10.0                 # GTTS_TIMEOUT (seconds per request)

@@ -1,6 +1,6 @@
 """Topic in, video out: the stages a task goes through, in order.
 
-    script (0-10 %) -> voice (10-25 %) -> render (25-98 %) -> finishing
+    script (0-10 %) -> voice (10-20 %) -> visuals (20-25 %) -> render (25-98 %) -> finishing
 
 The web worker, the CLI and the examples all call ``Pipeline.run``, so they
 share the same cache, the same fallbacks and the same errors.
@@ -17,6 +17,7 @@ from config import Settings
 from content_generator import ContentGenerator, Script
 from exceptions import ReelsmithError
 from speech import Narration, SpeechSynthesizer
+from stock import StockFootage, StockResult
 from tasks import TaskRequest
 from video_creator import RenderJob, VideoCreator, VideoResult
 
@@ -40,6 +41,7 @@ class Pipeline:
         self.generator = ContentGenerator(settings=settings, cache=self.cache)
         self.synthesizer = SpeechSynthesizer(settings, cache=self.cache)
         self.creator = VideoCreator(settings, synthesizer=self.synthesizer)
+        self.stock = StockFootage(settings)
 
     def run(self, request: TaskRequest, output_path: Path, report: Reporter = _no_report) -> dict:
         """Produce ``output_path`` (+ .srt, .jpg). Returns a JSON-able summary."""
@@ -47,9 +49,11 @@ class Pipeline:
         work_dir = output_path.parent / f".{output_path.stem}.voice"
         try:
             script, narration = self.prepare(request, work_dir, report)
+            report("visuals", 0.20)
+            visuals = self.visuals(request, script)
             with _stage("render"):
                 report("render", 0.25)
-                job = self.job(request, script, narration, output_path)
+                job = self.job(request, script, narration, output_path, visuals)
                 video = self.creator.create_video(
                     job.script, job.output_path, job.narration, aspect=job.aspect,
                     music=job.music, backgrounds=job.backgrounds,
@@ -58,7 +62,7 @@ class Pipeline:
             report("finishing", 0.99)
         finally:
             shutil.rmtree(work_dir, ignore_errors=True)
-        return summary(script, narration, video)
+        return summary(script, narration, video, visuals)
 
     def prepare(self, request: TaskRequest, work_dir: Path,
                 report: Reporter = _no_report) -> tuple[Script, Narration]:
@@ -81,13 +85,22 @@ class Pipeline:
             )
         return script, narration
 
+    def visuals(self, request: TaskRequest, script: Script) -> StockResult:
+        """The user's own backgrounds, else Pexels footage, else the generated one."""
+        if request.backgrounds:
+            uploads = self.settings.data_dir / "uploads"
+            return StockResult([uploads / name for name in request.backgrounds], source="upload")
+        with _stage("visuals"):
+            return self.stock.for_sentences(script.sentences, request.topic,
+                                            portrait=request.aspect == "9:16")
+
     def job(self, request: TaskRequest, script: Script, narration: Narration,
-            output_path: Path) -> RenderJob:
+            output_path: Path, visuals: StockResult) -> RenderJob:
         uploads = self.settings.data_dir / "uploads"
         return RenderJob(
             script, Path(output_path), narration, aspect=request.aspect,
             music=uploads / request.music if request.music else None,
-            backgrounds=[uploads / name for name in request.backgrounds],
+            backgrounds=visuals.paths,
         )
 
     def run_batch(self, requests: list[TaskRequest], out_dir: Path,
@@ -105,19 +118,22 @@ class Pipeline:
                 work_dirs.append(work_dir)
                 try:
                     script, narration = self.prepare(request, work_dir)
-                    prepared.append(self.job(request, script, narration, out_dir / f"{i + 1:03d}.mp4"))
+                    visuals = self.visuals(request, script)
+                    prepared.append((self.job(request, script, narration,
+                                              out_dir / f"{i + 1:03d}.mp4", visuals), visuals))
                 except ReelsmithError as exc:
                     prepared.append(exc)
-            jobs = [j for j in prepared if not isinstance(j, ReelsmithError)]
-            rendered = iter(self.creator.create_videos_batch(jobs, max_workers=max_workers))
+            ready = [item for item in prepared if not isinstance(item, ReelsmithError)]
+            rendered = iter(self.creator.create_videos_batch([job for job, _ in ready],
+                                                             max_workers=max_workers))
             results = []
             for item in prepared:
                 if isinstance(item, ReelsmithError):
                     results.append(item)
                     continue
-                video = next(rendered)
+                (job, visuals), video = item, next(rendered)
                 results.append(video if isinstance(video, ReelsmithError)
-                               else summary(item.script, item.narration, video))
+                               else summary(job.script, job.narration, video, visuals))
             return results
         finally:
             for work_dir in work_dirs:
@@ -135,7 +151,8 @@ def _stage(name: str):
         raise StageFailed(f"unexpected error: {type(exc).__name__}: {exc}", stage=name) from exc
 
 
-def summary(script: Script, narration: Narration, video: VideoResult) -> dict:
+def summary(script: Script, narration: Narration, video: VideoResult,
+            visuals: StockResult) -> dict:
     return {
         "title": script.title,
         "description": script.description,
@@ -144,6 +161,8 @@ def summary(script: Script, narration: Narration, video: VideoResult) -> dict:
         "script_source": script.source,
         "voice_engine": narration.engine,
         "voice_fallback": narration.fallback_reason,
+        "visuals": visuals.source,
+        "visuals_note": visuals.note,
         "language": script.language,
         "duration": round(video.duration, 3),
         "width": video.width,

@@ -230,43 +230,45 @@ class VideoCreator:
             media=backgrounds,
         )
 
+        tmp_video = output_path.with_name(f".{output_path.stem}.partial.mp4")
         srt_path = output_path.with_suffix(".srt")
         thumb_path = output_path.with_suffix(".jpg")
-        _atomic_write_text(srt_path, to_srt(cues))
-        thumb_tmp = thumb_path.with_name(f".{thumb_path.stem}.partial.jpg")
-        Image.fromarray(frames(min(1.0, duration / 2))).save(thumb_tmp, quality=88)
-        os.replace(thumb_tmp, thumb_path)
-
-        tmp_video = output_path.with_name(f".{output_path.stem}.partial.mp4")
         clip = VideoClip(frame_function=frames, duration=duration)
         logger = _ProgressLogger(progress) if progress else None
         try:
-            clip.write_videofile(
-                str(tmp_video),
-                fps=r.fps,
-                codec=r.codec,
-                audio=str(audio_path),
-                audio_codec=r.audio_codec,
-                preset=r.preset,
-                threads=r.threads,
-                ffmpeg_params=[
-                    # moviepy ignores audio_bitrate when audio is a file path
-                    "-b:a", r.audio_bitrate,
-                    "-movflags", "+faststart",
-                ],
-                logger=logger,
-            )
-        except TaskCanceled:
-            _unlink(tmp_video)
-            raise
-        except Exception as exc:
-            _unlink(tmp_video)
-            raise RenderError(f"ffmpeg could not encode the video: {_first_line(exc)}") from exc
+            try:
+                clip.write_videofile(
+                    str(tmp_video),
+                    fps=r.fps,
+                    codec=r.codec,
+                    audio=str(audio_path),
+                    audio_codec=r.audio_codec,
+                    preset=r.preset,
+                    threads=r.threads,
+                    ffmpeg_params=[
+                        # moviepy ignores audio_bitrate when audio is a file path
+                        "-b:a", r.audio_bitrate,
+                        "-movflags", "+faststart",
+                    ],
+                    logger=logger,
+                )
+            except TaskCanceled:
+                raise
+            except Exception as exc:
+                raise RenderError(f"ffmpeg could not encode the video: {_first_line(exc)}") from exc
+            # Only once the video is complete: subtitles, thumbnail, then the
+            # video's final name last, so a canceled or failed render leaves
+            # nothing behind under a final name.
+            _atomic_write_text(srt_path, to_srt(cues))
+            thumb_tmp = thumb_path.with_name(f".{thumb_path.stem}.partial.jpg")
+            Image.fromarray(frames(min(1.0, duration / 2))).save(thumb_tmp, quality=88)
+            os.replace(thumb_tmp, thumb_path)
+            os.replace(tmp_video, output_path)
         finally:
+            _unlink(tmp_video)  # gone already when the render succeeded
             clip.close()
             if isinstance(frames.background, MediaBackground):
                 frames.background.close()
-        os.replace(tmp_video, output_path)
         return VideoResult(
             video_path=output_path,
             srt_path=srt_path,

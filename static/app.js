@@ -56,10 +56,13 @@ function render(task) {
   bar.querySelector(".fill").style.width = `${pct}%`;
   const detail = li.querySelector(".task-detail");
   if (task.status === "running" || task.status === "queued") {
-    detail.textContent = `${task.stage} · ${pct}%`;
+    const eta = task.eta_seconds != null ? ` · about ${Math.ceil(task.eta_seconds)} s left` : "";
+    detail.textContent = `${task.stage} · ${pct}%${eta}`;
   } else if (task.status === "done") {
     const r = task.result;
-    detail.textContent = `${r.duration.toFixed(1)} s · voice: ${r.voice_engine} · script: ${r.script_source}`;
+    const notes = [r.voice_fallback, r.visuals_note].filter(Boolean).join(" · ");
+    detail.textContent = `${r.duration.toFixed(1)} s · voice: ${r.voice_engine} · ` +
+      `script: ${r.script_source}${notes ? ` · ${notes}` : ""}`;
   } else {
     detail.textContent = task.status;
   }

@@ -100,3 +100,16 @@ def band_volume_db(path, start, end, frequency) -> float:
          "-af", f"bandpass=f={frequency}:width_type=h:w=100,bandpass=f={frequency}:width_type=h:w=100,"
                 "volumedetect", "-f", "null", "-"], capture_output=True, text=True).stderr
     return float(re.search(r"mean_volume: (-?[\d.]+|-inf) dB", err)[1].replace("-inf", "-200"))
+
+
+def corner_colour(path, t: float, size: int = 20):
+    """Mean RGB of the top-left ``size`` x ``size`` pixels of the frame at ``t`` seconds."""
+    import numpy as np
+    from PIL import Image
+
+    png = subprocess.run([FFMPEG, "-v", "error", "-ss", str(t), "-i", str(path), "-frames:v", "1",
+                          "-f", "image2pipe", "-c:v", "png", "-"], capture_output=True, check=True).stdout
+    import io
+
+    with Image.open(io.BytesIO(png)) as im:
+        return np.asarray(im.convert("RGB"))[:size, :size].reshape(-1, 3).mean(axis=0)

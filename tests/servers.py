@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
+import tempfile
 import threading
 import time
 from functools import lru_cache
@@ -192,3 +193,53 @@ class WebhookReceiver(_FakeServer):
     """Records webhook POSTs; ``modes`` like ["500", "200"] answer in turn."""
 
     handler = _WebhookHandler
+
+
+@lru_cache(maxsize=4)
+def solid_clip_mp4(colour: str = "0x1e50dc", seconds: float = 1.0) -> bytes:
+    """A small real H.264 clip of one colour, made once with the bundled ffmpeg."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = f"{tmp}/clip.mp4"  # mp4 needs a seekable output
+        subprocess.run(
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi",
+             "-i", f"color=c={colour}:size=360x640:rate=25:duration={seconds}",
+             "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", path],
+            check=True)
+        with open(path, "rb") as fh:
+            return fh.read()
+
+
+class _PexelsHandler(_Handler):
+    def do_GET(self):
+        owner: FakePexels = self.server.owner
+        path = self.path.split("?")[0]
+        with owner.lock:
+            owner.requests.append({"path": self.path, "authorization": self.headers.get("Authorization")})
+        if path.startswith("/files/"):
+            return self._send(200, solid_clip_mp4(), "video/mp4")
+        mode = owner.mode
+        if mode in ("401", "500"):
+            return self._send(int(mode), json.dumps({"error": f"fake {mode}"}).encode())
+        if path == "/videos/search":
+            videos = [] if mode in ("empty", "photos") else [{
+                "id": 1, "video_files": [
+                    {"file_type": "video/mp4", "width": 360, "link": f"{owner.url}/files/small.mp4"},
+                    {"file_type": "video/mp4", "width": 1080, "link": f"{owner.url}/files/hd.mp4"},
+                    {"file_type": "video/mp4", "width": 2160, "link": f"{owner.url}/files/uhd.mp4"},
+                ]}]
+            return self._send(200, json.dumps({"videos": videos}).encode())
+        if path == "/v1/search":
+            photos = [] if mode == "empty" else [
+                {"id": 2, "src": {"portrait": f"{owner.url}/files/photo.mp4"}}]
+            return self._send(200, json.dumps({"photos": photos}).encode())
+        self._send(404, b"{}")
+
+
+class FakePexels(_FakeServer):
+    """The Pexels search API (videos and photos) and its file downloads.
+    Modes: "ok", "photos" (no videos, photos only), "empty", "401", "500"."""
+
+    handler = _PexelsHandler
+
+    def hits(self, prefix: str) -> int:
+        return sum(1 for r in self.requests if r["path"].startswith(prefix))
