@@ -3,15 +3,16 @@
 * ``FakeOpenAI``: an OpenAI-compatible chat-completions endpoint. HTTP/1.1
   with keep-alive (Werkzeug's dev server closes every connection, so pooling
   could not be observed against it); counts the TCP connections it accepts.
-* ``FakeGoogleTTS``: Google Translate's ``batchexecute`` endpoint that gTTS
-  posts to, answering with a real MP3 made by the bundled ffmpeg.
+* ``FakePexels``: the Pexels search API and its file downloads.
+* ``WebhookReceiver``: records webhook POSTs.
 
-Both are context managers; ``mode`` (or a queue of ``modes``) picks the
-behaviour per request: "ok", "malformed", "401", "429", "500", "slow"/"hang".
+(The fake of Google's TTS endpoint is in ``tests/fake_gtts.py``.)
+
+All are context managers; ``mode`` (or a queue of ``modes``) picks the
+behaviour per request: "ok", "malformed", "401", "429", "500", "slow"...
 """
 from __future__ import annotations
 
-import base64
 import json
 import subprocess
 import tempfile
@@ -137,46 +138,6 @@ class FakeOpenAI(_FakeServer):
     @property
     def base_url(self) -> str:
         return self.url + "/v1"
-
-
-@lru_cache(maxsize=1)
-def tone_mp3(seconds: float = 0.8) -> bytes:
-    """A real MP3 (a 440 Hz tone), made once with the bundled ffmpeg."""
-    return subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi",
-         "-i", f"sine=frequency=440:duration={seconds}:sample_rate=24000",
-         "-c:a", "libmp3lame", "-b:a", "32k", "-f", "mp3", "-"],
-        capture_output=True, check=True,
-    ).stdout
-
-
-class _GoogleHandler(_Handler):
-    def do_POST(self):
-        owner: FakeGoogleTTS = self.server.owner
-        form = self._read_body().decode()
-        with owner.lock:
-            owner.requests.append({"path": self.path, "body": form})
-        mode = owner.next_mode()
-        if mode == "hang":
-            owner.release.wait(owner.delay)
-            return
-        if mode == "500":
-            return self._send(500, b"server error", "text/plain")
-        audio = base64.b64encode(tone_mp3()).decode()
-        envelope = [["wrb.fr", "jQ1olc", json.dumps([audio]), None, None, None, "generic"]]
-        reply = ")]}'\n\n" + json.dumps(envelope, separators=(",", ":")) + "\n"
-        self._send(200, reply.encode(), "application/json; charset=utf-8")
-
-
-class FakeGoogleTTS(_FakeServer):
-    handler = _GoogleHandler
-
-    def patch(self, monkeypatch) -> None:
-        """Point the real gTTS code at this server instead of Google."""
-        import gtts.tts
-
-        url = self.url
-        monkeypatch.setattr(gtts.tts, "_translate_url", lambda tld="com", path="": f"{url}/{path}")
 
 
 class _WebhookHandler(_Handler):
