@@ -15,19 +15,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
 from dataclasses import asdict, dataclass, field
-from typing import ClassVar
 
-import httpx
 from pydantic import BaseModel, ValidationError
 
 from cache import Cache, make_key
 from config import Settings
 from exceptions import ScriptError
+from http_pool import PooledHTTP
 
 PROMPT_VERSION = "1"
-POOL_LIMITS = httpx.Limits(max_keepalive_connections=10, max_connections=20)
 
 
 @dataclass
@@ -63,18 +60,9 @@ SYSTEM_PROMPT = (
 )
 
 
-class ContentGenerator:
-    _http_client: ClassVar[httpx.Client | None] = None
-    _http_client_lock: ClassVar[threading.Lock] = threading.Lock()
-
-    @classmethod
-    def _get_http_client(cls) -> httpx.Client:
-        """The one pooled HTTP client every generator shares (created lazily)."""
-        if cls._http_client is None:
-            with cls._http_client_lock:
-                if cls._http_client is None:
-                    cls._http_client = httpx.Client(limits=POOL_LIMITS, timeout=60.0)
-        return cls._http_client
+class ContentGenerator(PooledHTTP):
+    """Every generator shares one pooled ``httpx.Client``
+    (``ContentGenerator._get_http_client()``: 10 keep-alive, 20 max connections)."""
 
     def __init__(
         self,

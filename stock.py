@@ -12,16 +12,14 @@ import hashlib
 import os
 import re
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
 
 import httpx
 
 from config import Settings
+from http_pool import PooledHTTP
 
-POOL_LIMITS = httpx.Limits(max_keepalive_connections=10, max_connections=20)
 _STOPWORDS = set(
     "a an and are as at be but by can do does for from has have how i in is it its of on or so "
     "that the their them there they this to was what when where which who why will with you your "
@@ -47,18 +45,8 @@ def keywords(sentence: str, topic: str = "", limit: int = 3) -> str:
     return " ".join(content[:limit])
 
 
-class StockFootage:
-    _http_client: ClassVar[httpx.Client | None] = None
-    _http_client_lock: ClassVar[threading.Lock] = threading.Lock()
-
-    @classmethod
-    def _get_http_client(cls) -> httpx.Client:
-        if cls._http_client is None:
-            with cls._http_client_lock:
-                if cls._http_client is None:
-                    cls._http_client = httpx.Client(limits=POOL_LIMITS, timeout=20.0,
-                                                    follow_redirects=True)
-        return cls._http_client
+class StockFootage(PooledHTTP):
+    _http_timeout = 20.0
 
     def __init__(self, settings: Settings):
         self.api_key = settings.pexels_api_key
@@ -121,7 +109,8 @@ class StockFootage:
         self.folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".part")
         try:
-            with os.fdopen(fd, "wb") as fh, self._get_http_client().stream("GET", url) as resp:
+            with os.fdopen(fd, "wb") as fh, \
+                    self._get_http_client().stream("GET", url, follow_redirects=True) as resp:
                 resp.raise_for_status()
                 for chunk in resp.iter_bytes():
                     fh.write(chunk)

@@ -30,7 +30,8 @@ import httpx  # noqa: E402
 import trustme  # noqa: E402
 
 from config import Settings  # noqa: E402
-from content_generator import POOL_LIMITS, ContentGenerator  # noqa: E402
+from content_generator import ContentGenerator  # noqa: E402
+from http_pool import POOL_LIMITS  # noqa: E402
 from tests.servers import FakeOpenAI  # noqa: E402
 
 REQUESTS = 100
