@@ -10,6 +10,7 @@ import atexit
 import hmac
 import ipaddress
 import logging
+import os
 import re
 import signal
 import sys
@@ -54,7 +55,8 @@ class BadRequest(Exception):
 
 def create_app(test_config: dict | None = None) -> Flask:
     """App factory. ``test_config`` may hold ``SETTINGS`` (a Settings), ``RUNNER``
-    (replaces the video pipeline) and ``START_WORKERS`` (default True)."""
+    (replaces the video pipeline) and ``START_WORKERS`` (default True, except
+    under the ``flask`` command, where they start on the first request)."""
     app = Flask(__name__, instance_relative_config=True)
     test_config = test_config or {}
     settings: Settings = test_config.get("SETTINGS") or Settings.from_env()
@@ -72,11 +74,24 @@ def create_app(test_config: dict | None = None) -> Flask:
     runner = test_config.get("RUNNER") or _pipeline_runner(settings, videos_dir)
     tasks = TaskQueue(store, runner, workers=settings.workers, maxsize=settings.queue_size)
     app.extensions["reelsmith"] = tasks
-    if test_config.get("START_WORKERS", True):
-        tasks.start()
-        atexit.register(tasks.shutdown, settings.shutdown_timeout)
-        if settings.retention_days > 0:
-            _start_janitor(store, videos_dir, settings.retention_days * 86400, tasks)
+    start_lock = threading.Lock()
+
+    def start_workers() -> None:
+        with start_lock:
+            if tasks.started:
+                return
+            tasks.start()
+            atexit.register(tasks.shutdown, settings.shutdown_timeout)
+            if settings.retention_days > 0:
+                _start_janitor(store, videos_dir, settings.retention_days * 86400, tasks)
+
+    under_flask_cli = os.environ.get("FLASK_RUN_FROM_CLI") == "true"
+    if test_config.get("START_WORKERS", not under_flask_cli):
+        start_workers()
+    elif "START_WORKERS" not in test_config:
+        # `flask create` / `flask batch` render in the foreground and must not
+        # drain the web queue; `flask run` starts the workers on its first request.
+        app.before_request(start_workers)
 
     def task_json(task: Task) -> dict:
         data = task.to_dict()

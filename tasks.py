@@ -336,8 +336,14 @@ class TaskQueue:
         self.webhooks = WebhookSender(store)
 
     # -- lifecycle --------------------------------------------------------
+    @property
+    def started(self) -> bool:
+        return bool(self._threads)
+
     def start(self) -> None:
-        """Recover unfinished tasks from the store, then start the workers."""
+        """Recover unfinished tasks from the store, then start the workers (once)."""
+        if self.started:
+            return
         for task in self.store.with_status(TaskStatus.RUNNING):
             if task.attempts >= MAX_ATTEMPTS:
                 self.store.transition(

@@ -43,3 +43,15 @@ def test_batch_renders_every_topic(tmp_path):
     assert sorted(p.name for p in out.glob("*.mp4")) == ["001.mp4", "002.mp4"]
     assert all(probe(p).width == 180 for p in out.glob("*.mp4"))
     assert not any(p.name.startswith(".") for p in out.iterdir())  # no work folders left
+
+
+def test_the_flask_command_does_not_drain_the_web_queue(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")  # what the `flask` command sets
+    settings = Settings(data_dir=tmp_path / "instance", cache_dir=tmp_path / "cache")
+    app = create_app({"SETTINGS": settings, "RUNNER": lambda task, report: {}})
+    tasks = app.extensions["reelsmith"]
+    assert not tasks.started  # `flask create` / `batch` leave queued web tasks alone
+    client = app.test_client()
+    client.get("/api/tasks")  # `flask run`: the first request starts the workers
+    assert tasks.started
+    tasks.shutdown(5)
