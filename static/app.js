@@ -130,9 +130,15 @@ form.addEventListener("submit", async (event) => {
   }
 });
 
-async function loadLanguages() {
+async function loadVoices() {
+  // The voice engines and languages this machine really has.
   try {
     const { voices } = await api("/api/voices");
+    const select = document.getElementById("voice");
+    voices.forEach((v) => {
+      const option = select.querySelector(`option[value="${v.engine}"]`);
+      if (option) option.textContent = `${v.engine}: ${v.description}`;
+    });
     const langs = new Set(voices.flatMap((v) => v.languages));
     const list = document.getElementById("languages");
     [...langs].sort().forEach((code) => {
@@ -143,5 +149,5 @@ async function loadLanguages() {
   } catch (e) { /* the field still accepts any code */ }
 }
 
-loadLanguages();
+loadVoices();
 refresh();
