@@ -24,6 +24,7 @@ import logging
 import math
 import os
 import re
+import shutil
 import subprocess
 import wave
 from concurrent.futures import ThreadPoolExecutor
@@ -184,7 +185,7 @@ class VideoCreator:
             return self._render(script, narration, output_path, work_dir, aspect, progress,
                                 music, list(backgrounds))
         finally:
-            _remove_tree(work_dir)
+            shutil.rmtree(work_dir, ignore_errors=True)
 
     def create_videos_batch(
         self, jobs: Sequence[RenderJob | tuple], max_workers: int | None = None
@@ -814,16 +815,6 @@ def _unlink(path: Path) -> None:
         os.unlink(path)
     except FileNotFoundError:
         pass
-
-
-def _remove_tree(folder: Path) -> None:
-    if folder.exists():
-        for p in folder.iterdir():
-            _unlink(p)
-        try:
-            folder.rmdir()
-        except OSError:
-            pass
 
 
 def _first_line(exc: BaseException) -> str:
