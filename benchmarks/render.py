@@ -7,12 +7,15 @@ narration, Ken-Burns background), the same x264 settings (preset medium):
 2. naive  - the same content the way peers build it: a default
             CompositeVideoClip of a resized(lambda t) ImageClip, TextClips
             and a title box;
-3. limit  - the frames of (1) dumped once as raw video, then only the
-            bundled ffmpeg encoding them with the same settings.
+3. limit  - the frames of (1) dumped once as raw video (RGB, as moviepy
+            makes them), then only the bundled ffmpeg encoding them with
+            the same settings and the same mastered audio.
 
-Plus a 60 s render of (1) (memory must not grow with length) and a static
-background variant of (1) with its own limit. Every render runs in a fresh
-subprocess so memory peaks are its own.
+Plus a 60 s render of (1) (memory must not grow with length), a static
+background variant of (1) with its own limit, and, for each, "x264 alone":
+the same frames dumped already converted to yuv420p, so ffmpeg does no
+colour conversion at all: the encoder and nothing else. Every render runs in
+a fresh subprocess so memory peaks are its own.
 
     python benchmarks/render.py           # the full run (~5 minutes on 2 cores)
     python benchmarks/render.py --quick   # 720x1280, 10 s, a quick look
@@ -78,7 +81,9 @@ def script():
     return Script(title=TITLE, sentences=SENTENCES, description="", hashtags=[], source="user")
 
 
-def render_ours(out: Path, size, seconds, ken_burns: bool, dump: Path | None = None):
+def render_ours(out: Path, size, seconds, ken_burns: bool, dump: str | None = None):
+    """Render (1); with ``dump`` ("rgb24" or "yuv420p") write its frames and
+    mastered audio next to ``out`` instead, for a limit run."""
     from config import RenderSettings, Settings
     from video_creator import VideoCreator
 
@@ -90,17 +95,18 @@ def render_ours(out: Path, size, seconds, ken_burns: bool, dump: Path | None = N
     if dump is None:
         creator.create_video(script(), out, narration)
         return
-    # Dump exactly the frames (1) encodes, as raw RGB, for the limit run.
-    from video_creator import FrameMaker, FONT_PATH, TAIL, assemble_narration
+    import cv2
+    from video_creator import FrameMaker, FONT_PATH, TAIL, assemble_narration, master_audio
 
-    _, cues = assemble_narration(narration, work / "n.wav")
+    raw_audio, cues = assemble_narration(narration, work / "n.wav")
+    master_audio(raw_audio, out.parent / "audio.wav")
     duration = cues[-1].end + TAIL
     frames = FrameMaker(size=size, duration=duration, title=TITLE, cues=cues, seed=TITLE,
                         font_path=FONT_PATH, ken_burns=ken_burns)
-    with open(dump, "wb") as fh:
+    with open(out, "wb") as fh:
         for i in range(int(duration * 30 + 1e-6)):
-            fh.write(frames(i / 30).tobytes())
-    (dump.parent / "audio.wav").write_bytes((work / "n.wav").read_bytes())
+            frame = frames(i / 30)
+            fh.write(frame if dump == "rgb24" else cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420))
 
 
 def render_naive(out: Path, size, seconds):
@@ -134,16 +140,17 @@ def render_naive(out: Path, size, seconds):
                           preset="medium", logger=None)
 
 
-def encode_limit(raw: Path, out: Path, size):
+def encode_limit(raw: Path, out: Path, size, pix_fmt: str):
     """Only the encoder: raw frames in, the same x264/AAC settings out."""
-    import imageio_ffmpeg
+    import imageio_ffmpeg  # (not video_creator: its imports would count against the limit)
 
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error",
-           "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{size[0]}x{size[1]}", "-r", "30",
+           "-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{size[0]}x{size[1]}", "-r", "30",
            "-i", str(raw), "-i", str(raw.parent / "audio.wav"),
-           "-vcodec", "libx264", "-preset", "medium", "-pix_fmt", "yuv420p", "-threads", "4",
-           "-acodec", "aac", "-b:a", "128k", "-af", "loudnorm=I=-14:TP=-1.5:LRA=11",
-           "-ar", "48000", "-ac", "2", "-movflags", "+faststart", str(out)]
+           "-c:v", "libx264", "-preset", "medium", "-pix_fmt", "yuv420p",
+           "-colorspace", "smpte170m", "-color_primaries", "smpte170m",
+           "-color_trc", "smpte170m", "-color_range", "tv",
+           "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", "-threads", "4", str(out)]
     subprocess.run(cmd, check=True)
 
 
@@ -189,18 +196,15 @@ def measure(args: list[str]) -> dict:
 def child(argv: list[str]) -> None:
     kind, out, w, h, seconds = argv[0], Path(argv[1]), int(argv[2]), int(argv[3]), float(argv[4])
     size = (w, h)
-    if kind == "ours":
-        render_ours(out, size, seconds, ken_burns=True)
-    elif kind == "ours-static":
-        render_ours(out, size, seconds, ken_burns=False)
-    elif kind == "dump":
-        render_ours(out, size, seconds, ken_burns=True, dump=out)
-    elif kind == "dump-static":
-        render_ours(out, size, seconds, ken_burns=False, dump=out)
+    if kind in ("ours", "ours-static"):
+        render_ours(out, size, seconds, ken_burns=kind == "ours")
+    elif kind.startswith("dump"):  # dump-<ours|ours-static>-<pix_fmt>
+        which, _, pix_fmt = kind.split("-", 1)[1].rpartition("-")
+        render_ours(out, size, seconds, ken_burns=which == "ours", dump=pix_fmt)
     elif kind == "naive":
         render_naive(out, size, seconds)
-    elif kind == "limit":
-        encode_limit(out.with_suffix(".raw"), out, size)
+    elif kind.startswith("limit-"):
+        encode_limit(out.with_suffix(".raw"), out, size, pix_fmt=kind.removeprefix("limit-"))
 
 
 def main() -> None:
@@ -230,9 +234,11 @@ def main() -> None:
                   f"   whole tree {rows[name]['tree_mb']:6.0f} MB", flush=True)
 
         run("ours (Ken-Burns)", "ours")
-        run("limit (Ken-Burns)", "limit", raw_from="dump")
+        run("limit (Ken-Burns)", "limit-rgb24", raw_from="dump-ours-rgb24")
+        run("x264 alone (Ken-Burns)", "limit-yuv420p", raw_from="dump-ours-yuv420p")
         run("ours (static)", "ours-static")
-        run("limit (static)", "limit", raw_from="dump-static")
+        run("limit (static)", "limit-rgb24", raw_from="dump-ours-static-rgb24")
+        run("x264 alone (static)", "limit-yuv420p", raw_from="dump-ours-static-yuv420p")
         run("naive (Ken-Burns)", "naive")
         run(f"ours {2 * seconds:.0f} s (Ken-Burns)", "ours", secs=2 * seconds)
 
@@ -242,12 +248,17 @@ def main() -> None:
     print()
     print(f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; "
           f"video {w}x{h}, {seconds:.0f} s, 30 fps, x264 medium")
-    print(f"| render | wall s | vs limit |")
-    print(f"|---|---|---|")
+    print("| render | wall s | vs limit | vs x264 alone |")
+    print("|---|---|---|---|")
     for name, row in rows.items():
-        base = rows["limit (static)"] if "static" in name else limit
-        print(f"| {name} | {row['wall']:.1f} | {row['wall'] / base['wall']:.2f} |")
+        kind = "static" if "static" in name else "Ken-Burns"
+        base, alone = rows[f"limit ({kind})"], rows[f"x264 alone ({kind})"]
+        print(f"| {name} | {row['wall']:.1f} | {row['wall'] / base['wall']:.2f} "
+              f"| {row['wall'] / alone['wall']:.2f} |")
     print(f"static ratio_vs_encode={static_ratio:.2f}")
+    for kind in ("Ken-Burns", "static"):
+        print(f"{kind} ours / x264 alone="
+              f"{rows[f'ours ({kind})']['wall'] / rows[f'x264 alone ({kind})']['wall']:.2f}")
     print(json.dumps({k: {m: round(v, 2) for m, v in r.items()} for k, r in rows.items()}))
     print(f"ratio_vs_encode={ours['wall'] / limit['wall']:.2f} "
           f"speedup_vs_naive={rows['naive (Ken-Burns)']['wall'] / ours['wall']:.2f} "

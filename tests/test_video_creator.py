@@ -10,8 +10,9 @@ from config import RenderSettings, Settings
 from content_generator import Script
 from exceptions import TaskCanceled
 from speech import SpeechSynthesizer
-from tests.media import corner_colour, loudness, mean_volume_db, probe, stream_duration
-from video_creator import FONT_PATH, GAP, LEAD_IN, TAIL, FrameMaker, RenderJob, VideoCreator, to_srt, wrap_words
+from tests.media import FFMPEG, corner_colour, loudness, mean_volume_db, probe, stream_duration
+from video_creator import (FONT_PATH, GAP, LEAD_IN, TAIL, FrameMaker, RenderJob, VideoCreator,
+                           assemble_narration, to_srt, wrap_words)
 
 SENTENCES = [
     "Octopuses have three hearts.",
@@ -141,22 +142,48 @@ def test_wrap_words_fits_the_width():
 
 
 def test_render_settings_are_passed_to_ffmpeg(narration, tmp_path, monkeypatch):
-    import importlib
+    import subprocess
 
-    clip_module = importlib.import_module("moviepy.video.VideoClip")
-    calls = []
-    real = clip_module.ffmpeg_write_video
+    commands = []
+    real = subprocess.Popen
 
-    def spy(*args, **kwargs):
-        calls.append(kwargs)
-        return real(*args, **kwargs)
+    def spy(cmd, *args, **kwargs):
+        commands.append(list(cmd))
+        return real(cmd, *args, **kwargs)
 
-    monkeypatch.setattr(clip_module, "ffmpeg_write_video", spy)
+    monkeypatch.setattr(subprocess, "Popen", spy)
     render = RenderSettings(width=270, height=480, threads=2, preset="ultrafast", audio_bitrate="96k")
-    VideoCreator(Settings(), render=render).create_video(script(), tmp_path / "v.mp4", narration)
-    (kw,) = calls
-    assert kw["threads"] == 2 and kw["preset"] == "ultrafast"
-    assert kw["ffmpeg_params"][:2] == ["-b:a", "96k"]
+    out = tmp_path / "v.mp4"
+    VideoCreator(Settings(), render=render).create_video(script(), out, narration)
+    (cmd,) = [c for c in commands if "-i" in c and c[c.index("-i") + 1] == "-"]
+    options = list(zip(cmd, cmd[1:]))
+    assert ("-threads", "2") in options and ("-preset", "ultrafast") in options
+    assert ("-b:a", "96k") in options
+
+
+def test_colours_survive_the_yuv_pipe(creator, narration, tmp_path):
+    """Frames are converted to yuv420p in Python: the file must decode back to
+    the frames we made. A wrong range shifts every pixel by 7-10 levels; the
+    matrix is the one the file is tagged with."""
+    import subprocess
+
+    out = tmp_path / "v.mp4"
+    creator.create_video(script(), out, narration)
+    w, h = SMALL.width, SMALL.height
+    frame_no = 45  # 1.5 s: title card and the first caption over the background
+    decoded = subprocess.run(
+        [FFMPEG, "-v", "error", "-i", str(out), "-vf", f"select=eq(n\\,{frame_no})",
+         "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        capture_output=True, check=True).stdout
+    decoded = np.frombuffer(decoded, np.uint8).reshape(h, w, 3).astype(int)
+    raw_audio, cues = assemble_narration(narration, tmp_path / "n.wav")
+    made = FrameMaker(size=(w, h), duration=cues[-1].end + TAIL, title=script().title, cues=cues,
+                      seed=script().title, font_path=FONT_PATH, ken_burns=True)(frame_no / 30)
+    error = np.abs(decoded - made.astype(int))
+    assert error.mean() < 3, error.mean()
+    assert np.abs(decoded.mean(axis=(0, 1)) - made.mean(axis=(0, 1))).max() < 3
+    assert "smpte170m" in subprocess.run([FFMPEG, "-hide_banner", "-i", str(out)],
+                                         capture_output=True, text=True).stderr
 
 
 def test_default_render_settings():
