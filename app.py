@@ -154,7 +154,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     @app.post("/api/task/<task_id>/cancel")
     def cancel(task_id):
         get_task_or_404(task_id)
-        return jsonify(task_json(tasks.cancel(task_id)))
+        task = tasks.cancel(task_id)
+        if task.status == TaskStatus.CANCELED:  # never ran: its uploads go now
+            _remove_uploads(settings.data_dir / "uploads", task.request)
+        return jsonify(task_json(task))
 
     @app.get("/api/task/<task_id>/events")
     def events(task_id):
@@ -413,7 +416,7 @@ def expire_outputs(store: TaskStore, videos_dir: Path, max_age_seconds: float) -
         store.record(task.id, f"outputs removed after the retention period "
                               f"({max_age_seconds / 86400:g} days)", expired_at=time.time())
         expired += 1
-    cutoff = time.time() - max_age_seconds  # uploads of tasks canceled before they ran
+    cutoff = time.time() - max_age_seconds  # uploads no task will use (e.g. after a crash)
     for upload in (videos_dir.parent / "uploads").glob("*"):
         if upload.stat().st_mtime < cutoff:
             upload.unlink(missing_ok=True)

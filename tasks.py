@@ -6,8 +6,9 @@ Lifecycle (every transition is stored as an event with a timestamp)::
     queued -> running -> done | failed | canceled
     queued -> canceled
 
-The ``queue.Queue`` is the engine; the database is its memory. On start-up
-queued tasks are queued again in their original order, and a task that was
+The database is the queue: a worker claims the oldest queued task in one
+transaction, so nothing queued lives only in memory. On start-up every
+queued task is still there, in its original order, and a task that was
 running when the process died is queued once more (a second interruption
 fails it with "interrupted").
 """
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import sqlite3
 import threading
 import time
@@ -140,6 +140,7 @@ class TaskStore:
                 message TEXT
             );
             CREATE INDEX IF NOT EXISTS task_events_by_task ON task_events(task_id);
+            CREATE INDEX IF NOT EXISTS tasks_by_status ON tasks(status, seq);
             """
         )
 
@@ -176,6 +177,26 @@ class TaskStore:
                 "SELECT * FROM tasks WHERE status = ? ORDER BY seq", (status.value,)
             ).fetchall()
         return [_row_to_task(r) for r in rows]
+
+    def count(self, status: TaskStatus) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM tasks WHERE status = ?",
+                                    (status.value,)).fetchone()[0]
+
+    def claim_next(self) -> Task | None:
+        """Move the oldest queued task to running (one transaction) and return it."""
+        with self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            row = self._db.execute("SELECT id FROM tasks WHERE status = 'queued' ORDER BY seq LIMIT 1"
+                                   ).fetchone()
+            if row is None:
+                return None
+            self._db.execute(
+                "UPDATE tasks SET status = 'running', started_at = ?, attempts = attempts + 1,"
+                " stage = 'starting', progress = 0 WHERE id = ?", (time.time(), row["id"]))
+            self._event(row["id"], TaskStatus.RUNNING, "started")
+            task = self._db.execute("SELECT * FROM tasks WHERE id = ?", (row["id"],)).fetchone()
+        return _row_to_task(task)
 
     def finished_before(self, when: float) -> list[Task]:
         """Done tasks whose outputs are still there and that ended before ``when``."""
@@ -321,14 +342,17 @@ Runner = Callable[[Task, Reporter], dict]
 
 
 class TaskQueue:
-    """A bounded ``queue.Queue`` drained by worker threads, backed by a TaskStore."""
+    """Worker threads draining the queued tasks of a TaskStore, at most ``maxsize`` waiting."""
 
     def __init__(self, store: TaskStore, runner: Runner, *, workers: int = 1, maxsize: int = 100):
         self.store = store
         self.runner = runner
         self.workers = workers
-        self._queue: queue.Queue[str | None] = queue.Queue(maxsize=maxsize)
+        self.maxsize = maxsize
         self._threads: list[threading.Thread] = []
+        self._submit_lock = threading.Lock()  # the size check and the insert are one step
+        self._wakeup = threading.Condition()
+        self._submitted = 0  # bumped (under _wakeup) so a waiting worker never misses a task
         self._cancel_requested: set[str] = set()
         self._cancel_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -341,7 +365,7 @@ class TaskQueue:
         return bool(self._threads)
 
     def start(self) -> None:
-        """Recover unfinished tasks from the store, then start the workers (once)."""
+        """Recover tasks that were running when the process stopped, then start the workers (once)."""
         if self.started:
             return
         for task in self.store.with_status(TaskStatus.RUNNING):
@@ -354,11 +378,6 @@ class TaskQueue:
             else:
                 self.store.transition(task.id, TaskStatus.QUEUED, message="re-queued after interruption",
                                       stage="queued", progress=0.0)
-        for task in self.store.with_status(TaskStatus.QUEUED):
-            try:
-                self._queue.put_nowait(task.id)
-            except queue.Full:
-                break  # the rest stay queued in the store for the next start
         for i in range(self.workers):
             t = threading.Thread(target=self._work, name=f"task-worker-{i}", daemon=True)
             t.start()
@@ -372,11 +391,8 @@ class TaskQueue:
         the next start. Returns True if every worker stopped.
         """
         self._stopping.set()
-        for _ in self._threads:
-            try:
-                self._queue.put_nowait(None)
-            except queue.Full:
-                pass
+        with self._wakeup:
+            self._wakeup.notify_all()
         deadline = time.monotonic() + timeout
         for t in self._threads:
             t.join(max(0.0, deadline - time.monotonic()))
@@ -390,16 +406,14 @@ class TaskQueue:
     def submit(self, request: TaskRequest) -> Task:
         if self._stopping.is_set():
             raise QueueFull("the server is shutting down")
-        if self._queue.full():
-            raise QueueFull("the queue is full")
         task = Task(id=uuid.uuid4().hex, request=request)
-        self.store.add(task)
-        try:
-            self._queue.put_nowait(task.id)
-        except queue.Full:
-            self.store.transition(task.id, TaskStatus.CANCELED, message="queue full",
-                                  finished_at=time.time())
-            raise QueueFull("the queue is full") from None
+        with self._submit_lock:
+            if self.store.count(TaskStatus.QUEUED) >= self.maxsize:
+                raise QueueFull("the queue is full")
+            self.store.add(task)
+        with self._wakeup:
+            self._submitted += 1
+            self._wakeup.notify()
         return task
 
     def cancel(self, task_id: str) -> Task | None:
@@ -421,30 +435,24 @@ class TaskQueue:
         """Block up to ``timeout`` s; True once shutdown has begun."""
         return self._stopping.wait(timeout)
 
-    def queued_count(self) -> int:
-        return self._queue.qsize()
-
     # -- worker -----------------------------------------------------------
     def _work(self) -> None:
-        while True:
-            task_id = self._queue.get()
-            if task_id is None or self._stopping.is_set():
-                return
+        while not self._stopping.is_set():
+            with self._wakeup:
+                seen = self._submitted
+            task = self.store.claim_next()
+            if task is None:
+                with self._wakeup:
+                    while self._submitted == seen and not self._stopping.is_set():
+                        self._wakeup.wait()
+                continue
             try:
-                self._run(task_id)
+                self._run(task)
             except Exception:  # never let one task kill the worker
-                log.exception("task %s crashed the worker loop", task_id)
+                log.exception("task %s crashed the worker loop", task.id)
 
-    def _run(self, task_id: str) -> None:
-        task = self.store.get(task_id)
-        if task is None or task.status != TaskStatus.QUEUED:
-            return  # canceled while queued
-        now = time.time()
-        if not self.store.transition(task_id, TaskStatus.RUNNING, message="started",
-                                     only_from=(TaskStatus.QUEUED,), started_at=now,
-                                     attempts=task.attempts + 1, stage="starting", progress=0.0):
-            return
-        task.attempts += 1
+    def _run(self, task: Task) -> None:
+        task_id = task.id
 
         def report(stage: str, progress: float) -> None:
             if task_id in self._cancel_requested:

@@ -281,6 +281,21 @@ def test_uploads_are_checked_and_stored_under_generated_names(client, app, tmp_p
     assert all(len(Path(n).stem) == 32 for n in stored)
 
 
+def test_canceling_a_queued_task_removes_its_uploads(tmp_path):
+    import io
+
+    app = create_app({"SETTINGS": make_settings(tmp_path), "START_WORKERS": False, "TESTING": True})
+    client = app.test_client()
+    resp = client.post("/api/create", content_type="multipart/form-data", data={
+        "topic": "tea", "backgrounds": [(io.BytesIO(_png_bytes()), "a.png")]})
+    assert resp.status_code == 202, resp.get_json()
+    uploads = tmp_path / "instance" / "uploads"
+    assert len(list(uploads.iterdir())) == 1
+    body = client.post(f"/api/task/{resp.get_json()['task_id']}/cancel").get_json()
+    assert body["status"] == "canceled"
+    assert list(uploads.iterdir()) == []
+
+
 @pytest.mark.parametrize("field, name, content, message", [
     ("backgrounds", "notes.txt", b"hello", ".txt files are not accepted"),
     ("backgrounds", "fake.png", b"not really a png", "not a readable image or video"),

@@ -131,6 +131,38 @@ def test_restart_requeues_queued_and_interrupted_tasks_in_order(tmp_path):
     second.close()
 
 
+def test_restart_runs_every_stored_task_even_beyond_the_queue_size(tmp_path):
+    path = tmp_path / "tasks.sqlite3"
+    first = TaskStore(path)
+    ids = [TaskQueue(first, lambda t, r: {}, maxsize=10).submit(TaskRequest(topic=str(i))).id
+           for i in range(5)]
+    first.close()
+
+    second = TaskStore(path)
+    q = TaskQueue(second, lambda t, r: {}, maxsize=2)
+    q.start()
+    wait_for(lambda: all(second.get(i).status == TaskStatus.DONE for i in ids))
+    q.shutdown(5)
+    second.close()
+
+
+def test_two_workers_never_run_the_same_task(store):
+    ran, lock = [], threading.Lock()
+
+    def runner(task, report):
+        with lock:
+            ran.append(task.id)
+        time.sleep(0.01)
+        return {}
+
+    q = TaskQueue(store, runner, workers=2)
+    q.start()
+    ids = [q.submit(TaskRequest(topic=str(i))).id for i in range(20)]
+    wait_for(lambda: all(store.get(i).status == TaskStatus.DONE for i in ids))
+    q.shutdown(5)
+    assert sorted(ran) == sorted(ids)
+
+
 def test_second_interruption_fails_the_task(tmp_path):
     store = TaskStore(tmp_path / "t.sqlite3")
     task = Task(id="f" * 32, request=TaskRequest(topic="t"))
