@@ -8,11 +8,13 @@ goes, and why the frame path is built the way it is:
 * background, ours: a sub-pixel warp at quarter size + one OpenCV upscale;
 * photo background: a sub-pixel warp of a full-size photo (own images);
 * caption blend: one premultiplied caption overlay into its box;
-* whole frame: FrameMaker for a Ken-Burns frame with title and caption.
+* whole frame: FrameMaker for a Ken-Burns frame with title and caption;
+* yuv420p conversion: what ``encode_video`` does to each distinct frame
+  before the pipe (OpenCV, instead of ffmpeg's swscale).
 
     python benchmarks/frame_cost.py
 
-Last line: pillow_bg_ms=… ours_bg_ms=… photo_bg_ms=… caption_ms=… frame_ms=…
+Last line: pillow_bg_ms=… ours_bg_ms=… photo_bg_ms=… caption_ms=… frame_ms=… yuv_ms=…
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -71,6 +74,7 @@ def main() -> None:
         "photo background (full-size warp)": ms(lambda i: photo.frame(i / 30, 5.0)),
         "caption blend (one overlay)": ms(lambda i: caption.apply(canvas)),
         "whole frame (Ken-Burns, title, caption, word)": ms(lambda i: frames(i / 30 + 0.001 * i)),
+        "yuv420p conversion (OpenCV)": ms(lambda i: cv2.cvtColor(canvas, cv2.COLOR_RGB2YUV_I420)),
     }
     print(f"1080x1920 frame, median of {RUNS} (ms)")
     print("| step | ms |")
@@ -79,7 +83,7 @@ def main() -> None:
         print(f"| {name} | {value:.2f} |")
     v = list(rows.values())
     print(f"pillow_bg_ms={v[0]:.2f} ours_bg_ms={v[1]:.2f} photo_bg_ms={v[2]:.2f} "
-          f"caption_ms={v[3]:.3f} frame_ms={v[4]:.2f}")
+          f"caption_ms={v[3]:.3f} frame_ms={v[4]:.2f} yuv_ms={v[5]:.2f}")
 
 
 if __name__ == "__main__":
