@@ -1,6 +1,6 @@
 """The Reelsmith web app: a page, a JSON API and a background task worker.
 
-Run it with ``make run`` (waitress, one process, so the in-process queue is
+Run it with ``make run`` (waitress, one process, so the in-process workers are
 shared by every request), or ``python app.py --host 127.0.0.1 --port 5000``.
 """
 from __future__ import annotations

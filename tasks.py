@@ -1,5 +1,5 @@
 """Tasks: their lifecycle, the SQLite store that remembers them, and the
-in-process queue + worker threads that run them.
+in-process worker threads that run them.
 
 Lifecycle (every transition is stored as an event with a timestamp)::
 
