@@ -324,8 +324,9 @@ def encode_video(clip, path: Path, audio: Path, r: RenderSettings, logger=None) 
         if proc.returncode:
             errors.seek(0)
             lines = errors.read().decode(errors="replace").strip().splitlines()
-            raise RenderError("ffmpeg could not encode the video: "
-                              + (lines[-1] if lines else f"exit code {proc.returncode}"))
+            # The first line is the cause; later ones only repeat that it failed.
+            cause = re.sub(r"^\[[^]]*\]\s*", "", lines[0]) if lines else f"exit code {proc.returncode}"
+            raise RenderError(f"ffmpeg could not encode the video: {cause}")
 
 
 # -- narration ------------------------------------------------------------

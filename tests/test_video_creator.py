@@ -331,3 +331,13 @@ def test_arabic_is_shaped_and_highlighted_right_to_left():
                         seed="s", font_path=FONT_PATH, ken_burns=False)
     lefts = [o.box[0] for o in frames.words[0]]
     assert lefts == sorted(lefts, reverse=True)  # the first word is the rightmost
+
+
+def test_an_encoder_failure_says_why_and_leaves_no_files(narration, tmp_path):
+    from exceptions import RenderError
+
+    render = RenderSettings(width=270, height=480, codec="no_such_encoder")
+    out = tmp_path / "v.mp4"
+    with pytest.raises(RenderError, match="no_such_encoder"):
+        VideoCreator(Settings(), render=render).create_video(script(), out, narration)
+    assert list(tmp_path.iterdir()) == []
