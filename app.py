@@ -215,10 +215,15 @@ def register_cli(app: Flask) -> None:
 
     from exceptions import ReelsmithError
 
-    def pipeline():
+    def pipeline(music: str | None = None):
         from pipeline import Pipeline
 
-        return Pipeline(app.config["SETTINGS"])
+        settings = app.config["SETTINGS"]
+        return Pipeline(settings.with_(music_path=Path(music)) if music else settings)
+
+    music_option = click.option(
+        "--music", type=click.Path(exists=True, dir_okay=False),
+        help="A music bed, ducked under the voice (default: MUSIC_PATH, if set).")
 
     def request_for(topic, script_file, voice, language, length, aspect) -> TaskRequest:
         script = Path(script_file).read_text(encoding="utf-8") if script_file else None
@@ -235,7 +240,8 @@ def register_cli(app: Flask) -> None:
     @click.option("--aspect", type=click.Choice(list(ASPECTS)), default="9:16", show_default=True)
     @click.option("--out", "out", type=click.Path(dir_okay=False), default="video.mp4",
                   show_default=True)
-    def create_command(topic, script_file, voice, language, length, aspect, out):
+    @music_option
+    def create_command(topic, script_file, voice, language, length, aspect, out, music):
         """Render one video in the foreground."""
         req = request_for(topic, script_file, voice, language, length, aspect)
         with click.progressbar(length=100, label="rendering") as bar:
@@ -244,7 +250,7 @@ def register_cli(app: Flask) -> None:
                 bar.update(int(progress * 100) - bar.pos)
 
             try:
-                result = pipeline().run(req, Path(out), report)
+                result = pipeline(music).run(req, Path(out), report)
             except ReelsmithError as exc:
                 raise click.ClickException(f"{exc.stage}: {exc.message}") from exc
         click.echo(f"{out}: {result['duration']:.1f} s, voice {result['voice_engine']}, "
@@ -258,7 +264,8 @@ def register_cli(app: Flask) -> None:
     @click.option("--language", default="en", show_default=True)
     @click.option("--aspect", type=click.Choice(list(ASPECTS)), default="9:16", show_default=True)
     @click.option("--workers", type=click.IntRange(1, 8), default=2, show_default=True)
-    def batch_command(topics_file, out_dir, voice, language, aspect, workers):
+    @music_option
+    def batch_command(topics_file, out_dir, voice, language, aspect, workers, music):
         """Render one video per line of TOPICS_FILE (blank lines and # comments skipped)."""
         lines = Path(topics_file).read_text(encoding="utf-8").splitlines()
         topics = [t.strip() for t in lines if t.strip() and not t.strip().startswith("#")]
@@ -267,7 +274,7 @@ def register_cli(app: Flask) -> None:
         requests = [TaskRequest(topic=t, voice=voice, language=language, aspect=aspect)
                     for t in topics]
         click.echo(f"rendering {len(topics)} videos with {workers} workers into {out_dir}/")
-        results = pipeline().run_batch(requests, Path(out_dir), max_workers=workers)
+        results = pipeline(music).run_batch(requests, Path(out_dir), max_workers=workers)
         failed = 0
         for i, (topic, result) in enumerate(zip(topics, results), start=1):
             if isinstance(result, ReelsmithError):

@@ -53,6 +53,8 @@ class Settings:
     shutdown_timeout: float = 30.0                   # SHUTDOWN_TIMEOUT (seconds)
     retention_days: float = 7.0                      # RETENTION_DAYS (0 = keep forever)
     max_upload_mb: float = 100.0                     # MAX_UPLOAD_MB (music + backgrounds, per request)
+    music_path: Path | None = None                   # MUSIC_PATH: a music bed for every video
+                                                     # without an uploaded one (mp3, wav, ...)
     api_token: str | None = None                     # API_TOKEN: required on /api/* when set
     max_topic_chars: int = 200
     max_script_chars: int = 5000
@@ -81,10 +83,12 @@ class Settings:
 
 
 def _convert(type_name: str, raw: str):
+    if not raw and "None" in type_name:  # an empty optional setting is unset
+        return None
     if "Path" in type_name:
         return Path(raw)
     if type_name.startswith("float"):
         return float(raw)
     if type_name.startswith("int"):
         return int(raw)
-    return raw or None if "None" in type_name else raw
+    return raw

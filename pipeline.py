@@ -15,7 +15,7 @@ from typing import Callable
 from cache import Cache
 from config import Settings
 from content_generator import ContentGenerator, Script
-from exceptions import ReelsmithError
+from exceptions import ReelsmithError, RenderError
 from speech import Narration, SpeechSynthesizer
 from stock import StockFootage, StockResult
 from tasks import TaskRequest
@@ -96,12 +96,19 @@ class Pipeline:
 
     def job(self, request: TaskRequest, script: Script, narration: Narration,
             output_path: Path, visuals: StockResult) -> RenderJob:
-        uploads = self.settings.data_dir / "uploads"
         return RenderJob(
             script, Path(output_path), narration, aspect=request.aspect,
-            music=uploads / request.music if request.music else None,
-            backgrounds=visuals.paths,
+            music=self.music(request), backgrounds=visuals.paths,
         )
+
+    def music(self, request: TaskRequest) -> Path | None:
+        """The request's uploaded music bed, else the one in ``MUSIC_PATH``, else none."""
+        if request.music:
+            return self.settings.data_dir / "uploads" / request.music
+        path = self.settings.music_path
+        if path is not None and not path.is_file():
+            raise RenderError(f"the music bed in MUSIC_PATH does not exist: {path.name}")
+        return path
 
     def run_batch(self, requests: list[TaskRequest], out_dir: Path,
                   max_workers: int | None = None) -> list[dict | ReelsmithError]:

@@ -365,8 +365,9 @@ def _ffmpeg(*args: str) -> str:
 
     proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", *args],
                           capture_output=True, text=True)
-    if proc.returncode:
-        raise RenderError(f"ffmpeg failed: {proc.stderr.strip().splitlines()[-1:]}")
+    if proc.returncode:  # (the log is at info level, for ebur128: its last line is the cause)
+        last = proc.stderr.strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
+        raise RenderError(f"ffmpeg failed on the audio: {last[0]}")
     return proc.stderr
 
 

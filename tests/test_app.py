@@ -348,6 +348,32 @@ def test_end_to_end_with_uploaded_background_and_music(tmp_path):
     assert list((tmp_path / "instance" / "uploads").iterdir()) == []  # removed once done
 
 
+def test_music_bed_from_settings_and_a_missing_one(tmp_path):
+    from pipeline import Pipeline
+    from tasks import TaskRequest
+    from tests.media import make_tone
+
+    bed = make_tone(tmp_path / "bed.mp3")
+    pipeline = Pipeline(make_settings(tmp_path, music_path=bed))
+    assert pipeline.music(TaskRequest(topic="tea")) == bed
+    uploaded = TaskRequest(topic="tea", music="upload.mp3")  # an upload wins over MUSIC_PATH
+    assert pipeline.music(uploaded) == tmp_path / "instance" / "uploads" / "upload.mp3"
+    assert Pipeline(make_settings(tmp_path)).music(TaskRequest(topic="tea")) is None
+
+    # MUSIC_PATH naming no file fails the task at the render stage, saying so.
+    app = create_app({"SETTINGS": make_settings(tmp_path, music_path=tmp_path / "gone.mp3")})
+    client = app.test_client()
+    try:
+        resp = client.post("/api/create", json={"topic": "tea", "script": "Tea is a leaf."})
+        task = poll(client, resp.get_json()["task_id"], timeout=120)
+    finally:
+        app.extensions["reelsmith"].shutdown(30)
+    assert task["status"] == "failed"
+    assert task["error"] == {"stage": "render",
+                             "message": "the music bed in MUSIC_PATH does not exist: gone.mp3"}
+    assert list((tmp_path / "instance" / "videos").iterdir()) == []
+
+
 def test_api_token_is_required_when_set(tmp_path):
     app = create_app({"SETTINGS": make_settings(tmp_path, api_token="s3cret"), "START_WORKERS": False})
     client = app.test_client()

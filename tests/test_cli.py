@@ -55,3 +55,21 @@ def test_the_flask_command_does_not_drain_the_web_queue(tmp_path, monkeypatch):
     client.get("/api/tasks")  # `flask run`: the first request starts the workers
     assert tasks.started
     tasks.shutdown(5)
+
+
+def test_create_with_a_music_bed(tmp_path):
+    from tests.media import band_volume_db, make_tone
+    from video_creator import LEAD_IN
+
+    script = tmp_path / "script.txt"
+    script.write_text("Tea is a leaf. People brew it hot.")
+    music = make_tone(tmp_path / "bed.mp3", seconds=2.0, frequency=5000)
+    runner = cli(tmp_path)
+    with_music, without = tmp_path / "music.mp4", tmp_path / "plain.mp4"
+    for out, extra in ((with_music, ["--music", str(music)]), (without, [])):
+        result = runner.invoke(args=["create", "tea", "--script", str(script), "--out", str(out),
+                                     *extra])
+        assert result.exit_code == 0, result.output
+    # The lead-in has no voice: only the bed can sound there.
+    assert band_volume_db(with_music, 0.1, LEAD_IN, 5000) > -70
+    assert band_volume_db(without, 0.1, LEAD_IN, 5000) < -90
