@@ -1,15 +1,21 @@
 """Small servers on 127.0.0.1 that answer like the real services.
 
-* ``FakeOpenAI``: an OpenAI-compatible chat-completions endpoint. HTTP/1.1
-  with keep-alive (Werkzeug's dev server closes every connection, so pooling
-  could not be observed against it); counts the TCP connections it accepts.
+* ``FakeOpenAI``: an OpenAI-compatible chat-completions endpoint at
+  ``/v1/chat/completions`` (404 elsewhere). HTTP/1.1 with keep-alive
+  (Werkzeug's dev server closes every connection, so pooling could not be
+  observed against it); counts the TCP connections it accepts and records
+  each request's path, JSON body and Authorization header. Its modes: "ok"
+  (``script`` as the JSON content), "malformed" (content that is not JSON),
+  "length" (the "ok" reply cut off: finish_reason "length"), "400", "401",
+  "429", "500" (an OpenAI-style error; the 400 and 401 echo the key, as
+  careless servers do), "slow" (waits ``delay`` seconds, then "ok").
 * ``FakePexels``: the Pexels search API and its file downloads.
 * ``WebhookReceiver``: records webhook POSTs.
 
 (The fake of Google's TTS endpoint is in ``tests/fake_gtts.py``.)
 
 All are context managers; ``mode`` (or a queue of ``modes``) picks the
-behaviour per request: "ok", "malformed", "401", "429", "500", "slow"...
+behaviour per request.
 """
 from __future__ import annotations
 
@@ -50,6 +56,9 @@ class _Server(ThreadingHTTPServer):
         with self.owner.lock:
             self.owner.connections += 1
         return sock, addr
+
+    def handle_error(self, request, client_address):
+        pass  # a client that hung up (e.g. after its timeout) is not a test failure
 
 
 class _FakeServer:
@@ -104,24 +113,38 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
 
+_ERRORS = {  # FakeOpenAI's error modes: the message of each
+    "400": "Invalid parameter: 'response_format' of type 'json_schema' is not supported with "
+           "this model (request made with key {key}).",
+    "401": "Incorrect API key provided: {key}",
+    "429": "You exceeded your current quota, please check your plan and billing details.",
+    "500": "The server had an error while processing your request.",
+}
+
+
 class _OpenAIHandler(_Handler):
     def do_POST(self):
         owner: FakeOpenAI = self.server.owner
         body = json.loads(self._read_body() or b"{}")
+        if self.path.rstrip("/") != "/v1/chat/completions":
+            error = {"error": {"message": f"no route {self.path}", "type": "not_found"}}
+            return self._send(404, json.dumps(error).encode())
+        authorization = self.headers.get("Authorization")
         with owner.lock:
-            owner.requests.append({"path": self.path, "body": body,
-                                   "authorization": self.headers.get("Authorization")})
+            owner.requests.append({"path": self.path, "body": body, "authorization": authorization})
         mode = owner.next_mode()
         if mode == "slow":
             owner.release.wait(owner.delay)
-        if mode in ("401", "429", "500"):
-            error = {"error": {"message": f"fake {mode}", "type": "fake", "code": mode}}
+        if mode in _ERRORS:
+            key = (authorization or "").removeprefix("Bearer ")
+            error = {"error": {"message": _ERRORS[mode].format(key=key), "type": "fake",
+                               "code": mode}}
             return self._send(int(mode), json.dumps(error).encode())
         content = "this is not json {" if mode == "malformed" else json.dumps(owner.script)
         reply = {
             "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
             "model": body.get("model", "fake"),
-            "choices": [{"index": 0, "finish_reason": "stop",
+            "choices": [{"index": 0, "finish_reason": "length" if mode == "length" else "stop",
                          "message": {"role": "assistant", "content": content}}],
             "usage": {"prompt_tokens": 10, "completion_tokens": 50, "total_tokens": 60},
         }
