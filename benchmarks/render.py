@@ -248,13 +248,13 @@ def main() -> None:
     print()
     print(f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; "
           f"video {w}x{h}, {seconds:.0f} s, 30 fps, x264 medium")
-    print("| render | wall s | vs limit | vs x264 alone |")
-    print("|---|---|---|---|")
+    print("| render | wall s | vs limit | vs x264 alone | peak MB, Python | peak MB, whole tree |")
+    print("|---|---|---|---|---|---|")
     for name, row in rows.items():
         kind = "static" if "static" in name else "Ken-Burns"
         base, alone = rows[f"limit ({kind})"], rows[f"x264 alone ({kind})"]
         print(f"| {name} | {row['wall']:.1f} | {row['wall'] / base['wall']:.2f} "
-              f"| {row['wall'] / alone['wall']:.2f} |")
+              f"| {row['wall'] / alone['wall']:.2f} | {row['python_mb']:.0f} | {row['tree_mb']:.0f} |")
     print(f"static ratio_vs_encode={static_ratio:.2f}")
     for kind in ("Ken-Burns", "static"):
         print(f"{kind} ours / x264 alone="
