@@ -389,7 +389,11 @@ def master_audio(src: Path, dst: Path, music: Path | None = None) -> Path:
     """
     layout = "aresample=48000,pan=stereo|c0=c0|c1=c0"
     if music is not None:
-        src = _mix_music_bed(src, music, dst.with_name("premix.wav"), layout)
+        try:
+            src = _mix_music_bed(src, music, dst.with_name("premix.wav"), layout)
+        except RenderError as exc:
+            cause = exc.message.removeprefix("ffmpeg failed on the audio: ")
+            raise RenderError(f"the music bed {Path(music).name} could not be read: {cause}") from exc
         layout = "anull"
     limiter = f"alimiter=limit={10 ** (PEAK_CEILING_DB / 20):.4f}:level=false:attack=2:release=50"
     gain = TARGET_LUFS - integrated_loudness(src, layout)

@@ -73,3 +73,12 @@ def test_create_with_a_music_bed(tmp_path):
     # The lead-in has no voice: only the bed can sound there.
     assert band_volume_db(with_music, 0.1, LEAD_IN, 5000) > -70
     assert band_volume_db(without, 0.1, LEAD_IN, 5000) < -90
+
+    not_audio = tmp_path / "notes.mp3"
+    not_audio.write_text("not audio")
+    out = tmp_path / "bad.mp4"
+    result = runner.invoke(args=["create", "tea", "--script", str(script), "--out", str(out),
+                                 "--music", str(not_audio)])
+    assert result.exit_code == 1
+    assert "render: the music bed notes.mp3 could not be read: " in result.output
+    assert "Invalid data" in result.output and not out.exists()
