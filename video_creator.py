@@ -594,7 +594,9 @@ class _ClipSource:
 
 
 class MediaBackground:
-    """The user's own images and clips: one per sentence, in turn."""
+    """The user's own images and clips: one per sentence, in turn. Sentences
+    in a row that get the same one (a single image for the whole video) share
+    one span, so its Ken-Burns zoom (or the clip) runs on without a jump."""
 
     def __init__(self, paths: Sequence[Path], size, cues: Sequence[Cue], duration: float):
         sources = []
@@ -609,7 +611,12 @@ class MediaBackground:
         starts = [0.0] + [c.start for c in cues[1:]]
         ends = starts[1:] + [duration]
         self.sources = sources
-        self.spans = [(s, e, sources[i % len(sources)]) for i, (s, e) in enumerate(zip(starts, ends))]
+        self.spans: list[tuple[float, float, _ImageSource | _ClipSource]] = []
+        for i, (start, end) in enumerate(zip(starts, ends)):
+            source = sources[i % len(sources)]
+            if self.spans and self.spans[-1][2] is source:
+                start = self.spans.pop()[0]
+            self.spans.append((start, end, source))
 
     def frame_at(self, t: float) -> np.ndarray:
         for start, end, source in self.spans:

@@ -295,6 +295,24 @@ def test_own_images_and_clips_as_backgrounds(creator, narration, tmp_path):
     assert r > 150
 
 
+def test_one_image_zooms_on_across_sentences_without_a_jump(tmp_path):
+    from video_creator import Cue, MediaBackground
+
+    photo = tmp_path / "photo.png"
+    rng = np.random.default_rng(1)  # detailed, so any jump in the zoom shows
+    Image.fromarray(rng.integers(0, 255, (480, 270, 3), dtype=np.uint8)).resize((540, 960)).save(photo)
+    cues = [Cue(1, "a", 0.4, 2.0), Cue(2, "b", 2.3, 4.0), Cue(3, "c", 4.3, 6.0)]
+    background = MediaBackground([photo], (270, 480), cues, duration=6.8)
+    assert [(start, end) for start, end, _ in background.spans] == [(0.0, 6.8)]
+
+    def change(t0, t1):
+        return np.abs(background.frame_at(t0).astype(int) - background.frame_at(t1)).mean()
+
+    step = change(1.0, 1.0 + 1 / 30)                     # one frame's zoom inside a sentence
+    assert change(2.3 - 1 / 30, 2.3) < 2 * step          # the same across a sentence change
+    assert change(0.0, 6.8) > 10 * step                  # while it does zoom over the video
+
+
 def test_unknown_background_type_is_a_render_error(creator, narration, tmp_path):
     from exceptions import RenderError
 
