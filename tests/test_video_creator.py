@@ -313,6 +313,19 @@ def test_one_image_zooms_on_across_sentences_without_a_jump(tmp_path):
     assert change(0.0, 6.8) > 10 * step                  # while it does zoom over the video
 
 
+def test_rgba_warp_gives_the_pixels_of_an_rgb_warp():
+    import cv2
+
+    from video_creator import _warp
+
+    rgb = np.random.default_rng(2).integers(0, 255, (215, 121, 3), dtype=np.uint8)
+    m = np.array([[0.93, 0.0, 3.3], [0.0, 0.93, 5.7]])  # a sub-pixel zoom and pan
+    expected = cv2.warpAffine(rgb, m, (108, 192), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REPLICATE)
+    got = _warp(cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA), m, (108, 192))
+    assert got.shape == (192, 108, 3) and np.array_equal(got, expected)
+
+
 def test_unknown_background_type_is_a_render_error(creator, narration, tmp_path):
     from exceptions import RenderError
 
