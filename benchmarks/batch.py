@@ -1,7 +1,7 @@
 """Is rendering two videos at once faster than one after another?
 
 One run, the same two 30 s 1080x1920 videos (the render benchmark's
-workload), rendered three ways:
+workload), rendered four ways:
 
 1. sequential          - create_video twice;
 2. threads             - create_videos_batch(jobs, max_workers=2) (a ThreadPoolExecutor);
