@@ -360,15 +360,16 @@ def assemble_narration(narration: Narration, out_path: Path) -> tuple[Path, list
     return out_path, cues
 
 
-def _ffmpeg(*args: str) -> str:
-    """Run the bundled ffmpeg; return its log (stderr). Raises RenderError on failure."""
+def _ffmpeg(*args: str, failure: str = "ffmpeg failed on the audio") -> str:
+    """Run the bundled ffmpeg; return its log (stderr). On failure raises
+    ``RenderError("<failure>: <ffmpeg's reason>")``."""
     import imageio_ffmpeg
 
     proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", *args],
                           capture_output=True, text=True)
     if proc.returncode:  # (the log is at info level, for ebur128: its last line is the cause)
         last = proc.stderr.strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
-        raise RenderError(f"ffmpeg failed on the audio: {last[0]}")
+        raise RenderError(f"{failure}: {last[0]}")
     return proc.stderr
 
 
@@ -390,11 +391,7 @@ def master_audio(src: Path, dst: Path, music: Path | None = None) -> Path:
     """
     layout = "aresample=48000,pan=stereo|c0=c0|c1=c0"
     if music is not None:
-        try:
-            src = _mix_music_bed(src, music, dst.with_name("premix.wav"), layout)
-        except RenderError as exc:
-            cause = exc.message.removeprefix("ffmpeg failed on the audio: ")
-            raise RenderError(f"the music bed {Path(music).name} could not be read: {cause}") from exc
+        src = _mix_music_bed(src, music, dst.with_name("premix.wav"), layout)
         layout = "anull"
     limiter = f"alimiter=limit={10 ** (PEAK_CEILING_DB / 20):.4f}:level=false:attack=2:release=50"
     gain = TARGET_LUFS - integrated_loudness(src, layout)
@@ -414,7 +411,9 @@ def _mix_music_bed(voice: Path, music: Path, dst: Path, layout: str) -> Path:
     music_in = ["-stream_loop", "-1", "-t", f"{d:.3f}", "-i", str(music)]
     stereo = "aresample=48000,aformat=channel_layouts=stereo"
     voice_lufs = integrated_loudness(voice, layout)
-    log_text = _ffmpeg(*music_in, "-af", f"{stereo},ebur128=framelog=quiet", "-f", "null", "-")
+    unreadable = f"the music bed {Path(music).name} could not be read"
+    log_text = _ffmpeg(*music_in, "-af", f"{stereo},ebur128=framelog=quiet", "-f", "null", "-",
+                       failure=unreadable)
     found = re.findall(r"I:\s+(-?[\d.]+) LUFS", log_text)
     music_gain = voice_lufs - MUSIC_BELOW_VOICE_LU - (float(found[-1]) if found else -20.0)
     graph = (
@@ -425,7 +424,7 @@ def _mix_music_bed(voice: Path, music: Path, dst: Path, layout: str) -> Path:
         "[voice][ducked]amix=inputs=2:normalize=0:duration=first[mix]"
     )
     _ffmpeg("-y", "-i", str(voice), *music_in, "-filter_complex", graph, "-map", "[mix]",
-            "-c:a", "pcm_s16le", str(dst))
+            "-c:a", "pcm_s16le", str(dst), failure=unreadable)
     return dst
 
 
