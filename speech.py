@@ -20,7 +20,7 @@ import importlib.metadata
 import subprocess
 import threading
 import wave
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Generic, Protocol, TypeVar
 
@@ -32,11 +32,25 @@ GTTS_SAMPLE_RATE = 24000
 FFMPEG_TIMEOUT = 60.0  # seconds to decode one sentence's MP3
 
 
+@dataclass(frozen=True)
+class WordTiming:
+    """When one word of a sentence is spoken, in seconds from the start of
+    that sentence's WAV. ``text`` is the word as written in the sentence."""
+
+    text: str
+    start: float
+    end: float
+
+
 @dataclass
 class SpeechSegment:
     text: str
     path: Path          # WAV file
     duration: float     # seconds, from the WAV header (frames / rate)
+    # One entry per whitespace-separated token of ``text``, in order, monotonic,
+    # inside [0, duration]. Empty when nothing is known (captions then estimate).
+    words: list[WordTiming] = field(default_factory=list)
+    word_timing: str = "estimated"   # "engine": from the voice itself; "estimated"
 
 
 @dataclass
@@ -46,6 +60,12 @@ class Narration:
     language: str
     sample_rate: int                     # all segments share it
     fallback_reason: str | None = None   # why "auto" did not use its first choice
+
+    @property
+    def word_timing(self) -> str:
+        """"engine" when every sentence's word timings came from the voice."""
+        return ("engine" if all(s.word_timing == "engine" for s in self.segments)
+                else "estimated")
 
     @property
     def duration(self) -> float:

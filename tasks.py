@@ -59,6 +59,11 @@ class TaskRequest:
     webhook_url: str | None = None  # gets a JSON POST when the task ends
     music: str | None = None        # an uploaded file's generated name (in uploads/)
     backgrounds: list[str] = field(default_factory=list)  # uploaded images / clips, in order
+    speed: float = 1.0              # narration speed, 0.5-2.0
+    caption_style: dict | str | None = None  # a preset name or a style object (captions.py)
+    visuals: str = "auto"           # auto or a visual source name
+    transition: str = "cut"         # cut | crossfade | slide
+    transition_seconds: float = 0.5
 
     @classmethod
     def from_dict(cls, data: dict) -> "TaskRequest":
