@@ -50,6 +50,10 @@ class Script:
     hashtags: list[str] = field(default_factory=list)   # lowercase words, without '#'
     source: str = "user"   # "openai" | "offline" | "user"
     language: str = "en"
+    # Per sentence, for the visual sources (may be empty: sources then derive
+    # terms from the sentence): stock search terms, and a prompt for an image model.
+    search_terms: list[list[str]] = field(default_factory=list)
+    visual_prompts: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
