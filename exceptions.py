@@ -46,3 +46,29 @@ class TaskInterrupted(TaskCanceled):
     task stops like a canceled one (temp files removed) but is queued again."""
 
     stage = "interrupted"
+
+
+class StageFailed(ReelsmithError):
+    """An unexpected exception inside a pipeline stage, labelled with that stage."""
+
+
+class BadRequest(Exception):
+    """The client sent something we refuse; ``field`` names the request field (400)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class QueueFull(Exception):
+    """The queue holds as many tasks as it may; try again later (503)."""
+
+
+class ConfigError(Exception):
+    """A setting from the environment has a bad value; ``variable`` names it."""
+
+    def __init__(self, variable: str, message: str):
+        super().__init__(f"{variable}: {message}")
+        self.variable = variable
+        self.message = message

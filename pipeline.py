@@ -15,7 +15,7 @@ from typing import Callable
 from cache import Cache
 from config import Settings
 from content_generator import ContentGenerator, Script
-from exceptions import ReelsmithError, RenderError
+from exceptions import ReelsmithError, RenderError, StageFailed
 from speech import Narration, SpeechSynthesizer
 from stock import StockFootage, StockResult
 from tasks import TaskRequest
@@ -26,10 +26,6 @@ Reporter = Callable[[str, float], None]
 
 def _no_report(stage: str, progress: float) -> None:
     pass
-
-
-class StageFailed(ReelsmithError):
-    """An unexpected exception, labelled with the stage it happened in."""
 
 
 class Pipeline:

@@ -25,7 +25,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Callable
 
-from exceptions import ReelsmithError, TaskCanceled, TaskInterrupted
+from exceptions import QueueFull, ReelsmithError, TaskCanceled, TaskInterrupted  # noqa: F401 (QueueFull: importable from here too)
 
 log = logging.getLogger(__name__)
 
@@ -284,10 +284,6 @@ def _row_to_task(row: sqlite3.Row) -> Task:
         result=json.loads(row["result"]) if row["result"] else None,
         expired_at=row["expired_at"],
     )
-
-
-class QueueFull(Exception):
-    """The queue holds as many tasks as it may; try again later."""
 
 
 class WebhookSender:

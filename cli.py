@@ -1,0 +1,91 @@
+"""Command-line entry points, registered on the app by ``create_app``:
+
+    flask --app app create "topic" --out video.mp4
+    flask --app app batch topics.txt --out videos/
+    flask --app app mcp            # an MCP server over stdio (mcp_server.py)
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from config import ASPECTS
+from exceptions import ReelsmithError
+from routes import LENGTH_RANGE, VOICES
+from tasks import TaskRequest
+
+
+def register_cli(app: Flask) -> None:
+    """Add the ``create``, ``batch`` and ``mcp`` commands to ``app.cli``."""
+
+    def pipeline(music: str | None = None):
+        from pipeline import Pipeline
+
+        settings = app.config["SETTINGS"]
+        return Pipeline(settings.with_(music_path=Path(music)) if music else settings)
+
+    music_option = click.option(
+        "--music", type=click.Path(exists=True, dir_okay=False),
+        help="A music bed, ducked under the voice (default: MUSIC_PATH, if set).")
+
+    def request_for(topic, script_file, voice, language, length, aspect) -> TaskRequest:
+        script = Path(script_file).read_text(encoding="utf-8") if script_file else None
+        return TaskRequest(topic=topic, script=script, voice=voice, language=language,
+                           length=length, aspect=aspect)
+
+    @app.cli.command("create")
+    @click.argument("topic")
+    @click.option("--script", "script_file", type=click.Path(exists=True, dir_okay=False),
+                  help="Your own script (one caption per sentence); skips the LLM.")
+    @click.option("--voice", type=click.Choice(VOICES), default="auto", show_default=True)
+    @click.option("--language", default="en", show_default=True)
+    @click.option("--length", type=click.IntRange(*LENGTH_RANGE), default=30, show_default=True)
+    @click.option("--aspect", type=click.Choice(list(ASPECTS)), default="9:16", show_default=True)
+    @click.option("--out", "out", type=click.Path(dir_okay=False), default="video.mp4",
+                  show_default=True)
+    @music_option
+    def create_command(topic, script_file, voice, language, length, aspect, out, music):
+        """Render one video in the foreground."""
+        req = request_for(topic, script_file, voice, language, length, aspect)
+        with click.progressbar(length=100, label="rendering") as bar:
+            def report(stage, progress):
+                bar.label = stage
+                bar.update(int(progress * 100) - bar.pos)
+
+            try:
+                result = pipeline(music).run(req, Path(out), report)
+            except ReelsmithError as exc:
+                raise click.ClickException(f"{exc.stage}: {exc.message}") from exc
+        click.echo(f"{out}: {result['duration']:.1f} s, voice {result['voice_engine']}, "
+                   f"script {result['script_source']}")
+
+    @app.cli.command("batch")
+    @click.argument("topics_file", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="videos",
+                  show_default=True)
+    @click.option("--voice", type=click.Choice(VOICES), default="auto", show_default=True)
+    @click.option("--language", default="en", show_default=True)
+    @click.option("--aspect", type=click.Choice(list(ASPECTS)), default="9:16", show_default=True)
+    @click.option("--workers", type=click.IntRange(1, 8), default=2, show_default=True)
+    @music_option
+    def batch_command(topics_file, out_dir, voice, language, aspect, workers, music):
+        """Render one video per line of TOPICS_FILE (blank lines and # comments skipped)."""
+        lines = Path(topics_file).read_text(encoding="utf-8").splitlines()
+        topics = [t.strip() for t in lines if t.strip() and not t.strip().startswith("#")]
+        if not topics:
+            raise click.ClickException(f"{topics_file} has no topics")
+        requests = [TaskRequest(topic=t, voice=voice, language=language, aspect=aspect)
+                    for t in topics]
+        click.echo(f"rendering {len(topics)} videos with {workers} workers into {out_dir}/")
+        results = pipeline(music).run_batch(requests, Path(out_dir), max_workers=workers)
+        failed = 0
+        for i, (topic, result) in enumerate(zip(topics, results), start=1):
+            if isinstance(result, ReelsmithError):
+                failed += 1
+                click.echo(f"{i:03d} FAILED at {result.stage}: {result.message}  ({topic})")
+            else:
+                click.echo(f"{i:03d}.mp4  {result['duration']:.1f} s  {result['title']}")
+        if failed:
+            raise click.ClickException(f"{failed} of {len(topics)} videos failed")

@@ -1,0 +1,306 @@
+"""The page and the JSON API, as one Flask blueprint.
+
+The app factory (``app.create_app``) puts the task queue in
+``app.extensions["reelsmith"]`` and the settings in ``app.config["SETTINGS"]``;
+every view reads them from there.
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+import uuid
+from pathlib import Path
+
+from flask import (Blueprint, abort, current_app, jsonify, render_template, request, send_file,
+                   url_for)
+from werkzeug.exceptions import HTTPException
+
+from config import ASPECTS, Settings
+from exceptions import BadRequest, QueueFull
+from speech import available_voices
+from tasks import Task, TaskQueue, TaskRequest, TaskStatus
+
+log = logging.getLogger("reelsmith")
+
+bp = Blueprint("reelsmith", __name__)
+
+VOICES = ("auto", "piper", "gtts", "espeak")
+MAX_BODY = 256 * 1024  # a JSON or form body without files
+UPLOAD_KINDS = {  # form field -> allowed suffixes
+    "music": {".mp3", ".wav", ".m4a", ".ogg", ".flac"},
+    "backgrounds": {".jpg", ".jpeg", ".png", ".webp", ".mp4", ".mov", ".webm", ".mkv"},
+}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+MAX_BACKGROUNDS = 10
+LENGTH_RANGE = (10, 120)  # seconds
+TOKEN_COOKIE = "reelsmith_token"
+TASK_ID = re.compile(r"^[0-9a-f]{32}$")
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+DOWNLOADS = {  # name in the URL -> (file suffix, mimetype)
+    "video": (".mp4", "video/mp4"),
+    "subtitles": (".srt", "application/x-subrip"),
+    "thumbnail": (".jpg", "image/jpeg"),
+}
+
+
+def _settings() -> Settings:
+    return current_app.config["SETTINGS"]
+
+
+def _tasks() -> TaskQueue:
+    return current_app.extensions["reelsmith"]
+
+
+def _videos_dir() -> Path:
+    return _settings().data_dir / "videos"
+
+
+def _uploads_dir() -> Path:
+    return _settings().data_dir / "uploads"
+
+
+def task_json(task: Task) -> dict:
+    data = task.to_dict()
+    data["status_url"] = url_for("reelsmith.task_status", task_id=task.id)
+    if task.status == TaskStatus.DONE and not task.expired_at:
+        data["links"] = {name: url_for("reelsmith.download", task_id=task.id, kind=name)
+                         for name in DOWNLOADS}
+    return data
+
+
+def get_task_or_404(task_id: str) -> Task:
+    task = _tasks().store.get(task_id) if TASK_ID.match(task_id) else None
+    if task is None:
+        abort(404, description=f"no task with id {task_id!r}")
+    return task
+
+
+@bp.before_app_request
+def require_token():
+    """With API_TOKEN set, every /api/* call must carry it: as a Bearer
+    header, or as the cookie the page sets (so <video> requests carry it)."""
+    token = _settings().api_token
+    if not token or not request.path.startswith("/api/"):
+        return None
+    header = request.headers.get("Authorization", "")
+    given = header[7:] if header.startswith("Bearer ") else request.cookies.get(TOKEN_COOKIE, "")
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        response = jsonify(error="an API token is required: send 'Authorization: Bearer <token>'")
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response, 401
+    return None
+
+
+@bp.get("/")
+def index():
+    settings = _settings()
+    return render_template(
+        "index.html", offline_writer=not settings.openai_api_key, voices=VOICES,
+        aspects=list(ASPECTS), token_required=bool(settings.api_token),
+        token_cookie=TOKEN_COOKIE,
+    )
+
+
+@bp.post("/api/create")
+def create():
+    if request.mimetype != "multipart/form-data" and (request.content_length or 0) > MAX_BODY:
+        abort(413, description=f"the request body is over {MAX_BODY // 1024} KB "
+                               "(files go in a multipart upload)")
+    task_request = parse_create_request(_settings())
+    task_request.music, task_request.backgrounds = save_uploads(_uploads_dir())
+    try:
+        task = _tasks().submit(task_request)
+    except QueueFull as exc:
+        remove_uploads(_uploads_dir(), task_request)
+        response = jsonify(error=f"busy: {exc}; try again shortly")
+        response.status_code = 503
+        response.headers["Retry-After"] = "10"
+        return response
+    return jsonify(task_id=task.id,
+                   status_url=url_for("reelsmith.task_status", task_id=task.id)), 202
+
+
+@bp.get("/api/task/<task_id>")
+def task_status(task_id):
+    return jsonify(task_json(get_task_or_404(task_id)))
+
+
+@bp.post("/api/task/<task_id>/cancel")
+def cancel(task_id):
+    get_task_or_404(task_id)
+    task = _tasks().cancel(task_id)
+    if task.status == TaskStatus.CANCELED:  # never ran: its uploads go now
+        remove_uploads(_uploads_dir(), task.request)
+    return jsonify(task_json(task))
+
+
+@bp.get("/api/task/<task_id>/events")
+def events(task_id):
+    get_task_or_404(task_id)
+    return jsonify(events=_tasks().store.events(task_id))
+
+
+@bp.get("/api/tasks")
+def list_tasks():
+    return jsonify(tasks=[task_json(t) for t in _tasks().store.list()])
+
+
+@bp.get("/api/voices")
+def voices():
+    return jsonify(voices=available_voices())
+
+
+@bp.get("/api/task/<task_id>/<kind>")
+def download(task_id, kind):
+    task = get_task_or_404(task_id)
+    if kind not in DOWNLOADS:
+        abort(404, description=f"unknown download {kind!r}")
+    if task.status != TaskStatus.DONE:
+        abort(409, description=f"task is {task.status.value}, not done")
+    suffix, mimetype = DOWNLOADS[kind]
+    path = _videos_dir() / f"{task.id}{suffix}"  # built from the id only
+    if task.expired_at or not path.is_file():
+        abort(410, description="the file is no longer available (removed after the "
+                               "retention period)")
+    return send_file(path, mimetype=mimetype, as_attachment=request.args.get("download") == "1",
+                     download_name=f"reelsmith-{task.id[:8]}{suffix}", conditional=True)
+
+
+@bp.app_errorhandler(BadRequest)
+def bad_request(exc: BadRequest):
+    body = {"error": exc.message}
+    if exc.field:
+        body["field"] = exc.field
+    return jsonify(body), 400
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    if not request.path.startswith("/api/"):
+        return exc
+    return jsonify(error=exc.description or exc.name), exc.code
+
+
+@bp.app_errorhandler(Exception)
+def unexpected(exc: Exception):
+    log.exception("unhandled error on %s", request.path)
+    return jsonify(error=f"internal error: {type(exc).__name__}"), 500
+
+
+def parse_create_request(settings: Settings) -> TaskRequest:
+    """Validate a create request (JSON or form) into a TaskRequest.
+
+    Every field is read here, once; a new field is a few lines below and one
+    property in ``openapi.py``."""
+    if request.is_json:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            raise BadRequest("the body is not a JSON object")
+    else:
+        data = request.form.to_dict()
+
+    def text(name: str, max_len: int, default: str | None = None) -> str | None:
+        value = data.get(name, default)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise BadRequest(f"{name} must be a string", name)
+        value = value.strip()
+        if len(value) > max_len:
+            raise BadRequest(f"{name} is too long ({len(value)} characters, at most {max_len})", name)
+        return value
+
+    topic = text("topic", settings.max_topic_chars, "")
+    script = text("script", settings.max_script_chars) or None
+    if not topic and not script:
+        raise BadRequest("a topic is required (or your own script)", "topic")
+    if not topic:
+        topic = " ".join(script.split()[:8])
+    voice = text("voice", 20, "auto") or "auto"
+    if voice not in VOICES:
+        raise BadRequest(f"voice must be one of {', '.join(VOICES)}", "voice")
+    language = text("language", 12, "en") or "en"
+    if not LANGUAGE.match(language):
+        raise BadRequest("language must be a code like 'en' or 'pt-BR'", "language")
+    length = data.get("length", 30)
+    try:
+        length = int(length)
+    except (TypeError, ValueError):
+        raise BadRequest("length must be a whole number of seconds", "length") from None
+    low, high = LENGTH_RANGE
+    if isinstance(data.get("length"), bool) or not low <= length <= high:
+        raise BadRequest(f"length must be between {low} and {high} seconds", "length")
+    tone = text("tone", 40, "informative") or "informative"
+    aspect = text("aspect", 8, "9:16") or "9:16"
+    if aspect not in ASPECTS:
+        raise BadRequest(f"aspect must be one of {', '.join(ASPECTS)}", "aspect")
+    webhook_url = text("webhook_url", 2000) or None
+    if webhook_url and not re.match(r"^https?://[^\s/]+", webhook_url):
+        raise BadRequest("webhook_url must be an http:// or https:// URL", "webhook_url")
+    fresh = data.get("fresh", False)
+    if isinstance(fresh, str):
+        fresh = fresh.lower() in ("1", "true", "on", "yes")
+    return TaskRequest(topic=topic, script=script, voice=voice, language=language,
+                       length=length, tone=tone, aspect=aspect, fresh=bool(fresh),
+                       webhook_url=webhook_url)
+
+
+def save_uploads(uploads_dir: Path) -> tuple[str | None, list[str]]:
+    """Check and store the request's files under generated names.
+
+    Returns (music name, background names). The client's file names are only
+    used for their suffix; the content is checked (images decoded, audio and
+    video probed with ffmpeg) before anything is kept.
+    """
+    files = [("music", f) for f in request.files.getlist("music") if f.filename]
+    files += [("backgrounds", f) for f in request.files.getlist("backgrounds") if f.filename]
+    if len([f for kind, f in files if kind == "music"]) > 1:
+        raise BadRequest("one music file at most", "music")
+    if len(files) - sum(1 for kind, _ in files if kind == "music") > MAX_BACKGROUNDS:
+        raise BadRequest(f"{MAX_BACKGROUNDS} background files at most", "backgrounds")
+    saved: list[tuple[str, Path]] = []
+    uploads_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        for kind, storage in files:
+            suffix = Path(storage.filename).suffix.lower()
+            if suffix not in UPLOAD_KINDS[kind]:
+                raise BadRequest(f"{kind}: {suffix or 'no suffix'} files are not accepted "
+                                 f"(use {', '.join(sorted(UPLOAD_KINDS[kind]))})", kind)
+            path = uploads_dir / f"{uuid.uuid4().hex}{suffix}"
+            storage.save(path)
+            saved.append((kind, path))
+            if not _media_ok(path, kind):
+                raise BadRequest(f"{kind}: {storage.filename!r} is not a readable "
+                                 f"{'audio file' if kind == 'music' else 'image or video'}", kind)
+    except BadRequest:
+        for _, path in saved:
+            path.unlink(missing_ok=True)
+        raise
+    music = next((p.name for kind, p in saved if kind == "music"), None)
+    return music, [p.name for kind, p in saved if kind == "backgrounds"]
+
+
+def _media_ok(path: Path, kind: str) -> bool:
+    if path.suffix in IMAGE_SUFFIXES:
+        from PIL import Image
+
+        try:
+            with Image.open(path) as img:
+                img.verify()
+            return True
+        except Exception:
+            return False
+    import subprocess
+
+    import imageio_ffmpeg
+
+    log_text = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+                              capture_output=True, text=True).stderr
+    return ("Audio:" in log_text) if kind == "music" else ("Video:" in log_text)
+
+
+def remove_uploads(uploads_dir: Path, req: TaskRequest) -> None:
+    for name in [req.music, *req.backgrounds]:
+        if name:
+            (uploads_dir / name).unlink(missing_ok=True)
