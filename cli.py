@@ -89,3 +89,10 @@ def register_cli(app: Flask) -> None:
                 click.echo(f"{i:03d}.mp4  {result['duration']:.1f} s  {result['title']}")
         if failed:
             raise click.ClickException(f"{failed} of {len(topics)} videos failed")
+
+    @app.cli.command("mcp")
+    def mcp_command():
+        """Serve the Model Context Protocol over stdio (for AI agents and automation tools)."""
+        import mcp_server  # imported here: the mcp SDK loads only for this command
+
+        mcp_server.run(app)

@@ -82,3 +82,18 @@ def test_create_with_a_music_bed(tmp_path):
     assert result.exit_code == 1
     assert "render: the music bed notes.mp3 could not be read: " in result.output
     assert "Invalid data" in result.output and not out.exists()
+
+
+def test_the_mcp_command_hands_the_app_to_mcp_server(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    served = []
+    fake = types.ModuleType("mcp_server")
+    fake.run = served.append
+    monkeypatch.setitem(sys.modules, "mcp_server", fake)
+    settings = Settings(data_dir=tmp_path / "instance", cache_dir=tmp_path / "cache")
+    app = create_app({"SETTINGS": settings, "START_WORKERS": False})
+    result = app.test_cli_runner().invoke(args=["mcp"])
+    assert result.exit_code == 0, result.output
+    assert served == [app]
