@@ -20,7 +20,7 @@ from flask import Flask
 
 from cli import register_cli
 from config import Settings
-from exceptions import TaskInterrupted
+from exceptions import ConfigError, TaskInterrupted
 from routes import DOWNLOADS, bp, remove_uploads
 from tasks import Task, TaskQueue, TaskStore
 
@@ -157,7 +157,10 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from waitress import serve
 
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        parser.error(f"bad setting {exc}")
     if not _is_loopback(args.host) and not settings.api_token and not args.allow_remote:
         parser.error(f"refusing to serve on {args.host} without API_TOKEN: anyone who can reach "
                      "it could use it. Set API_TOKEN, or pass --allow-remote if you mean it.")

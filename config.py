@@ -6,8 +6,12 @@ environment variable that overrides it is named next to it.
 from __future__ import annotations
 
 import os
+import types
+import typing
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+
+from exceptions import ConfigError
 
 _ROOT = Path(__file__).resolve().parent
 ASPECTS = {"9:16": (9, 16), "16:9": (16, 9), "1:1": (1, 1)}  # output shapes: width:height
@@ -26,6 +30,9 @@ class RenderSettings:
     codec: str = "libx264"
     audio_codec: str = "aac"
 
+    def __post_init__(self):
+        _refuse_negatives(self, prefix="RENDER_")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -35,6 +42,12 @@ class Settings:
     openai_model: str = "gpt-4o-mini"          # OPENAI_MODEL
     openai_timeout: float = 30.0               # OPENAI_TIMEOUT (seconds)
     openai_max_retries: int = 2                # OPENAI_MAX_RETRIES
+    # Local script servers (Ollama, LM Studio), probed on loopback only when neither
+    # OPENAI_API_KEY nor OPENAI_BASE_URL is set
+    discover_local_llm: bool = True            # DISCOVER_LOCAL_LLM
+    ollama_host: str = "127.0.0.1:11434"       # OLLAMA_HOST (as Ollama spells it)
+    lmstudio_url: str = "http://127.0.0.1:1234"  # LMSTUDIO_URL
+    local_llm_timeout: float = 180.0           # LOCAL_LLM_TIMEOUT (seconds: local models are slow)
     # Stock footage (Pexels); without a key the generated background is used
     pexels_api_key: str | None = None          # PEXELS_API_KEY
     pexels_base_url: str = "https://api.pexels.com"  # PEXELS_BASE_URL
@@ -56,25 +69,28 @@ class Settings:
     music_path: Path | None = None                   # MUSIC_PATH: a music bed for every video
                                                      # without an uploaded one (mp3, wav, ...)
     api_token: str | None = None                     # API_TOKEN: required on /api/* when set
+    allowed_hosts: tuple[str, ...] = ()              # ALLOWED_HOSTS: more Host names to serve
+                                                     # (comma list; loopback and the bound address
+                                                     # always are)
+    webhook_allow_private: bool = False              # WEBHOOK_ALLOW_PRIVATE: let webhooks reach
+                                                     # loopback/private/link-local addresses
     max_topic_chars: int = 200
     max_script_chars: int = 5000
     render: RenderSettings = field(default_factory=RenderSettings)
 
+    def __post_init__(self):
+        _refuse_negatives(self, prefix="")
+        if self.queue_size < 1:
+            raise ConfigError("QUEUE_SIZE", f"must be at least 1 (got {self.queue_size})")
+
     @classmethod
     def from_env(cls, environ: dict | None = None, **overrides) -> "Settings":
+        """Read every field from its environment variable (the field's name in
+        capitals; ``RENDER_`` + name for the render settings), converted to the
+        field's type. A bad value raises ConfigError naming the variable."""
         env = os.environ if environ is None else environ
-        values: dict = {}
-        for f in fields(cls):
-            raw = env.get(f.name.upper())
-            if raw is None or f.name == "render":
-                continue
-            values[f.name] = _convert(f.type, raw)
-        render_values = {}
-        for f in fields(RenderSettings):
-            raw = env.get("RENDER_" + f.name.upper())
-            if raw is not None:
-                render_values[f.name] = _convert(f.type, raw)
-        values["render"] = RenderSettings(**render_values)
+        values = _read_env(cls, env, prefix="")
+        values["render"] = RenderSettings(**_read_env(RenderSettings, env, prefix="RENDER_"))
         values.update(overrides)
         return cls(**values)
 
@@ -82,13 +98,61 @@ class Settings:
         return replace(self, **changes)
 
 
-def _convert(type_name: str, raw: str):
-    if not raw and "None" in type_name:  # an empty optional setting is unset
-        return None
-    if "Path" in type_name:
+TRUE = ("1", "true", "yes", "on")
+FALSE = ("0", "false", "no", "off")
+
+
+def _refuse_negatives(settings, prefix: str) -> None:
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+            raise ConfigError(prefix + f.name.upper(), f"must not be negative (got {value})")
+
+
+def _read_env(cls, env, prefix: str) -> dict:
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for f in fields(cls):
+        variable = prefix + f.name.upper()
+        raw = env.get(variable)
+        if raw is None or f.name == "render":
+            continue
+        try:
+            values[f.name] = _convert(hints[f.name], raw.strip())
+        except ValueError as exc:
+            raise ConfigError(variable, f"{raw!r} is not {exc}") from None
+    return values
+
+
+def _convert(kind, raw: str):
+    """Convert one environment value to ``kind`` (a real type, not its name);
+    ValueError's message says what was expected."""
+    args = typing.get_args(kind)
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):  # X | None
+        if not raw:
+            return None  # an empty optional setting is unset
+        kind = next(a for a in args if a is not type(None))
+        args = typing.get_args(kind)
+    if typing.get_origin(kind) is tuple:  # a comma list
+        return tuple(item.strip() for item in raw.split(",") if item.strip())
+    if kind is bool:
+        if raw.lower() in TRUE:
+            return True
+        if raw.lower() in FALSE:
+            return False
+        raise ValueError(f"a yes/no value ({'/'.join(TRUE)} or {'/'.join(FALSE)})")
+    if kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError("a whole number") from None
+    if kind is float:
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError("a number") from None
+    if kind is Path:
+        if not raw:
+            raise ValueError("a path")
         return Path(raw)
-    if type_name.startswith("float"):
-        return float(raw)
-    if type_name.startswith("int"):
-        return int(raw)
     return raw

@@ -34,6 +34,7 @@ UPLOAD_KINDS = {  # form field -> allowed suffixes
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 MAX_BACKGROUNDS = 10
 LENGTH_RANGE = (10, 120)  # seconds
+MAX_LANGUAGE = 12  # characters of a language code
 TOKEN_COOKIE = "reelsmith_token"
 TASK_ID = re.compile(r"^[0-9a-f]{32}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
@@ -98,7 +99,10 @@ def index():
     return render_template(
         "index.html", offline_writer=not settings.openai_api_key, voices=VOICES,
         aspects=list(ASPECTS), token_required=bool(settings.api_token),
-        token_cookie=TOKEN_COOKIE,
+        token_cookie=TOKEN_COOKIE, max_topic=settings.max_topic_chars,
+        max_script=settings.max_script_chars, max_language=MAX_LANGUAGE,
+        length_range=LENGTH_RANGE, max_backgrounds=MAX_BACKGROUNDS,
+        accept={kind: ",".join(sorted(suffixes)) for kind, suffixes in UPLOAD_KINDS.items()},
     )
 
 
@@ -220,7 +224,7 @@ def parse_create_request(settings: Settings) -> TaskRequest:
     voice = text("voice", 20, "auto") or "auto"
     if voice not in VOICES:
         raise BadRequest(f"voice must be one of {', '.join(VOICES)}", "voice")
-    language = text("language", 12, "en") or "en"
+    language = text("language", MAX_LANGUAGE, "en") or "en"
     if not LANGUAGE.match(language):
         raise BadRequest("language must be a code like 'en' or 'pt-BR'", "language")
     length = data.get("length", 30)

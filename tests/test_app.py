@@ -64,6 +64,32 @@ def test_index_serves_the_page_and_local_assets(client):
     assert client.get("/static/style.css").status_code == 200
 
 
+def test_the_page_takes_its_limits_from_the_constants_the_api_checks(tmp_path):
+    from html.parser import HTMLParser
+
+    from routes import LENGTH_RANGE, MAX_LANGUAGE, UPLOAD_KINDS
+
+    app = create_app({"SETTINGS": make_settings(tmp_path, max_topic_chars=77, max_script_chars=999),
+                      "START_WORKERS": False})
+    inputs = {}
+
+    class Inputs(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag in ("input", "textarea") and "id" in attrs:
+                inputs[attrs["id"]] = attrs
+
+    Inputs().feed(app.test_client().get("/").get_data(as_text=True))
+    assert inputs["topic"]["maxlength"] == "77" and inputs["script"]["maxlength"] == "999"
+    assert inputs["language"]["maxlength"] == str(MAX_LANGUAGE)
+    assert (inputs["length"]["min"], inputs["length"]["max"]) == tuple(map(str, LENGTH_RANGE))
+    for kind, suffixes in UPLOAD_KINDS.items():
+        assert set(inputs[kind]["accept"].split(",")) == suffixes
+    client = app.test_client()  # and the API refuses one character more than the page allows
+    reply = client.post("/api/create", json={"topic": "x" * 78})
+    assert reply.status_code == 400 and reply.get_json()["field"] == "topic"
+
+
 def test_create_answers_at_once_with_202(client, gate):
     resp = client.post("/api/create", json={"topic": "why octopuses have three hearts"})
     assert resp.status_code == 202
