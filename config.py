@@ -55,6 +55,12 @@ class Settings:
     tts_engine: str = "auto"                   # TTS_ENGINE: auto | piper | gtts | espeak
     gtts_timeout: float = 10.0                 # GTTS_TIMEOUT (seconds per request)
     gtts_tld: str = "com"                      # GTTS_TLD
+    piper_voices_dir: Path | None = None       # PIPER_VOICES_DIR: more Piper voices (.onnx + .onnx.json)
+    edge_tts_timeout: float = 10.0             # EDGE_TTS_TIMEOUT (seconds to connect / between replies)
+    tts_base_url: str | None = None            # TTS_BASE_URL: an OpenAI-compatible /v1 for the "openai" voice
+    tts_api_key: str | None = None             # TTS_API_KEY
+    tts_model: str = "tts-1"                   # TTS_MODEL
+    tts_timeout: float = 30.0                  # TTS_TIMEOUT (seconds per sentence, "openai" voice)
     # Disk cache
     cache_dir: Path = _ROOT / "instance" / "cache"   # CACHE_DIR
     cache_ttl: float = 7 * 24 * 3600.0               # CACHE_TTL (seconds)

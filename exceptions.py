@@ -29,6 +29,14 @@ class SpeechError(ReelsmithError):
     stage = "voice"
 
 
+class UnknownVoice(SpeechError):
+    """A voice id no engine knows (or one its engine cannot use here). The
+    web layer answers 400 naming ``field``."""
+
+    stage = "voice"
+    field = "voice"
+
+
 class RenderError(ReelsmithError):
     """moviepy / ffmpeg failed to produce the video."""
 
