@@ -21,9 +21,10 @@ from pathlib import Path
 
 from cache import Cache
 from config import RenderSettings, Settings
-from content_generator import ContentGenerator, offline_script
+from content_generator import ContentGenerator
+from pipeline import Pipeline
+from tasks import TaskRequest
 from tests.servers import FakeOpenAI  # a small keep-alive OpenAI-compatible server
-from video_creator import RenderJob, VideoCreator
 
 SMALL = RenderSettings(width=270, height=480, preset="veryfast")
 
@@ -49,13 +50,12 @@ def pooled_generator() -> None:
 
 
 def batch_render(folder: Path) -> None:
-    creator = VideoCreator(Settings(), render=SMALL, max_workers=2)
-    jobs = [RenderJob(offline_script(t), folder / f"batch{i}.mp4")
-            for i, t in enumerate(["why the sky is blue", "how bees make honey"])]
+    settings = Settings(render=SMALL, cache_dir=folder / "cache")
+    requests = [TaskRequest(topic=t) for t in ["why the sky is blue", "how bees make honey"]]
     started = time.perf_counter()
-    results = creator.create_videos_batch(jobs)
-    names = [r.video_path.name for r in results]
-    print(f"3. batch: {names} in {time.perf_counter() - started:.1f} s")
+    results = Pipeline(settings).run_batch(requests, folder / "batch", max_workers=2)
+    names = sorted(p.name for p in (folder / "batch").glob("*.mp4"))
+    print(f"3. batch: {names} ({len(results)} results) in {time.perf_counter() - started:.1f} s")
 
 
 def queue_through_api(folder: Path) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from cache import Cache
+from captions import parse_style
 from config import Settings
 from content_generator import ContentGenerator, Script
 from exceptions import ReelsmithError, RenderError, StageFailed
@@ -36,7 +37,7 @@ class Pipeline:
         )
         self.generator = ContentGenerator(settings=settings, cache=self.cache)
         self.synthesizer = SpeechSynthesizer(settings, cache=self.cache)
-        self.creator = VideoCreator(settings, synthesizer=self.synthesizer)
+        self.creator = VideoCreator(settings)
         self.stock = StockFootage(settings)
 
     def run(self, request: TaskRequest, output_path: Path, report: Reporter = _no_report) -> dict:
@@ -51,10 +52,7 @@ class Pipeline:
                 report("render", 0.25)
                 job = self.job(request, script, narration, output_path, visuals)
                 video = self.creator.create_video(
-                    job.script, job.output_path, job.narration, aspect=job.aspect,
-                    music=job.music, backgrounds=job.backgrounds,
-                    progress=lambda p: report("render", 0.25 + 0.73 * p),
-                )
+                    job, progress=lambda p: report("render", 0.25 + 0.73 * p))
             report("finishing", 0.99)
         finally:
             shutil.rmtree(work_dir, ignore_errors=True)
@@ -95,6 +93,7 @@ class Pipeline:
         return RenderJob(
             script, Path(output_path), narration, aspect=request.aspect,
             music=self.music(request), backgrounds=visuals.paths,
+            caption_style=parse_style(request.caption_style),
         )
 
     def music(self, request: TaskRequest) -> Path | None:
@@ -170,7 +169,11 @@ def summary(script: Script, narration: Narration, video: VideoResult,
         "duration": round(video.duration, 3),
         "width": video.width,
         "height": video.height,
+        "word_timing": video.word_timing,
         "captions": [
-            {"start": round(c.start, 3), "end": round(c.end, 3), "text": c.text} for c in video.cues
+            {"start": round(c.start, 3), "end": round(c.end, 3), "text": c.text,
+             "words": [{"text": w.text, "start": round(w.start, 3), "end": round(w.end, 3)}
+                       for w in c.words]}
+            for c in video.cues
         ],
     }

@@ -60,7 +60,7 @@ def jobs_for(folder: Path, size, seconds):
 
 def render_one(args):
     size, job = args
-    return str(creator(size).create_video(job.script, job.output_path, job.narration).video_path)
+    return str(creator(size).create_video(job).video_path)
 
 
 def run_mode(mode: str, folder: Path, size, seconds) -> float:
@@ -69,7 +69,7 @@ def run_mode(mode: str, folder: Path, size, seconds) -> float:
     t = time.perf_counter()
     if mode == "sequential":
         for job in jobs:
-            creator(size).create_video(job.script, job.output_path, job.narration)
+            creator(size).create_video(job)
     elif mode == "threads (max_workers=2)":
         results = creator(size).create_videos_batch(jobs, max_workers=2)
         assert all(not isinstance(r, Exception) for r in results), results

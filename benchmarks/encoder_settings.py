@@ -38,7 +38,7 @@ def main() -> None:
     size, seconds = ((720, 1280), 10.0) if args.quick else ((1080, 1920), 30.0)
 
     from config import RenderSettings, Settings
-    from video_creator import VideoCreator
+    from video_creator import RenderJob, VideoCreator
 
     rows = {}
     with tempfile.TemporaryDirectory(prefix="reelsmith-enc-") as tmp:
@@ -49,7 +49,7 @@ def main() -> None:
                                     threads=options["threads"])
             out = tmp / f"{len(rows)}.mp4"
             started = time.perf_counter()
-            VideoCreator(Settings(), render=render).create_video(script(), out, narration)
+            VideoCreator(Settings(), render=render).create_video(RenderJob(script(), out, narration))
             rows[name] = (time.perf_counter() - started, out.stat().st_size / 1e6)
 
     base = rows["moviepy defaults (threads=None, medium)"][0]

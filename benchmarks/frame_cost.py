@@ -31,8 +31,9 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from video_creator import (FONT_PATH, KEN_BURNS_ZOOM, Background, Cue, FrameMaker,  # noqa: E402
-                           _ImageSource, make_background)
+from backgrounds import KEN_BURNS_ZOOM, Background, _ImageSource, make_background  # noqa: E402
+from captions import Cue  # noqa: E402
+from video_creator import FrameMaker  # noqa: E402
 
 SIZE = (1080, 1920)
 RUNS = 60
@@ -64,9 +65,9 @@ def main() -> None:
         photo = _ImageSource(photo_file, SIZE)
     cues = [Cue(1, "Octopuses have three hearts, and each one has a different job to do.", 0.0, 29.0)]
     frames = FrameMaker(size=SIZE, duration=30, title="Why octopuses have three hearts", cues=cues,
-                        seed="bench", font_path=FONT_PATH, ken_burns=True)
+                        seed="bench", ken_burns=True)
     canvas = ours.frame_at(1.0)
-    caption = frames.captions[0]
+    caption = frames.captions.items[0].base
 
     rows = {
         "background, Pillow full-frame resize": ms(pillow_bg),

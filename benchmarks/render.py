@@ -11,7 +11,8 @@ narration, Ken-Burns background), the same x264 settings (preset medium):
             makes them), then only the bundled ffmpeg encoding them with
             the same settings and the same mastered audio.
 
-Plus a 60 s render of (1) (memory must not grow with length), a static
+Plus (1) with word-by-word captions (the `pop` preset, words mode), a 60 s
+render of (1) (memory must not grow with length), a static
 background variant of (1) with its own limit, and, for each, "x264 alone":
 the same frames dumped already converted to yuv420p, so ffmpeg does no
 colour conversion at all: the encoder and nothing else. Every render runs in
@@ -20,7 +21,8 @@ a fresh subprocess so memory peaks are its own.
     python benchmarks/render.py           # the full run (~5 minutes on 2 cores)
     python benchmarks/render.py --quick   # 720x1280, 10 s, a quick look
 
-Last line: ratio_vs_encode=… speedup_vs_naive=… python_rss_mb=… rss_growth=…
+Last line: ratio_vs_encode=… speedup_vs_naive=… python_rss_mb=… rss_growth=… ratio_vs_x264=…
+(ratio_vs_x264: ours, Ken-Burns, default captions, against its "x264 alone" row)
 """
 from __future__ import annotations
 
@@ -56,7 +58,7 @@ TITLE = "Why octopuses have three hearts"
 def make_narration(work: Path, seconds: float):
     """Six voiced-like segments (tones with syllable envelopes) filling ``seconds``."""
     from speech import Narration, SpeechSegment
-    from video_creator import GAP, LEAD_IN, TAIL
+    from audio import GAP, LEAD_IN, TAIL
 
     rate = 22050
     per = (seconds - LEAD_IN - TAIL - GAP * (len(SENTENCES) - 1)) / len(SENTENCES)
@@ -81,11 +83,14 @@ def script():
     return Script(title=TITLE, sentences=SENTENCES, description="", hashtags=[], source="user")
 
 
-def render_ours(out: Path, size, seconds, ken_burns: bool, dump: str | None = None):
-    """Render (1); with ``dump`` ("rgb24" or "yuv420p") write its frames and
-    mastered audio next to ``out`` instead, for a limit run."""
+def render_ours(out: Path, size, seconds, ken_burns: bool, dump: str | None = None,
+                style: str = "classic"):
+    """Render (1) with the caption preset ``style``; with ``dump`` ("rgb24" or
+    "yuv420p") write its frames and mastered audio next to ``out`` instead,
+    for a limit run."""
+    from captions import PRESETS
     from config import RenderSettings, Settings
-    from video_creator import VideoCreator
+    from video_creator import RenderJob, VideoCreator
 
     work = out.parent / "voice"
     work.mkdir(exist_ok=True)
@@ -93,16 +98,19 @@ def render_ours(out: Path, size, seconds, ken_burns: bool, dump: str | None = No
     creator = VideoCreator(Settings(), render=RenderSettings(width=size[0], height=size[1]),
                            ken_burns=ken_burns)
     if dump is None:
-        creator.create_video(script(), out, narration)
+        creator.create_video(RenderJob(script(), out, narration, caption_style=PRESETS[style]))
         return
     import cv2
-    from video_creator import FrameMaker, FONT_PATH, TAIL, assemble_narration, master_audio
+    from audio import TAIL, assemble_narration, master_audio
+    from captions import cues_for
+    from video_creator import FrameMaker
 
-    raw_audio, cues = assemble_narration(narration, work / "n.wav")
+    raw_audio, spans = assemble_narration(narration, work / "n.wav")
     master_audio(raw_audio, out.parent / "audio.wav")
+    cues = cues_for(narration, spans)
     duration = cues[-1].end + TAIL
     frames = FrameMaker(size=size, duration=duration, title=TITLE, cues=cues, seed=TITLE,
-                        font_path=FONT_PATH, ken_burns=ken_burns)
+                        ken_burns=ken_burns)
     with open(out, "wb") as fh:
         for i in range(int(duration * 30 + 1e-6)):
             frame = frames(i / 30)
@@ -112,12 +120,16 @@ def render_ours(out: Path, size, seconds, ken_burns: bool, dump: str | None = No
 def render_naive(out: Path, size, seconds):
     """What peers do: a default CompositeVideoClip with a resized() Ken-Burns."""
     from moviepy import AudioFileClip, ColorClip, CompositeVideoClip, ImageClip, TextClip
-    from video_creator import FONT_PATH, TAIL, TITLE_SECONDS, assemble_narration, make_background
+    from audio import TAIL, assemble_narration
+    from backgrounds import make_background
+    from captions import FONT_PATH, cues_for
+    from video_creator import TITLE_SECONDS
 
     work = out.parent / "voice"
     work.mkdir(exist_ok=True)
     narration = make_narration(work, seconds)
-    audio_path, cues = assemble_narration(narration, work / "n.wav")
+    audio_path, spans = assemble_narration(narration, work / "n.wav")
+    cues = cues_for(narration, spans)
     duration = cues[-1].end + TAIL
     w, h = size
     bg = np.asarray(make_background(size, TITLE, margin=0.12))
@@ -198,6 +210,8 @@ def child(argv: list[str]) -> None:
     size = (w, h)
     if kind in ("ours", "ours-static"):
         render_ours(out, size, seconds, ken_burns=kind == "ours")
+    elif kind == "ours-words":
+        render_ours(out, size, seconds, ken_burns=True, style="pop")
     elif kind.startswith("dump"):  # dump-<ours|ours-static>-<pix_fmt>
         which, _, pix_fmt = kind.split("-", 1)[1].rpartition("-")
         render_ours(out, size, seconds, ken_burns=which == "ours", dump=pix_fmt)
@@ -236,6 +250,7 @@ def main() -> None:
         run("ours (Ken-Burns)", "ours")
         run("limit (Ken-Burns)", "limit-rgb24", raw_from="dump-ours-rgb24")
         run("x264 alone (Ken-Burns)", "limit-yuv420p", raw_from="dump-ours-yuv420p")
+        run("ours, words mode (Ken-Burns)", "ours-words")
         run("ours (static)", "ours-static")
         run("limit (static)", "limit-rgb24", raw_from="dump-ours-static-rgb24")
         run("x264 alone (static)", "limit-yuv420p", raw_from="dump-ours-static-yuv420p")
@@ -259,11 +274,14 @@ def main() -> None:
     for kind in ("Ken-Burns", "static"):
         print(f"{kind} ours / x264 alone="
               f"{rows[f'ours ({kind})']['wall'] / rows[f'x264 alone ({kind})']['wall']:.2f}")
+    alone = rows["x264 alone (Ken-Burns)"]["wall"]
+    print(f"words mode ours / x264 alone={rows['ours, words mode (Ken-Burns)']['wall'] / alone:.2f}")
     print(json.dumps({k: {m: round(v, 2) for m, v in r.items()} for k, r in rows.items()}))
     print(f"ratio_vs_encode={ours['wall'] / limit['wall']:.2f} "
           f"speedup_vs_naive={rows['naive (Ken-Burns)']['wall'] / ours['wall']:.2f} "
           f"python_rss_mb={long['python_mb']:.0f} "
-          f"rss_growth={long['tree_mb'] / ours['tree_mb']:.2f}")
+          f"rss_growth={long['tree_mb'] / ours['tree_mb']:.2f} "
+          f"ratio_vs_x264={ours['wall'] / alone:.2f}")
 
 
 if __name__ == "__main__":

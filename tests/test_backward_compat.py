@@ -6,7 +6,8 @@ from cache import Cache
 from config import Settings
 from content_generator import ContentGenerator, Script
 from tests.media import probe
-from video_creator import VideoCreator
+from speech import SpeechSynthesizer
+from video_creator import RenderJob, VideoCreator
 
 
 @pytest.fixture(autouse=True)
@@ -28,12 +29,13 @@ def test_content_generator_with_no_arguments():
     assert script.source == "offline" and 5 <= len(script.sentences) <= 8
 
 
-def test_video_creator_with_no_arguments(tmp_path, monkeypatch):
+def test_video_creator_with_just_a_job(tmp_path, monkeypatch):
     monkeypatch.setenv("RENDER_WIDTH", "180")  # small, so the test takes seconds
     monkeypatch.setenv("RENDER_HEIGHT", "320")
     script = Script(title="Tea", sentences=["Tea is a leaf.", "People brew it hot."],
                     description="", hashtags=[], source="user")
-    result = VideoCreator().create_video(script, str(tmp_path / "tea.mp4"))
+    narration = SpeechSynthesizer().narrate(script.sentences, tmp_path / "voice")
+    result = VideoCreator().create_video(RenderJob(script, tmp_path / "tea.mp4", narration))
     info = probe(tmp_path / "tea.mp4")
     assert (info.width, info.height) == (180, 320) and info.audio
     assert result.voice_engine == "piper"

@@ -14,5 +14,5 @@ def test_examples_run_offline():
     out = proc.stdout
     assert "1. cache: kept={'title': 'Three hearts'} expired=None" in out and "cleaned=1" in out
     assert "2. pooled generator: 9 requests over 1 TCP connection(s)" in out
-    assert "3. batch: ['batch0.mp4', 'batch1.mp4']" in out
+    assert "3. batch: ['001.mp4', '002.mp4'] (2 results)" in out
     assert re.search(r"4\. API: answered 202 in \d+ ms; task done after [\d.]+ s", out)

@@ -71,17 +71,15 @@ def test_eviction_keeps_the_cache_under_its_limit(tmp_path):
 
 
 def test_batch_renders_n_videos(tmp_path):
-    from content_generator import offline_script
-    from speech import SpeechSynthesizer
-    from video_creator import RenderJob, VideoCreator
+    from pipeline import Pipeline
+    from tasks import TaskRequest
 
-    settings = Settings(render=RenderSettings(width=180, height=320, preset="veryfast"))
-    synth = SpeechSynthesizer(settings)
-    creator = VideoCreator(settings, synthesizer=synth, max_workers=2)
-    jobs = [RenderJob(offline_script(t), tmp_path / f"{i}.mp4") for i, t in enumerate(["tea", "bees", "rain"])]
-    results = creator.create_videos_batch(jobs)
-    assert [r.video_path for r in results] == [j.output_path for j in jobs]
-    assert all(probe(j.output_path).width == 180 for j in jobs)
+    settings = Settings(render=RenderSettings(width=180, height=320, preset="veryfast"),
+                        cache_dir=tmp_path / "cache")
+    requests = [TaskRequest(topic=t) for t in ["tea", "bees", "rain"]]
+    results = Pipeline(settings).run_batch(requests, tmp_path / "out", max_workers=2)
+    assert [r["title"] for r in results] and all(isinstance(r, dict) for r in results)
+    assert all(probe(tmp_path / "out" / f"{i:03d}.mp4").width == 180 for i in (1, 2, 3))
 
 
 def test_create_returns_before_the_render_starts(tmp_path):

@@ -4,15 +4,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageFont
+from PIL import Image
 
 from config import RenderSettings, Settings
 from content_generator import Script
 from exceptions import TaskCanceled
 from speech import SpeechSynthesizer
 from tests.media import FFMPEG, corner_colour, loudness, mean_volume_db, probe, stream_duration
-from video_creator import (FONT_PATH, GAP, LEAD_IN, TAIL, FrameMaker, RenderJob, VideoCreator,
-                           assemble_narration, to_srt, wrap_words)
+from audio import GAP, LEAD_IN, TAIL, assemble_narration
+from captions import cues_for, to_srt
+from video_creator import FrameMaker, RenderJob, VideoCreator
 
 SENTENCES = [
     "Octopuses have three hearts.",
@@ -40,7 +41,7 @@ def script():
 
 def test_render_produces_platform_ready_mp4(creator, narration, tmp_path):
     out = tmp_path / "video.mp4"
-    result = creator.create_video(script(), out, narration)
+    result = creator.create_video(RenderJob(script(), out, narration))
     info = probe(out)
     assert (info.width, info.height, info.fps) == (270, 480, 30.0)
     assert info.video == "h264 (High)" and info.pix_fmt == "yuv420p"
@@ -60,7 +61,7 @@ def test_render_produces_platform_ready_mp4(creator, narration, tmp_path):
 
 def test_captions_are_timed_to_each_sentence_audio(creator, narration, tmp_path):
     out = tmp_path / "video.mp4"
-    result = creator.create_video(script(), out, narration)
+    result = creator.create_video(RenderJob(script(), out, narration))
     t = LEAD_IN
     for cue, seg in zip(result.cues, narration.segments):
         assert cue.text == seg.text
@@ -76,21 +77,6 @@ def test_captions_are_timed_to_each_sentence_audio(creator, narration, tmp_path)
     assert mean_volume_db(out, first.start + 0.1, first.end - 0.1) > -35
 
 
-def test_caption_shown_matches_cue(narration):
-    from video_creator import assemble_narration
-
-    _, cue_list = assemble_narration(narration, Path(narration.segments[0].path).parent / "n.wav")
-    frames = FrameMaker(size=(270, 480), duration=cue_list[-1].end + TAIL, title="t", cues=cue_list,
-                        seed="s", font_path=FONT_PATH, ken_burns=False)
-    assert frames.caption_index(0.0) is None
-    assert frames.caption_index(cue_list[0].start) == 0
-    assert frames.caption_index(cue_list[1].start - 0.01) == 0
-    assert frames.caption_index(cue_list[2].start + 0.01) == 2
-    # Different captions give different pixels; the same moment gives the same frame.
-    assert (frames(cue_list[0].start + 0.1) != frames(cue_list[1].start + 0.1)).any()
-    assert frames(3.0).shape == (480, 270, 3)
-
-
 def test_video_appears_only_when_complete(creator, narration, tmp_path):
     out = tmp_path / "video.mp4"
     seen = []
@@ -98,7 +84,7 @@ def test_video_appears_only_when_complete(creator, narration, tmp_path):
     def progress(p):
         seen.append((p, out.exists()))
 
-    creator.create_video(script(), out, narration, progress=progress)
+    creator.create_video(RenderJob(script(), out, narration), progress=progress)
     assert seen and not any(exists for _, exists in seen)  # never visible mid-render
     assert seen[-1][0] == pytest.approx(1.0)
     assert [p for p, _ in seen] == sorted(p for p, _ in seen)
@@ -113,32 +99,21 @@ def test_cancel_mid_render_leaves_no_video(creator, narration, tmp_path):
             raise TaskCanceled("canceled by the user")
 
     with pytest.raises(TaskCanceled):
-        creator.create_video(script(), out, narration, progress=progress)
+        creator.create_video(RenderJob(script(), out, narration), progress=progress)
     assert list(tmp_path.iterdir()) == []  # no video, subtitles, thumbnail or temp files
 
 
 def test_batch_renders_each_job_and_reports_failures(creator, narration, tmp_path):
-    bad = Script(title="bad", sentences=["x"], description="", hashtags=[], source="user",
-                 language="xx-unknown")
     jobs = [
         RenderJob(script(), tmp_path / "a.mp4", narration),
-        RenderJob(bad, tmp_path / "bad.mp4", None),
+        RenderJob(script(), tmp_path / "bad.mp4", narration, aspect="4:3"),
         RenderJob(script(), tmp_path / "b.mp4", narration),
     ]
     results = creator.create_videos_batch(jobs, max_workers=2)
     assert results[0].video_path == tmp_path / "a.mp4" and probe(tmp_path / "a.mp4").width == 270
     assert results[2].video_path == tmp_path / "b.mp4" and probe(tmp_path / "b.mp4").width == 270
-    assert results[1].stage == "voice"
+    assert results[1].stage == "render" and "aspect" in results[1].message
     assert not (tmp_path / "bad.mp4").exists()
-
-
-def test_wrap_words_fits_the_width():
-    font = ImageFont.truetype(str(FONT_PATH), 40)
-    text = "Supercalifragilisticexpialidocious words wrap without running past the edge of the frame"
-    lines = wrap_words(text, font, 200)
-    assert len(lines) > 3
-    assert all(font.getlength(line) <= 200 for line in lines)
-    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
 
 
 def test_render_settings_are_passed_to_ffmpeg(narration, tmp_path, monkeypatch):
@@ -154,7 +129,7 @@ def test_render_settings_are_passed_to_ffmpeg(narration, tmp_path, monkeypatch):
     monkeypatch.setattr(subprocess, "Popen", spy)
     render = RenderSettings(width=270, height=480, threads=2, preset="ultrafast", audio_bitrate="96k")
     out = tmp_path / "v.mp4"
-    VideoCreator(Settings(), render=render).create_video(script(), out, narration)
+    VideoCreator(Settings(), render=render).create_video(RenderJob(script(), out, narration))
     (cmd,) = [c for c in commands if "-i" in c and c[c.index("-i") + 1] == "-"]
     options = list(zip(cmd, cmd[1:]))
     assert ("-threads", "2") in options and ("-preset", "ultrafast") in options
@@ -168,7 +143,7 @@ def test_colours_survive_the_yuv_pipe(creator, narration, tmp_path):
     import subprocess
 
     out = tmp_path / "v.mp4"
-    creator.create_video(script(), out, narration)
+    creator.create_video(RenderJob(script(), out, narration))
     w, h = SMALL.width, SMALL.height
     frame_no = 45  # 1.5 s: title card and the first caption over the background
     decoded = subprocess.run(
@@ -176,9 +151,10 @@ def test_colours_survive_the_yuv_pipe(creator, narration, tmp_path):
          "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
         capture_output=True, check=True).stdout
     decoded = np.frombuffer(decoded, np.uint8).reshape(h, w, 3).astype(int)
-    raw_audio, cues = assemble_narration(narration, tmp_path / "n.wav")
+    raw_audio, spans = assemble_narration(narration, tmp_path / "n.wav")
+    cues = cues_for(narration, spans)
     made = FrameMaker(size=(w, h), duration=cues[-1].end + TAIL, title=script().title, cues=cues,
-                      seed=script().title, font_path=FONT_PATH, ken_burns=True)(frame_no / 30)
+                      seed=script().title, ken_burns=True)(frame_no / 30)
     error = np.abs(decoded - made.astype(int))
     assert error.mean() < 3, error.mean()
     assert np.abs(decoded.mean(axis=(0, 1)) - made.mean(axis=(0, 1))).max() < 3
@@ -202,58 +178,9 @@ def test_frame_size_per_aspect(aspect, size):
 
 def test_landscape_and_square_renders(creator, narration, tmp_path):
     for aspect, size in (("16:9", (480, 270)), ("1:1", (270, 270))):
-        result = creator.create_video(script(), tmp_path / f"{size[0]}.mp4", narration, aspect=aspect)
+        result = creator.create_video(RenderJob(script(), tmp_path / f"{size[0]}.mp4", narration, aspect=aspect))
         info = probe(result.video_path)
         assert (info.width, info.height) == size == (result.width, result.height)
-
-
-LONG = ("This deliberately long caption keeps going with many words so that it wraps over several "
-        "lines and would spill into the bottom of the frame if nothing kept it inside the safe area")
-
-
-@pytest.mark.parametrize("size", [(1080, 1920), (1920, 1080), (1080, 1080)])
-def test_captions_stay_inside_the_safe_area(size):
-    from video_creator import Cue, Layout
-
-    cues = [Cue(1, "Short.", 0.5, 1.0), Cue(2, LONG, 1.2, 6.0),
-            Cue(3, "Antidisestablishmentarianism " * 6, 6.2, 8.0)]
-    frames = FrameMaker(size=size, duration=9, title=LONG, cues=cues, seed="s",
-                        font_path=FONT_PATH, ken_burns=False)
-    w, h = size
-    layout = Layout.for_size(w, h)
-    for overlay in [*frames.captions, *(o for words in frames.words for o in words)]:
-        x0, y0, x1, y1 = overlay.box
-        assert x0 >= w * layout.caption_left - 1 and x1 <= w * (layout.caption_left + layout.caption_width) + 1
-        assert y0 >= 0 and y1 <= h * layout.caption_bottom_limit
-    if h > w:  # 9:16: clear of the bottom 20 % and the right-hand 16 % icon column
-        assert all(o.box[3] <= 0.8 * h and o.box[2] <= 0.84 * w for o in frames.captions)
-    x0, y0, x1, y1 = frames.title.box
-    assert 0 <= x0 and x1 <= w and y1 <= h * 0.6
-
-
-def test_spoken_word_is_highlighted():
-    from video_creator import HIGHLIGHT, Cue
-
-    cue = Cue(1, "one two three four", 1.0, 3.0)
-    frames = FrameMaker(size=(540, 960), duration=4, title="t", cues=[cue], seed="s",
-                        font_path=FONT_PATH, ken_burns=False)
-    starts = frames.word_starts[0]
-    assert starts[0] == 1.0 and starts == sorted(starts) and starts[-1] < 3.0
-    assert frames.word_index(0, 1.01) == 0 and frames.word_index(0, 2.99) == 3
-    assert frames.word_index(0, 3.1) is None  # the pause after the sentence
-    overlays = frames.words[0]
-    assert len(overlays) == 4
-    # Left-to-right on one line: each highlighted word lies right of the previous one.
-    assert [o.box[0] for o in overlays] == sorted(o.box[0] for o in overlays)
-    for i, overlay in enumerate(overlays):
-        frame = frames(starts[i] + 0.01).astype(int)
-        x0, y0, x1, y1 = overlay.box
-        region = frame[y0:y1, x0:x1]
-        yellow = ((abs(region - np.array(HIGHLIGHT)).sum(axis=2)) < 60).mean()
-        assert yellow > 0.1, f"word {i} is not highlighted"
-        other = overlays[(i + 1) % 4].box
-        other_region = frame[other[1]:other[3], other[0]:other[2]]
-        assert ((abs(other_region - np.array(HIGHLIGHT)).sum(axis=2)) < 60).mean() < 0.01
 
 
 def test_music_bed_is_ducked_under_the_voice(creator, narration, tmp_path):
@@ -261,7 +188,7 @@ def test_music_bed_is_ducked_under_the_voice(creator, narration, tmp_path):
 
     music = make_tone(tmp_path / "bed.mp3", seconds=2.0, frequency=5000)  # shorter: it loops
     out = tmp_path / "music.mp4"
-    result = creator.create_video(script(), out, narration, music=music)
+    result = creator.create_video(RenderJob(script(), out, narration, music=music))
     integrated, true_peak = loudness(out)
     assert integrated == pytest.approx(-14.0, abs=1.0) and true_peak <= -1.0
     first = result.cues[0]
@@ -281,7 +208,7 @@ def test_own_images_and_clips_as_backgrounds(creator, narration, tmp_path):
     Image.new("RGB", (800, 600), (220, 30, 30)).save(red)
     clip = make_clip(tmp_path / "clip.mp4", seconds=1.0, color_source="color=c=0x1e50dc")
     out = tmp_path / "own.mp4"
-    result = creator.create_video(script(), out, narration, backgrounds=[red, clip])
+    result = creator.create_video(RenderJob(script(), out, narration, backgrounds=[red, clip]))
     assert probe(out).width == 270
 
     c = result.cues
@@ -296,13 +223,12 @@ def test_own_images_and_clips_as_backgrounds(creator, narration, tmp_path):
 
 
 def test_one_image_zooms_on_across_sentences_without_a_jump(tmp_path):
-    from video_creator import Cue, MediaBackground
+    from backgrounds import MediaBackground
 
     photo = tmp_path / "photo.png"
     rng = np.random.default_rng(1)  # detailed, so any jump in the zoom shows
     Image.fromarray(rng.integers(0, 255, (480, 270, 3), dtype=np.uint8)).resize((540, 960)).save(photo)
-    cues = [Cue(1, "a", 0.4, 2.0), Cue(2, "b", 2.3, 4.0), Cue(3, "c", 4.3, 6.0)]
-    background = MediaBackground([photo], (270, 480), cues, duration=6.8)
+    background = MediaBackground([photo], (270, 480), [0.4, 2.3, 4.3], duration=6.8)
     assert [(start, end) for start, end, _ in background.spans] == [(0.0, 6.8)]
 
     def change(t0, t1):
@@ -316,7 +242,7 @@ def test_one_image_zooms_on_across_sentences_without_a_jump(tmp_path):
 def test_rgba_warp_gives_the_pixels_of_an_rgb_warp():
     import cv2
 
-    from video_creator import _warp
+    from backgrounds import _warp
 
     rgb = np.random.default_rng(2).integers(0, 255, (215, 121, 3), dtype=np.uint8)
     m = np.array([[0.93, 0.0, 3.3], [0.0, 0.93, 5.7]])  # a sub-pixel zoom and pan
@@ -332,36 +258,8 @@ def test_unknown_background_type_is_a_render_error(creator, narration, tmp_path)
     doc = tmp_path / "notes.txt"
     doc.write_text("hello")
     with pytest.raises(RenderError, match="not an image or video clip"):
-        creator.create_video(script(), tmp_path / "x.mp4", narration, backgrounds=[doc])
+        creator.create_video(RenderJob(script(), tmp_path / "x.mp4", narration, backgrounds=[doc]))
     assert not (tmp_path / "x.mp4").exists()
-
-
-@pytest.mark.parametrize("text, family", [
-    ("Осьминоги", "NotoSans["), ("Χταπόδια", "NotoSans["), ("Octopuses", "NotoSans["),
-    ("ऑक्टोपस के तीन दिल", "NotoSansDevanagari"), ("الأخطبوط", "NotoSansArabic"), ("ปลาหมึก", "NotoSansThai"),
-])
-def test_each_script_gets_a_font_with_its_glyphs(text, family):
-    from video_creator import font_for
-
-    path = font_for(text)
-    assert path.name.startswith(family) and path.exists()
-    font = ImageFont.truetype(str(path), 40)
-    # Two different letters of the script draw differently (a missing glyph draws the same box).
-    a, b = text[0], next(ch for ch in text if ch != text[0] and not ch.isspace())
-    assert font.getmask(a).getbbox() and bytes(font.getmask(a)) != bytes(font.getmask(b))
-
-
-def test_arabic_is_shaped_and_highlighted_right_to_left():
-    from video_creator import Cue, font_for
-
-    text = "مرحبا بكم في عالم"
-    font = ImageFont.truetype(str(font_for(text)), 40)
-    word = "مرحبا"
-    assert font.getlength(word) < sum(font.getlength(ch) for ch in word)  # joined letters
-    frames = FrameMaker(size=(540, 960), duration=3, title="t", cues=[Cue(1, text, 0.5, 2.5)],
-                        seed="s", font_path=FONT_PATH, ken_burns=False)
-    lefts = [o.box[0] for o in frames.words[0]]
-    assert lefts == sorted(lefts, reverse=True)  # the first word is the rightmost
 
 
 def test_an_encoder_failure_says_why_and_leaves_no_files(narration, tmp_path):
@@ -370,5 +268,5 @@ def test_an_encoder_failure_says_why_and_leaves_no_files(narration, tmp_path):
     render = RenderSettings(width=270, height=480, codec="no_such_encoder")
     out = tmp_path / "v.mp4"
     with pytest.raises(RenderError, match="no_such_encoder"):
-        VideoCreator(Settings(), render=render).create_video(script(), out, narration)
+        VideoCreator(Settings(), render=render).create_video(RenderJob(script(), out, narration))
     assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,677 @@
+"""Captions: their timing, their look (styles, presets, modes), their raster,
+and the subtitle files (SRT, WebVTT and ASS) that carry them.
+
+Timing. Each sentence is a ``Cue`` placed at the exact sample offsets of its
+audio. Its ``words`` come from the voice (``SpeechSegment.words``, in
+seconds of the sentence's own audio) shifted into video time; a segment
+without timings gets an estimate by character count, and the render says so.
+
+Look. A ``CaptionStyle`` holds everything a creator picks: font, size,
+colours, outline, box, position, case, line limits and the mode:
+
+* ``sentence`` - the whole sentence, the spoken word highlighted;
+* ``words``    - 1-3 words at a time, popping in on their start;
+* ``karaoke``  - the whole sentence, filled word by word as it is spoken;
+* ``none``     - no captions (the subtitle files still have them).
+
+``PRESETS`` names ready-made styles. ``parse_style`` turns a preset name or a
+JSON object into a checked ``CaptionStyle`` (a bad value raises
+``CaptionStyleError`` naming the field).
+
+Raster. Everything is drawn once per video with Pillow into ``Overlay``s
+(premultiplied RGBA pasted with two SIMD OpenCV calls); a frame only picks
+which overlays to paste, so no mode costs render time.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Sequence
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from exceptions import ReelsmithError
+from speech import Narration, WordTiming
+
+FONT_PATH = Path(__import__("fontpkg_noto_sans").ROOT) / "files" / "NotoSans[wdth,wght].ttf"
+# Scripts Noto Sans lacks, each from its own pip font package: (first, last code point, package, file)
+SCRIPT_FONTS = [
+    (0x0600, 0x06FF, "fontpkg_noto_sans_arabic", "NotoSansArabic[wdth,wght].ttf"),
+    (0x0750, 0x077F, "fontpkg_noto_sans_arabic", "NotoSansArabic[wdth,wght].ttf"),
+    (0xFB50, 0xFEFF, "fontpkg_noto_sans_arabic", "NotoSansArabic[wdth,wght].ttf"),
+    (0x0900, 0x097F, "fontpkg_noto_sans_devanagari", "NotoSansDevanagari[wdth,wght].ttf"),
+    (0x0E00, 0x0E7F, "fontpkg_noto_sans_thai", "NotoSansThai[wdth,wght].ttf"),
+]
+
+
+def font_for(text: str, default: Path = FONT_PATH) -> Path:
+    """The font that has glyphs for ``text``: Noto Sans covers Latin, Cyrillic
+    and Greek; Arabic, Devanagari and Thai come from their own Noto packages."""
+    for ch in text:
+        code = ord(ch)
+        for first, last, package, filename in SCRIPT_FONTS:
+            if first <= code <= last:
+                return Path(importlib.import_module(package).ROOT) / "files" / filename
+    return default
+
+
+def is_rtl(text: str) -> bool:
+    return any(0x0590 <= ord(ch) <= 0x08FF or 0xFB1D <= ord(ch) <= 0xFEFF for ch in text)
+
+
+# -- timing -----------------------------------------------------------------
+Word = WordTiming  # a caption's word: text, start and end in video time
+
+
+@dataclass
+class Cue:
+    """One caption: the sentence, when its audio plays, and when each word does."""
+
+    index: int
+    text: str
+    start: float
+    end: float
+    words: list[Word] = field(default_factory=list)  # one per text.split() token
+
+    def __post_init__(self):
+        if not self.words:
+            self.words = estimate_words(self.text, self.start, self.end)
+
+
+def estimate_words(text: str, start: float, end: float) -> list[Word]:
+    """The last resort when a voice gave no timings: time shared by word length."""
+    tokens = text.split()
+    weights = [len(w) + 2 for w in tokens]
+    total = sum(weights) or 1
+    words, t = [], start
+    for token, w in zip(tokens, weights):
+        d = (end - start) * w / total
+        words.append(Word(token, t, t + d))
+        t += d
+    return words
+
+
+def cues_for(narration: Narration, spans: Sequence[tuple[float, float]]) -> list[Cue]:
+    """The cues of a narration whose sentences play at ``spans`` (video time):
+    each word's timing from the voice, shifted by its sentence's start and
+    kept monotonic and inside the cue."""
+    cues = []
+    for i, (seg, (start, end)) in enumerate(zip(narration.segments, spans)):
+        words = []
+        if seg.words and len(seg.words) == len(seg.text.split()):
+            last = start
+            for w in seg.words:
+                w_start = min(max(start + w.start, last), end)
+                w_end = min(max(start + w.end, w_start), end)
+                words.append(Word(w.text, w_start, w_end))
+                last = w_start
+        cues.append(Cue(i + 1, seg.text, start, end, words))
+    return cues
+
+
+# -- styles -----------------------------------------------------------------
+MODES = ("sentence", "words", "karaoke", "none")
+POSITIONS = ("top", "middle", "bottom")
+CASES = ("none", "upper", "lower")
+FONTS = {"noto-sans": FONT_PATH}  # bundled families a style can name
+
+
+class CaptionStyleError(ReelsmithError):
+    """A caption style value that cannot be used; ``field`` names it."""
+
+    stage = "request"
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class CaptionStyle:
+    """How captions look. Sizes are pixels at a 1080-pixel short side and
+    scale with the frame; colours are ``#RRGGBB``."""
+
+    mode: str = "sentence"             # sentence | words | karaoke | none
+    font: str = "noto-sans"            # a bundled family, or an uploaded TTF/OTF (its path)
+    size: int = 64                     # 16-200
+    text_color: str = "#FFFFFF"
+    highlight_color: str = "#FFD60A"   # the spoken word (sentence, words) or the fill (karaoke)
+    outline_color: str = "#000000"
+    outline_width: int = 4             # 0-20
+    box: bool = False                  # a box behind the text
+    box_color: str = "#000000"
+    box_opacity: float = 0.6           # 0-1
+    position: str = "middle"           # top | middle | bottom, always inside the safe area
+    case: str = "none"                 # none | upper | lower
+    max_words_per_line: int = 0        # 0: as many as fit
+    max_lines: int = 6                 # 1-10
+    words_per_group: int = 3           # words mode: 1-3 words on screen at once
+
+    def rgb(self, name: str) -> tuple[int, int, int]:
+        value = getattr(self, name)
+        return tuple(int(value[i:i + 2], 16) for i in (1, 3, 5))
+
+    def font_path(self) -> Path:
+        return FONTS.get(self.font) or Path(self.font)
+
+    def cased(self, text: str) -> str:
+        return text.upper() if self.case == "upper" else text.lower() if self.case == "lower" else text
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+PRESETS: dict[str, CaptionStyle] = {
+    # The default: the sentence, white with a dark outline, the spoken word in yellow.
+    "classic": CaptionStyle(),
+    # Big, upper-case words two at a time, popping in as they are spoken.
+    "pop": CaptionStyle(mode="words", size=96, case="upper", words_per_group=2,
+                        highlight_color="#39FF88", outline_width=7),
+    # The sentence fills with colour word by word, on a dark box at the bottom.
+    "karaoke": CaptionStyle(mode="karaoke", size=60, highlight_color="#3FD0FF", box=True,
+                            box_opacity=0.55, outline_width=0, position="bottom"),
+    # A readable box, like broadcast subtitles.
+    "boxed": CaptionStyle(size=56, box=True, box_opacity=0.7, outline_width=0,
+                          highlight_color="#FFB000", position="bottom", max_lines=3),
+    # Small and quiet: no highlight, one word group per line at the bottom.
+    "minimal": CaptionStyle(size=50, outline_width=2, highlight_color="#FFFFFF",
+                            position="bottom", max_lines=2),
+}
+DEFAULT_PRESET = "classic"
+
+_CHOICES = {"mode": MODES, "position": POSITIONS, "case": CASES}
+_RANGES = {"size": (16, 200), "outline_width": (0, 20), "box_opacity": (0.0, 1.0),
+           "max_words_per_line": (0, 20), "max_lines": (1, 10), "words_per_group": (1, 3)}
+
+
+def parse_style(value, fonts: dict[str, Path] | None = None) -> CaptionStyle:
+    """A preset name, or an object of ``CaptionStyle`` fields (optionally with
+    ``"preset"`` to start from). Raises ``CaptionStyleError`` naming the field."""
+    fonts = FONTS if fonts is None else fonts
+    if value is None or value == "":
+        return PRESETS[DEFAULT_PRESET]
+    if isinstance(value, str):
+        if value not in PRESETS:
+            raise CaptionStyleError(f"caption_style must be one of {', '.join(PRESETS)} "
+                                    "or a style object", "caption_style")
+        return PRESETS[value]
+    if not isinstance(value, dict):
+        raise CaptionStyleError("caption_style must be a preset name or an object", "caption_style")
+    data = dict(value)
+    base = parse_style(data.pop("preset", DEFAULT_PRESET), fonts)
+    known = {f.name: f for f in fields(CaptionStyle)}
+    changes = {}
+    for name, raw in data.items():
+        where = f"caption_style.{name}"
+        if name not in known:
+            raise CaptionStyleError(f"{where} is not a caption style field "
+                                    f"(known: preset, {', '.join(known)})", where)
+        default = getattr(base, name)
+        if isinstance(default, bool):
+            if not isinstance(raw, bool):
+                raise CaptionStyleError(f"{where} must be true or false", where)
+        elif isinstance(default, (int, float)):
+            if isinstance(raw, bool) or not isinstance(raw, (int, float)) or (
+                    isinstance(default, int) and not float(raw).is_integer()):
+                kind = "a whole number" if isinstance(default, int) else "a number"
+                raise CaptionStyleError(f"{where} must be {kind}", where)
+            raw = type(default)(raw)
+            low, high = _RANGES[name]
+            if not low <= raw <= high:
+                raise CaptionStyleError(f"{where} must be between {low} and {high}", where)
+        elif not isinstance(raw, str):
+            raise CaptionStyleError(f"{where} must be a string", where)
+        elif name.endswith("_color"):
+            if not (len(raw) == 7 and raw[0] == "#" and all(c in "0123456789abcdefABCDEF"
+                                                             for c in raw[1:])):
+                raise CaptionStyleError(f"{where} must be a colour like #FFD60A", where)
+            raw = raw.upper()
+        elif name in _CHOICES and raw not in _CHOICES[name]:
+            raise CaptionStyleError(f"{where} must be one of {', '.join(_CHOICES[name])}", where)
+        elif name == "font" and raw not in fonts:
+            raise CaptionStyleError(f"{where} must be one of {', '.join(fonts)} "
+                                    "(or upload a TTF/OTF file)", where)
+        changes[name] = raw
+    return replace(base, **changes)
+
+
+# -- layout -----------------------------------------------------------------
+@dataclass(frozen=True)
+class Layout:
+    """Where text goes, as fractions of the frame.
+
+    On 9:16 the captions keep clear of the top 12 % (the app's header), the
+    bottom 20 % (titles, buttons) and the right-hand icon column (16 %) that
+    Shorts / Reels / TikTok draw.
+    """
+
+    caption_left: float
+    caption_width: float
+    caption_center_y: float       # the middle position's centre
+    caption_bottom_limit: float   # no caption pixel below this fraction
+    title_top: float
+    caption_top_limit: float      # no caption pixel above this fraction
+
+    @classmethod
+    def for_size(cls, width: int, height: int) -> "Layout":
+        if height > width * 1.2:      # portrait, 9:16
+            return cls(0.06, 0.78, 0.60, 0.80, 0.16, 0.12)
+        if width > height * 1.2:      # landscape, 16:9
+            return cls(0.10, 0.80, 0.76, 0.90, 0.10, 0.08)
+        return cls(0.07, 0.80, 0.68, 0.86, 0.12, 0.08)  # square
+
+    def caption_y(self, position: str, box_height: int, frame_height: int) -> int:
+        """The top of a caption box of ``box_height`` at ``position``, inside the limits."""
+        top = int(frame_height * self.caption_top_limit)
+        bottom = int(frame_height * self.caption_bottom_limit)
+        if position == "top":
+            y = top + int(frame_height * 0.06)
+        elif position == "bottom":
+            y = bottom - box_height
+        else:
+            y = int(frame_height * self.caption_center_y) - box_height // 2
+        return max(top, min(y, bottom - box_height))
+
+
+# -- raster -----------------------------------------------------------------
+class Overlay:
+    """An RGBA image pasted at (x, y), blended with two SIMD OpenCV calls.
+
+    Stored premultiplied: ``frame = frame * (255 - a) / 255 + rgb * a / 255``.
+    """
+
+    def __init__(self, image: Image.Image, x: int, y: int, frame_size: tuple[int, int]):
+        fw, fh = frame_size
+        x0, y0 = max(0, x), max(0, y)
+        x1, y1 = min(fw, x + image.width), min(fh, y + image.height)
+        rgba = np.asarray(image.convert("RGBA"))[y0 - y:y1 - y, x0 - x:x1 - x]
+        alpha = rgba[..., 3:4].astype(np.uint16)
+        self.box = (x0, y0, x1, y1)
+        self.premultiplied = ((rgba[..., :3] * alpha + 127) // 255).astype(np.uint8)
+        self.inverse_alpha = np.repeat(255 - alpha, 3, axis=2).astype(np.uint8)
+
+    def apply(self, frame: np.ndarray, fraction: float = 1.0, from_right: bool = False) -> None:
+        """Paste the overlay; with ``fraction`` < 1 only that share of its width
+        (from the left, or from the right for right-to-left text)."""
+        x0, y0, x1, y1 = self.box
+        premultiplied, inverse = self.premultiplied, self.inverse_alpha
+        if fraction < 1.0:
+            cut = int(round((x1 - x0) * max(fraction, 0.0)))
+            if cut <= 0:
+                return
+            if from_right:
+                premultiplied, inverse, x0 = premultiplied[:, -cut:], inverse[:, -cut:], x1 - cut
+            else:
+                premultiplied, inverse, x1 = premultiplied[:, :cut], inverse[:, :cut], x0 + cut
+        region = frame[y0:y1, x0:x1]
+        cv2.multiply(region, inverse, dst=region, scale=1 / 255)
+        cv2.add(region, premultiplied, dst=region)
+
+
+def wrap_words(text: str, font: ImageFont.FreeTypeFont, max_width: int,
+               max_words: int = 0) -> list[str]:
+    """Greedy word wrap measured with the real font; a word longer than a
+    line is split by characters rather than drawn past the edge. With
+    ``max_words`` a line holds at most that many words."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}".strip()
+        full = max_words and len(current.split()) >= max_words
+        if not full and font.getlength(candidate) <= max_width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        while font.getlength(word) > max_width:
+            cut = len(word)
+            while cut > 1 and font.getlength(word[:cut]) > max_width:
+                cut -= 1
+            lines.append(word[:cut])
+            word = word[cut:]
+        current = word
+    if current:
+        lines.append(current)
+    return lines
+
+
+@dataclass
+class TextBox:
+    """Rasterised text plus where each word sits, for highlighting."""
+
+    image: Image.Image
+    words: list[Image.Image]           # each word drawn alone in the highlight colour
+    word_xy: list[tuple[int, int]]     # top-left of each word image inside ``image``
+    rtl: bool = False
+
+
+def _bold_font(font_path: Path, size: int) -> ImageFont.FreeTypeFont:
+    font = ImageFont.truetype(str(font_path), size)
+    try:
+        font.set_variation_by_name("Bold")
+    except (OSError, ValueError):
+        pass  # not a variable font: use it as it is
+    return font
+
+
+@dataclass(frozen=True)
+class TextLook:
+    """The colours and strokes of one raster, in pixels of the frame."""
+
+    fill: tuple[int, int, int] = (255, 255, 255)
+    outline: tuple[int, int, int] = (0, 0, 0)
+    stroke: int | None = None            # None: font size / 14
+    box_rgba: tuple[int, int, int, int] = (0, 0, 0, 0)
+    highlight: tuple[int, int, int] | None = None
+    max_words_per_line: int = 0
+
+
+def render_text_box(text: str, font_path: Path, *, width: int, font_size: int,
+                    max_lines: int, look: TextLook = TextLook()) -> TextBox:
+    """Rasterise ``text`` wrapped to ``width``, with an outline and an optional box.
+
+    The font shrinks until the text fits in ``max_lines`` lines. With a
+    ``look.highlight`` every word is also drawn alone in that colour, so the
+    word being spoken can be pasted over the plain one.
+    """
+    pad = max(8, font_size // 3)
+    stroke = max(2, font_size // 14) if look.stroke is None else look.stroke
+    font_path = font_for(text, font_path)
+    rtl = is_rtl(text)
+    while True:
+        font = _bold_font(font_path, font_size)
+        lines = wrap_words(text, font, width - 2 * pad - 2 * stroke, look.max_words_per_line)
+        if len(lines) <= max_lines or font_size <= 12:
+            break
+        font_size = int(font_size * 0.9)
+        stroke = max(0, min(stroke, font_size // 8))
+    ascent, descent = font.getmetrics()
+    line_h = int((ascent + descent) * 1.08)
+    box_w = int(max(font.getlength(line) for line in lines)) + 2 * (pad + stroke)
+    box_h = line_h * len(lines) + 2 * (pad + stroke)
+    img = Image.new("RGBA", (box_w, box_h), look.box_rgba)
+    draw = ImageDraw.Draw(img)
+    style = dict(font=font, stroke_width=stroke, stroke_fill=(*look.outline, 255))
+    words, word_xy = [], []
+    for i, line in enumerate(lines):
+        x = (box_w - font.getlength(line)) / 2
+        y = pad + stroke + i * line_h
+        draw.text((x, y), line, fill=(*look.fill, 255), **style)
+        if look.highlight is None:
+            continue
+        prefix = ""
+        line_w = font.getlength(line)
+        for word in line.split(" "):
+            # Right-to-left lines start at the right edge (the line is shaped as a whole).
+            wx = (x + line_w - font.getlength(prefix + word) if rtl else x + font.getlength(prefix))
+            layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
+            ImageDraw.Draw(layer).text((wx, y), word, fill=(*look.highlight, 255), **style)
+            bbox = layer.getbbox()
+            if bbox:
+                words.append(layer.crop(bbox))
+                word_xy.append(bbox[:2])
+            prefix += word + " "
+    return TextBox(img, words, word_xy, rtl)
+
+
+# -- on screen ----------------------------------------------------------------
+@dataclass
+class _Shown:
+    """One thing the track can show: a text overlay, its highlight overlays,
+    the words they stand for, and when it is on screen."""
+
+    start: float
+    end: float
+    base: Overlay
+    highlights: list[Overlay]
+    words: list[Word]
+    image: Image.Image | None = None  # the base raster, for the pop-in sizes
+    rtl: bool = False
+    pops: list[Overlay] = field(default_factory=list)  # words mode: smaller first frames
+
+
+POP_SECONDS = 0.1            # words mode: how long a group takes to grow to full size
+POP_SCALES = (0.82, 0.92)    # its sizes before that
+
+
+class CaptionTrack:
+    """Every caption of a video, drawn once; ``draw(frame, t)`` pastes what
+    is on screen at ``t``. ``state(t)`` says what that is (equal states draw
+    equal pixels), so the frame function can skip unchanged frames."""
+
+    def __init__(self, cues: Sequence[Cue], style: CaptionStyle, size: tuple[int, int]):
+        self.cues = list(cues)
+        self.style = style
+        self.size = size
+        self.layout = Layout.for_size(*size)
+        self.items: list[_Shown] = []
+        if style.mode == "none" or not cues:
+            return
+        scale = min(size) / 1080
+        look = TextLook(
+            fill=style.rgb("text_color"), outline=style.rgb("outline_color"),
+            stroke=int(round(style.outline_width * scale)),
+            box_rgba=(*style.rgb("box_color"), int(255 * style.box_opacity) if style.box else 0),
+            highlight=style.rgb("highlight_color"), max_words_per_line=style.max_words_per_line,
+        )
+        if style.mode == "words":
+            for cue in cues:
+                groups = [cue.words[i:i + style.words_per_group]
+                          for i in range(0, len(cue.words), style.words_per_group)]
+                for n, group in enumerate(groups):
+                    end = groups[n + 1][0].start if n + 1 < len(groups) else cue.end
+                    item = self._raster(" ".join(w.text for w in group), group, group[0].start,
+                                        end, look, scale)
+                    item.pops = [self._scaled(item.base, item, s) for s in POP_SCALES]
+                    self.items.append(item)
+        else:
+            for cue in cues:
+                self.items.append(self._raster(cue.text, cue.words, cue.start, cue.end, look, scale))
+        # A caption stays up through the pause after it, until the next one
+        # starts (the last one to the end); in words mode only short pauses.
+        for item, after in zip(self.items, self.items[1:]):
+            if style.mode != "words" or after.start - item.end < 0.6:
+                item.end = after.start
+        if style.mode != "words":
+            self.items[-1].end = float("inf")
+
+    @property
+    def overlays(self) -> list[Overlay]:
+        """Every overlay the track can paste (for checks of where they sit)."""
+        return [o for item in self.items for o in (item.base, *item.highlights, *item.pops)]
+
+    def _raster(self, text, words, start, end, look, scale) -> _Shown:
+        style, (width, height) = self.style, self.size
+        layout = self.layout
+        band_left = int(width * layout.caption_left)
+        band_width = int(width * layout.caption_width)
+        max_h = int(height * (layout.caption_bottom_limit - layout.caption_top_limit))
+        font_size = max(12, int(style.size * scale))
+        while True:
+            box = render_text_box(style.cased(text), style.font_path(), width=band_width,
+                                  font_size=font_size, max_lines=style.max_lines, look=look)
+            if box.image.height <= max_h or font_size <= 12:
+                break
+            font_size = int(font_size * 0.9)
+        x = band_left + (band_width - box.image.width) // 2
+        y = layout.caption_y(style.position, box.image.height, height)
+        highlights = [Overlay(w, x + wx, y + wy, self.size) for w, (wx, wy) in zip(box.words, box.word_xy)]
+        if len(highlights) != len(words):  # the wrap split a word: highlight nothing wrongly
+            highlights = []
+        return _Shown(start, end, Overlay(box.image, x, y, self.size), highlights, list(words),
+                      image=box.image, rtl=box.rtl)
+
+    def _scaled(self, overlay: Overlay, item: _Shown, s: float) -> Overlay:
+        image = item.image
+        small = image.resize((max(1, int(image.width * s)), max(1, int(image.height * s))),
+                             Image.Resampling.BILINEAR)
+        x0, y0, x1, y1 = overlay.box
+        cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
+        return Overlay(small, cx - small.width // 2, cy - small.height // 2, self.size)
+
+    def item_index(self, t: float) -> int | None:
+        """The caption on screen at ``t`` (None before the first and in long pauses)."""
+        current = None
+        for i, item in enumerate(self.items):
+            if t >= item.start:
+                current = i
+            else:
+                break
+        if current is None or t >= self.items[current].end:
+            return None
+        return current
+
+    def word_index(self, i: int, t: float) -> int | None:
+        """The word being spoken at ``t`` in caption ``i`` (None once it has ended)."""
+        item = self.items[i]
+        if not item.words or t >= item.words[-1].end:
+            return None
+        current = None
+        for n, word in enumerate(item.words):
+            if t >= word.start:
+                current = n
+        return current
+
+    def state(self, t: float):
+        i = self.item_index(t)
+        if i is None:
+            return None
+        item = self.items[i]
+        if self.style.mode == "karaoke":
+            return (i, round(self._fill(item, t) * 1000))
+        pop = None
+        if item.pops and t - item.start < POP_SECONDS:
+            pop = int((t - item.start) / POP_SECONDS * len(item.pops))
+        return (i, self.word_index(i, t), pop)
+
+    def _fill(self, item: _Shown, t: float) -> float:
+        """Karaoke: how many words are filled at ``t``, as words + a fraction."""
+        done = 0.0
+        for word in item.words:
+            if t >= word.end:
+                done += 1
+            elif t > word.start:
+                done += (t - word.start) / max(word.end - word.start, 1e-6)
+                break
+            else:
+                break
+        return done
+
+    def draw(self, frame: np.ndarray, t: float) -> None:
+        i = self.item_index(t)
+        if i is None:
+            return
+        item = self.items[i]
+        if self.style.mode == "karaoke":
+            item.base.apply(frame)
+            fill = self._fill(item, t)
+            for n, overlay in enumerate(item.highlights):
+                if n >= fill:
+                    break
+                overlay.apply(frame, min(1.0, fill - n), from_right=item.rtl)
+            return
+        if item.pops and t - item.start < POP_SECONDS:
+            item.pops[int((t - item.start) / POP_SECONDS * len(item.pops))].apply(frame)
+            return
+        item.base.apply(frame)
+        word = self.word_index(i, t)
+        if word is not None and item.highlights:
+            item.highlights[word].apply(frame)
+
+
+# -- subtitle files -----------------------------------------------------------
+def _clock(t: float, sep: str = ",", hours: int = 2, frac: int = 3) -> str:
+    units = 10 ** frac
+    n = int(round(t * units))
+    h, n = divmod(n, 3600 * units)
+    m, n = divmod(n, 60 * units)
+    s, n = divmod(n, units)
+    return f"{h:0{hours}d}:{m:02d}:{s:02d}{sep}{n:0{frac}d}"
+
+
+def to_srt(cues: Sequence[Cue]) -> str:
+    """SubRip: one cue per sentence."""
+    return "".join(f"{c.index}\n{_clock(c.start)} --> {_clock(c.end)}\n{c.text}\n\n" for c in cues)
+
+
+def to_vtt(cues: Sequence[Cue]) -> str:
+    """WebVTT with each word's start as an inline timestamp (karaoke-style
+    cue timestamps, which players and editors use to time words)."""
+    out = ["WEBVTT", ""]
+    for c in cues:
+        text = " ".join(w.text if n == 0 else f"<{_clock(w.start, '.')}>{w.text}"
+                        for n, w in enumerate(c.words)) or c.text
+        out += [str(c.index), f"{_clock(c.start, '.')} --> {_clock(c.end, '.')}", text, ""]
+    return "\n".join(out) + "\n"
+
+
+def _ass_colour(rgb: tuple[int, int, int], alpha: int = 0) -> str:
+    r, g, b = rgb
+    return f"&H{alpha:02X}{b:02X}{g:02X}{r:02X}"
+
+
+def to_ass(cues: Sequence[Cue], style: CaptionStyle = PRESETS[DEFAULT_PRESET],
+           size: tuple[int, int] = (1080, 1920)) -> str:
+    """Advanced SubStation Alpha with karaoke tags: ``{\\kf<cs>}`` before each
+    word fills it over its spoken duration (Aegisub, players, editors)."""
+    width, height = size
+    scale = min(size) / 1080
+    align = {"top": 8, "middle": 5, "bottom": 2}[style.position]
+    layout = Layout.for_size(width, height)
+    margin_v = int(height * (1 - layout.caption_bottom_limit)) if style.position == "bottom" else \
+        int(height * layout.caption_top_limit)
+    border = 3 if style.box else 1
+    header = [
+        "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {width}", f"PlayResY: {height}",
+        "WrapStyle: 0", "ScaledBorderAndShadow: yes", "",
+        "[V4+ Styles]",
+        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
+        "BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, "
+        "BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding",
+        f"Style: Default,Noto Sans,{int(style.size * scale)},"
+        f"{_ass_colour(style.rgb('highlight_color'))},{_ass_colour(style.rgb('text_color'))},"
+        f"{_ass_colour(style.rgb('outline_color'))},"
+        f"{_ass_colour(style.rgb('box_color'), int(255 * (1 - style.box_opacity)))},"
+        f"-1,0,0,0,100,100,0,0,{border},{style.outline_width * scale:.0f},0,{align},"
+        f"{int(width * layout.caption_left)},{int(width * (1 - layout.caption_left - layout.caption_width))},"
+        f"{margin_v},1",
+        "",
+        "[Events]",
+        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
+    ]
+    events = []
+    for c in cues:
+        parts, t = [], c.start
+        for w in c.words:
+            lead = int(round((w.start - t) * 100))
+            if lead > 0:  # a silence before the word: nothing fills
+                parts.append(f"{{\\k{lead}}}")
+            dur = max(1, int(round((w.end - w.start) * 100)))
+            parts.append(f"{{\\kf{dur}}}{style.cased(w.text)} ")
+            t = w.start + dur / 100
+        text = "".join(parts).rstrip() or style.cased(c.text)
+        events.append(f"Dialogue: 0,{_clock(c.start, '.', 1, 2)},{_clock(c.end, '.', 1, 2)},"
+                      f"Default,,0,0,0,,{text}")
+    return "\n".join(header + events) + "\n"
+
+
+SUBTITLE_FORMATS = {  # format -> (writer, mimetype)
+    "srt": (to_srt, "application/x-subrip"),
+    "vtt": (lambda cues, **_: to_vtt(cues), "text/vtt"),
+    "ass": (to_ass, "text/x-ssa"),
+}
+
+
+def subtitles(cues: Sequence[Cue], fmt: str, **kwargs) -> str:
+    writer, _ = SUBTITLE_FORMATS[fmt]
+    return writer(cues, **kwargs) if fmt == "ass" else writer(cues)
+
+
+def cues_from_result(captions: Sequence[dict]) -> list[Cue]:
+    """The cues stored in a task's result (``captions``), back as ``Cue``s."""
+    return [Cue(i + 1, c["text"], c["start"], c["end"],
+                [Word(w["text"], w["start"], w["end"]) for w in c.get("words", [])])
+            for i, c in enumerate(captions)]
