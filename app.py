@@ -18,6 +18,7 @@ from pathlib import Path
 
 from flask import Flask
 
+import security
 from cli import register_cli
 from config import Settings
 from exceptions import ConfigError, TaskInterrupted
@@ -31,8 +32,9 @@ WAITRESS_THREADS = 8  # request threads; the queue's workers are separate
 
 def create_app(test_config: dict | None = None) -> Flask:
     """App factory. ``test_config`` may hold ``SETTINGS`` (a Settings), ``RUNNER``
-    (replaces the video pipeline) and ``START_WORKERS`` (default True, except
-    under the ``flask`` command, where they start on the first request)."""
+    (replaces the video pipeline), ``START_WORKERS`` (default True, except
+    under the ``flask`` command, where they start on the first request) and
+    ``BIND_HOST`` (the address served, an allowed Host besides loopback)."""
     app = Flask(__name__, instance_relative_config=True)
     test_config = test_config or {}
     settings: Settings = test_config.get("SETTINGS") or Settings.from_env()
@@ -69,6 +71,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         # drain the web queue; `flask run` starts the workers on its first request.
         app.before_request(start_workers)
 
+    tasks.webhooks.allow_private = settings.webhook_allow_private
+    security.install(app)  # before the blueprint's hooks: a refused Host goes no further
     app.register_blueprint(bp)
     register_cli(app)
     return app
@@ -164,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
     if not _is_loopback(args.host) and not settings.api_token and not args.allow_remote:
         parser.error(f"refusing to serve on {args.host} without API_TOKEN: anyone who can reach "
                      "it could use it. Set API_TOKEN, or pass --allow-remote if you mean it.")
-    app = create_app({"SETTINGS": settings})
+    app = create_app({"SETTINGS": settings, "BIND_HOST": args.host})
     log.info("Reelsmith on http://%s:%d", args.host, args.port)
     # SIGTERM ends the server like Ctrl-C does; the queue then stops gracefully.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -16,8 +16,10 @@ from flask import (Blueprint, abort, current_app, jsonify, render_template, requ
                    url_for)
 from werkzeug.exceptions import HTTPException
 
+from captions import SUBTITLE_FORMATS, CaptionStyleError, cues_from_result, parse_style, subtitles
 from config import ASPECTS, Settings
 from exceptions import BadRequest, QueueFull
+from security import UnsafeURL, check_webhook_url
 from speech import available_voices
 from tasks import Task, TaskQueue, TaskRequest, TaskStatus
 
@@ -35,6 +37,7 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 MAX_BACKGROUNDS = 10
 LENGTH_RANGE = (10, 120)  # seconds
 MAX_LANGUAGE = 12  # characters of a language code
+MAX_URL = 2000
 TOKEN_COOKIE = "reelsmith_token"
 TASK_ID = re.compile(r"^[0-9a-f]{32}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
@@ -155,6 +158,79 @@ def voices():
     return jsonify(voices=available_voices())
 
 
+@bp.get("/api/task/<task_id>/subtitles")
+def subtitles_file(task_id):
+    """The captions as SRT (the file), or WebVTT / ASS with each word's timing."""
+    fmt = request.args.get("format", "srt")
+    if fmt not in SUBTITLE_FORMATS:
+        raise BadRequest(f"format must be one of {', '.join(SUBTITLE_FORMATS)}", "format")
+    if fmt == "srt":
+        return download(task_id, "subtitles")
+    task = get_task_or_404(task_id)
+    if task.status != TaskStatus.DONE:
+        abort(409, description=f"task is {task.status.value}, not done")
+    result = task.result or {}
+    text = subtitles(cues_from_result(result.get("captions", [])), fmt,
+                     style=parse_style(task.request.caption_style),
+                     size=(result.get("width", 1080), result.get("height", 1920)))
+    response = current_app.response_class(text, mimetype=SUBTITLE_FORMATS[fmt][1])
+    if request.args.get("download") == "1":
+        response.headers["Content-Disposition"] = (
+            f"attachment; filename=reelsmith-{task.id[:8]}.{fmt}")
+    return response
+
+
+PREVIEW_SHORT_SIDE = 540  # previews are drawn at half the render's size: same layout, faster
+PREVIEW_SENTENCE = "Every word lights up as the voice speaks it"
+MAX_PREVIEW_SENTENCE = 200
+
+
+@bp.post("/api/preview")
+def preview():
+    """One still frame in the caption style, drawn by the render's own code, as PNG."""
+    from video_creator import render_preview
+
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("the body is not a JSON object")
+    settings = _settings()
+    topic = data.get("topic") or "Your video's title"
+    if not isinstance(topic, str) or len(topic) > settings.max_topic_chars:
+        raise BadRequest(f"topic must be a string of at most {settings.max_topic_chars} "
+                         "characters", "topic")
+    sentence = data.get("sentence") or PREVIEW_SENTENCE
+    if not isinstance(sentence, str) or len(sentence) > MAX_PREVIEW_SENTENCE:
+        raise BadRequest(f"sentence must be a string of at most {MAX_PREVIEW_SENTENCE} "
+                         "characters", "sentence")
+    aspect = data.get("aspect", "9:16")
+    if aspect not in ASPECTS:
+        raise BadRequest(f"aspect must be one of {', '.join(ASPECTS)}", "aspect")
+    style = parse_style(caption_style_from(data.get("caption_style")))
+    aw, ah = ASPECTS[aspect]
+    unit = PREVIEW_SHORT_SIDE / min(aw, ah)
+    size = (int(aw * unit) // 2 * 2, int(ah * unit) // 2 * 2)
+    png = render_preview(topic.strip() or "Preview", sentence.strip() or PREVIEW_SENTENCE,
+                         style, size)
+    return current_app.response_class(png, mimetype="image/png")
+
+
+def caption_style_from(value) -> dict | str | None:
+    """A request's ``caption_style``: a preset name, a JSON object, or (from a
+    form) that object as JSON text. Checked; returned as the task stores it."""
+    if isinstance(value, str) and value.strip().startswith("{"):
+        import json
+
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise BadRequest("caption_style is not valid JSON", "caption_style") from None
+    try:
+        parse_style(value)
+    except CaptionStyleError as exc:
+        raise BadRequest(exc.message, exc.field) from None
+    return value or None
+
+
 @bp.get("/api/task/<task_id>/<kind>")
 def download(task_id, kind):
     task = get_task_or_404(task_id)
@@ -239,15 +315,19 @@ def parse_create_request(settings: Settings) -> TaskRequest:
     aspect = text("aspect", 8, "9:16") or "9:16"
     if aspect not in ASPECTS:
         raise BadRequest(f"aspect must be one of {', '.join(ASPECTS)}", "aspect")
-    webhook_url = text("webhook_url", 2000) or None
-    if webhook_url and not re.match(r"^https?://[^\s/]+", webhook_url):
-        raise BadRequest("webhook_url must be an http:// or https:// URL", "webhook_url")
+    webhook_url = text("webhook_url", MAX_URL) or None
+    if webhook_url:
+        try:
+            check_webhook_url(webhook_url, settings.webhook_allow_private)
+        except UnsafeURL as exc:
+            raise BadRequest(f"webhook_url: {exc}", "webhook_url") from None
     fresh = data.get("fresh", False)
     if isinstance(fresh, str):
         fresh = fresh.lower() in ("1", "true", "on", "yes")
+    caption_style = caption_style_from(data.get("caption_style"))
     return TaskRequest(topic=topic, script=script, voice=voice, language=language,
                        length=length, tone=tone, aspect=aspect, fresh=bool(fresh),
-                       webhook_url=webhook_url)
+                       webhook_url=webhook_url, caption_style=caption_style)
 
 
 def save_uploads(uploads_dir: Path) -> tuple[str | None, list[str]]:
