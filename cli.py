@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 from flask import Flask
 
+from captions import PRESETS, CaptionStyleError, parse_style
 from config import ASPECTS
 from exceptions import ReelsmithError
 from routes import LENGTH_RANGE, VOICES
@@ -30,10 +31,16 @@ def register_cli(app: Flask) -> None:
         "--music", type=click.Path(exists=True, dir_okay=False),
         help="A music bed, ducked under the voice (default: MUSIC_PATH, if set).")
 
-    def request_for(topic, script_file, voice, language, length, aspect) -> TaskRequest:
+    caption_style_option = click.option(
+        "--caption-style", default="classic", show_default=True, callback=_caption_style,
+        help=f"A preset ({', '.join(PRESETS)}) or a JSON style object, "
+             "e.g. '{\"preset\": \"pop\", \"highlight_color\": \"#FF3B30\"}'.")
+
+    def request_for(topic, script_file, voice, language, length, aspect,
+                    caption_style=None) -> TaskRequest:
         script = Path(script_file).read_text(encoding="utf-8") if script_file else None
         return TaskRequest(topic=topic, script=script, voice=voice, language=language,
-                           length=length, aspect=aspect)
+                           length=length, aspect=aspect, caption_style=caption_style)
 
     @app.cli.command("create")
     @click.argument("topic")
@@ -46,9 +53,11 @@ def register_cli(app: Flask) -> None:
     @click.option("--out", "out", type=click.Path(dir_okay=False), default="video.mp4",
                   show_default=True)
     @music_option
-    def create_command(topic, script_file, voice, language, length, aspect, out, music):
+    @caption_style_option
+    def create_command(topic, script_file, voice, language, length, aspect, out, music,
+                       caption_style):
         """Render one video in the foreground."""
-        req = request_for(topic, script_file, voice, language, length, aspect)
+        req = request_for(topic, script_file, voice, language, length, aspect, caption_style)
         with click.progressbar(length=100, label="rendering") as bar:
             def report(stage, progress):
                 bar.label = stage
@@ -70,14 +79,16 @@ def register_cli(app: Flask) -> None:
     @click.option("--aspect", type=click.Choice(list(ASPECTS)), default="9:16", show_default=True)
     @click.option("--workers", type=click.IntRange(1, 8), default=2, show_default=True)
     @music_option
-    def batch_command(topics_file, out_dir, voice, language, aspect, workers, music):
+    @caption_style_option
+    def batch_command(topics_file, out_dir, voice, language, aspect, workers, music,
+                      caption_style):
         """Render one video per line of TOPICS_FILE (blank lines and # comments skipped)."""
         lines = Path(topics_file).read_text(encoding="utf-8").splitlines()
         topics = [t.strip() for t in lines if t.strip() and not t.strip().startswith("#")]
         if not topics:
             raise click.ClickException(f"{topics_file} has no topics")
-        requests = [TaskRequest(topic=t, voice=voice, language=language, aspect=aspect)
-                    for t in topics]
+        requests = [TaskRequest(topic=t, voice=voice, language=language, aspect=aspect,
+                                caption_style=caption_style) for t in topics]
         click.echo(f"rendering {len(topics)} videos with {workers} workers into {out_dir}/")
         results = pipeline(music).run_batch(requests, Path(out_dir), max_workers=workers)
         failed = 0
@@ -96,3 +107,19 @@ def register_cli(app: Flask) -> None:
         import mcp_server  # imported here: the mcp SDK loads only for this command
 
         mcp_server.run(app)
+
+
+def _caption_style(ctx, param, value):
+    """``--caption-style``: a preset name or a JSON object, checked like the API's."""
+    import json
+
+    if value and value.strip().startswith("{"):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise click.BadParameter(f"not valid JSON: {exc}") from None
+    try:
+        parse_style(value)
+    except CaptionStyleError as exc:
+        raise click.BadParameter(exc.message) from None
+    return value

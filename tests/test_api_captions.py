@@ -1,0 +1,125 @@
+"""Caption styles, previews and word-timed subtitles through the HTTP API and the CLI."""
+import io
+import json
+import subprocess
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app import create_app
+from captions import PRESETS
+from tests.media import FFMPEG
+from tests.test_app import make_settings, poll
+
+
+@pytest.fixture
+def client(tmp_path):
+    app = create_app({"SETTINGS": make_settings(tmp_path), "START_WORKERS": False})
+    return app.test_client()
+
+
+@pytest.mark.parametrize("style, field", [
+    ("sparkles", "caption_style"),
+    ({"size": 1000}, "caption_style.size"),
+    ({"highlight_color": "yellow"}, "caption_style.highlight_color"),
+    ({"mode": "scroll"}, "caption_style.mode"),
+    ({"font": "../../etc/passwd"}, "caption_style.font"),
+    ({"unknown": 1}, "caption_style.unknown"),
+])
+def test_bad_caption_styles_get_400_naming_the_field(client, style, field):
+    resp = client.post("/api/create", json={"topic": "tea", "caption_style": style})
+    assert resp.status_code == 400
+    assert resp.get_json()["field"] == field
+    resp = client.post("/api/preview", json={"caption_style": style})
+    assert resp.status_code == 400 and resp.get_json()["field"] == field
+
+
+def test_a_style_is_stored_with_the_task(client):
+    style = {"preset": "pop", "highlight_color": "#FF3B30"}
+    resp = client.post("/api/create", json={"topic": "tea", "caption_style": style})
+    assert resp.status_code == 202
+    task = client.get(resp.get_json()["status_url"]).get_json()
+    assert task["request"]["caption_style"] == style
+    # A form sends the object as JSON text, or a preset name.
+    resp = client.post("/api/create", data={"topic": "tea", "caption_style": json.dumps(style)})
+    assert client.get(resp.get_json()["status_url"]).get_json()["request"]["caption_style"] == style
+    resp = client.post("/api/create", data={"topic": "tea", "caption_style": "karaoke"})
+    assert client.get(resp.get_json()["status_url"]).get_json()["request"]["caption_style"] == "karaoke"
+
+
+@pytest.mark.parametrize("aspect, size", [("9:16", (540, 960)), ("16:9", (960, 540)), ("1:1", (540, 540))])
+def test_preview_is_a_png_frame_in_the_chosen_style(client, aspect, size):
+    resp = client.post("/api/preview", json={"topic": "Bees", "aspect": aspect,
+                                             "caption_style": {"highlight_color": "#FF00FF"}})
+    assert resp.status_code == 200 and resp.mimetype == "image/png"
+    with Image.open(io.BytesIO(resp.data)) as image:
+        assert image.size == size
+        pixels = np.asarray(image.convert("RGB")).astype(int)
+    magenta = (np.abs(pixels - [255, 0, 255]).sum(axis=2) < 60).mean()
+    assert magenta > 0.0002  # the spoken word, in the colour asked for
+    plain = client.post("/api/preview", json={"topic": "Bees", "aspect": aspect})
+    assert plain.data != resp.data
+
+
+def test_preview_refuses_bad_fields(client):
+    assert client.post("/api/preview", json={"aspect": "4:3"}).get_json()["field"] == "aspect"
+    assert client.post("/api/preview", json={"sentence": "x" * 500}).get_json()["field"] == "sentence"
+    assert client.post("/api/preview", data="nope").status_code == 400
+
+
+def test_rendered_task_serves_word_timed_subtitles(tmp_path):
+    """A real render: the result's words come from the Piper voice, and the
+    subtitles in each format carry them and read back through ffmpeg."""
+    app = create_app({"SETTINGS": make_settings(tmp_path)})
+    client = app.test_client()
+    script = "Bees dance to vote. The best site wins."
+    try:
+        resp = client.post("/api/create", json={"topic": "bees", "script": script,
+                                                "caption_style": "karaoke"})
+        task = poll(client, resp.get_json()["task_id"], timeout=240)
+    finally:
+        app.extensions["reelsmith"].shutdown(30)
+    assert task["status"] == "done", task
+    result = task["result"]
+    assert result["word_timing"] in ("engine", "estimated")
+    for caption in result["captions"]:
+        words = caption["words"]
+        assert [w["text"] for w in words] == caption["text"].split()
+        starts = [w["start"] for w in words]
+        assert starts == sorted(starts)
+        assert caption["start"] <= starts[0] and words[-1]["end"] <= caption["end"] + 1e-3
+
+    link = f"/api/task/{task['id']}/subtitles"
+    srt = client.get(link).get_data(as_text=True)
+    vtt = client.get(link + "?format=vtt")
+    ass = client.get(link + "?format=ass")
+    assert vtt.mimetype == "text/vtt" and vtt.get_data(as_text=True).startswith("WEBVTT")
+    first = result["captions"][0]["words"][1]
+    stamp = f"{int(first['start'] // 60):02d}:{first['start'] % 60:06.3f}"
+    assert f"<00:{stamp}>{first['text']}" in vtt.get_data(as_text=True)
+    assert "\\kf" in ass.get_data(as_text=True)
+    assert client.get(link + "?format=doc").get_json()["field"] == "format"
+    assert client.get(link + "?format=ass&download=1").headers["Content-Disposition"].endswith(".ass")
+    for fmt, body in (("srt", srt), ("vtt", vtt.get_data(as_text=True)),
+                      ("ass", ass.get_data(as_text=True))):
+        path = tmp_path / f"s.{fmt}"
+        path.write_text(body, encoding="utf-8")
+        back = subprocess.run([FFMPEG, "-v", "error", "-i", str(path), "-f", "srt", "-"],
+                              capture_output=True, text=True)
+        assert back.returncode == 0 and back.stdout.count("-->") == 2, (fmt, back.stderr)
+
+
+def test_cli_takes_a_caption_style(tmp_path):
+    app = create_app({"SETTINGS": make_settings(tmp_path), "START_WORKERS": False})
+    runner = app.test_cli_runner()
+    bad = runner.invoke(args=["create", "tea", "--caption-style", '{"mode": "scroll"}'])
+    assert bad.exit_code != 0 and "caption_style.mode" in bad.output
+    script = tmp_path / "s.txt"
+    script.write_text("Tea is a leaf. People brew it hot.")
+    out = tmp_path / "tea.mp4"
+    ok = runner.invoke(args=["create", "tea", "--script", str(script), "--out", str(out),
+                             "--caption-style", "pop"])
+    assert ok.exit_code == 0, ok.output
+    assert out.exists() and out.with_suffix(".srt").exists()
+    assert set(PRESETS) >= {"classic", "pop", "karaoke", "boxed", "minimal"}
