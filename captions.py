@@ -183,7 +183,7 @@ PRESETS: dict[str, CaptionStyle] = {
 DEFAULT_PRESET = "classic"
 
 _CHOICES = {"mode": MODES, "position": POSITIONS, "case": CASES}
-_RANGES = {"size": (16, 200), "outline_width": (0, 20), "box_opacity": (0.0, 1.0),
+STYLE_RANGES = {"size": (16, 200), "outline_width": (0, 20), "box_opacity": (0.0, 1.0),
            "max_words_per_line": (0, 20), "max_lines": (1, 10), "words_per_group": (1, 3)}
 
 
@@ -219,7 +219,7 @@ def parse_style(value, fonts: dict[str, Path] | None = None) -> CaptionStyle:
                 kind = "a whole number" if isinstance(default, int) else "a number"
                 raise CaptionStyleError(f"{where} must be {kind}", where)
             raw = type(default)(raw)
-            low, high = _RANGES[name]
+            low, high = STYLE_RANGES[name]
             if not low <= raw <= high:
                 raise CaptionStyleError(f"{where} must be between {low} and {high}", where)
         elif not isinstance(raw, str):

@@ -7,6 +7,7 @@ every view reads them from there.
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import re
 import uuid
@@ -16,7 +17,8 @@ from flask import (Blueprint, abort, current_app, jsonify, render_template, requ
                    url_for)
 from werkzeug.exceptions import HTTPException
 
-from captions import SUBTITLE_FORMATS, CaptionStyleError, cues_from_result, parse_style, subtitles
+from captions import (FONTS, MODES, POSITIONS, PRESETS, STYLE_RANGES, SUBTITLE_FORMATS,
+                      CaptionStyleError, cues_from_result, parse_style, subtitles)
 from config import ASPECTS, Settings
 from exceptions import BadRequest, QueueFull
 from security import UnsafeURL, check_webhook_url
@@ -106,6 +108,9 @@ def index():
         max_script=settings.max_script_chars, max_language=MAX_LANGUAGE,
         length_range=LENGTH_RANGE, max_backgrounds=MAX_BACKGROUNDS,
         accept={kind: ",".join(sorted(suffixes)) for kind, suffixes in UPLOAD_KINDS.items()},
+        caption_presets=list(PRESETS), caption_modes=MODES, caption_positions=POSITIONS,
+        caption_fonts=list(FONTS), caption_size_range=STYLE_RANGES["size"],
+        caption_presets_json=json.dumps({n: s.to_dict() for n, s in PRESETS.items()}),
     )
 
 
@@ -151,6 +156,13 @@ def events(task_id):
 @bp.get("/api/tasks")
 def list_tasks():
     return jsonify(tasks=[task_json(t) for t in _tasks().store.list()])
+
+
+@bp.get("/api/openapi.json")
+def openapi_document():
+    import openapi
+
+    return jsonify(openapi.document(_settings()))
 
 
 @bp.get("/api/voices")

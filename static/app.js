@@ -77,6 +77,8 @@ function render(task) {
     video.src = task.links.video;
     result.querySelector(".dl-video").href = `${task.links.video}?download=1`;
     result.querySelector(".dl-srt").href = `${task.links.subtitles}?download=1`;
+    result.querySelector(".dl-vtt").href = `${task.links.subtitles}?format=vtt&download=1`;
+    result.querySelector(".dl-ass").href = `${task.links.subtitles}?format=ass&download=1`;
     result.hidden = false;
   }
 }

@@ -1,0 +1,48 @@
+"""The caption style picker in headless Chromium: a real preview frame that
+follows the user's choice, and the chosen style sent with the task."""
+import re
+
+from tests.test_browser import page, pytestmark, server, shots  # noqa: F401 (fixtures, skip mark)
+
+
+def wait_until(page, expression: str, timeout: float = 10.0) -> None:
+    """Poll ``expression`` in the page (wait_for_function would need 'unsafe-eval',
+    which the page's Content-Security-Policy rightly refuses)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        page.wait_for_timeout(50)
+
+
+def test_style_picker_previews_and_submits_the_style(server, page, shots):  # noqa: F811
+    from playwright.sync_api import expect
+
+    console_errors = []
+    page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
+    page.goto(server)
+    image = page.locator("#cap-preview")
+    expect(image).to_have_attribute("src", re.compile("^blob:"), timeout=10_000)
+    wait_until(page, "document.getElementById('cap-preview').naturalWidth > 0")
+    first_src = image.get_attribute("src")
+    assert page.evaluate("document.getElementById('cap-preview').naturalHeight") > \
+        page.evaluate("document.getElementById('cap-preview').naturalWidth")  # 9:16
+
+    page.select_option("#cap-preset", "pop")
+    wait_until(page, f"document.getElementById('cap-preview').src !== {first_src!r}")
+    wait_until(page, "document.getElementById('cap-preview').naturalWidth > 0")
+    assert page.locator("#cap-mode").input_value() == "words"  # the preset's own fields show
+    page.locator("#cap-highlight").fill("#ff00ff")
+    wait_until(page, "document.getElementById('caption_style').value.includes('#FF00FF')")
+    page.locator("#captions-picker").screenshot(path=str(shots / "caption-picker.png"))
+
+    page.fill("#topic", "why bees dance")
+    page.click("#submit")
+    item = page.locator("li.task", has=page.locator(".task-title", has_text="why bees dance"))
+    expect(item).to_be_visible(timeout=10_000)
+    task_id = item.get_attribute("data-task-id")
+    task = page.evaluate(f"fetch('/api/task/{task_id}').then(r => r.json())")
+    assert task["request"]["caption_style"] == {"preset": "pop", "highlight_color": "#FF00FF"}
+    page.evaluate(f"fetch('/api/task/{task_id}/cancel', {{method: 'POST'}})")
+    assert not console_errors, console_errors
