@@ -9,6 +9,8 @@
   "length" (the "ok" reply cut off: finish_reason "length"), "400", "401",
   "429", "500" (an OpenAI-style error; the 400 and 401 echo the key, as
   careless servers do), "slow" (waits ``delay`` seconds, then "ok").
+  It also answers ``/v1/audio/speech`` (the "openai" voice) with a WAV of
+  one tone per word (``speech_wav``).
 * ``FakePexels``: the Pexels search API and its file downloads.
 * ``WebhookReceiver``: records webhook POSTs.
 
@@ -126,6 +128,8 @@ class _OpenAIHandler(_Handler):
     def do_POST(self):
         owner: FakeOpenAI = self.server.owner
         body = json.loads(self._read_body() or b"{}")
+        if self.path.rstrip("/") == "/v1/audio/speech":
+            return self._speech(owner, body)
         if self.path.rstrip("/") != "/v1/chat/completions":
             error = {"error": {"message": f"no route {self.path}", "type": "not_found"}}
             return self._send(404, json.dumps(error).encode())
@@ -149,6 +153,44 @@ class _OpenAIHandler(_Handler):
             "usage": {"prompt_tokens": 10, "completion_tokens": 50, "total_tokens": 60},
         }
         self._send(200, json.dumps(reply).encode())
+
+
+    def _speech(self, owner, body: dict):
+        """``/v1/audio/speech``: a WAV with one 0.25 s tone per word (0.1 s
+        apart, 0.3 s of silence before and after), all divided by ``speed``."""
+        authorization = self.headers.get("Authorization")
+        with owner.lock:
+            owner.requests.append({"path": self.path, "body": body, "authorization": authorization})
+        mode = owner.next_mode()
+        if mode in _ERRORS:
+            error = {"error": {"message": _ERRORS[mode].format(key="***"), "type": "fake"}}
+            return self._send(int(mode), json.dumps(error).encode())
+        self._send(200, speech_wav(len(body.get("input", "").split()), body.get("speed", 1.0)),
+                   "audio/wav")
+
+
+def speech_wav(words: int, speed: float = 1.0, rate: int = 24000) -> bytes:
+    import io
+    import math
+    import struct
+    import wave
+
+    def silence(seconds):
+        return b"\0\0" * int(seconds * rate / speed)
+
+    def tone(seconds):
+        n = int(seconds * rate / speed)
+        return b"".join(struct.pack("<h", int(12000 * math.sin(2 * math.pi * 220 * i / rate)))
+                        for i in range(n))
+
+    frames = silence(0.3) + silence(0.1).join(tone(0.25) for _ in range(words)) + silence(0.3)
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(frames)
+    return out.getvalue()
 
 
 class FakeOpenAI(_FakeServer):
