@@ -282,3 +282,41 @@ def test_preview_is_a_frame_in_the_style(preset):
         pixels = np.asarray(image.convert("RGB"))
     highlight = PRESETS[preset].rgb("highlight_color")
     assert share(pixels, highlight) > 0.0005  # the spoken word (or the fill) is drawn
+
+
+def test_a_rendered_frame_highlights_the_word_the_voice_timings_name(tmp_path):
+    """End to end: real Piper narration, real render, decoded frames. At the
+    middle of each word (by the narration's own timings) that word's box is
+    highlighted in the decoded video."""
+    from audio import assemble_narration
+    from config import RenderSettings, Settings
+    from speech import SpeechSynthesizer
+    from video_creator import RenderJob, VideoCreator
+    from content_generator import Script
+
+    text = "Bees vote with a dance."
+    narration = SpeechSynthesizer(Settings()).narrate([text], tmp_path / "voice", engine="piper")
+    creator = VideoCreator(Settings(), render=RenderSettings(width=270, height=480, preset="veryfast"),
+                           ken_burns=False)
+    script = Script(title="Bees", sentences=[text])
+    out = tmp_path / "v.mp4"
+    result = creator.create_video(RenderJob(script, out, narration))
+    (cue,) = result.cues
+    frames = FrameMaker(size=(270, 480), duration=result.duration, title="Bees", cues=result.cues,
+                        seed="Bees", ken_burns=False)
+    overlays = frames.captions.items[0].highlights
+    assert len(overlays) == len(cue.words) == 5
+    checked = 0
+    for n, word in enumerate(cue.words):
+        if word.end - word.start < 0.1:
+            continue  # too short to be sure which frame is its middle
+        frame_no = int((word.start + word.end) / 2 * 30)
+        raw = subprocess.run(
+            [FFMPEG, "-v", "error", "-i", str(out), "-vf", f"select=eq(n\\,{frame_no})",
+             "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+            capture_output=True, check=True).stdout
+        frame = np.frombuffer(raw, np.uint8).reshape(480, 270, 3)
+        lit = [share(crop(frame, o.box), YELLOW) for o in overlays]
+        assert max(range(len(lit)), key=lit.__getitem__) == n, (word, lit)
+        checked += 1
+    assert checked >= 3
