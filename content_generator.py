@@ -3,15 +3,25 @@
 Three sources, in order of preference:
 
 * the user's own script (``user_script=``): split into sentences, no LLM;
-* an OpenAI-compatible server (when there is an API key): the official
-  ``openai`` SDK over one pooled ``httpx.Client`` shared by every instance
-  and thread, structured JSON output checked against a strict schema;
-* the built-in offline writer (no key): a deterministic, template-based
+* an OpenAI-compatible server: the one configured (``OPENAI_API_KEY`` and/or
+  ``OPENAI_BASE_URL``), else one found running on this machine (Ollama, LM
+  Studio; see ``local_llm.py``). The official ``openai`` SDK, over pooled
+  ``httpx`` clients, with structured JSON output checked against a strict
+  schema;
+* the built-in offline writer (no server): a deterministic, template-based
   script, varied by topic. It writes English only, so its scripts always
   say ``language="en"`` (the voice follows that field); a script in another
-  language needs an API key or the user's own text.
+  language needs a model or the user's own text.
 
-Scripts from the LLM and the offline writer are cached (when a ``Cache`` is
+Length: a script is written to a word budget (``word_budget``): the target
+length times the voice's pace, less the pauses the render puts around the
+sentences, so the finished video, not only its speech, lasts as asked.
+
+Every script carries, per sentence, stock-footage search terms and a prompt
+for an image model (``Script.search_terms``, ``Script.visual_prompts``): the
+model writes them; otherwise they are derived from the sentence and topic.
+
+Scripts from a model and the offline writer are cached (when a ``Cache`` is
 given) under everything that changes the answer; user scripts are not.
 """
 from __future__ import annotations
@@ -24,8 +34,9 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
+import local_llm
 from cache import Cache, make_key
 from config import Settings
 from exceptions import ScriptError
@@ -36,10 +47,18 @@ if TYPE_CHECKING:
 
 # Part of every cache key: bump it when the prompt or the offline templates
 # change, so old cached scripts are not served for the new wording.
-PROMPT_VERSION = "2"
+PROMPT_VERSION = "3"
 
-MIN_SENTENCES, MAX_SENTENCES = 3, 12   # what a reply from the model must have
-WORDS_PER_SECOND = 2.5                 # calm narration pace
+MIN_SENTENCES, MAX_SENTENCES = 3, 40   # what a reply from the model must have
+WORDS_PER_SECOND = 2.5                 # calm narration pace, when the voice's is not known
+WORDS_PER_SENTENCE = 13                # one caption's worth
+LENGTH_TOLERANCE = 0.2                 # a reply further than this from the budget is asked again
+# The pauses the render puts around the sentences (audio.py; a test checks they agree).
+# The title is shown over the first sentences, so it adds no time.
+LEAD_IN, GAP, TAIL = 0.4, 0.3, 0.8
+# Languages written without spaces between words: their length is not checked
+# in words (the prompt still gives seconds and sentences).
+_UNSPACED = {"zh", "ja", "th", "lo", "km", "my"}
 
 
 @dataclass
@@ -48,12 +67,13 @@ class Script:
     sentences: list[str]   # one caption (and one voice clip) each
     description: str = ""
     hashtags: list[str] = field(default_factory=list)   # lowercase words, without '#'
-    source: str = "user"   # "openai" | "offline" | "user"
+    source: str = "user"   # "openai" | "ollama" | "lmstudio" | "offline" | "user"
     language: str = "en"
-    # Per sentence, for the visual sources (may be empty: sources then derive
-    # terms from the sentence): stock search terms, and a prompt for an image model.
+    # Per sentence, for the visual sources: stock search terms (English, the
+    # most specific first), and a prompt for an image model.
     search_terms: list[list[str]] = field(default_factory=list)
     visual_prompts: list[str] = field(default_factory=list)
+    note: str = ""         # what the writer had to settle for, in plain words ("" when nothing)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -62,14 +82,86 @@ class Script:
     def from_dict(cls, data: dict[str, Any]) -> Script:
         return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
 
+    @property
+    def words(self) -> int:
+        return sum(count_words(s) for s in self.sentences)
+
+
+@dataclass(frozen=True)
+class WordBudget:
+    """How many words fill ``target_seconds`` of finished video at a pace."""
+
+    target_seconds: float
+    words_per_second: float
+    sentences: int   # suggested: about WORDS_PER_SENTENCE words each
+    words: int
+
+    @property
+    def low(self) -> int:
+        return round(self.words * (1 - LENGTH_TOLERANCE))
+
+    @property
+    def high(self) -> int:
+        return round(self.words * (1 + LENGTH_TOLERANCE))
+
+    def words_for(self, sentences: int) -> float:
+        """The words that fill the target with ``sentences`` sentences (each
+        sentence adds a pause)."""
+        return speech_seconds(self.target_seconds, sentences) * self.words_per_second
+
+
+def speech_seconds(target_seconds: float, sentences: int) -> float:
+    """The seconds left for speech in a video of ``target_seconds`` with
+    ``sentences`` sentences: the lead-in, the pauses between sentences and
+    the tail take the rest."""
+    return max(0.0, target_seconds - LEAD_IN - TAIL - GAP * max(0, sentences - 1))
+
+
+def estimated_seconds(words: int, sentences: int, words_per_second: float) -> float:
+    """The finished video's length for a script of ``words`` in ``sentences``."""
+    return LEAD_IN + TAIL + GAP * max(0, sentences - 1) + words / words_per_second
+
+
+def word_budget(target_seconds: float, words_per_second: float | None = None) -> WordBudget:
+    """The word budget for ``target_seconds`` of video at ``words_per_second``
+    (default ``WORDS_PER_SECOND``; ``speech.words_per_second(voice, speed,
+    language)`` gives a voice's). Raises ScriptError naming a bad argument."""
+    wps = WORDS_PER_SECOND if words_per_second is None else words_per_second
+    if isinstance(wps, bool) or not isinstance(wps, (int, float)) or not 0 < wps <= 20:
+        raise ScriptError(f"words_per_second must be a number above 0 and at most 20 "
+                          f"(got {words_per_second!r})")
+    if (isinstance(target_seconds, bool) or not isinstance(target_seconds, (int, float))
+            or not 0 < target_seconds <= 3600):
+        raise ScriptError(f"target_seconds must be a number of seconds above 0 "
+                          f"(got {target_seconds!r})")
+    sentences = MIN_SENTENCES
+    for _ in range(4):  # the pauses depend on the count, the count on the words: settles at once
+        words = speech_seconds(target_seconds, sentences) * wps
+        sentences = max(MIN_SENTENCES, min(MAX_SENTENCES, round(words / WORDS_PER_SENTENCE)))
+    words = speech_seconds(target_seconds, sentences) * wps
+    return WordBudget(float(target_seconds), float(wps), sentences, max(1, round(words)))
+
+
+def count_words(text: str) -> int:
+    return len(text.split())
+
+
+class SceneModel(BaseModel):
+    """What to show while one sentence is spoken."""
+
+    search_terms: list[str]   # 1-3 short English stock-footage searches
+    visual_prompt: str        # for an image model
+
 
 class ScriptModel(BaseModel):
-    """The JSON the model must answer with (sent as a strict JSON schema)."""
+    """The JSON the model must answer with (sent as a strict JSON schema;
+    a reply without ``scenes`` still parses, and they are derived)."""
 
     title: str
     sentences: list[str]
     description: str
     hashtags: list[str]
+    scenes: list[SceneModel] = Field(default_factory=list)  # one per sentence
 
 
 SYSTEM_PROMPT = (
@@ -77,16 +169,45 @@ SYSTEM_PROMPT = (
     "TikTok). Every sentence is spoken by a voice and shown on screen as one caption, so each "
     "sentence carries one idea in plain spoken language: no lists, emojis, hashtags or stage "
     "directions. Structure: a hook, what it is, why it matters, a surprising fact, a takeaway, "
-    "and a short call to follow. State only facts you are sure of. Answer with JSON that "
-    "matches the schema."
+    "and a short call to follow. State only facts you are sure of. Keep to the length asked "
+    "for: the video is cut to it. For every sentence, also describe what to show while it is "
+    "spoken. Answer with JSON that matches the schema."
 )
+
+# The look asked of image models, by tone (another tone is named as a mood).
+STYLES = {
+    "informative": "natural light, documentary style",
+    "calm": "soft light, calm mood",
+    "playful": "bright colours, playful mood",
+    "excited": "vivid colours, dynamic angle",
+    "dramatic": "cinematic lighting, dramatic mood",
+    "serious": "muted colours, documentary style",
+}
+
+
+def style_for(tone: str) -> str:
+    tone = " ".join((tone or "").split()).lower()
+    return STYLES.get(tone) or (f"{tone} mood" if tone else STYLES["informative"])
+
+
+@dataclass(frozen=True)
+class _Writer:
+    """The server a script is asked of."""
+
+    name: str         # "openai" | "ollama" | "lmstudio"
+    client: OpenAI
+    model: str
+    base_url: str
+    timeout: float
+    discovered: bool  # found on this machine, not configured
 
 
 class ContentGenerator(PooledHTTP):
     """Writes scripts. Every instance shares one pooled ``httpx.Client``
     (``ContentGenerator._get_http_client()``, created lazily under a lock:
     10 keep-alive connections, 20 at most), so repeated calls reuse their
-    connections instead of opening new ones."""
+    connections instead of opening new ones. Servers found on this machine
+    get their own pooled client, which ignores proxy settings."""
 
     def __init__(
         self,
@@ -98,97 +219,206 @@ class ContentGenerator(PooledHTTP):
         timeout: float | None = None,
         max_retries: int | None = None,
     ):
+        """``api_key=""`` asks for the offline writer (no server, no probe).
+        With neither a key nor a base URL (arguments or settings), servers
+        on this machine are looked for (``DISCOVER_LOCAL_LLM``)."""
         settings = settings if settings is not None else Settings.from_env()
+        self.settings = settings
         self.api_key = api_key if api_key is not None else settings.openai_api_key
+        configured_url = base_url if base_url is not None else settings.openai_base_url
         self.model = model or settings.openai_model
         self.timeout = float(timeout if timeout is not None else settings.openai_timeout)
+        self._local_timeout = float(timeout if timeout is not None else settings.local_llm_timeout)
         self.max_retries = max_retries if max_retries is not None else settings.openai_max_retries
         self.cache = cache
         self.calls = 0   # requests sent to the LLM (a retried malformed reply counts twice)
         self._calls_lock = threading.Lock()
-        self.client: OpenAI | None = None
-        if self.api_key:
+        self.client: OpenAI | None = None   # the configured server's client
+        wants_offline = api_key == ""
+        if self.api_key or (configured_url and not wants_offline):
             from openai import OpenAI  # imported here: it takes ~0.7 s and offline use never needs it
 
             self.client = OpenAI(
-                api_key=self.api_key,
-                base_url=base_url if base_url is not None else settings.openai_base_url,
+                api_key=self.api_key or "none",  # local servers need no key; the SDK wants one
+                base_url=configured_url,
                 http_client=self._get_http_client(),
                 max_retries=self.max_retries,
                 timeout=self.timeout,
             )
+        self.discovers = self.client is None and not wants_offline and settings.discover_local_llm
+        self._local_clients: dict[str, OpenAI] = {}
+        self._local_lock = threading.Lock()
+        if self.discovers:
+            local_llm.discover(settings)  # at start-up, so the log says which writer is in use
+
+    # -- which writer ---------------------------------------------------------
+    def _writer(self) -> _Writer | None:
+        """The server to ask now (None: the offline writer). A probe that
+        found nothing is repeated at most every ``local_llm.RETRY_SECONDS``."""
+        if self.client is not None:
+            return _Writer("openai", self.client, self.model,
+                           str(self.client.base_url).rstrip("/"), self.timeout, False)
+        if not self.discovers:
+            return None
+        server = local_llm.discover(self.settings).server
+        if server is None:
+            return None
+        with self._local_lock:
+            client = self._local_clients.get(server.base_url)
+            if client is None:
+                from openai import OpenAI
+
+                client = self._local_clients[server.base_url] = OpenAI(
+                    api_key="local", base_url=server.base_url, http_client=local_llm.http_client(),
+                    max_retries=self.max_retries, timeout=self._local_timeout)
+        return _Writer(server.name, client, server.pick_model(self.model), server.base_url,
+                       self._local_timeout, True)
 
     @property
     def mode(self) -> str:
-        return "openai" if self.client is not None else "offline"
+        """"openai", "ollama", "lmstudio" or "offline"."""
+        writer = self._writer()
+        return writer.name if writer is not None else "offline"
 
     @property
     def base_url(self) -> str | None:
         """The script server's address (``None`` offline)."""
-        return str(self.client.base_url).rstrip("/") if self.client is not None else None
+        writer = self._writer()
+        return writer.base_url if writer is not None else None
 
+    def writer_status(self) -> dict[str, Any]:
+        """Which script writer is in use, for the page and the API:
+        ``{"writer": "ollama", "model": ..., "base_url": ..., "discovered": True}``
+        or ``{"writer": "offline", "hint": <how to start a local model>,
+        "reasons": [<why no server is used>]}``."""
+        writer = self._writer()
+        if writer is not None:
+            return {"writer": writer.name, "model": writer.model, "base_url": writer.base_url,
+                    "discovered": writer.discovered}
+        if self.discovers:
+            reasons = list(local_llm.discover(self.settings).notes)
+        elif self.api_key == "":
+            reasons = ["the offline writer was asked for"]
+        else:
+            reasons = ["DISCOVER_LOCAL_LLM is off, and OPENAI_API_KEY and OPENAI_BASE_URL "
+                       "are not set"]
+        return {"writer": "offline", "hint": local_llm.HINT, "reasons": reasons}
+
+    # -- scripts ------------------------------------------------------------------
     def generate_script(
         self,
         topic: str,
         *,
         language: str = "en",
-        target_seconds: int = 30,
+        target_seconds: float = 30,
         tone: str = "informative",
         user_script: str | None = None,
         fresh: bool = False,
+        words_per_second: float | None = None,
     ) -> Script:
-        """A script for ``topic``; ``fresh=True`` skips the cache read (the new
-        script is still cached). Raises ``ScriptError`` with a plain message."""
+        """A script for ``topic`` that fills ``target_seconds`` of video when
+        read at ``words_per_second`` (default ``WORDS_PER_SECOND``; pass the
+        voice's, from ``speech.words_per_second``). ``fresh=True`` skips the
+        cache read (the new script is still cached). Raises ``ScriptError``
+        with a plain message."""
         topic = " ".join((topic or "").split())
         if user_script is not None and user_script.strip():
-            return script_from_text(user_script, topic, language)
+            return script_from_text(user_script, topic, language, tone)
         if not topic:
             raise ScriptError("the topic is empty")
-        key = self.cache_key(topic, language, target_seconds, tone)
-        if self.cache is not None and not fresh:
-            cached = self.cache.get(key)
-            if cached is not None:
-                return Script.from_dict(cached)
-        if self.client is not None:
-            script = self._ask_llm(topic, language, target_seconds, tone)
+        budget = word_budget(target_seconds, words_per_second)
+        writer = self._writer()
+        script = self._cached(writer, topic, language, budget, tone, fresh)
+        if script is not None:
+            return script
+        if writer is None:
+            script = offline_script(topic, target_seconds, budget.words_per_second, tone)
         else:
-            script = offline_script(topic, target_seconds)
+            try:
+                script = self._ask_llm(writer, topic, language, budget, tone)
+            except _Unreachable as exc:
+                if not writer.discovered:
+                    raise
+                # A server found on this machine went away: say so, and write offline.
+                local_llm.forget(writer.base_url)
+                writer = None
+                script = self._cached(writer, topic, language, budget, tone, fresh)
+                if script is None:
+                    script = offline_script(topic, target_seconds, budget.words_per_second, tone)
+                script.note = "; ".join(filter(None, [f"{exc.message}; used the offline writer",
+                                                      script.note]))
         if self.cache is not None:
-            self.cache.set(key, script.to_dict())
+            self.cache.set(self._key(writer, topic, language, budget, tone), script.to_dict())
         return script
 
-    def cache_key(self, topic: str, language: str = "en", target_seconds: int = 30,
-                  tone: str = "informative") -> str:
+    def _cached(self, writer: _Writer | None, topic: str, language: str, budget: WordBudget,
+                tone: str, fresh: bool) -> Script | None:
+        if self.cache is None or fresh:
+            return None
+        cached = self.cache.get(self._key(writer, topic, language, budget, tone))
+        return Script.from_dict(cached) if cached is not None else None
+
+    def cache_key(self, topic: str, language: str = "en", target_seconds: float = 30,
+                  tone: str = "informative", words_per_second: float | None = None) -> str:
         """The key a script is cached under (for ``Cache.invalidate``)."""
-        model = self.model if self.client is not None else None
-        return make_key("script", self.mode, model, self.base_url, PROMPT_VERSION,
-                        language, target_seconds, tone, " ".join(topic.split()))
+        return self._key(self._writer(), " ".join(topic.split()), language,
+                         word_budget(target_seconds, words_per_second), tone)
+
+    @staticmethod
+    def _key(writer: _Writer | None, topic: str, language: str, budget: WordBudget,
+             tone: str) -> str:
+        if writer is None:
+            return make_key("script", "offline", None, None, PROMPT_VERSION, language,
+                            budget.target_seconds, budget.words, tone, topic)
+        return make_key("script", writer.name, writer.model, writer.base_url, PROMPT_VERSION,
+                        language, budget.target_seconds, budget.words, budget.sentences, tone,
+                        topic)
 
     # -- the LLM ----------------------------------------------------------
-    def _ask_llm(self, topic: str, language: str, target_seconds: int, tone: str) -> Script:
+    def _ask_llm(self, writer: _Writer, topic: str, language: str, budget: WordBudget,
+                 tone: str) -> Script:
+        """Ask for the script; once more if the reply is unusable (not valid,
+        cut off) or far from the word budget. Two replies far from the budget:
+        the closer one is kept, and the script's note says so."""
+        style = style_for(tone)
         messages = [
             {"role": "system", "content": SYSTEM_PROMPT},
-            {"role": "user", "content": _user_prompt(topic, language, target_seconds, tone)},
+            {"role": "user", "content": _user_prompt(topic, language, budget, tone, style)},
         ]
-        problem = ""
-        for _attempt in range(2):  # a reply that is not a valid script is asked for once more
+        problem, best = "", None
+        for _attempt in range(2):
             try:
-                return _script_from_reply(self._complete(messages), topic, language)
+                reply = self._complete(writer, messages)
+                script = _script_from_reply(reply, topic, language, style, writer.name)
             except _InvalidReply as exc:
                 problem = str(exc)
+                continue
+            miss = _length_miss(script, budget)
+            if not miss:
+                return script
+            if best is None or abs(script.words - budget.words) < abs(best.words - budget.words):
+                best = script
+            problem = miss
+            messages = [*messages,
+                        {"role": "assistant", "content": reply.model_dump_json()},
+                        {"role": "user", "content": _length_request(script, budget)}]
+        if best is not None:
+            best.note = "; ".join(filter(None, [
+                f"the model missed the length twice ({problem}); kept its closer script", best.note]))
+            return best
         raise ScriptError(f"the model's reply was not a valid script: {problem}")
 
-    def _complete(self, messages: list[dict[str, str]]) -> ScriptModel:
+    def _complete(self, writer: _Writer, messages: list[dict[str, str]]) -> ScriptModel:
         """One structured-output request; SDK errors become ``ScriptError``
-        (or ``_InvalidReply`` when asking again may help)."""
+        (``_Unreachable`` when nothing answers; ``_InvalidReply`` when asking
+        again may help)."""
         import openai
 
-        assert self.client is not None
         with self._calls_lock:
             self.calls += 1
         try:
-            completion = self.client.chat.completions.parse(
-                model=self.model, messages=messages, response_format=ScriptModel)
+            completion = writer.client.chat.completions.parse(
+                model=writer.model, messages=messages, response_format=ScriptModel)
         except ValidationError as exc:  # the content is not JSON of the schema's shape
             raise _InvalidReply(_describe(exc)) from exc
         except openai.LengthFinishReasonError as exc:
@@ -201,11 +431,11 @@ class ContentGenerator(PooledHTTP):
             raise ScriptError("rate limit or quota exceeded (HTTP 429): wait a little, or check the "
                               "account's quota") from exc
         except openai.APITimeoutError as exc:
-            raise ScriptError(f"the script server did not answer within {self.timeout:g} s") from exc
+            raise ScriptError(f"the script server did not answer within {writer.timeout:g} s") from exc
         except openai.APIConnectionError as exc:
-            raise ScriptError(f"could not connect to the script server at {self.base_url}") from exc
+            raise _Unreachable(f"could not connect to the script server at {writer.base_url}") from exc
         except openai.NotFoundError as exc:
-            raise ScriptError(f"the script server answered 404 for model {self.model!r}: check "
+            raise ScriptError(f"the script server answered 404 for model {writer.model!r}: check "
                               "OPENAI_MODEL and OPENAI_BASE_URL") from exc
         except openai.APIStatusError as exc:
             if 400 <= exc.status_code < 500:  # say why: e.g. no JSON-schema support
@@ -237,22 +467,47 @@ class _InvalidReply(Exception):
     """The model answered, but not with a usable script."""
 
 
-def _user_prompt(topic: str, language: str, target_seconds: int, tone: str) -> str:
+class _Unreachable(ScriptError):
+    """Nothing answered at the script server's address."""
+
+
+def _user_prompt(topic: str, language: str, budget: WordBudget, tone: str, style: str) -> str:
+    seconds = f"{budget.target_seconds:g}"
+    if language.lower().split("-")[0] in _UNSPACED:
+        length = f"about {seconds} seconds of video: {budget.sentences} short sentences."
+    else:
+        length = (f"about {seconds} seconds of video: {budget.sentences} sentences and "
+                  f"{budget.words} words in all (between {budget.low} and {budget.high}); the "
+                  f"voice reads {budget.words_per_second:.1f} words a second.")
     return (
         f"Topic: {topic}\n"
         f"Language: write the title, sentences and description in the language with code "
         f"'{language}'.\n"
         f"Tone: {tone}\n"
-        f"Length: about {target_seconds} seconds spoken: {_sentence_count(target_seconds)} "
-        f"sentences, about {round(target_seconds * WORDS_PER_SECOND)} words in all.\n"
+        f"Length: {length}\n"
         "Title: under 60 characters. Description: one or two sentences for the post. "
-        "Hashtags: 3 to 5 single lowercase words, without '#'."
+        "Hashtags: 3 to 5 single lowercase words, without '#'.\n"
+        "Scenes: one per sentence, in the same order. search_terms: 1 to 3 short English "
+        "searches for stock footage of concrete things that can be filmed (like \"octopus\" or "
+        "\"coral reef\"), the most specific first. visual_prompt: an English prompt for an image "
+        f"model: what the sentence shows, then \"{style}, vertical photo\"; no text in the image."
     )
 
 
-def _sentence_count(target_seconds: int) -> int:
-    """5-8 sentences of about five seconds each."""
-    return max(5, min(8, round(target_seconds / 5)))
+def _length_request(script: Script, budget: WordBudget) -> str:
+    return (f"That script has {script.words} words in {len(script.sentences)} sentences. It must "
+            f"have about {budget.words} words (between {budget.low} and {budget.high}) in "
+            f"{budget.sentences} sentences to fill {budget.target_seconds:g} seconds. Write it "
+            "again at that length, with one scene per sentence.")
+
+
+def _length_miss(script: Script, budget: WordBudget) -> str:
+    """Why the script's length is far off the budget ("" when it is not)."""
+    if script.language.lower().split("-")[0] in _UNSPACED:
+        return ""
+    if budget.low <= script.words <= budget.high:
+        return ""
+    return f"{script.words} words for a budget of {budget.words}"
 
 
 def _describe(exc: ValidationError) -> str:
@@ -261,20 +516,42 @@ def _describe(exc: ValidationError) -> str:
     return f"{where}: {error['msg']}" if where else error["msg"]
 
 
-def _script_from_reply(reply: ScriptModel, topic: str, language: str) -> Script:
-    sentences = [" ".join(s.split()) for s in reply.sentences if s.strip()]
+def _script_from_reply(reply: ScriptModel, topic: str, language: str, style: str,
+                       source: str) -> Script:
+    kept = [(" ".join(s.split()), i) for i, s in enumerate(reply.sentences) if s.strip()]
+    sentences = [s for s, _ in kept]
     if not MIN_SENTENCES <= len(sentences) <= MAX_SENTENCES:
         raise _InvalidReply(f"expected {MIN_SENTENCES} to {MAX_SENTENCES} sentences, "
                             f"got {len(sentences)}")
     tags = _unique(re.sub(r"[^\w]", "", tag.lower()) for tag in reply.hashtags)
-    return Script(
+    script = Script(
         title=reply.title.strip() or _title_case(topic),
         sentences=sentences,
         description=reply.description.strip(),
         hashtags=tags[:5] or _hashtags(topic),
-        source="openai",
+        source=source,
         language=language,
     )
+    derived = derive_scenes(sentences, topic, style)
+    if len(reply.scenes) != len(reply.sentences):
+        script.search_terms, script.visual_prompts = derived
+        script.note = (f"the model described {len(reply.scenes)} scenes for "
+                       f"{len(reply.sentences)} sentences; search terms and visual prompts were "
+                       "derived from the sentences")
+        return script
+    for n, (_, i) in enumerate(kept):  # a scene left blank is derived
+        scene = reply.scenes[i]
+        terms = _clean_terms(scene.search_terms)
+        prompt = " ".join(scene.visual_prompt.split())
+        script.search_terms.append(terms or derived[0][n])
+        script.visual_prompts.append(prompt or derived[1][n])
+    return script
+
+
+def _clean_terms(terms: Iterable[str]) -> list[str]:
+    """Up to three short lowercase searches, without repeats."""
+    cleaned = (" ".join(re.sub(r"[^\w\s'-]", " ", term).split()[:4]).lower() for term in terms)
+    return _unique(cleaned)[:3]
 
 
 # -- the user's own script ----------------------------------------------------
@@ -291,14 +568,17 @@ def split_sentences(text: str) -> list[str]:
     return [part.strip() for part in _SENTENCE_BREAK.split(text) if re.search(r"\w", part)]
 
 
-def script_from_text(text: str, topic: str, language: str) -> Script:
-    """The user's own script, one caption per sentence."""
+def script_from_text(text: str, topic: str, language: str, tone: str = "informative") -> Script:
+    """The user's own script, one caption per sentence, with search terms and
+    visual prompts derived from each sentence and the topic."""
     sentences = split_sentences(text)
     if not sentences:
         raise ScriptError("your script has no sentences")
     title = topic or " ".join(sentences[0].split()[:6]).rstrip(".,;:!?…")
+    terms, prompts = derive_scenes(sentences, topic or title, style_for(tone))
     return Script(title=title, sentences=sentences, description=" ".join(sentences[:2]),
-                  hashtags=_hashtags(title), source="user", language=language)
+                  hashtags=_hashtags(title), source="user", language=language,
+                  search_terms=terms, visual_prompts=prompts)
 
 
 # -- the offline writer -------------------------------------------------------
@@ -314,62 +594,130 @@ _STOPWORDS = _WH | _AUX | _PREPOSITIONS | set(
     "one two three four five six seven eight nine ten many much more most some any all "
     "really very just only also into onto out up down over under".split()
 )
+# Words too vague to search footage for (besides the offline templates' own words).
+_VAGUE = set(
+    "because been being came come comes goes going gone went know knew known think thought "
+    "said says say use used uses using called call become became look looks looked seem "
+    "seems seemed thing things way ways lot lots something someone every each other another "
+    "same such own even still ever never always often here where while after before again "
+    "what's it's that's there's let's don't doesn't isn't aren't can't won't through across "
+    "around without within during against toward towards upon among since until whether "
+    "although though which whose above below beside".split()
+)
 
-# Slots of the script, each a few single-sentence templates. A template is
-# used only when the topic gives every field it names: {question} (a direct
+# The script's parts, in the order it tells them. Each is a few single-sentence
+# templates, short and long, so the writer can fit the word budget. A template
+# is used only when the topic gives every field it names: {question} (a direct
 # question), {clause} ("why octopuses have three hearts"), {subject} (a noun
-# phrase), {about} (the clause or the subject).
+# phrase), {about} (the clause or the subject), {seconds}. Body templates are
+# mostly field-free, so a long script for any topic has enough of them.
 _HOOKS = {
     "question": [
         "Ever wondered {clause}?",
         "Most people never stop to ask {clause}, but it is worth a minute of your time.",
         "{question}",
         "Here is a question that sounds simple: {question}",
+        "Let's answer a question that comes up more often than you might think: {question}",
     ],
     "subject": [
         "You have probably heard of {subject}, but there is more to it than you think.",
         "Give me {seconds} seconds and you will never see {subject} the same way again.",
         "Let's talk about {subject}, because the full story is better than the headline.",
+        "Here is what you should know about {subject}.",
+        "This is {subject}, explained in plain words.",
+        "Here is {subject}, in {seconds} seconds.",
     ],
 }
-_WHAT = [
-    "At first glance it seems simple, but it connects to some big ideas.",
-    "The basic idea is simpler than it sounds, and it starts with something most of us never notice.",
-    "To make sense of {about}, it helps to start with the basics.",
-    "The short version begins with one simple fact that most people overlook.",
-]
-_MATTERS = [
-    "It matters because the same idea shows up in places you would never expect.",
-    "And it is not just trivia: it explains a lot about the world around us.",
-    "Understanding it changes how you see a lot of everyday things.",
-]
-_SURPRISE = [
-    "Here is the surprising part: what most people believe is only half the story.",
-    "The twist is that the real story is stranger than most people guess.",
-    "What surprises most people is how much is still being discovered about {about}.",
-]
-_DETAILS = [
-    "The closer you look, the more interesting the details become.",
-    "People have puzzled over this for a long time, and every answer raises a new question.",
-    "Each piece of the explanation leads to another good question.",
-]
+_BODY = {
+    "basics": [
+        "At first glance it seems simple, but it connects to some big ideas.",
+        "The basic idea is simpler than it sounds, and it starts with something most of us "
+        "never notice.",
+        "To make sense of {about}, it helps to start with the basics.",
+        "The short version begins with one simple fact that most people overlook.",
+        "Let's start with the basics.",
+        "Start with what you can see, and the rest follows step by step.",
+        "The answer begins with a few plain facts.",
+    ],
+    "how": [
+        "Under the surface, a few simple rules do most of the work.",
+        "Each step follows from the one before it, like links in a chain.",
+        "Small causes add up, and together they produce the effect we notice.",
+        "Nothing here is magic: it is cause and effect, one step at a time.",
+        "The pieces only make sense together, so it pays to look at the whole picture.",
+        "Once you see how the parts fit, the result stops looking mysterious.",
+        "It works a bit like a recipe, where the order of the steps matters as much as the "
+        "ingredients.",
+    ],
+    "matters": [
+        "It matters because the same idea shows up in places you would never expect.",
+        "And it is not just trivia: it explains a lot about the world around us.",
+        "Understanding it changes how you see a lot of everyday things.",
+        "This is why it matters.",
+        "Once you know it, you start noticing it everywhere.",
+        "It touches daily life more often than most people realise.",
+    ],
+    "history": [
+        "People have puzzled over this for a long time, and every answer raised a new question.",
+        "For centuries, the best explanations were educated guesses.",
+        "Careful observation slowly replaced those guesses with evidence.",
+        "Some of the early explanations turned out to be completely wrong, and that is part of "
+        "the fun.",
+        "Every generation of researchers has added a piece to the puzzle.",
+        "Scientists still debate some of the finer points today.",
+    ],
+    "surprise": [
+        "Here is the surprising part: what most people believe is only half the story.",
+        "The twist is that the real story is stranger than most people guess.",
+        "What surprises most people is how much is still being discovered about {about}.",
+        "The popular explanation you may have heard is only part of the answer.",
+        "Even experts were surprised when the full picture came together.",
+        "A common belief about it turns out to be a myth.",
+    ],
+    "details": [
+        "The closer you look, the more interesting the details become.",
+        "The details are where it gets really interesting.",
+        "Tiny differences can change the outcome completely.",
+        "The numbers involved are often bigger than you would guess.",
+        "The same pattern repeats on scales both tiny and enormous.",
+        "It is a good reminder that simple questions can lead to deep answers.",
+        "Look closely, and you will find a small world of its own.",
+    ],
+}
+# Which parts a script keeps first when it has room for only a few sentences.
+_PRIORITY = ("basics", "surprise", "matters", "how", "history", "details")
 _TAKEAWAYS = {
     "question": [
         "So the next time someone asks {clause}, you will know there is a great story behind it.",
         "The takeaway: even the simplest questions can have surprising answers.",
         "Remember: the best questions are the ones that sound too simple to ask.",
+        "Now you know the answer.",
     ],
     "subject": [
         "The takeaway: there is more to {subject} than meets the eye.",
         "So the next time someone mentions {subject}, you will know there is more to the story.",
         "Now you have a good reason to take a closer look at {subject}.",
+        "Now you know the story.",
     ],
 }
 _CALLS_TO_FOLLOW = [
     "Follow for more short explainers like this one.",
     "Follow for more, and tell me in the comments what to explain next.",
     "If you learned something new, follow for more quick facts.",
+    "Follow for more.",
 ]
+# How each sentence's picture is framed, by its place in the script: offline
+# sentences say little a camera could film, so the topic is shown from a new
+# angle each time (and a long script's second round in other tones).
+_SHOTS = ("wide shot", "close-up", "in detail", "seen from above", "in everyday life",
+          "vintage photo", "unusual angle", "macro detail", "at night", "silhouette",
+          "golden hour", "soft focus background")
+_TONES = ("", "cool tones", "warm tones", "high contrast")
+_TEMPLATE_WORDS = {
+    word for pools in (_HOOKS, _BODY, _TAKEAWAYS, {"call": _CALLS_TO_FOLLOW})
+    for templates in pools.values() for template in templates
+    for word in re.findall(r"[\w']+", re.sub(r"\{\w+\}", " ", template).lower())
+}
 
 
 @dataclass(frozen=True)
@@ -408,10 +756,15 @@ def _read_topic(topic: str) -> _Topic:
     return _Topic(text, None, None, _lower_first(text))       # "black holes"
 
 
-def offline_script(topic: str, target_seconds: int = 30) -> Script:
+def offline_script(topic: str, target_seconds: float = 30, words_per_second: float | None = None,
+                   tone: str = "informative") -> Script:
     """A sensible, deterministic English script built from templates: a hook,
-    what it is, why it matters, a surprising angle, a takeaway and a call to
-    follow; the templates are picked by a hash of the topic."""
+    what it is, how it works, why it matters, its history, a surprising
+    angle, details, a takeaway and a call to follow. Longer targets keep more
+    parts and more sentences per part; the templates are picked by a hash of
+    the topic, then swapped for shorter or longer ones until the script's
+    length fits the word budget. No sentence repeats."""
+    budget = word_budget(target_seconds, words_per_second)
     parsed = _read_topic(topic)
     digest = hashlib.sha256(parsed.text.lower().encode()).digest()
     fields = {
@@ -419,30 +772,120 @@ def offline_script(topic: str, target_seconds: int = 30) -> Script:
         "clause": parsed.clause,
         "subject": parsed.subject,
         "about": parsed.clause or parsed.subject,
-        "seconds": str(target_seconds),
+        "seconds": f"{budget.target_seconds:g}",
     }
-
-    def pick(slot: int, templates: list[str], skip: int = 0) -> str:
-        usable = [t for t in templates if _fits(t, fields)]
-        return usable[(digest[slot] + skip) % len(usable)].format(**fields)
-
-    n = _sentence_count(target_seconds)
-    body = [pick(1, _WHAT), pick(2, _MATTERS), pick(3, _SURPRISE)]
-    body += [pick(4, _DETAILS, skip) for skip in range(n - 6)]
-    if n == 5:
-        del body[1]  # the shortest script skips "why it matters"
-    sentences = [pick(0, _HOOKS[parsed.kind]), *body,
-                 pick(5, _TAKEAWAYS[parsed.kind]), pick(6, _CALLS_TO_FOLLOW)]
+    pools = {"hook": _HOOKS[parsed.kind], **_BODY, "takeaway": _TAKEAWAYS[parsed.kind],
+             "call": _CALLS_TO_FOLLOW}
+    options: dict[str, list[str]] = {}   # per part: its usable sentences, in the topic's order
+    for slot, (part, templates) in enumerate(pools.items()):
+        usable = [_capitalised(t.format(**fields)) for t in templates if _fits(t, fields)]
+        turn = digest[slot] % len(usable)
+        options[part] = usable[turn:] + usable[:turn]
+    room = sum(len(options[part]) for part in _BODY)
+    nominal = max(1, min(room, budget.sentences - 3))
+    best: tuple[float, list[tuple[str, str]]] | None = None
+    for body in sorted(range(room + 1), key=lambda b: (abs(b - nominal), b)):
+        target = budget.words_for(body + 3)
+        sentences = _fit(_plan(body, options), options, target)
+        miss = abs(sum(count_words(s) for _, s in sentences) - target)
+        if best is None or miss < best[0]:
+            best = (miss, sentences)
+        if miss <= max(1.0, 0.03 * target):
+            break
+    assert best is not None
+    sentences = [s for _, s in best[1]]
     title = _title_case(parsed.text) + ("?" if parsed.question else "")
-    return Script(
+    subject = " ".join(_keywords(parsed.text, generic=False)[:3]) or parsed.text.lower()
+    style = style_for(tone)
+    script = Script(
         title=title,
-        sentences=[_capitalised(s) for s in sentences],
-        description=f"{title} A {target_seconds}-second explainer."
-        if title.endswith("?") else f"{title}: a {target_seconds}-second explainer.",
+        sentences=sentences,
+        description=f"{title} A {budget.target_seconds:g}-second explainer."
+        if title.endswith("?") else f"{title}: a {budget.target_seconds:g}-second explainer.",
         hashtags=_hashtags(parsed.text),
         source="offline",
         language="en",
+        search_terms=[_unique([subject, *_keywords(parsed.text, generic=False)[:2]])[:3]
+                      for _ in sentences],
+        visual_prompts=[f"{subject}, {_shot(i)}, {style}, vertical photo"
+                        for i in range(len(sentences))],
     )
+    seconds = estimated_seconds(script.words, len(sentences), budget.words_per_second)
+    if abs(seconds - budget.target_seconds) > 0.1 * budget.target_seconds:
+        script.note = (f"the offline writer could only fit {script.words} words "
+                       f"(about {seconds:.0f} s read aloud) to a target of "
+                       f"{budget.target_seconds:g} s")
+    return script
+
+
+def _shot(index: int) -> str:
+    shot = _SHOTS[index % len(_SHOTS)]
+    tone = _TONES[index // len(_SHOTS) % len(_TONES)]
+    return f"{shot}, {tone}" if tone else shot
+
+
+def _plan(body: int, options: dict[str, list[str]]) -> list[tuple[str, int]]:
+    """The script's slots as (part, n-th sentence of that part), in telling
+    order, for ``body`` sentences between the hook and the takeaway."""
+    taken = dict.fromkeys(_BODY, 0)
+    while sum(taken.values()) < body:
+        for part in _PRIORITY:
+            if sum(taken.values()) < body and taken[part] < len(options[part]):
+                taken[part] += 1
+    return ([("hook", 0)] + [(part, i) for part in _BODY for i in range(taken[part])]
+            + [("takeaway", 0), ("call", 0)])
+
+
+def _fit(plan: list[tuple[str, int]], options: dict[str, list[str]],
+         target: float) -> list[tuple[str, str]]:
+    """Fill the slots with the topic's first choices, then swap a slot's
+    sentence for an unused one of its part while that brings the word count
+    closer to ``target``."""
+    chosen = [options[part][i] for part, i in plan]
+    total = sum(count_words(s) for s in chosen)
+    improved = True
+    while improved and abs(total - target) > 0.5:
+        improved = False
+        for slot, (part, _) in enumerate(plan):
+            used = set(chosen)
+            for other in options[part]:
+                if other in used:
+                    continue
+                new_total = total - count_words(chosen[slot]) + count_words(other)
+                if abs(new_total - target) < abs(total - target):
+                    chosen[slot], total, improved = other, new_total, True
+                    used = set(chosen)
+    return [(part, sentence) for (part, _), sentence in zip(plan, chosen)]
+
+
+# -- search terms and visual prompts ---------------------------------------------
+def derive_scenes(sentences: list[str], topic: str,
+                  style: str) -> tuple[list[list[str]], list[str]]:
+    """Per sentence, stock search terms (the sentence's own keywords, the
+    longest first, then the topic's) and an image prompt ("<the sentence>,
+    <style>, vertical photo", with the topic when the sentence does not name
+    it). Keywords are the sentence's words less stop words and vague ones,
+    so they are in the script's language."""
+    topic_words = _keywords(topic, generic=False)
+    subject = " ".join(topic_words[:3]) or " ".join(topic.lower().split()[:3])
+    terms, prompts = [], []
+    for sentence in sentences:
+        own = [w for w in _keywords(sentence) if w not in topic_words]
+        ranked = sorted(own, key=len, reverse=True)[:2]
+        terms.append(_unique([*ranked, subject, *topic_words[:1]])[:3] or [sentence.lower()[:40]])
+        text = " ".join(sentence.split()[:25]).rstrip(".,;:!?…")
+        named = any(w in topic_words for w in _keywords(sentence, generic=False))
+        what = text if named or not subject else f"{subject}: {text}"
+        prompts.append(f"{what}, {style}, vertical photo")
+    return terms, prompts
+
+
+def _keywords(text: str, generic: bool = True) -> list[str]:
+    """Content words of ``text``, lowercase, in order, without repeats;
+    ``generic=True`` also drops vague words and the offline templates' words."""
+    skip = _STOPWORDS | (_VAGUE | _TEMPLATE_WORDS if generic else set())
+    words = (re.sub(r"'s$", "", w) for w in re.findall(r"[^\W\d_][\w'-]*", text.lower()))
+    return _unique(w for w in words if len(w) > 2 and w not in skip)
 
 
 def _fits(template: str, fields: dict[str, str | None]) -> bool:

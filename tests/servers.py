@@ -9,6 +9,10 @@
   "length" (the "ok" reply cut off: finish_reason "length"), "400", "401",
   "429", "500" (an OpenAI-style error; the 400 and 401 echo the key, as
   careless servers do), "slow" (waits ``delay`` seconds, then "ok").
+  ``scripts`` (a queue) answers the next requests with those scripts, then
+  ``script``. ``GET /v1/models`` lists ``models`` as Ollama and LM Studio do
+  (an empty list when there are none; ``model_lists`` counts those GETs), so
+  the same fake stands in for a local server.
   It also answers ``/v1/audio/speech`` (the "openai" voice) with a WAV of
   one tone per word (``speech_wav``).
 * ``FakePexels``: the Pexels search API and its file downloads.
@@ -31,17 +35,29 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import imageio_ffmpeg
 
-GOOD_SCRIPT = {
+GOOD_SCRIPT = {  # about 70 words in 5 sentences: a 30-second script at the default pace
     "title": "Three Hearts, One Octopus",
     "sentences": [
-        "An octopus has three hearts.",
-        "Two of them push blood through the gills.",
-        "The third pumps it around the body.",
-        "That main heart stops when the octopus swims.",
-        "Follow for more ocean oddities.",
+        "An octopus has three hearts, and each of them has a job of its own.",
+        "Two of them push blood through the gills, where it picks up fresh oxygen.",
+        "The third pumps that blood around the rest of the body and its eight arms.",
+        "That main heart actually stops beating when the octopus swims, which is tiring.",
+        "So octopuses prefer to crawl, and you can follow for more ocean oddities.",
     ],
     "description": "Why octopuses need three hearts.",
     "hashtags": ["#octopus", "Ocean", "science"],
+    "scenes": [
+        {"search_terms": ["octopus", "octopus swimming"],
+         "visual_prompt": "an octopus on a reef, natural light, documentary style, vertical photo"},
+        {"search_terms": ["octopus gills", "octopus"],
+         "visual_prompt": "close-up of octopus gills, natural light, vertical photo"},
+        {"search_terms": ["octopus arms", "octopus"],
+         "visual_prompt": "octopus arms spread out, natural light, vertical photo"},
+        {"search_terms": ["octopus swimming"],
+         "visual_prompt": "an octopus swimming in open water, natural light, vertical photo"},
+        {"search_terms": ["octopus crawling", "ocean floor"],
+         "visual_prompt": "an octopus crawling on the sea floor, natural light, vertical photo"},
+    ],
 }
 
 
@@ -144,7 +160,9 @@ class _OpenAIHandler(_Handler):
             error = {"error": {"message": _ERRORS[mode].format(key=key), "type": "fake",
                                "code": mode}}
             return self._send(int(mode), json.dumps(error).encode())
-        content = "this is not json {" if mode == "malformed" else json.dumps(owner.script)
+        with owner.lock:
+            script = owner.scripts.pop(0) if owner.scripts else owner.script
+        content = "this is not json {" if mode == "malformed" else json.dumps(script)
         reply = {
             "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
             "model": body.get("model", "fake"),
@@ -154,6 +172,15 @@ class _OpenAIHandler(_Handler):
         }
         self._send(200, json.dumps(reply).encode())
 
+    def do_GET(self):
+        owner: FakeOpenAI = self.server.owner
+        if self.path.rstrip("/") != "/v1/models":
+            return self._send(404, json.dumps({"error": f"no route {self.path}"}).encode())
+        with owner.lock:
+            owner.model_lists += 1
+        data = [{"id": name, "object": "model", "created": 1700000000, "owned_by": "library"}
+                for name in owner.models]
+        self._send(200, json.dumps({"object": "list", "data": data}).encode())
 
     def _speech(self, owner, body: dict):
         """``/v1/audio/speech``: a WAV with one 0.25 s tone per word (0.1 s
@@ -196,9 +223,13 @@ def speech_wav(words: int, speed: float = 1.0, rate: int = 24000) -> bytes:
 class FakeOpenAI(_FakeServer):
     handler = _OpenAIHandler
 
-    def __init__(self, *args, script: dict | None = None, **kwargs):
+    def __init__(self, *args, script: dict | None = None, scripts: list[dict] | None = None,
+                 models: list[str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.script = script or GOOD_SCRIPT
+        self.scripts = list(scripts or [])
+        self.models = list(models or [])
+        self.model_lists = 0
 
     @property
     def base_url(self) -> str:

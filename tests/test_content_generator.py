@@ -13,11 +13,14 @@ import pytest
 import http_pool
 from cache import Cache
 from config import Settings
-from content_generator import ContentGenerator, Script, offline_script, split_sentences
+import video_creator
+from content_generator import (PROMPT_VERSION, ContentGenerator, Script, WordBudget,
+                               estimated_seconds, offline_script, split_sentences, word_budget)
 from exceptions import ScriptError
 from tests.servers import GOOD_SCRIPT, FakeOpenAI
 
 KEY = "sk-test-0123456789-secret"
+OFFLINE = Settings(discover_local_llm=False)  # no probe for a local model: the offline writer
 
 
 def generator(server: FakeOpenAI, **kwargs: Any) -> ContentGenerator:
@@ -32,12 +35,15 @@ def test_structured_output_request_and_reply():
     with FakeOpenAI(script=reply) as server:
         gen = generator(server)
         script = gen.generate_script("octopus hearts", language="fr", tone="playful",
-                                     target_seconds=40)
+                                     target_seconds=30)
     assert gen.mode == "openai" and gen.calls == 1
+    scenes = GOOD_SCRIPT["scenes"]
     assert script == Script(
         title=GOOD_SCRIPT["title"], sentences=GOOD_SCRIPT["sentences"],
         description=GOOD_SCRIPT["description"], hashtags=["octopus", "ocean", "marinebiology"],
-        source="openai", language="fr")
+        source="openai", language="fr",
+        search_terms=[scene["search_terms"] for scene in scenes],
+        visual_prompts=[scene["visual_prompt"] for scene in scenes])
     (request,) = server.requests
     assert request["path"] == "/v1/chat/completions"
     assert request["authorization"] == f"Bearer {KEY}"
@@ -47,11 +53,16 @@ def test_structured_output_request_and_reply():
     assert response_format["type"] == "json_schema"
     assert response_format["json_schema"]["strict"] is True
     schema = response_format["json_schema"]["schema"]
-    assert set(schema["required"]) == {"title", "sentences", "description", "hashtags"}
+    assert set(schema["required"]) == {"title", "sentences", "description", "hashtags", "scenes"}
     assert schema["properties"]["sentences"]["type"] == "array"
+    scene_schema = schema["$defs"]["SceneModel"]
+    assert set(scene_schema["required"]) == {"search_terms", "visual_prompt"}
     system, user = body["messages"]
     assert system["role"] == "system" and user["role"] == "user"
-    for wanted in ("octopus hearts", "playful", "'fr'", "40 seconds", "8 sentences"):
+    budget = word_budget(30)
+    for wanted in ("octopus hearts", "playful", "'fr'", "30 seconds",
+                   f"{budget.sentences} sentences and {budget.words} words",
+                   f"between {budget.low} and {budget.high}", "bright colours, playful mood"):
         assert wanted in user["content"]
 
 
@@ -88,7 +99,7 @@ def test_malformed_twice_is_a_script_error_naming_the_reply():
 
 
 @pytest.mark.parametrize("script, mode, reason", [
-    (dict(GOOD_SCRIPT, sentences=["Only one.", "  "]), "ok", "expected 3 to 12 sentences, got 1"),
+    (dict(GOOD_SCRIPT, sentences=["Only one.", "  "]), "ok", "expected 3 to 40 sentences, got 1"),
     ({"title": "No sentences"}, "ok", "sentences: Field required"),
     (GOOD_SCRIPT, "length", "cut off at the length limit"),
 ])
@@ -222,7 +233,7 @@ def test_fresh_still_writes_the_cache(tmp_path):
 
 def test_offline_scripts_are_cached_and_user_scripts_are_not(tmp_path):
     cache = Cache(tmp_path)
-    gen = ContentGenerator(settings=Settings(), cache=cache)
+    gen = ContentGenerator(settings=OFFLINE, cache=cache)
     script = gen.generate_script("tea")
     key = gen.cache_key("tea")
     assert cache.get(key) == script.to_dict()
@@ -255,7 +266,7 @@ def test_split_sentences():
 
 
 def test_input_errors():
-    gen = ContentGenerator(settings=Settings())
+    gen = ContentGenerator(settings=OFFLINE)
     with pytest.raises(ScriptError, match="the topic is empty"):
         gen.generate_script("   ")
     with pytest.raises(ScriptError, match="the topic is empty"):
@@ -266,12 +277,12 @@ def test_input_errors():
 
 # -- the offline writer ----------------------------------------------------------------
 def test_offline_writer_without_a_key():
-    gen = ContentGenerator(settings=Settings())
+    gen = ContentGenerator(settings=OFFLINE)
     assert gen.mode == "offline" and gen.client is None
     script = gen.generate_script("why octopuses have three hearts")
     assert script.source == "offline" and script.language == "en"
     assert script.title == "Why Octopuses Have Three Hearts"
-    assert 5 <= len(script.sentences) <= 8
+    assert 4 <= len(script.sentences) <= 7
     assert any("why octopuses have three hearts" in s for s in script.sentences)
     assert script.sentences[-1].startswith(("Follow", "If you learned"))
     assert script.hashtags[:2] == ["octopuses", "hearts"]
@@ -283,11 +294,11 @@ def test_offline_writer_without_a_key():
     "Why is the sky blue", "do fish sleep", "black holes", "the history of the bicycle", "tea",
     "What are black holes made of?",
 ])
-@pytest.mark.parametrize("seconds", [15, 30, 45, 60])
+@pytest.mark.parametrize("seconds", [10, 15, 30, 45, 60, 90, 120])
 def test_offline_scripts_are_well_formed(topic, seconds):
     script = offline_script(topic, seconds)
-    assert 5 <= len(script.sentences) <= 8
-    assert len(set(script.sentences)) == len(script.sentences)
+    assert 3 <= len(script.sentences) <= 30
+    assert len(set(script.sentences)) == len(script.sentences)  # no sentence twice
     for sentence in script.sentences:
         assert sentence[0].isupper() and sentence[-1] in ".?!"
         assert "{" not in sentence and "  " not in sentence and " ," not in sentence
@@ -305,7 +316,7 @@ def test_offline_scripts_are_well_formed(topic, seconds):
     ("What are black holes made of?", "black holes", ["What are black holes made of?"]),
     ("what is inside a black hole", "black hole", ["What is inside a black hole?"]),
 ])
-@pytest.mark.parametrize("seconds", [15, 30, 45, 60])
+@pytest.mark.parametrize("seconds", [15, 30, 45, 60, 120])
 def test_offline_writer_puts_question_topics_in_grammatical_phrases(topic, core, grammatical,
                                                                     seconds):
     """Never "Scientists have studied do fish sleep for years": every mention
@@ -333,11 +344,12 @@ def test_offline_writer_is_deterministic_and_varied():
 
 
 def test_offline_writer_length_follows_the_target():
-    assert [len(offline_script("tea", s).sentences) for s in (10, 30, 35, 40, 90)] == [5, 6, 7, 8, 8]
+    counts = [len(offline_script("tea", s).sentences) for s in (10, 30, 60, 90, 120)]
+    assert counts == sorted(counts) and counts[0] >= 3 and counts[-1] >= 20
 
 
 def test_offline_writer_writes_english_whatever_the_language():
-    script = ContentGenerator(settings=Settings()).generate_script("le thé", language="fr")
+    script = ContentGenerator(settings=OFFLINE).generate_script("le thé", language="fr")
     assert script.language == "en"  # the voice must read it as English
 
 
@@ -348,3 +360,197 @@ def test_script_round_trip():
     # the short form still works: a user script without description or hashtags
     assert Script(title="Tea", sentences=["Tea is a leaf."]) == Script(
         title="Tea", sentences=["Tea is a leaf."], description="", hashtags=[], source="user")
+
+
+# -- the length asked for ------------------------------------------------------------------
+def test_the_pauses_are_the_renders():
+    import content_generator
+
+    assert (content_generator.LEAD_IN, content_generator.GAP, content_generator.TAIL) == (
+        video_creator.LEAD_IN, video_creator.GAP, video_creator.TAIL)
+
+
+@pytest.mark.parametrize("seconds", [10, 15, 30, 45, 60, 90, 120])
+@pytest.mark.parametrize("pace", [1.8, 2.5, 3.2])
+def test_word_budget_fills_the_video_with_its_pauses(seconds, pace):
+    budget = word_budget(seconds, pace)
+    assert budget.sentences >= 3 and budget.words_per_second == pace
+    # words read at the pace, plus the lead-in, the pauses and the tail, make the target
+    assert estimated_seconds(budget.words, budget.sentences, pace) == pytest.approx(seconds, abs=0.3)
+    assert budget.words < seconds * pace  # the pauses take their share
+
+
+def test_a_faster_voice_gets_more_words():
+    slow, usual, fast = (word_budget(60, pace).words for pace in (2.0, None, 3.0))
+    assert slow < usual < fast and usual == word_budget(60, 2.5).words
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"target_seconds": 0}, "target_seconds"), ({"target_seconds": "30"}, "target_seconds"),
+    ({"words_per_second": 0}, "words_per_second"), ({"words_per_second": -2}, "words_per_second"),
+    ({"words_per_second": True}, "words_per_second"),
+])
+def test_bad_length_arguments_name_the_field(kwargs, field):
+    with pytest.raises(ScriptError, match=field):
+        ContentGenerator(settings=OFFLINE).generate_script("tea", **kwargs)
+
+
+TOPICS = ["why octopuses have three hearts", "How do bees make honey?", "Why is the sky blue",
+          "black holes", "the history of the bicycle", "tea", "do fish sleep"]
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+@pytest.mark.parametrize("seconds", [15, 30, 60, 90])
+@pytest.mark.parametrize("pace", [None, 2.1, 3.0])
+def test_offline_script_length_is_within_ten_percent_of_the_budget(topic, seconds, pace):
+    budget = word_budget(seconds, pace)
+    script = offline_script(topic, seconds, pace)
+    assert abs(script.words - budget.words) <= 0.1 * budget.words
+    length = estimated_seconds(script.words, len(script.sentences), budget.words_per_second)
+    assert abs(length - seconds) <= 0.1 * seconds
+    assert script.note == ""
+
+
+@pytest.mark.parametrize("seconds", [10, 120])
+def test_offline_script_length_at_the_ends_of_the_range(seconds):
+    for topic in TOPICS:
+        budget = word_budget(seconds)
+        script = offline_script(topic, seconds)
+        assert abs(script.words - budget.words) <= 0.15 * budget.words, topic
+        assert len(set(script.sentences)) == len(script.sentences)
+
+
+def test_offline_writer_says_when_it_cannot_fill_the_length():
+    script = offline_script("tea", 120, 6.0)  # a very fast voice: more words than it has
+    assert len(set(script.sentences)) == len(script.sentences)
+    assert script.note.startswith("the offline writer could only fit")
+    assert f"{script.words} words" in script.note
+
+
+def long_script(words_per_sentence: int, sentences: int = 5) -> dict:
+    body = [" ".join(["Padded", "sentence", str(i), *["again"] * (words_per_sentence - 4), "end."])
+            for i in range(sentences)]
+    return dict(GOOD_SCRIPT, sentences=body, scenes=GOOD_SCRIPT["scenes"][:sentences])
+
+
+def test_a_reply_far_from_the_budget_is_asked_again_with_the_count():
+    short = long_script(8)  # 40 words for a budget of 69
+    with FakeOpenAI(scripts=[short]) as server:
+        gen = generator(server)
+        script = gen.generate_script("octopus hearts", target_seconds=30)
+    assert len(server.requests) == 2 and gen.calls == 2
+    assert script.sentences == GOOD_SCRIPT["sentences"] and script.note == ""
+    first, second = (r["body"]["messages"] for r in server.requests)
+    assert second[:2] == first
+    assistant, retry = second[2:]
+    assert assistant["role"] == "assistant" and "Padded sentence 0" in assistant["content"]
+    budget = word_budget(30)
+    assert retry["role"] == "user"
+    assert retry["content"].startswith(f"That script has 40 words in 5 sentences. It must have "
+                                       f"about {budget.words} words")
+
+
+def test_two_replies_far_from_the_budget_keep_the_closer_and_say_so():
+    with FakeOpenAI(scripts=[long_script(30), long_script(24)], script=long_script(8)) as server:
+        script = generator(server).generate_script("octopus hearts", target_seconds=30)
+    assert len(server.requests) == 2
+    assert script.words == 5 * 24
+    assert script.note.startswith(f"the model missed the length twice (120 words for a budget "
+                                  f"of {word_budget(30).words}); kept its closer script")
+
+
+def test_a_reply_within_the_budget_is_not_asked_again():
+    within = long_script(16)  # 80 words: inside +-20 % of 69
+    with FakeOpenAI(script=within) as server:
+        script = generator(server).generate_script("octopus hearts", target_seconds=30)
+    assert len(server.requests) == 1 and script.words == 80
+
+
+def test_the_voices_pace_sets_the_budget_and_the_cache_key(tmp_path):
+    cache = Cache(tmp_path)
+    with FakeOpenAI(script=long_script(20)) as server:  # 100 words: fits 30 s at 3.6 words/s
+        gen = generator(server, cache=cache)
+        script = gen.generate_script("tea", words_per_second=3.6)
+        assert len(server.requests) == 1 and script.words == 100
+        assert "the voice reads 3.6 words a second" in server.requests[0]["body"]["messages"][1]["content"]
+        gen.generate_script("tea", words_per_second=3.6)
+        assert len(server.requests) == 1  # cached
+        assert gen.cache_key("tea", words_per_second=3.6) != gen.cache_key("tea")
+        assert PROMPT_VERSION in gen.cache_key("tea")
+
+
+def test_unspaced_languages_are_not_counted_in_words():
+    with FakeOpenAI(script=long_script(8)) as server:
+        script = generator(server).generate_script("章鱼", language="zh", target_seconds=60)
+    assert len(server.requests) == 1 and script.note == ""
+    assert "60 seconds of video" in server.requests[0]["body"]["messages"][1]["content"]
+
+
+# -- per-sentence search terms and visual prompts ---------------------------------------------
+def test_model_scenes_are_cleaned():
+    scenes = [{"search_terms": ["  Octopus  HEART!", "octopus heart", "reef", "sea", "fish"],
+               "visual_prompt": "  An octopus,\n vertical photo "}] + GOOD_SCRIPT["scenes"][1:]
+    with FakeOpenAI(script=dict(GOOD_SCRIPT, scenes=scenes)) as server:
+        script = generator(server).generate_script("octopus hearts")
+    assert script.search_terms[0] == ["octopus heart", "reef", "sea"]
+    assert script.visual_prompts[0] == "An octopus, vertical photo"
+    assert len(script.search_terms) == len(script.visual_prompts) == len(script.sentences)
+
+
+@pytest.mark.parametrize("scenes", [GOOD_SCRIPT["scenes"][:3], None])
+def test_scenes_that_do_not_match_the_sentences_are_derived_and_noted(scenes):
+    reply = dict(GOOD_SCRIPT, scenes=scenes) if scenes else {
+        k: v for k, v in GOOD_SCRIPT.items() if k != "scenes"}  # a server that ignored them
+    with FakeOpenAI(script=reply) as server:
+        script = generator(server).generate_script("octopus hearts", tone="calm")
+    assert len(server.requests) == 1  # not worth asking again
+    count = len(scenes or [])
+    assert script.note == (f"the model described {count} scenes for 5 sentences; search terms "
+                           "and visual prompts were derived from the sentences")
+    assert len(script.search_terms) == len(script.visual_prompts) == 5
+    # the sentence's own words first (the longest), then the topic
+    assert script.search_terms[1] == ["oxygen", "blood", "octopus hearts"]
+    assert script.visual_prompts[1] == ("octopus hearts: Two of them push blood through the "
+                                        "gills, where it picks up fresh oxygen, soft light, calm "
+                                        "mood, vertical photo")
+
+
+def test_blank_scenes_are_derived_one_by_one():
+    scenes = [dict(GOOD_SCRIPT["scenes"][0], search_terms=["!!"], visual_prompt=" ")] \
+        + GOOD_SCRIPT["scenes"][1:]
+    with FakeOpenAI(script=dict(GOOD_SCRIPT, scenes=scenes)) as server:
+        script = generator(server).generate_script("octopus hearts")
+    assert script.search_terms[0] and script.search_terms[0] != ["!!"]
+    assert script.visual_prompts[0].endswith("natural light, documentary style, vertical photo")
+    assert script.visual_prompts[1:] == [s["visual_prompt"] for s in GOOD_SCRIPT["scenes"][1:]]
+    assert script.note == ""
+
+
+@pytest.mark.parametrize("seconds", [15, 60, 120])
+def test_offline_scenes(seconds):
+    script = offline_script("why octopuses have three hearts", seconds, tone="dramatic")
+    n = len(script.sentences)
+    assert len(script.search_terms) == len(script.visual_prompts) == n
+    assert all(terms and terms[0] == "octopuses hearts" for terms in script.search_terms)
+    assert all(p.startswith("octopuses hearts, ") and
+               p.endswith(", cinematic lighting, dramatic mood, vertical photo")
+               for p in script.visual_prompts)
+    assert len(set(script.visual_prompts)) == n  # one picture per sentence, none twice
+
+
+def test_user_scripts_get_scenes_from_their_sentences():
+    gen = ContentGenerator(settings=OFFLINE)
+    script = gen.generate_script("tea", tone="serious",
+                                 user_script="Tea came from China. Tea is drunk everywhere.")
+    assert script.search_terms[0] == ["china", "tea"]
+    assert script.visual_prompts == [
+        "Tea came from China, muted colours, documentary style, vertical photo",
+        "Tea is drunk everywhere, muted colours, documentary style, vertical photo"]
+    assert script.search_terms[1] == ["drunk", "tea"]
+    untitled = gen.generate_script("", user_script="Volcanoes erupt when magma rises.")
+    assert untitled.search_terms[0] == ["volcanoes erupt magma", "volcanoes"]  # the title is the topic
+
+
+def test_an_unknown_tone_is_the_pictures_mood():
+    script = offline_script("tea", tone="Cozy autumn")
+    assert all(p.endswith(", cozy autumn mood, vertical photo") for p in script.visual_prompts)
