@@ -1,0 +1,189 @@
+"""The MCP server, driven over stdio by the official SDK's own client.
+
+The server runs in a child process (``python -c`` with the same network guard
+as the tests, or ``flask --app app mcp``), offline, with a tiny render size.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import anyio
+import pytest
+from mcp import ClientSession, StdioServerParameters, stdio_client
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+# The child installs the guard from conftest.py before anything else: it too
+# may only reach 127.0.0.1.
+LAUNCH = """
+import socket
+import tests.conftest as guard
+socket.socket.connect = guard._guarded_connect
+socket.socket.connect_ex = guard._guarded_connect_ex
+socket.getaddrinfo = guard._guarded_getaddrinfo
+from app import create_app
+import mcp_server
+mcp_server.run(create_app())
+"""
+SCRIPT = "Otters hold hands while they sleep. They float together on calm water."
+LONG_SCRIPT = " ".join(f"This is sentence number {n} of a long script." for n in range(40))
+
+
+def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """Offline settings for the child: its own data dir, a 180x320 render."""
+    return {"DATA_DIR": str(tmp_path / "data"), "CACHE_DIR": str(tmp_path / "cache"),
+            "RENDER_WIDTH": "180", "RENDER_HEIGHT": "320", "RENDER_FPS": "12",
+            "RETENTION_DAYS": "0", "SHUTDOWN_TIMEOUT": "5", "DISCOVER_LOCAL_LLM": "0", **extra}
+
+
+class Session:
+    """A ClientSession that records transport faults, such as a stdout line
+    that is not JSON-RPC (something other than the protocol printed)."""
+
+    def __init__(self, params: StdioServerParameters):
+        self.params = params
+        self.faults: list[Exception] = []
+
+    async def record(self, message) -> None:
+        if isinstance(message, Exception):
+            self.faults.append(message)
+
+    async def call(self, session: ClientSession, tool: str, **arguments):
+        result = await session.call_tool(tool, arguments)
+        text = "\n".join(c.text for c in result.content if c.type == "text")
+        if result.is_error:
+            return None, text
+        data = result.structured_content
+        assert data is not None, f"{tool} returned no structured content: {text}"
+        assert json.loads(text) == data  # the text block carries the same JSON
+        return data, None
+
+
+def run_client(params: StdioServerParameters, body, timeout: float = 120):
+    """Start the server, initialise a ClientSession, run ``body(helper, session)``."""
+    helper = Session(params)
+
+    async def main():
+        with anyio.fail_after(timeout):
+            async with stdio_client(params) as (read, write):
+                async with ClientSession(read, write, message_handler=helper.record) as session:
+                    await session.initialize()
+                    result = await body(helper, session)
+        return result
+
+    result = anyio.run(main)
+    assert helper.faults == [], f"the server wrote something other than the protocol: {helper.faults}"
+    return result
+
+
+async def wait_finished(helper: Session, session: ClientSession, task_id: str) -> dict:
+    while True:
+        task, error = await helper.call(session, "get_task", task_id=task_id)
+        assert error is None, error
+        if task["status"] in ("done", "failed", "canceled"):
+            return task
+        await anyio.sleep(0.3)
+
+
+@pytest.fixture
+def python_server(tmp_path) -> StdioServerParameters:
+    return StdioServerParameters(command=sys.executable, args=["-c", LAUNCH], cwd=str(ROOT),
+                                 env=server_env(tmp_path))
+
+
+def test_create_a_video_poll_until_done_and_cancel(python_server, tmp_path):
+    async def body(helper: Session, session: ClientSession):
+        tools = {t.name for t in (await session.list_tools()).tools}
+        assert tools == {"create_video", "get_task", "list_tasks", "cancel_task", "list_voices"}
+
+        created, error = await helper.call(session, "create_video", script=SCRIPT, voice="espeak",
+                                           length=10)
+        assert error is None, error
+        assert created["status"] in ("queued", "running")
+        assert created["status_url"] == f"/api/task/{created['id']}"
+        # A second task queued behind the first (one worker) is canceled.
+        doomed, error = await helper.call(session, "create_video", script=LONG_SCRIPT,
+                                          voice="espeak", length=60)
+        assert error is None, error
+        canceled, error = await helper.call(session, "cancel_task", task_id=doomed["id"])
+        assert error is None, error
+
+        done = await wait_finished(helper, session, created["id"])
+        doomed = await wait_finished(helper, session, doomed["id"])
+        listed, _ = await helper.call(session, "list_tasks")
+        return done, doomed, listed
+
+    done, doomed, listed = run_client(python_server, body)
+    assert done["status"] == "done", done.get("error")
+    assert done["result"]["voice_engine"] == "espeak"
+    assert done["result"]["sentences"] == [
+        "Otters hold hands while they sleep.", "They float together on calm water."]
+    assert done["links"] == {kind: f"/api/task/{done['id']}/{kind}"
+                             for kind in ("video", "subtitles", "thumbnail")}
+    video = Path(done["files"]["video"])
+    assert video == (tmp_path / "data" / "videos" / f"{done['id']}.mp4").resolve()
+    assert video.stat().st_size > 1000 and video.read_bytes()[4:8] == b"ftyp"
+    assert Path(done["files"]["subtitles"]).read_text().count("-->") == 2
+    assert [e["status"] for e in done["events"]][-1] == "done", done["events"]
+    assert doomed["status"] == "canceled" and "files" not in doomed
+    assert {t["id"] for t in listed["tasks"]} == {done["id"], doomed["id"]}
+
+
+def test_bad_arguments_are_tool_errors_naming_the_field(python_server):
+    async def body(helper: Session, session: ClientSession):
+        return [await helper.call(session, "create_video", **args) for args in (
+            {"topic": "otters", "length": 500},
+            {"topic": "otters", "voice": "robot"},
+            {"topic": "otters", "language": "not a language"},
+            {"topic": "otters", "webhook_url": "ftp://example.com/hook"},
+            {"topic": ""},
+            {"topic": "otters", "length": "long"},   # refused by the tool's input schema
+        )] + [await helper.call(session, "get_task", task_id="0" * 32),
+              await helper.call(session, "cancel_task", task_id="../etc/passwd"),
+              await helper.call(session, "list_tasks")]
+
+    *errors, listed = run_client(python_server, body)
+    fields = ["length", "voice", "language", "webhook_url", "topic", "length"]
+    for (data, error), field in zip(errors[:6], fields):
+        assert data is None and field in error, (field, error)
+    assert "invalid argument 'length': length must be between 10 and 120" in errors[0][1]
+    assert "no task with id" in errors[6][1]
+    assert "invalid argument 'task_id'" in errors[7][1]  # refused before any look-up
+    assert listed == ({"tasks": []}, None)  # nothing invalid was queued
+
+
+def test_flask_mcp_command_lists_voices(tmp_path):
+    """The documented entry point, ``flask --app app mcp``."""
+    params = StdioServerParameters(command=str(VENV_BIN / "flask"), args=["--app", "app", "mcp"],
+                                   cwd=str(ROOT), env=server_env(tmp_path))
+
+    async def body(helper: Session, session: ClientSession):
+        voices, error = await helper.call(session, "list_voices")
+        assert error is None, error
+        tasks, error = await helper.call(session, "list_tasks")
+        assert error is None, error
+        return voices, tasks
+
+    voices, tasks = run_client(params, body, timeout=60)
+    engines = {v["engine"]: v for v in voices["voices"]}
+    assert {"piper", "espeak", "gtts"} <= set(engines)
+    assert "en" in engines["espeak"]["languages"] and engines["espeak"]["offline"] is True
+    assert tasks == {"tasks": []}
+
+
+def test_api_token_is_sent_for_the_agent(tmp_path):
+    """With API_TOKEN set the web API wants it; the MCP server (a local process
+    the user started) passes it, so its tools keep working."""
+    params = StdioServerParameters(command=sys.executable, args=["-c", LAUNCH], cwd=str(ROOT),
+                                   env=server_env(tmp_path, API_TOKEN="s3cret", WORKERS="0"))
+
+    async def body(helper: Session, session: ClientSession):
+        return await helper.call(session, "create_video", topic="otters")
+
+    created, error = run_client(params, body, timeout=60)
+    assert error is None, error
+    assert created["status"] == "queued" and created["request"]["topic"] == "otters"
