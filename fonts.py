@@ -214,6 +214,11 @@ def _is_emoji(cluster: str) -> bool:
     return emoji_presentation(first) or (len(cluster) > 1 and extended_pictographic(first))
 
 
+def _emoji_hint(ch: str) -> bool:
+    """``ch`` may start or shape an emoji: then the text needs cluster-by-cluster fonts."""
+    return ch in (_VS16, _KEYCAP, "\u200d") or emoji_presentation(ch)
+
+
 def _neutral(cluster: str) -> bool:
     """Digits, punctuation, symbols and spaces: they stay in the surrounding font."""
     return unicodedata.category(cluster[0])[0] in "NPZS" and not _is_emoji(cluster)
@@ -222,7 +227,12 @@ def _neutral(cluster: str) -> bool:
 def _needed(cluster: str) -> list[int]:
     """The code points a font must have to draw ``cluster`` (ZWJ, variation
     selectors and other default-ignorables are hidden by the shaper)."""
-    return [ord(ch) for ch in cluster if not default_ignorable_code_point(ch)]
+    return [ord(ch) for ch in cluster if _drawable(ch)]
+
+
+def _drawable(ch: str) -> bool:
+    """Not a control character nor a default-ignorable one (ZWJ, VS16, soft hyphen...)."""
+    return unicodedata.category(ch) != "Cc" and not default_ignorable_code_point(ch)
 
 
 # -- the chain ----------------------------------------------------------------
@@ -276,6 +286,8 @@ class FontChain:
     bold: bool = True
     faces: list[Face] = field(init=False)
     _fonts: dict[Face, ImageFont.FreeTypeFont] = field(init=False, default_factory=dict)
+    _codes: dict[Face, frozenset[int]] = field(init=False, default_factory=dict)
+    _assigned: dict[str, list] = field(init=False, default_factory=dict)
 
     def __post_init__(self):
         if self.size < 1:
@@ -324,23 +336,44 @@ class FontChain:
         elif _is_emoji(cluster):
             order = [f for f in self.faces if f.emoji] + [f for f in self.faces if not f.emoji]
         for face in order:
-            codes = cmap(face.path, face.index)
+            codes = self.codes(face)
             if all(c in codes for c in needed):
                 return face
         return None
 
-    def _assign(self, text: str) -> list[tuple[str, int, Face | None]]:
-        """(cluster, offset, face) for each grapheme cluster; face None = no font has it."""
+    def codes(self, face: Face) -> frozenset[int]:
+        """The code points ``face`` has (its cmap)."""
+        if face not in self._codes:
+            self._codes[face] = cmap(face.path, face.index)
+        return self._codes[face]
+
+    def _assign(self, text: str, clusters: list[str] | None = None) -> list[tuple[str, int, Face | None]]:
+        """(cluster, offset, face) for each grapheme cluster; face None = no font has it.
+        ``clusters`` are ``text``'s grapheme clusters when the caller has them."""
+        if text in self._assigned:
+            return self._assigned[text]
+        if len(self._assigned) > 1024:
+            self._assigned.clear()
+        primary = self.codes(self.primary)
+        if all(ord(ch) in primary and not _emoji_hint(ch) for ch in text):
+            out = [(text, 0, self.primary)]   # the common case: the chosen font has it all
+        else:
+            out = self._assign_clusters(clusters or list(grapheme_clusters(text)))
+        self._assigned[text] = out
+        return out
+
+    def _assign_clusters(self, clusters: list[str]) -> list[tuple[str, int, Face | None]]:
         out, offset = [], 0
-        for cluster in grapheme_clusters(text):
+        for cluster in clusters:
             out.append([cluster, offset, None])
             offset += len(cluster)
         # Letters and emoji first; then neutrals join the font before (or after) them.
+        # Clusters with nothing to draw (controls, a lone ZWJ) get no font.
         for item in out:
-            if not _neutral(item[0]):
+            if not _neutral(item[0]) and _needed(item[0]):
                 item[2] = self._covering(item[0])
         for i, item in enumerate(out):
-            if item[2] is not None or not _neutral(item[0]):
+            if item[2] is not None or not _neutral(item[0]) or not _needed(item[0]):
                 continue
             before = next((o[2] for o in reversed(out[:i]) if o[2] is not None), None)
             after = next((o[2] for o in out[i + 1:] if o[2] is not None), None)
@@ -360,17 +393,21 @@ class FontChain:
             if face is not None:
                 continue
             for ch in cluster:
-                if not default_ignorable_code_point(ch) and ch not in seen and not _covered(self, ch):
+                if _drawable(ch) and ch not in seen and not _covered(self, ch):
                     seen.append(ch)
         return seen
 
-    def runs(self, text: str) -> list[Run]:
+    def runs(self, text: str, _clusters: list[str] | None = None) -> list[Run]:
         """``text`` (one line) as runs of one font each, in drawing order (left
         to right). A line one font can draw is a single run, shaped whole by
         raqm (bidi included); a mixed line is split by font and direction and
         put in visual order (UAX #9 rule L2 over the runs)."""
+        assigned = self._assign(text, _clusters)
+        faces = {face for _, _, face in assigned}
+        if len(faces) == 1 and None not in faces:
+            return [self._run(text, 0, faces.pop(), None)]
         groups: list[list] = []   # [face, start, text, direction]
-        for cluster, offset, face in self._assign(text):
+        for cluster, offset, face in assigned:
             if face is None:
                 continue  # nothing can draw it: dropped, listed by missing()
             direction = next((d for d in map(_strong, cluster) if d), None)
@@ -381,8 +418,8 @@ class FontChain:
                 last[3] = last[3] or direction
             else:
                 groups.append([face, offset, cluster, direction])
-        if len({g[0] for g in groups}) <= 1:
-            return [self._run(text, start, face, None) for face, start, text, _ in groups]
+        if not groups:
+            return []
         return self._visual(groups, "R" if is_rtl(text) else "L")
 
     def _run(self, text: str, start: int, face: Face, direction: str | None) -> Run:
@@ -436,9 +473,9 @@ class FontChain:
         return [self._run(split[k][2], split[k][1], split[k][0], split[k][3]) for k in order]
 
     # -- measuring and drawing ------------------------------------------------
-    def length(self, text: str) -> float:
+    def length(self, text: str, _clusters: list[str] | None = None) -> float:
         """Advance width of ``text`` (one line) in pixels, fallbacks included."""
-        return sum(run.width for run in self.runs(text))
+        return sum(run.width for run in self.runs(text, _clusters))
 
     def metrics(self, text: str = "") -> tuple[int, int]:
         """(ascent, descent) of a line box that fits the primary font and every
@@ -494,7 +531,7 @@ class FontChain:
 
 
 def _covered(chain: FontChain, ch: str) -> bool:
-    return any(ord(ch) in cmap(f.path, f.index) for f in chain.faces)
+    return any(ord(ch) in chain.codes(f) for f in chain.faces)
 
 
 # -- line breaking -------------------------------------------------------------
@@ -508,7 +545,8 @@ def _wide(ch: str) -> bool:
             and not extended_pictographic(ch))
 
 
-def _pieces(text: str) -> list[str]:
+@lru_cache(maxsize=1024)   # uniseg's UAX #14 is pure Python (~0.5 ms a character)
+def _pieces(text: str) -> tuple[str, ...]:
     """``text`` cut at the UAX #14 break opportunities we use: after spaces, and
     around CJK characters (a break never puts closing punctuation at a line
     start, UAX #14 keeps it with the character before). Each piece keeps its
@@ -520,7 +558,7 @@ def _pieces(text: str) -> list[str]:
             pieces[-1] += unit   # "well-" + "known", "💙" + "💙": one word
         else:
             pieces.append(unit)
-    return pieces
+    return tuple(pieces)
 
 
 def units(text: str) -> list[str]:
@@ -534,28 +572,31 @@ def wrap(text: str, chain: FontChain, max_width: float) -> list[str]:
     """Lines of ``text`` no wider than ``max_width`` pixels, measured with the
     chain's real fonts: greedy over UAX #14 break opportunities (a new line at
     every newline); a piece wider than a line is cut between grapheme clusters."""
+    def width(clusters: list[str]) -> float:
+        while clusters and clusters[-1].isspace():
+            clusters = clusters[:-1]
+        return chain.length("".join(clusters), clusters)
+
     lines: list[str] = []
-    current = ""
+    current: list[str] = []      # the line so far, as grapheme clusters
     for piece in _pieces(text.strip()):
-        candidate = current + piece
-        if chain.length(candidate.rstrip()) <= max_width:
-            current = candidate
+        clusters = list(grapheme_clusters(piece))
+        if width(current + clusters) <= max_width:
+            current += clusters
         else:
-            if current.strip():
-                lines.append(current.rstrip())
-            current = ""
-            if chain.length(piece.rstrip()) <= max_width:
-                current = piece
+            lines.append("".join(current))
+            current = []
+            if width(clusters) <= max_width:
+                current = clusters
             else:
-                for cluster in grapheme_clusters(piece):
-                    if current and chain.length((current + cluster).rstrip()) > max_width:
-                        lines.append(current.rstrip())
-                        current = cluster.lstrip()
+                for cluster in clusters:
+                    if current and width(current + [cluster]) > max_width:
+                        lines.append("".join(current))
+                        current = [] if cluster.isspace() else [cluster]
                     else:
-                        current += cluster
-        if "\n" in current or "\u2028" in current:   # a mandatory break
-            lines.append(current.rstrip())
-            current = ""
-    if current.strip():
-        lines.append(current.rstrip())
-    return [line for line in lines if line]
+                        current.append(cluster)
+        if current and current[-1] in ("\n", "\r\n", "\r", "\u2028", "\u2029"):   # a mandatory break
+            lines.append("".join(current))
+            current = []
+    lines.append("".join(current))
+    return [line.rstrip() for line in lines if line.strip()]

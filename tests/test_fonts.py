@@ -293,3 +293,10 @@ def test_bad_font_choices_name_the_problem(tmp_path):
         FontChain(junk, SIZE)
     with pytest.raises(FontError, match="size"):
         FontChain(size=0)
+
+
+def test_controls_and_lone_joiners_are_neither_drawn_nor_reported():
+    chain = FontChain(size=SIZE)
+    assert chain.missing("a\tb\u200dc\x07") == []
+    assert "".join(r.text for r in chain.runs("a\x07b")) == "ab"
+    assert chain.runs("\x07") == []
