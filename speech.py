@@ -455,6 +455,8 @@ def words_per_second(voice_id: str = "auto", speed: float = 1.0, language: str =
         engine_name, voice = candidates[0] if candidates else ("espeak", None)
     if engine_name not in ("piper", "espeak"):
         return ONLINE_WORDS_PER_SECOND.get(engine_name, 2.5) * speed
+    if voice is None:
+        voice = ENGINES[engine_name](settings).voice_for(language)
     key = (engine_name, voice, canonical(language), str(settings.piper_voices_dir))
     with _PACE_LOCK:
         if key not in _PACE:

@@ -11,9 +11,19 @@ import pytest
 
 from cache import Cache
 from config import Settings
-from exceptions import SpeechError
+from exceptions import SpeechError, UnknownVoice
 from speech import SpeechSynthesizer, available_voices
+from speech_engines import reset_edge_voice_list
 from tests.fake_gtts import TONE_HZ, TONE_SECONDS, FakeGoogleTTS
+
+
+@pytest.fixture(autouse=True)
+def fresh_edge_list():
+    """Edge's voice list is remembered per process (and a failure for 5
+    minutes): every test starts without it."""
+    reset_edge_voice_list()
+    yield
+    reset_edge_voice_list()
 
 
 def read_wav(path: Path) -> tuple[int, np.ndarray]:
@@ -147,11 +157,13 @@ def test_auto_uses_piper_for_english(tmp_path):
     assert narration.engine == "piper" and narration.fallback_reason is None
 
 
-def test_auto_uses_gtts_for_other_languages(tmp_path, monkeypatch):
+def test_auto_uses_gtts_for_other_languages_when_edge_is_unreachable(tmp_path, monkeypatch):
     with FakeGoogleTTS() as google:
         google.patch(monkeypatch)
         narration = synth().narrate(["Hola a todos."], tmp_path, language="es")
-    assert (narration.engine, narration.sample_rate, narration.fallback_reason) == ("gtts", 24000, None)
+    assert (narration.engine, narration.sample_rate) == ("gtts", 24000)
+    assert narration.fallback_reason.startswith("edge: unreachable (could not connect")
+    assert narration.fallback_reason.endswith("; used gtts")
     assert google.request_count == 1
 
 
@@ -162,7 +174,7 @@ def test_auto_redoes_everything_with_espeak_when_gtts_fails(tmp_path, monkeypatc
                                     language="de")
     assert google.request_count == 2
     assert (narration.engine, narration.sample_rate) == ("espeak", 22050)
-    assert narration.fallback_reason.startswith("gtts: Google Text-to-Speech could not be reached: 500")
+    assert "gtts: Google Text-to-Speech could not be reached: 500" in narration.fallback_reason
     assert narration.fallback_reason.endswith("; used espeak")
     for segment in narration.segments:  # the first sentence was redone too: one rate for all
         assert_spoken(segment, 22050)
@@ -201,7 +213,7 @@ def test_cache_spares_requests_to_google(tmp_path, monkeypatch):
 
 # -- errors and listing -------------------------------------------------------
 @pytest.mark.parametrize("sentences, kwargs, message", [
-    (["Hello."], {"engine": "robot"}, "unknown voice engine 'robot'"),
+    (["Hello."], {"engine": "robot"}, "unknown voice 'robot'"),
     (["Hallo."], {"engine": "piper", "language": "de"}, "piper voice does not speak 'de'"),
     (["Hello."], {"engine": "espeak", "language": "xx"}, "espeak voice does not speak 'xx'"),
     ([], {}, "nothing to say"),
@@ -213,10 +225,15 @@ def test_bad_requests_are_clear_errors(tmp_path, sentences, kwargs, message):
     assert not list(tmp_path.glob("*.wav"))
 
 
-def test_available_voices():
-    voices = {v["engine"]: v for v in available_voices()}
-    assert set(voices) == {"piper", "gtts", "espeak"}
-    assert voices["piper"]["languages"] == ["en"] and voices["piper"]["offline"]
-    assert {"en", "de", "fr", "es", "it", "pt", "ru", "hi", "ar", "el"} <= set(voices["espeak"]["languages"])
-    assert voices["espeak"]["offline"]
-    assert {"de", "ja", "hi"} <= set(voices["gtts"]["languages"]) and not voices["gtts"]["offline"]
+def test_engine_table_lists_every_engine():
+    rows = {v["engine"]: v for v in available_voices()}
+    assert list(rows) == ["piper", "espeak", "gtts", "edge", "openai"]
+    assert rows["piper"]["languages"] == ["en-US"] and rows["piper"]["offline"]
+    assert {"en", "de", "fr", "es", "it", "pt", "ru", "hi", "ar", "el", "cmn", "ja", "ko"} <= set(
+        rows["espeak"]["languages"])
+    assert rows["espeak"]["offline"] and rows["espeak"]["word_timings"]
+    assert {"de", "ja", "hi"} <= set(rows["gtts"]["languages"]) and not rows["gtts"]["offline"]
+    assert not rows["gtts"]["word_timings"] and rows["edge"]["word_timings"]
+    # Offline: Edge says why it cannot speak, openai says what it needs.
+    assert not rows["edge"]["available"] and "could not connect" in rows["edge"]["unavailable_reason"]
+    assert "TTS_BASE_URL" in rows["openai"]["unavailable_reason"]
