@@ -101,8 +101,9 @@ def test_create_a_video_poll_until_done_and_cancel(python_server, tmp_path):
         assert tools == {"create_video", "get_task", "list_tasks", "cancel_task", "list_voices"}
 
         created, error = await helper.call(session, "create_video", script=SCRIPT, voice="espeak",
-                                           length=10)
+                                           length=10, caption_style="boxed")
         assert error is None, error
+        assert created["request"]["caption_style"] == "boxed", created["request"]
         assert created["status"] in ("queued", "running")
         assert created["status_url"] == f"/api/task/{created['id']}"
         # A second task queued behind the first (one worker) is canceled.
@@ -141,18 +142,20 @@ def test_bad_arguments_are_tool_errors_naming_the_field(python_server):
             {"topic": "otters", "language": "not a language"},
             {"topic": "otters", "webhook_url": "ftp://example.com/hook"},
             {"topic": ""},
+            {"topic": "otters", "caption_style": "no-such-preset"},
             {"topic": "otters", "length": "long"},   # refused by the tool's input schema
         )] + [await helper.call(session, "get_task", task_id="0" * 32),
               await helper.call(session, "cancel_task", task_id="../etc/passwd"),
               await helper.call(session, "list_tasks")]
 
     *errors, listed = run_client(python_server, body)
-    fields = ["length", "voice", "language", "webhook_url", "topic", "length"]
-    for (data, error), field in zip(errors[:6], fields):
+    fields = ["length", "voice", "language", "webhook_url", "topic", "caption_style", "length"]
+    assert len(errors) == len(fields) + 2
+    for (data, error), field in zip(errors, fields):
         assert data is None and field in error, (field, error)
     assert "invalid argument 'length': length must be between 10 and 120" in errors[0][1]
-    assert "no task with id" in errors[6][1]
-    assert "invalid argument 'task_id'" in errors[7][1]  # refused before any look-up
+    assert "no task with id" in errors[-2][1]
+    assert "invalid argument 'task_id'" in errors[-1][1]  # refused before any look-up
     assert listed == ({"tasks": []}, None)  # nothing invalid was queued
 
 
