@@ -1,16 +1,26 @@
-"""What moves behind the words: the generated background, or the user's own
-images and clips (one per sentence), with a slow Ken-Burns zoom.
+"""What moves behind the words: the generated background, or per-sentence
+images and clips (the user's, stock or generated images), with a slow
+Ken-Burns zoom and a transition on each sentence boundary.
 
-Both are moved as sub-pixel warps (OpenCV, vectorised RGBA) rather than
-full-frame resizes, so a frame costs about a millisecond at 1080x1920
+The generated background has a *look* per topic: a palette and one of
+several motion families (gradients, particles, shapes, light), picked from
+a stable hash of the topic and the script's mood (``mood_of``), so two
+topics do not look alike.
+
+Everything is moved as sub-pixel warps (OpenCV, vectorised RGBA) rather
+than full-frame resizes; the generated background is composed at a quarter
+of the frame size and upscaled once, so a frame costs 1-2 ms at 1080x1920
 (`benchmarks/frame_cost.py`).
 """
 from __future__ import annotations
 
+import colorsys
 import hashlib
 import math
+import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -20,26 +30,233 @@ from exceptions import RenderError
 
 KEN_BURNS_ZOOM = 0.12  # the background zooms in by 12 % over the video
 
+# -- the look of a topic ------------------------------------------------------
+# mood: (first hue, hue range, saturation, brightness, speed). The hash picks
+# a hue inside the range, so the mood sets the temperature and the topic the rest.
+MOODS = {
+    "calm": (0.42, 0.30, 0.45, 0.42, 0.6),
+    "bright": (0.02, 0.20, 0.75, 0.60, 1.2),
+    "dark": (0.62, 0.25, 0.55, 0.24, 0.8),
+    "energetic": (0.88, 0.22, 0.85, 0.55, 1.6),
+    "neutral": (0.0, 1.0, 0.62, 0.40, 1.0),
+}
+_MOOD_WORDS = {
+    "calm": "calm sleep sleeping rest quiet slow peace peaceful relax breathe breath ocean sea "
+            "rain water gentle soft dream forest tree trees meditation mind",
+    "bright": "sun sunny happy joy fun summer bright light smile laugh warm gold golden color "
+              "colour colorful flower flowers love friend friends",
+    "dark": "dark night death die dead danger dangerous fear scary war storm black shadow crime "
+            "mystery ghost deep poison killer",
+    "energetic": "fast speed power powerful energy run running sport race win explode explosion "
+                 "fire strong jump rocket wild battle",
+}
+_MOOD_OF_WORD = {w: mood for mood, words in _MOOD_WORDS.items() for w in words.split()}
+
+
+def mood_of(text: str) -> str:
+    """The script's mood from its words (one of ``MOODS``; "neutral" when no word says)."""
+    counts: dict[str, int] = {}
+    for word in re.findall(r"[^\W\d_]+", text.lower()):
+        mood = _MOOD_OF_WORD.get(word)
+        if mood:
+            counts[mood] = counts.get(mood, 0) + 1
+    return max(counts, key=lambda m: (counts[m], m)) if counts else "neutral"
+
+
+@dataclass(frozen=True)
+class Look:
+    """A topic's palette (three RGB colours), motion family and pace."""
+
+    family: str
+    colours: tuple[tuple[int, int, int], ...]
+    angle: float          # the gradient's direction, radians
+    speed: float          # 1.0 = the default pace
+    digest: bytes         # more stable randomness for the family's layout
+
+    @classmethod
+    def of(cls, seed: str, mood: str = "neutral") -> "Look":
+        mood = mood if mood in MOODS else "neutral"
+        digest = hashlib.sha256(f"{seed}\0{mood}".encode()).digest()
+        hue0, span, sat, val, speed = MOODS[mood]
+        hue = (hue0 + digest[1] / 255 * span) % 1
+        step = 0.06 + digest[2] / 255 * 0.22  # analogous to near-complementary
+        colours = (_hsv(hue, sat, val), _hsv((hue + step) % 1, min(1, sat + 0.15), val * 0.35),
+                   _hsv((hue - step) % 1, sat * 0.8, min(1, val * 1.5)))
+        return cls(family=FAMILIES[digest[0] % len(FAMILIES)], colours=colours,
+                   angle=digest[3] / 255 * 2 * math.pi, speed=speed * (0.8 + digest[4] / 255 * 0.4),
+                   digest=digest)
+
+
+def make_background(size, seed: str, margin: float = 0.0, mood: str = "neutral",
+                    look: Look | None = None) -> Image.Image:
+    """The still base of the generated background: a soft gradient in the
+    topic's palette, along the topic's angle, with blurred light blobs.
+    ``margin`` makes the image that much larger than ``size`` for Ken-Burns."""
+    look = look or Look.of(seed, mood)
+    d = look.digest
+    w = int(round(size[0] * (1 + margin)))
+    h = int(round(size[1] * (1 + margin)))
+    c1, c2, c3 = (np.array(c, np.float32) for c in look.colours)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    u = ((xx / w - 0.5) * math.cos(look.angle) + (yy / h - 0.5) * math.sin(look.angle)) + 0.5
+    u = np.clip(u, 0, 1)[..., None]
+    img = Image.fromarray((c1 * (1 - u) + c2 * u).astype(np.uint8))
+    blobs = Image.new("RGB", (w, h), (0, 0, 0))
+    draw = ImageDraw.Draw(blobs)
+    for i in range(5):
+        cx, cy = d[5 + i] / 255 * w, d[10 + i] / 255 * h
+        r = (0.15 + d[15 + i] / 255 * 0.25) * w
+        colour = tuple(int(v) for v in (c3 if i % 2 else c1))
+        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=colour)
+    blobs = blobs.filter(ImageFilter.GaussianBlur(radius=max(2, w // 12)))
+    return Image.blend(img, Image.fromarray(np.maximum(np.asarray(img), np.asarray(blobs))), 0.6)
+
+
+# -- motion families: each adds its moving layer to the warped base (RGBA, low size) --
+class _Gradients:
+    """A second palette, at another angle, fades in and out over the base."""
+
+    def __init__(self, size, look: Look):
+        turned = Look(look.family, (look.colours[2], look.colours[0], look.colours[1]),
+                      look.angle + math.pi / 2, look.speed, look.digest[::-1])
+        rgb = np.asarray(make_background(size, "", look=turned))
+        self.alt = cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA)
+        self.period = 9.0 / look.speed
+
+    def apply(self, low: np.ndarray, t: float) -> None:
+        w = 0.35 - 0.35 * math.cos(2 * math.pi * t / self.period)
+        cv2.addWeighted(low, 1 - w, self.alt, w, 0, dst=low)
+
+
+class _Particles:
+    """Soft bokeh particles of the palette drifting upwards, swaying."""
+
+    def __init__(self, size, look: Look):
+        w, h = size
+        rng = np.random.default_rng(int.from_bytes(look.digest[:8], "little"))
+        n = 14 + int(rng.integers(0, 14))
+        self.size = size
+        self.x = rng.uniform(0, w, n)
+        self.y = rng.uniform(0, h, n)
+        self.vy = rng.uniform(0.02, 0.08, n) * h * look.speed     # px per second
+        self.sway = rng.uniform(0.01, 0.04, n) * w
+        self.phase = rng.uniform(0, 2 * math.pi, n)
+        self.sprites = []
+        for i in range(n):
+            r = max(2, int(rng.uniform(0.012, 0.05) * w))
+            yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
+            fall = np.clip(1 - (xx ** 2 + yy ** 2) / r ** 2, 0, 1) ** 1.5 * rng.uniform(0.35, 0.8)
+            colour = np.array([*look.colours[2 if i % 3 else 0], 0], np.float32)
+            self.sprites.append((fall[..., None] * colour).astype(np.uint8))
+
+    def apply(self, low: np.ndarray, t: float) -> None:
+        w, h = self.size
+        for x0, y0, vy, sway, phase, sprite in zip(self.x, self.y, self.vy, self.sway, self.phase,
+                                                   self.sprites):
+            s = sprite.shape[0]
+            x = int(x0 + sway * math.sin(phase + 0.6 * t)) - s // 2
+            y = int((y0 - vy * t) % (h + s)) - s
+            x1, y1, x2, y2 = max(x, 0), max(y, 0), min(x + s, w), min(y + s, h)
+            if x1 < x2 and y1 < y2:
+                roi = low[y1:y2, x1:x2]
+                cv2.add(roi, sprite[y1 - y:y2 - y, x1 - x:x2 - x], dst=roi)
+
+
+class _Shapes:
+    """Outlined circles and polygons of the palette, slowly turning together."""
+
+    def __init__(self, size, look: Look):
+        w, h = size
+        rng = np.random.default_rng(int.from_bytes(look.digest[8:16], "little"))
+        side = int(math.hypot(w, h)) + 2
+        layer = np.zeros((side, side, 4), np.uint8)
+        for i in range(8 + int(rng.integers(0, 8))):
+            c = (int(rng.uniform(0, side)), int(rng.uniform(0, side)))
+            r = int(rng.uniform(0.05, 0.22) * w)
+            colour = (*(int(v * 0.8) for v in look.colours[2 if i % 2 else 0]), 0)
+            corners = int(rng.integers(0, 4))  # 0: a ring, else a triangle, square or pentagon
+            if corners == 0:
+                cv2.circle(layer, c, r, colour, max(1, w // 160), cv2.LINE_AA)
+            else:
+                a0 = rng.uniform(0, 2 * math.pi)
+                pts = np.array([(c[0] + r * math.cos(a0 + 2 * math.pi * k / (corners + 2)),
+                                 c[1] + r * math.sin(a0 + 2 * math.pi * k / (corners + 2)))
+                                for k in range(corners + 2)], np.int32)
+                cv2.polylines(layer, [pts], True, colour, max(1, w // 160), cv2.LINE_AA)
+        self.layer = cv2.GaussianBlur(layer, (0, 0), 0.8)
+        self.size, self.side = size, side
+        self.turn = (4.0 if look.digest[20] % 2 else -4.0) * look.speed  # degrees per second
+
+    def apply(self, low: np.ndarray, t: float) -> None:
+        w, h = self.size
+        m = cv2.getRotationMatrix2D((self.side / 2, self.side / 2), self.turn * t, 1.0)
+        m[:, 2] -= ((self.side - w) / 2, (self.side - h) / 2)  # the middle of the layer
+        shapes = cv2.warpAffine(self.layer, m, (w, h), flags=cv2.INTER_LINEAR)
+        cv2.add(low, shapes, dst=low)
+
+
+class _Light:
+    """Soft beams from a point above the frame, sweeping and breathing."""
+
+    def __init__(self, size, look: Look):
+        w, h = size
+        d = look.digest
+        self.size = size
+        self.origin = ((0.15 + d[21] / 255 * 0.7) * w, -0.15 * h)
+        side = int(2.4 * math.hypot(w, h))
+        yy, xx = np.mgrid[0:side, 0:side].astype(np.float32) - side / 2
+        theta = np.arctan2(yy, xx)
+        rays = (0.5 + 0.5 * np.cos(theta * (7 + d[22] % 6) + d[23] / 40)) ** 6
+        fall = np.clip(1 - np.hypot(xx, yy) / (side / 2), 0, 1)
+        colour = np.array([*look.colours[2], 0], np.float32) * 0.55
+        self.layer = (rays[..., None] * fall[..., None] * colour).astype(np.uint8)
+        self.side = side
+        self.speed = look.speed
+
+    def apply(self, low: np.ndarray, t: float) -> None:
+        w, h = self.size
+        m = cv2.getRotationMatrix2D((self.side / 2, self.side / 2),
+                                    6 * math.sin(0.35 * self.speed * t), 1.0)
+        m[:, 2] -= (self.side / 2 - self.origin[0], self.side / 2 - self.origin[1])
+        beams = cv2.warpAffine(self.layer, m, (w, h), flags=cv2.INTER_LINEAR)
+        gain = 0.75 + 0.25 * math.sin(0.8 * self.speed * t)
+        cv2.addWeighted(low, 1.0, beams, gain, 0, dst=low)
+
+
+FAMILIES_TABLE: dict[str, Callable] = {
+    "gradients": _Gradients,
+    "particles": _Particles,
+    "shapes": _Shapes,
+    "light": _Light,
+}
+FAMILIES = tuple(FAMILIES_TABLE)
+
 
 class Background:
-    """The generated background, still or with a slow Ken-Burns zoom.
+    """The generated background: the topic's look, still or moving (a slow
+    Ken-Burns zoom of the base plus the family's motion).
 
-    It is soft (gradient and blurred light), so it is generated and moved at
-    a quarter of the frame size, then upscaled: a sub-pixel warp of a small
-    image plus one SIMD resize per frame, about 1 ms at 1080x1920.
+    It is soft, so it is composed at a quarter of the frame size and
+    upscaled: a sub-pixel warp of a small image, the motion layer and one
+    SIMD resize per frame, 1-2 ms at 1080x1920.
     """
 
     SCALE = 4
 
-    def __init__(self, size: tuple[int, int], seed: str, duration: float, ken_burns: bool):
+    def __init__(self, size: tuple[int, int], seed: str, duration: float, ken_burns: bool,
+                 mood: str = "neutral"):
         self.size = size
         self.duration = duration
         self.ken_burns = ken_burns
+        self.look = Look.of(seed, mood)
         self.low_size = (max(2, size[0] // self.SCALE), max(2, size[1] // self.SCALE))
         margin = KEN_BURNS_ZOOM if ken_burns else 0.0
-        rgb = np.asarray(make_background(self.low_size, seed, margin=margin))
+        rgb = np.asarray(make_background(self.low_size, seed, margin=margin, look=self.look))
         self.source = cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA)  # for _warp
-        self._still = None if ken_burns else cv2.resize(rgb, size, interpolation=cv2.INTER_LINEAR)
+        self.motion = FAMILIES_TABLE[self.look.family](self.low_size, self.look)
+        self._still = None
+        if not ken_burns:
+            self._still = self._compose(self.source.copy(), 0.0)
 
     def frame_at(self, t: float) -> np.ndarray:
         if self._still is not None:
@@ -54,7 +271,14 @@ class Background:
         x0 = (sw - bw) * (0.5 + 0.3 * (p - 0.5))
         y0 = (sh - bh) * 0.5
         m = np.array([[bw / lw, 0.0, x0], [0.0, bh / lh, y0]])
-        return cv2.resize(_warp(self.source, m, (lw, lh)), self.size, interpolation=cv2.INTER_LINEAR)
+        low = cv2.warpAffine(self.source, m, (lw, lh), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                             borderMode=cv2.BORDER_REPLICATE)
+        return self._compose(low, t)
+
+    def _compose(self, low_rgba: np.ndarray, t: float) -> np.ndarray:
+        self.motion.apply(low_rgba, t)
+        rgb = cv2.cvtColor(low_rgba, cv2.COLOR_RGBA2RGB)
+        return cv2.resize(rgb, self.size, interpolation=cv2.INTER_LINEAR)
 
 
 def _warp(rgba: np.ndarray, m: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -67,6 +291,11 @@ def _warp(rgba: np.ndarray, m: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.cvtColor(out, cv2.COLOR_RGBA2RGB)
 
 
+def _hsv(h, s, v):
+    return tuple(int(c * 255) for c in colorsys.hsv_to_rgb(h, min(s, 1.0), min(v, 1.0)))
+
+
+# -- per-sentence media ---------------------------------------------------------
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 CLIP_SUFFIXES = {".mp4", ".mov", ".webm", ".mkv"}
 
@@ -119,37 +348,110 @@ class _ClipSource:
         self.clip.close()
 
 
-class MediaBackground:
-    """The user's own images and clips: one per sentence, in turn. Sentences
-    in a row that get the same one (a single image for the whole video) share
-    one span, so its Ken-Burns zoom (or the clip) runs on without a jump."""
+class _GeneratedSource:
+    """The generated background standing in for one sentence's media (its
+    motion follows the video's clock, so it never jumps)."""
 
-    def __init__(self, paths: Sequence[Path], size, starts: Sequence[float], duration: float):
+    def __init__(self, background: Background):
+        self.background = background
+
+    def frame(self, local_t: float, span: float, t: float = 0.0) -> np.ndarray:
+        return self.background.frame_at(t)
+
+
+# -- transitions on sentence boundaries -----------------------------------------------
+def _ease(p: float) -> float:
+    return 0.5 - 0.5 * math.cos(math.pi * min(max(p, 0.0), 1.0))
+
+
+def _crossfade(a: np.ndarray, b: np.ndarray, p: float) -> np.ndarray:
+    """``a`` fades into ``b`` (linear in ``p``, so the boundary is an even blend)."""
+    return cv2.addWeighted(a, 1.0 - p, b, p, 0)
+
+
+def _slide(a: np.ndarray, b: np.ndarray, p: float) -> np.ndarray:
+    """``b`` pushes ``a`` out to the left."""
+    w = a.shape[1]
+    x = int(round(w * _ease(p)))
+    out = np.empty_like(a)
+    out[:, :w - x] = a[:, x:]
+    out[:, w - x:] = b[:, :x]
+    return out
+
+
+TRANSITIONS: dict[str, Callable[[np.ndarray, np.ndarray, float], np.ndarray] | None] = {
+    "cut": None,
+    "crossfade": _crossfade,
+    "slide": _slide,
+}
+MAX_TRANSITION_SECONDS = 2.0
+
+
+class MediaBackground:
+    """One image, clip or the generated background per sentence, in turn.
+    Sentences in a row that get the same one (a single image for the whole
+    video) share one span, so its Ken-Burns zoom (or the clip) runs on
+    without a jump. ``None`` in ``paths`` is the generated background.
+
+    ``transition`` (see ``TRANSITIONS``) blends span into span over
+    ``transition_seconds``, centred on the boundary (the next sentence's
+    start; shortened to fit short spans). Only the picture changes: the
+    caption and audio times are not touched."""
+
+    def __init__(self, paths: Sequence[Path | None], size, starts: Sequence[float], duration: float,
+                 *, seed: str = "", ken_burns: bool = True, mood: str = "neutral",
+                 transition: str = "cut", transition_seconds: float = 0.5):
         """``starts``: when each sentence starts; the first span starts at 0."""
-        sources = []
+        if transition not in TRANSITIONS:
+            raise RenderError(f"unknown transition {transition!r}")
+        opened: dict[Path | None, object] = {}
         for path in paths:
-            suffix = Path(path).suffix.lower()
-            if suffix in IMAGE_SUFFIXES:
-                sources.append(_ImageSource(Path(path), size))
+            if path in opened:
+                continue
+            suffix = Path(path).suffix.lower() if path is not None else None
+            if path is None:
+                opened[path] = _GeneratedSource(Background(size, seed, duration, ken_burns, mood))
+            elif suffix in IMAGE_SUFFIXES:
+                opened[path] = _ImageSource(Path(path), size)
             elif suffix in CLIP_SUFFIXES:
-                sources.append(_ClipSource(Path(path), size))
+                opened[path] = _ClipSource(Path(path), size)
             else:
                 raise RenderError(f"{Path(path).name}: not an image or video clip")
         starts = [0.0, *starts[1:]]
         ends = starts[1:] + [duration]
-        self.sources = sources
-        self.spans: list[tuple[float, float, _ImageSource | _ClipSource]] = []
+        self.sources = list(opened.values())
+        self.spans: list[tuple[float, float, object]] = []
         for i, (start, end) in enumerate(zip(starts, ends)):
-            source = sources[i % len(sources)]
+            source = opened[paths[i % len(paths)]]
             if self.spans and self.spans[-1][2] is source:
                 start = self.spans.pop()[0]
             self.spans.append((start, end, source))
+        self.blend = TRANSITIONS[transition]
+        # Half the transition at each boundary i (between span i-1 and span i).
+        self.half = [0.0] + [
+            0.5 * min(transition_seconds, self.spans[i - 1][1] - self.spans[i - 1][0],
+                      self.spans[i][1] - self.spans[i][0]) if self.blend else 0.0
+            for i in range(1, len(self.spans))]
+
+    def _span_frame(self, i: int, t: float) -> np.ndarray:
+        start, end, source = self.spans[i]
+        if isinstance(source, _GeneratedSource):
+            return source.frame(t - start, end - start, t)
+        return source.frame(t - start, end - start)
 
     def frame_at(self, t: float) -> np.ndarray:
-        for start, end, source in self.spans:
-            if t < end:
-                break
-        return source.frame(t - start, end - start)
+        i = next((k for k, (_, end, _) in enumerate(self.spans) if t < end), len(self.spans) - 1)
+        start, end, _ = self.spans[i]
+        frame = self._span_frame(i, t)
+        if self.blend is None:
+            return frame
+        if i > 0 and t < start + self.half[i]:      # the second half of the way in
+            h = self.half[i]
+            return self.blend(self._span_frame(i - 1, t), frame, (t - start + h) / (2 * h))
+        if i + 1 < len(self.spans) and t >= end - self.half[i + 1]:  # the first half of the way out
+            h = self.half[i + 1]
+            return self.blend(frame, self._span_frame(i + 1, t), (t - end + h) / (2 * h))
+        return frame
 
     def close(self) -> None:
         for source in self.sources:
@@ -157,34 +459,13 @@ class MediaBackground:
                 source.close()
 
 
-def make_background(size, seed: str, margin: float = 0.0) -> Image.Image:
-    """An offline background: a soft diagonal gradient with blurred light blobs.
-
-    Colours are picked from a hash of ``seed`` so each topic looks different.
-    ``margin`` makes the image that much larger than ``size`` for Ken-Burns.
-    """
-    w = int(round(size[0] * (1 + margin)))
-    h = int(round(size[1] * (1 + margin)))
-    digest = hashlib.sha256(seed.encode()).digest()
-    hue = digest[0] / 255
-    c1 = np.array(_hsv(hue, 0.65, 0.35))
-    c2 = np.array(_hsv((hue + 0.12) % 1, 0.75, 0.12))
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    mix = ((xx / w) * 0.35 + (yy / h) * 0.65)[..., None]
-    img = Image.fromarray((c1 * (1 - mix) + c2 * mix).astype(np.uint8))
-    blobs = Image.new("RGB", (w, h), (0, 0, 0))
-    draw = ImageDraw.Draw(blobs)
-    for i in range(5):
-        cx = digest[1 + i] / 255 * w
-        cy = digest[6 + i] / 255 * h
-        r = (0.15 + digest[11 + i] / 255 * 0.25) * w
-        colour = _hsv((hue + 0.08 * i) % 1, 0.5, 0.45)
-        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=colour)
-    blobs = blobs.filter(ImageFilter.GaussianBlur(radius=max(2, w // 12)))
-    return Image.blend(img, Image.fromarray(np.maximum(np.asarray(img), np.asarray(blobs))), 0.6)
-
-
-def _hsv(h, s, v):
-    import colorsys
-
-    return tuple(int(c * 255) for c in colorsys.hsv_to_rgb(h, s, v))
+def make_scene(size, *, seed: str, duration: float, ken_burns: bool, media: Sequence[Path | None],
+               starts: Sequence[float], text: str = "", transition: str = "cut",
+               transition_seconds: float = 0.5):
+    """The background for a video: the generated one when there is no media
+    (in the look of ``seed`` and the mood of ``text``), else ``MediaBackground``."""
+    mood = mood_of(text)
+    if not media or all(path is None for path in media):
+        return Background(size, seed, duration, ken_burns, mood)
+    return MediaBackground(media, size, starts, duration, seed=seed, ken_burns=ken_burns, mood=mood,
+                           transition=transition, transition_seconds=transition_seconds)

@@ -51,6 +51,14 @@ class Settings:
     # Stock footage (Pexels); without a key the generated background is used
     pexels_api_key: str | None = None          # PEXELS_API_KEY
     pexels_base_url: str = "https://api.pexels.com"  # PEXELS_BASE_URL
+    # More visual sources (visuals.py); VISUALS picks one: auto (the best with a key) or a name
+    visuals: str = "auto"                      # VISUALS: auto | generated | pexels | pixabay | ai
+    pixabay_api_key: str | None = None         # PIXABAY_API_KEY
+    pixabay_base_url: str = "https://pixabay.com"  # PIXABAY_BASE_URL
+    images_base_url: str | None = None         # IMAGES_BASE_URL: an OpenAI-compatible /v1 for images
+    images_api_key: str | None = None          # IMAGES_API_KEY
+    images_model: str = "gpt-image-1"          # IMAGES_MODEL
+    visuals_timeout: float = 30.0              # VISUALS_TIMEOUT (seconds per stock/image request)
     # Voice
     tts_engine: str = "auto"                   # TTS_ENGINE: auto | piper | gtts | espeak
     gtts_timeout: float = 10.0                 # GTTS_TIMEOUT (seconds per request)

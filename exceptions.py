@@ -37,6 +37,25 @@ class UnknownVoice(SpeechError):
     field = "voice"
 
 
+class UnknownVisuals(ReelsmithError):
+    """A visual source no one knows, or one with no key here. The web layer
+    answers 400 naming ``field``."""
+
+    stage = "visuals"
+    field = "visuals"
+
+
+class BadTransition(ReelsmithError):
+    """An unknown transition or a duration out of range; ``field`` is
+    "transition" or "transition_seconds" (400)."""
+
+    stage = "render"
+
+    def __init__(self, message: str, *, field: str = "transition"):
+        super().__init__(message)
+        self.field = field
+
+
 class RenderError(ReelsmithError):
     """moviepy / ffmpeg failed to produce the video."""
 

@@ -18,7 +18,7 @@ from config import Settings
 from content_generator import ContentGenerator, Script
 from exceptions import ReelsmithError, RenderError, StageFailed
 from speech import Narration, SpeechSynthesizer
-from stock import StockFootage, StockResult
+from visuals import Context, VisualsResult, choose
 from tasks import TaskRequest
 from video_creator import RenderJob, VideoCreator, VideoResult
 
@@ -38,7 +38,6 @@ class Pipeline:
         self.generator = ContentGenerator(settings=settings, cache=self.cache)
         self.synthesizer = SpeechSynthesizer(settings, cache=self.cache)
         self.creator = VideoCreator(settings)
-        self.stock = StockFootage(settings)
 
     def run(self, request: TaskRequest, output_path: Path, report: Reporter = _no_report) -> dict:
         """Produce ``output_path`` (+ .srt, .jpg). Returns a JSON-able summary."""
@@ -79,21 +78,27 @@ class Pipeline:
             )
         return script, narration
 
-    def visuals(self, request: TaskRequest, script: Script) -> StockResult:
-        """The user's own backgrounds, else Pexels footage, else the generated one."""
-        if request.backgrounds:
-            uploads = self.settings.data_dir / "uploads"
-            return StockResult([uploads / name for name in request.backgrounds], source="upload")
+    def visuals(self, request: TaskRequest, script: Script) -> VisualsResult:
+        """A picture per sentence (visuals.py): the user's own backgrounds, else
+        the request's source ("auto": the best with a key), falling back source
+        by source down to the generated background."""
+        uploads = [self.settings.data_dir / "uploads" / name for name in request.backgrounds]
+        name = "upload" if uploads else (request.visuals or self.settings.visuals)
+        if name == "auto":
+            name = self.settings.visuals
         with _stage("visuals"):
-            return self.stock.for_sentences(script.sentences, request.topic,
-                                            portrait=request.aspect == "9:16")
+            ctx = Context(topic=request.topic or script.title, aspect=request.aspect, uploads=uploads)
+            return choose(name, script.sentences, ctx, self.settings, self.cache,
+                          search_terms=script.search_terms, prompts=script.visual_prompts,
+                          title=script.title)
 
     def job(self, request: TaskRequest, script: Script, narration: Narration,
-            output_path: Path, visuals: StockResult) -> RenderJob:
+            output_path: Path, visuals: VisualsResult) -> RenderJob:
         return RenderJob(
             script, Path(output_path), narration, aspect=request.aspect,
-            music=self.music(request), backgrounds=visuals.paths,
-            caption_style=parse_style(request.caption_style),
+            music=self.music(request), caption_style=parse_style(request.caption_style),
+            backgrounds=visuals.paths if any(visuals.paths) else (),
+            transition=request.transition, transition_seconds=request.transition_seconds,
         )
 
     def music(self, request: TaskRequest) -> Path | None:
@@ -154,7 +159,7 @@ def _stage(name: str):
 
 
 def summary(script: Script, narration: Narration, video: VideoResult,
-            visuals: StockResult) -> dict:
+            visuals: VisualsResult) -> dict:
     return {
         "title": script.title,
         "description": script.description,
@@ -165,6 +170,7 @@ def summary(script: Script, narration: Narration, video: VideoResult,
         "voice_fallback": narration.fallback_reason,
         "visuals": visuals.source,
         "visuals_note": visuals.note,
+        "visuals_per_sentence": visuals.per_sentence,
         "language": script.language,
         "duration": round(video.duration, 3),
         "width": video.width,

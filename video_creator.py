@@ -35,7 +35,7 @@ import proglog
 from PIL import Image
 
 from audio import GAP, LEAD_IN, TAIL, assemble_narration, master_audio  # noqa: F401 (re-exported)
-from backgrounds import Background, MediaBackground
+from backgrounds import MediaBackground, make_scene
 from captions import (FONT_PATH, PRESETS, CaptionStyle, CaptionTrack, Cue, Layout, Overlay,
                       TextLook, Word, cues_for, render_text_box, to_srt)
 from config import ASPECTS, RenderSettings, Settings
@@ -86,8 +86,10 @@ class RenderJob:
     narration: Narration
     aspect: str = "9:16"
     music: Path | None = None
-    backgrounds: Sequence[Path] = ()
+    backgrounds: Sequence[Path | None] = ()   # per sentence; None: the generated background
     caption_style: CaptionStyle = PRESETS["classic"]
+    transition: str = "cut"                   # between sentences: cut | crossfade | slide
+    transition_seconds: float = 0.5
 
 
 class VideoCreator:
@@ -156,7 +158,8 @@ class VideoCreator:
         duration = cues[-1].end + TAIL
         frames = FrameMaker(size=size, duration=duration, title=job.script.title, cues=cues,
                             seed=job.script.title, ken_burns=self.ken_burns,
-                            media=list(job.backgrounds), style=job.caption_style)
+                            media=list(job.backgrounds), style=job.caption_style,
+                            transition=job.transition, transition_seconds=job.transition_seconds)
 
         tmp_video = output_path.with_name(f".{output_path.stem}.partial.mp4")
         srt_path = output_path.with_suffix(".srt")
@@ -258,7 +261,7 @@ class FrameMaker:
     first ``TITLE_SECONDS``, and the captions in their style."""
 
     def __init__(self, *, size, duration, title, cues, seed, ken_burns=True, media=(),
-                 style: CaptionStyle = PRESETS["classic"]):
+                 style: CaptionStyle = PRESETS["classic"], transition="cut", transition_seconds=0.5):
         self.width, self.height = size
         self.duration = duration
         self.cues = cues
@@ -266,8 +269,10 @@ class FrameMaker:
         self.layout = layout = Layout.for_size(*size)
         scale = min(size) / 1080
         self.media = bool(media)
-        self.background = (MediaBackground(media, size, [c.start for c in cues], duration) if media
-                           else Background(size, seed, duration, ken_burns))
+        self.background = make_scene(size, seed=seed, duration=duration, ken_burns=ken_burns,
+                                     media=media, starts=[c.start for c in cues],
+                                     text=" ".join(c.text for c in cues), transition=transition,
+                                     transition_seconds=transition_seconds)
         title_box = render_text_box(title, style.font_path(), width=int(self.width * 0.84),
                                     font_size=int(84 * scale), max_lines=4,
                                     look=TextLook(box_rgba=(0, 0, 0, 160)))

@@ -1,67 +1,108 @@
-"""Pexels stock footage against a local fake of its API, and the fallbacks."""
-from urllib.parse import parse_qs, urlparse
+"""Stock sources (Pexels, Pixabay) through visuals.choose, against loopback fakes
+of their APIs: search terms, orientation and duration, no clip repeated,
+downloads through the disk cache."""
+from urllib.parse import urlparse
 
 import pytest
 
+from cache import Cache
 from config import Settings
-from stock import StockFootage, keywords
-from tests.servers import FakePexels
+from visuals import Context, choose, keywords
+from tests.fake_visuals import FakePexels2, FakePixabay
 
 SENTENCES = ["Octopuses have three hearts.", "Their blood is blue.", "Follow for more."]
 
 
-def stock(server, tmp_path, key="px-key") -> StockFootage:
-    return StockFootage(Settings(pexels_api_key=key, pexels_base_url=server.url,
-                                 cache_dir=tmp_path / "cache"))
+def settings(tmp_path, **kw) -> Settings:
+    return Settings(cache_dir=tmp_path / "cache", **kw)
 
 
-def test_one_clip_per_sentence_downloaded_once(tmp_path):
-    with FakePexels() as server:
-        footage = stock(server, tmp_path)
-        result = footage.for_sentences(SENTENCES, "octopus hearts")
+def run(name, s: Settings, sentences=SENTENCES, aspect="9:16", **kw):
+    cache = Cache(s.cache_dir, default_ttl=s.cache_ttl)
+    return choose(name, sentences, Context(topic="octopus hearts", aspect=aspect), s, cache, **kw)
+
+
+def test_pexels_one_clip_per_sentence_never_repeated_right_shape_first(tmp_path):
+    with FakePexels2() as server:
+        s = settings(tmp_path, pexels_api_key="px-key", pexels_base_url=server.url)
+        result = run("pexels", s, search_terms=[["octopus heart"], [], []])
         assert result.source == "pexels" and result.note is None
-        assert len(result.paths) == 3 and all(p.exists() and p.suffix == ".mp4" for p in result.paths)
+        assert [p["source"] for p in result.per_sentence] == ["pexels"] * 3
+        names = [p.name for p in result.paths]
+        assert len(set(names)) == 3 and all(p.exists() and p.suffix == ".mp4" for p in result.paths)
+        # Portrait long enough first, then the short portrait one, then the landscape one.
+        files = [urlparse(r["path"]).path for r in server.requests if r["path"].startswith("/files/")]
+        assert files == ["/files/v13-hd.mp4", "/files/v12-hd.mp4", "/files/v11-hd.mp4"]
+        # The script's own terms when it has them, else words of the sentence.
+        assert server.queries("/videos/search") == ["octopus heart", "blood blue", "octopus hearts"]
         searches = [r for r in server.requests if r["path"].startswith("/videos/search")]
-        assert [parse_qs(urlparse(r["path"]).query)["query"][0] for r in searches] == [
-            "octopuses hearts three", "blood blue", "octopus hearts"]  # the last has no content words
         assert all(r["authorization"] == "px-key" for r in searches)
-        assert parse_qs(urlparse(searches[0]["path"]).query)["orientation"] == ["portrait"]
-        assert server.hits("/files/hd.mp4") == 1  # the smallest file at least 720 px wide
-        assert footage.downloads == 1             # one URL, downloaded once
-        again = footage.for_sentences(SENTENCES, "octopus hearts")
-        assert again.paths == result.paths and server.hits("/files/") == 1
+        assert all(r["query"]["orientation"] == ["portrait"] for r in searches)
+        assert "pexels clip for 'octopus heart'" in result.per_sentence[0]["note"]
+
+        calls, downloads = server.api_calls, server.downloads
+        again = run("pexels", s, search_terms=[["octopus heart"], [], []])
+        assert again.paths == result.paths
+        assert (server.api_calls, server.downloads) == (calls, downloads)  # all from the cache
 
 
-def test_photos_when_there_are_no_videos(tmp_path):
-    with FakePexels(mode="photos") as server:
-        result = stock(server, tmp_path).for_sentences(SENTENCES[:1], "octopus")
-    assert result.source == "pexels" and server.hits("/v1/search") == 1
-    assert len(result.paths) == 1
+def test_pexels_photos_when_the_clips_are_used_up(tmp_path):
+    with FakePexels2() as server:
+        s = settings(tmp_path, pexels_api_key="k", pexels_base_url=server.url)
+        result = run("pexels", s, sentences=SENTENCES + ["Blue blood carries copper."],
+                     aspect="16:9")
+        assert result.source == "pexels"
+        assert [p.suffix for p in result.paths] == [".mp4", ".mp4", ".mp4", ".jpg"]
+        files = [urlparse(r["path"]).path for r in server.requests if r["path"].startswith("/files/")]
+        assert files[0] == "/files/v11-hd.mp4"          # landscape first for 16:9
+        assert files[-1] == "/files/p21-l.jpg"          # the landscape photo size
+        assert all(r["query"]["orientation"] == ["landscape"]
+                   for r in server.requests if "search" in r["path"])
+
+
+def test_pixabay_clips_and_images(tmp_path):
+    with FakePixabay() as server:
+        s = settings(tmp_path, pixabay_api_key="pb-key", pixabay_base_url=server.url)
+        result = run("pixabay", s)
+        assert result.source == "pixabay"
+        files = [urlparse(r["path"]).path for r in server.requests if r["path"].startswith("/files/")]
+        # portrait clip (its 720 px wide file), then the landscape clip, then the image
+        assert files == ["/files/x32-medium.mp4", "/files/x31-medium.mp4", "/files/i41.jpg"]
+        api = [r for r in server.requests if r["path"].startswith("/api/")]
+        assert all(r["query"]["key"] == ["pb-key"] for r in api)
+        images = [r for r in api if urlparse(r["path"]).path == "/api/"]
+        assert images and images[0]["query"]["orientation"] == ["vertical"]
+        assert [p.suffix for p in result.paths] == [".mp4", ".mp4", ".jpg"]
 
 
 @pytest.mark.parametrize("mode, note", [
-    ("empty", "Pexels found nothing for 'octopus'"),
-    ("401", "Pexels: the API key was rejected"),
-    ("500", "Pexels: HTTP 500"),
+    ("empty", "pexels: nothing new for 'octopuses hearts three', 'octopus hearts'"),
+    ("401", "pexels: the API key was rejected (HTTP 401)"),
+    ("500", "pexels: HTTP 500"),
 ])
-def test_failures_fall_back_to_the_generated_background(tmp_path, mode, note):
-    with FakePexels(mode=mode) as server:
-        result = stock(server, tmp_path).for_sentences(SENTENCES, "octopus")
-    assert result.source == "generated" and result.paths == []
+def test_pexels_failures_fall_back_to_the_generated_background(tmp_path, mode, note):
+    with FakePexels2(mode=mode) as server:
+        s = settings(tmp_path, pexels_api_key="k", pexels_base_url=server.url)
+        result = run("auto", s)
+        if mode != "empty":
+            assert server.api_calls == 1   # a source that failed is not asked again in this video
+    assert result.source == "generated" and result.paths == [None] * 3
     assert result.note.startswith(note)
+    assert result.per_sentence[0] == {"source": "generated", "note": f"{note} -> generated background"}
 
 
 def test_no_key_means_no_request(tmp_path):
-    with FakePexels() as server:
-        result = stock(server, tmp_path, key=None).for_sentences(SENTENCES, "octopus")
-    assert result.note.startswith("no PEXELS_API_KEY") and server.requests == []
+    with FakePexels2() as server:
+        result = run("auto", settings(tmp_path, pexels_base_url=server.url))
+    assert result.note.startswith("no stock or image API key (PEXELS_API_KEY")
+    assert server.requests == [] and result.source == "generated"
 
 
 def test_unreachable_server(tmp_path):
-    with FakePexels() as server:
+    with FakePexels2() as server:
         url = server.url
-    footage = StockFootage(Settings(pexels_api_key="k", pexels_base_url=url, cache_dir=tmp_path))
-    assert footage.for_sentences(SENTENCES, "x").note.startswith("Pexels unreachable")
+    result = run("pexels", settings(tmp_path, pexels_api_key="k", pexels_base_url=url))
+    assert result.note.startswith("pexels: unreachable (ConnectError)")
 
 
 def test_keywords():
@@ -70,25 +111,23 @@ def test_keywords():
 
 
 def test_pipeline_uses_pexels_and_says_when_it_cannot(tmp_path):
+    from config import RenderSettings
     from pipeline import Pipeline
     from tasks import TaskRequest
     from tests.media import corner_colour, probe
 
-    from config import RenderSettings
-
     small = RenderSettings(width=180, height=320, preset="veryfast")
-    with FakePexels() as server:
-        settings = Settings(pexels_api_key="k", pexels_base_url=server.url, data_dir=tmp_path,
-                            cache_dir=tmp_path / "cache", render=small)
-        result = Pipeline(settings).run(TaskRequest(topic="octopus", script="Blue blood. Three hearts."),
-                                        tmp_path / "v.mp4")
+    request = TaskRequest(topic="octopus", script="Blue blood. Three hearts.")
+    with FakePexels2() as server:
+        s = Settings(pexels_api_key="k", pexels_base_url=server.url, data_dir=tmp_path,
+                     cache_dir=tmp_path / "cache", render=small)
+        result = Pipeline(s).run(request, tmp_path / "v.mp4")
     assert result["visuals"] == "pexels" and probe(tmp_path / "v.mp4").width == 180
+    assert [p["source"] for p in result["visuals_per_sentence"]] == ["pexels", "pexels"]
     r, g, b = corner_colour(tmp_path / "v.mp4", 1.0)
     assert b > 150 and r < 80  # the (blue) stock clip is the background
-    with FakePexels(mode="401") as server:
-        settings = Settings(pexels_api_key="bad", pexels_base_url=server.url, data_dir=tmp_path,
-                            cache_dir=tmp_path / "cache", render=small)
-        result = Pipeline(settings).run(TaskRequest(topic="octopus", script="Blue blood. Three hearts."),
-                                        tmp_path / "w.mp4")
+    with FakePexels2(mode="401") as server:
+        s = s.with_(pexels_api_key="bad", pexels_base_url=server.url, cache_dir=tmp_path / "c2")
+        result = Pipeline(s).run(request, tmp_path / "w.mp4")
     assert result["visuals"] == "generated" and "rejected" in result["visuals_note"]
     assert (tmp_path / "w.mp4").exists()
