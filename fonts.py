@@ -136,6 +136,11 @@ _LATIN = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _VS15, _VS16, _KEYCAP = "\ufe0e", "\ufe0f", "\u20e3"
 
 
+def family_key(name: str) -> str:
+    """A family as people write it -> its ``FAMILIES`` key: "Bebas Neue" -> "bebas-neue"."""
+    return name.strip().lower().replace(" ", "-").replace("_", "-")
+
+
 def cjk_face_index(language: str | None) -> int:
     """The Noto Sans CJK face for a language code as people type it: ``ja`` ->
     JP, ``ko`` -> KR, ``zh-TW``/``zh-Hant`` -> TC, ``zh-HK``/``yue`` -> HK, any
@@ -304,8 +309,9 @@ class FontChain:
         self.faces = [primary] + [f for f in notos if f.path != primary.path]
 
     def _primary(self) -> Face:
-        if isinstance(self.font, str) and self.font in FAMILIES:
-            return FAMILIES[self.font].face(self.bold)
+        name = family_key(self.font) if isinstance(self.font, str) else None
+        if name in FAMILIES:
+            return FAMILIES[name].face(self.bold)
         if isinstance(self.font, str) and not any(s in self.font for s in "/\\."):
             raise FontError(f"font must be one of {', '.join(FAMILIES)} or a font file; got {self.font!r}")
         error = check_font_file(self.font)

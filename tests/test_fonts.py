@@ -117,6 +117,11 @@ def test_every_family_draws_latin_itself(name):
     assert _render(chain, "Octopus facts").getbbox()
 
 
+def test_family_names_as_people_write_them():
+    assert FontChain("Bebas Neue", SIZE).primary == FAMILIES["bebas-neue"].face(True)
+    assert FontChain("luckiest_guy", SIZE).primary == FAMILIES["luckiest-guy"].face(True)
+
+
 def test_a_creator_font_falls_back_for_other_scripts():
     chain = FontChain("bebas-neue", SIZE)
     runs = chain.runs("Bees مرحبا")
