@@ -137,7 +137,7 @@ class Cache:
         if expires_at is not None and expires_at <= now:
             self._remove(path.name, expired_at=now)
             return self._miss(default)
-        with self._lock, self._transaction() as db:
+        with self._transaction() as db:
             db.execute(_TOUCH, (path.name, len(data), now, expires_at))  # LRU order
             self.hits += 1
         return value
@@ -152,10 +152,10 @@ class Cache:
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-            with self._lock, self._transaction() as db:
+            with self._transaction() as db:
                 os.replace(tmp, path)  # inside the transaction: file and row agree
                 db.execute(_UPSERT, (path.name, len(data), now, expires_at))
-                self._evict_if_needed(db)
+                self._evict_if_needed()
         except BaseException:
             _unlink(tmp)
             raise
@@ -166,7 +166,7 @@ class Cache:
 
     def clear(self) -> None:
         """Remove every entry (and temporary files left by a crash)."""
-        with self._lock, self._transaction() as db:
+        with self._transaction() as db:
             for path in [*self.cache_dir.glob("*" + _SUFFIX), *self.cache_dir.glob("*.tmp")]:
                 _unlink(path)
             db.execute("DELETE FROM entries")
@@ -176,12 +176,28 @@ class Cache:
         return self._totals()[1]
 
     def cleanup_expired(self) -> int:
-        """Remove every expired entry; returns how many."""
+        """Remove every expired or unreadable entry; returns how many.
+
+        Expired entries come from the index; finding unreadable ones reads
+        every entry file, so this is a maintenance call (a timer), not one
+        for the request path."""
         now = time.time()
-        with self._lock, self._transaction() as db:
+        with self._transaction() as db:
             names = [r[0] for r in db.execute(
                 "SELECT name FROM entries WHERE expires_at <= ?", (now,))]
-            return self._delete(db, names)
+            removed = self._delete(db, names)
+        for path in self.cache_dir.glob("*" + _SUFFIX):
+            try:
+                with open(path, "rb") as fh:
+                    entry = pickle.load(fh)
+                readable = isinstance(entry, tuple) and len(entry) == 3
+            except FileNotFoundError:
+                continue
+            except Exception:
+                readable = False
+            if not readable:
+                removed += self._remove(path.name)
+        return removed
 
     def __contains__(self, key: str) -> bool:
         sentinel = object()
@@ -191,21 +207,26 @@ class Cache:
         return self._totals()[0]
 
     # -- eviction ---------------------------------------------------------
-    def _evict_if_needed(self, db: sqlite3.Connection) -> int:
+    def _evict_if_needed(self) -> int:
+        """Evict if the running total is over ``max_size_mb``; returns how many went."""
         if self.max_size_mb is None:
             return 0
         limit = self.max_size_mb * 1024 * 1024
-        total = db.execute("SELECT size FROM totals").fetchone()[0]
-        if total <= limit:
+        if self.get_size() <= limit:
             return 0
-        target = int(limit * (1 - self.eviction_percentage))
-        victims = []
-        for name, size in db.execute("SELECT name, size FROM entries ORDER BY accessed"):
-            if total <= target:
-                break
-            victims.append(name)
-            total -= size
-        return self._delete(db, victims)
+        return self._evict_oldest(int(limit * (1 - self.eviction_percentage)))
+
+    def _evict_oldest(self, target_bytes: int) -> int:
+        """Remove least recently used entries until the total is <= target."""
+        with self._transaction() as db:
+            total = db.execute("SELECT size FROM totals").fetchone()[0]
+            victims = []
+            for name, size in db.execute("SELECT name, size FROM entries ORDER BY accessed"):
+                if total <= target_bytes:
+                    break
+                victims.append(name)
+                total -= size
+            return self._delete(db, victims)
 
     # -- index ------------------------------------------------------------
     def _connection(self) -> sqlite3.Connection:
@@ -254,10 +275,15 @@ class Cache:
 
     @contextlib.contextmanager
     def _transaction(self):
-        """One write transaction on the index (callers hold self._lock)."""
-        db = self._connection()
-        with _begin(db):
-            yield db
+        """One write transaction on the index, under the thread lock; inside
+        another one (the lock is held, so it is this thread's) it joins it."""
+        with self._lock:
+            db = self._connection()
+            if db.in_transaction:
+                yield db
+            else:
+                with _begin(db):
+                    yield db
 
     def _totals(self) -> tuple[int, int]:
         with self._lock:
@@ -277,7 +303,7 @@ class Cache:
     def _remove(self, name: str, expired_at: float | None = None) -> bool:
         """Remove one entry; with ``expired_at``, only if it has not been set anew
         (by another thread or process) with a later expiry since it was read."""
-        with self._lock, self._transaction() as db:
+        with self._transaction() as db:
             if expired_at is not None:
                 row = db.execute("SELECT expires_at FROM entries WHERE name = ?", (name,)).fetchone()
                 if row and (row[0] is None or row[0] > expired_at):

@@ -108,7 +108,8 @@ def main() -> None:
         # The keys generate_script and narrate stored their results under.
         script_keys = [gen.cache_key(t) for t in TOPICS]
         sentences = [s for t in TOPICS for s in gen.generate_script(t).sentences]
-        tts_keys = [synth.cache_key("espeak", s, "en") for s in sentences]
+        voice = synth.engines["espeak"].voice_for("en")  # the voice narrate picks for "en"
+        tts_keys = [synth.cache_key("espeak", s, "en", voice) for s in sentences]
         script_ms = time_gets(cache, script_keys)
         tts_ms = time_gets(cache, tts_keys)
         set_ms = time_sets(Path(tmp) / "sets")

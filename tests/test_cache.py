@@ -308,3 +308,27 @@ def test_processes_sharing_the_folder_keep_one_consistent_index(tmp_path):
     for key in [f"k{i}" for i in range(40)]:
         value = cache.get(key)
         assert value is None or value[0] == key
+
+
+def test_cleanup_expired_also_removes_unreadable_entries(tmp_path):
+    cache = Cache(tmp_path)
+    cache.set("good", 1)
+    cache.set("bad", 2)
+    cache._path("bad").write_bytes(b"garbage")
+    assert cache.cleanup_expired() == 1
+    assert cache.get("good") == 1 and not cache._path("bad").exists()
+    assert_index_matches_folder(cache)
+
+
+def test_evict_oldest_down_to_a_target(tmp_path, monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    cache = Cache(tmp_path, max_size_mb=None)
+    for i in range(5):
+        cache.set(f"k{i}", b"x" * 1000)
+        now[0] += 1
+    assert cache._evict_if_needed() == 0  # unbounded
+    assert cache._evict_oldest(cache.get_size() - 1) == 1
+    assert cache.get("k0") is None and cache.get("k1") is not None
+    assert cache._evict_oldest(0) == 4 and len(cache) == 0
+    assert_index_matches_folder(cache)
