@@ -143,7 +143,7 @@ class _Particles:
         self.phase = rng.uniform(0, 2 * math.pi, n)
         self.sprites = []
         for i in range(n):
-            r = max(2, int(rng.uniform(0.012, 0.05) * w))
+            r = max(2, int(rng.uniform(0.015, 0.06) * w))
             yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
             fall = np.clip(1 - (xx ** 2 + yy ** 2) / r ** 2, 0, 1) ** 1.5 * rng.uniform(0.35, 0.8)
             colour = np.array([*look.colours[2 if i % 3 else 0], 0], np.float32)
@@ -166,7 +166,8 @@ class _Shapes:
     """Outlined circles and polygons of the palette, slowly turning together."""
 
     def __init__(self, size, look: Look):
-        w, h = size
+        self.size = size
+        w, h = size = (max(2, size[0] // 2), max(2, size[1] // 2))  # drawn and turned at half size
         rng = np.random.default_rng(int.from_bytes(look.digest[8:16], "little"))
         side = int(math.hypot(w, h)) + 2
         layer = np.zeros((side, side, 4), np.uint8)
@@ -176,32 +177,33 @@ class _Shapes:
             colour = (*(int(v * 0.8) for v in look.colours[2 if i % 2 else 0]), 0)
             corners = int(rng.integers(0, 4))  # 0: a ring, else a triangle, square or pentagon
             if corners == 0:
-                cv2.circle(layer, c, r, colour, max(1, w // 160), cv2.LINE_AA)
+                cv2.circle(layer, c, r, colour, 1, cv2.LINE_AA)
             else:
                 a0 = rng.uniform(0, 2 * math.pi)
                 pts = np.array([(c[0] + r * math.cos(a0 + 2 * math.pi * k / (corners + 2)),
                                  c[1] + r * math.sin(a0 + 2 * math.pi * k / (corners + 2)))
                                 for k in range(corners + 2)], np.int32)
-                cv2.polylines(layer, [pts], True, colour, max(1, w // 160), cv2.LINE_AA)
-        self.layer = cv2.GaussianBlur(layer, (0, 0), 0.8)
-        self.size, self.side = size, side
+                cv2.polylines(layer, [pts], True, colour, 1, cv2.LINE_AA)
+        self.layer = layer
+        self.half, self.side = size, side
         self.turn = (4.0 if look.digest[20] % 2 else -4.0) * look.speed  # degrees per second
 
     def apply(self, low: np.ndarray, t: float) -> None:
-        w, h = self.size
+        w, h = self.half
         m = cv2.getRotationMatrix2D((self.side / 2, self.side / 2), self.turn * t, 1.0)
         m[:, 2] -= ((self.side - w) / 2, (self.side - h) / 2)  # the middle of the layer
         shapes = cv2.warpAffine(self.layer, m, (w, h), flags=cv2.INTER_LINEAR)
-        cv2.add(low, shapes, dst=low)
+        cv2.add(low, cv2.resize(shapes, self.size, interpolation=cv2.INTER_LINEAR), dst=low)
 
 
 class _Light:
     """Soft beams from a point above the frame, sweeping and breathing."""
 
     def __init__(self, size, look: Look):
-        w, h = size
-        d = look.digest
         self.size = size
+        w, h = size = (max(2, size[0] // 2), max(2, size[1] // 2))  # soft: made at half size
+        d = look.digest
+        self.half = size
         self.origin = ((0.15 + d[21] / 255 * 0.7) * w, -0.15 * h)
         side = int(2.4 * math.hypot(w, h))
         yy, xx = np.mgrid[0:side, 0:side].astype(np.float32) - side / 2
@@ -214,11 +216,11 @@ class _Light:
         self.speed = look.speed
 
     def apply(self, low: np.ndarray, t: float) -> None:
-        w, h = self.size
         m = cv2.getRotationMatrix2D((self.side / 2, self.side / 2),
                                     6 * math.sin(0.35 * self.speed * t), 1.0)
         m[:, 2] -= (self.side / 2 - self.origin[0], self.side / 2 - self.origin[1])
-        beams = cv2.warpAffine(self.layer, m, (w, h), flags=cv2.INTER_LINEAR)
+        beams = cv2.resize(cv2.warpAffine(self.layer, m, self.half, flags=cv2.INTER_LINEAR),
+                           self.size, interpolation=cv2.INTER_LINEAR)
         gain = 0.75 + 0.25 * math.sin(0.8 * self.speed * t)
         cv2.addWeighted(low, 1.0, beams, gain, 0, dst=low)
 
