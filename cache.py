@@ -36,14 +36,16 @@ Settings (the constructor's arguments; the app passes ``CACHE_DIR``,
   to 80 % of the limit), so eviction does not run on every write. Must be
   in (0, 1].
 * ``busy_timeout`` - seconds a write waits for another process's
-  transaction on the index before giving up with ``sqlite3.OperationalError``.
-  Default 30.
+  transaction on the index before giving up with ``sqlite3.OperationalError``
+  (a ``get`` that cannot record its read time is still a hit, with a
+  warning logged). Default 30.
 """
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import pickle
 import sqlite3
@@ -52,6 +54,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 _SUFFIX = ".entry"
 INDEX_NAME = "index.sqlite3"
@@ -112,6 +116,7 @@ class Cache:
         self._lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
         self._db_pid = 0
+        self._inherited: list[sqlite3.Connection] = []
         self.hits = 0
         self.misses = 0
         with self._lock:
@@ -137,8 +142,12 @@ class Cache:
         if expires_at is not None and expires_at <= now:
             self._remove(path.name, expired_at=now)
             return self._miss(default)
-        with self._transaction() as db:
-            db.execute(_TOUCH, (path.name, len(data), now, expires_at))  # LRU order
+        try:
+            with self._transaction() as db:
+                db.execute(_TOUCH, (path.name, len(data), now, expires_at))  # LRU order
+        except sqlite3.OperationalError as exc:  # index busy past busy_timeout: still a hit
+            log.warning("cache: could not record a read in the index: %s", exc)
+        with self._lock:
             self.hits += 1
         return value
 
@@ -165,9 +174,9 @@ class Cache:
         return self._remove(self._path(key).name)
 
     def clear(self) -> None:
-        """Remove every entry (and temporary files left by a crash)."""
+        """Remove every entry."""
         with self._transaction() as db:
-            for path in [*self.cache_dir.glob("*" + _SUFFIX), *self.cache_dir.glob("*.tmp")]:
+            for path in self.cache_dir.glob("*" + _SUFFIX):
                 _unlink(path)
             db.execute("DELETE FROM entries")
 
@@ -232,6 +241,10 @@ class Cache:
     def _connection(self) -> sqlite3.Connection:
         """This process's connection (a forked child opens its own)."""
         if self._db is None or self._db_pid != os.getpid():
+            if self._db is not None:
+                # A connection inherited through fork() is the parent's: never use or
+                # close it here (closing could disturb the parent's WAL); keep it referenced.
+                self._inherited.append(self._db)
             index = self.cache_dir / INDEX_NAME
             try:
                 self._db = self._open(index)

@@ -332,3 +332,23 @@ def test_evict_oldest_down_to_a_target(tmp_path, monkeypatch):
     assert cache.get("k0") is None and cache.get("k1") is not None
     assert cache._evict_oldest(0) == 4 and len(cache) == 0
     assert_index_matches_folder(cache)
+
+
+def test_a_busy_index_never_turns_a_hit_into_an_error(tmp_path):
+    import sqlite3
+
+    cache = Cache(tmp_path, busy_timeout=0.05)
+    cache.set("k", "v")
+    other = sqlite3.connect(tmp_path / "index.sqlite3", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holding the write lock
+    try:
+        assert cache.get("k") == "v"
+        with pytest.raises(sqlite3.OperationalError):
+            cache.set("k2", "v2")  # a write waits busy_timeout, then says so
+        assert not list(tmp_path.glob("*.tmp"))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    cache.set("k2", "v2")
+    assert cache.get("k2") == "v2"
+    assert_index_matches_folder(cache)
