@@ -56,9 +56,11 @@ LENGTH_TOLERANCE = 0.2                 # a reply further than this from the budg
 # The pauses the render puts around the sentences (audio.py; a test checks they agree).
 # The title is shown over the first sentences, so it adds no time.
 LEAD_IN, GAP, TAIL = 0.4, 0.3, 0.8
-# Languages written without spaces between words: their length is not checked
-# in words (the prompt still gives seconds and sentences).
-_UNSPACED = {"zh", "ja", "th", "lo", "km", "my"}
+# Chinese, Japanese and Korean are counted (and their voices' pace measured) in
+# characters. Thai, Lao, Khmer and Burmese put no spaces between words, so their
+# length is not checked (the prompt still gives seconds and sentences).
+_CHARACTERS = {"zh", "ja", "ko"}
+_UNCOUNTED = {"th", "lo", "km", "my"}
 
 
 @dataclass
@@ -143,7 +145,18 @@ def word_budget(target_seconds: float, words_per_second: float | None = None) ->
 
 
 def count_words(text: str) -> int:
-    return len(text.split())
+    """Words as the voices' pace counts them (``speech.word_count``):
+    whitespace-separated tokens, and each CJK character as one."""
+    from speech import word_count  # the one definition of the unit; imported when first needed
+
+    return word_count(text)
+
+
+def _unit(language: str) -> str | None:
+    """What a budget counts in ``language``: "words", "characters", or None
+    (not counted)."""
+    code = language.lower().replace("_", "-").split("-")[0]
+    return "characters" if code in _CHARACTERS else None if code in _UNCOUNTED else "words"
 
 
 class SceneModel(BaseModel):
@@ -472,13 +485,13 @@ class _Unreachable(ScriptError):
 
 
 def _user_prompt(topic: str, language: str, budget: WordBudget, tone: str, style: str) -> str:
-    seconds = f"{budget.target_seconds:g}"
-    if language.lower().split("-")[0] in _UNSPACED:
+    seconds, unit = f"{budget.target_seconds:g}", _unit(language)
+    if unit is None:
         length = f"about {seconds} seconds of video: {budget.sentences} short sentences."
     else:
         length = (f"about {seconds} seconds of video: {budget.sentences} sentences and "
-                  f"{budget.words} words in all (between {budget.low} and {budget.high}); the "
-                  f"voice reads {budget.words_per_second:.1f} words a second.")
+                  f"{budget.words} {unit} in all (between {budget.low} and {budget.high}); the "
+                  f"voice reads {budget.words_per_second:.1f} {unit} a second.")
     return (
         f"Topic: {topic}\n"
         f"Language: write the title, sentences and description in the language with code "
@@ -495,19 +508,19 @@ def _user_prompt(topic: str, language: str, budget: WordBudget, tone: str, style
 
 
 def _length_request(script: Script, budget: WordBudget) -> str:
-    return (f"That script has {script.words} words in {len(script.sentences)} sentences. It must "
-            f"have about {budget.words} words (between {budget.low} and {budget.high}) in "
+    unit = _unit(script.language)
+    return (f"That script has {script.words} {unit} in {len(script.sentences)} sentences. It "
+            f"must have about {budget.words} {unit} (between {budget.low} and {budget.high}) in "
             f"{budget.sentences} sentences to fill {budget.target_seconds:g} seconds. Write it "
             "again at that length, with one scene per sentence.")
 
 
 def _length_miss(script: Script, budget: WordBudget) -> str:
     """Why the script's length is far off the budget ("" when it is not)."""
-    if script.language.lower().split("-")[0] in _UNSPACED:
+    unit = _unit(script.language)
+    if unit is None or budget.low <= script.words <= budget.high:
         return ""
-    if budget.low <= script.words <= budget.high:
-        return ""
-    return f"{script.words} words for a budget of {budget.words}"
+    return f"{script.words} {unit} for a budget of {budget.words}"
 
 
 def _describe(exc: ValidationError) -> str:

@@ -14,7 +14,7 @@ import http_pool
 from cache import Cache
 from config import Settings
 import video_creator
-from content_generator import (PROMPT_VERSION, ContentGenerator, Script, WordBudget,
+from content_generator import (PROMPT_VERSION, ContentGenerator, Script,
                                estimated_seconds, offline_script, split_sentences, word_budget)
 from exceptions import ScriptError
 from tests.servers import GOOD_SCRIPT, FakeOpenAI
@@ -479,11 +479,24 @@ def test_the_voices_pace_sets_the_budget_and_the_cache_key(tmp_path):
         assert PROMPT_VERSION in gen.cache_key("tea")
 
 
-def test_unspaced_languages_are_not_counted_in_words():
+def test_chinese_japanese_and_korean_are_counted_in_characters():
+    budget = word_budget(30, 4.0)  # a pace in characters a second, as speech measures them
+    fits = dict(GOOD_SCRIPT, sentences=["章" * (budget.words // 5) + "。"] * 5)
+    short = dict(GOOD_SCRIPT, sentences=["章鱼有三颗心。"] * 5)
+    with FakeOpenAI(scripts=[short], script=fits) as server:
+        script = generator(server).generate_script("章鱼", language="zh-CN", words_per_second=4.0)
+    assert len(server.requests) == 2 and script.note == ""
+    first, retry = server.requests[0]["body"]["messages"], server.requests[1]["body"]["messages"]
+    assert f"{budget.words} characters in all" in first[1]["content"]
+    assert retry[-1]["content"].startswith("That script has 30 characters in 5 sentences")
+
+
+def test_thai_length_is_not_counted():
     with FakeOpenAI(script=long_script(8)) as server:
-        script = generator(server).generate_script("章鱼", language="zh", target_seconds=60)
+        script = generator(server).generate_script("ปลาหมึก", language="th", target_seconds=60)
     assert len(server.requests) == 1 and script.note == ""
-    assert "60 seconds of video" in server.requests[0]["body"]["messages"][1]["content"]
+    prompt = server.requests[0]["body"]["messages"][1]["content"]
+    assert "60 seconds of video" in prompt and " words" not in prompt.split("Length:")[1].split("\n")[0]
 
 
 # -- per-sentence search terms and visual prompts ---------------------------------------------
