@@ -13,11 +13,11 @@ import pytest
 import http_pool
 from cache import Cache
 from config import Settings
-import video_creator
 from content_generator import (PROMPT_VERSION, ContentGenerator, Script,
                                estimated_seconds, offline_script, split_sentences, word_budget)
 from exceptions import ScriptError
 from tests.servers import GOOD_SCRIPT, FakeOpenAI
+import video_creator
 
 KEY = "sk-test-0123456789-secret"
 OFFLINE = Settings(discover_local_llm=False)  # no probe for a local model: the offline writer
