@@ -24,42 +24,20 @@ which overlays to paste, so no mode costs render time.
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Sequence
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
+import fonts
 from exceptions import ReelsmithError
 from speech import Narration, WordTiming
 
-FONT_PATH = Path(__import__("fontpkg_noto_sans").ROOT) / "files" / "NotoSans[wdth,wght].ttf"
-# Scripts Noto Sans lacks, each from its own pip font package: (first, last code point, package, file)
-SCRIPT_FONTS = [
-    (0x0600, 0x06FF, "fontpkg_noto_sans_arabic", "NotoSansArabic[wdth,wght].ttf"),
-    (0x0750, 0x077F, "fontpkg_noto_sans_arabic", "NotoSansArabic[wdth,wght].ttf"),
-    (0xFB50, 0xFEFF, "fontpkg_noto_sans_arabic", "NotoSansArabic[wdth,wght].ttf"),
-    (0x0900, 0x097F, "fontpkg_noto_sans_devanagari", "NotoSansDevanagari[wdth,wght].ttf"),
-    (0x0E00, 0x0E7F, "fontpkg_noto_sans_thai", "NotoSansThai[wdth,wght].ttf"),
-]
-
-
-def font_for(text: str, default: Path = FONT_PATH) -> Path:
-    """The font that has glyphs for ``text``: Noto Sans covers Latin, Cyrillic
-    and Greek; Arabic, Devanagari and Thai come from their own Noto packages."""
-    for ch in text:
-        code = ord(ch)
-        for first, last, package, filename in SCRIPT_FONTS:
-            if first <= code <= last:
-                return Path(importlib.import_module(package).ROOT) / "files" / filename
-    return default
-
-
-def is_rtl(text: str) -> bool:
-    return any(0x0590 <= ord(ch) <= 0x08FF or 0xFB1D <= ord(ch) <= 0xFEFF for ch in text)
+FONTS = fonts.FAMILIES   # the bundled families a style can name
+FONT_PATH = fonts.FAMILIES[fonts.DEFAULT_FAMILY].face().path
 
 
 # -- timing -----------------------------------------------------------------
@@ -74,7 +52,7 @@ class Cue:
     text: str
     start: float
     end: float
-    words: list[Word] = field(default_factory=list)  # one per text.split() token
+    words: list[Word] = field(default_factory=list)  # one per highlight unit (fonts.units)
 
     def __post_init__(self):
         if not self.words:
@@ -82,7 +60,7 @@ class Cue:
 
 
 def estimate_words(text: str, start: float, end: float) -> list[Word]:
-    """The last resort when a voice gave no timings: time shared by word length."""
+    """The last resort when a voice gave no timings: time shared by length."""
     tokens = text.split()
     weights = [len(w) + 2 for w in tokens]
     total = sum(weights) or 1
@@ -91,13 +69,29 @@ def estimate_words(text: str, start: float, end: float) -> list[Word]:
         d = (end - start) * w / total
         words.append(Word(token, t, t + d))
         t += d
-    return words
+    return split_units(words)
+
+
+def split_units(words: Sequence[Word]) -> list[Word]:
+    """Words as highlight units (``fonts.units``): a word of a script written
+    without spaces (Chinese, Japanese) becomes its characters, its time shared
+    by length."""
+    units: list[Word] = []
+    for word in words:
+        pieces = fonts.units(word.text) or [word.text]
+        weights = [len(p) + 2 for p in pieces] if len(pieces) > 1 else [1]
+        total, t = sum(weights), word.start
+        for piece, weight in zip(pieces, weights):
+            d = (word.end - word.start) * weight / total
+            units.append(Word(piece, t, t + d))
+            t += d
+    return units
 
 
 def cues_for(narration: Narration, spans: Sequence[tuple[float, float]]) -> list[Cue]:
     """The cues of a narration whose sentences play at ``spans`` (video time):
-    each word's timing from the voice, shifted by its sentence's start and
-    kept monotonic and inside the cue."""
+    each word's timing from the voice, shifted by its sentence's start, kept
+    monotonic and inside the cue, and split into highlight units."""
     cues = []
     for i, (seg, (start, end)) in enumerate(zip(narration.segments, spans)):
         words = []
@@ -108,6 +102,7 @@ def cues_for(narration: Narration, spans: Sequence[tuple[float, float]]) -> list
                 w_end = min(max(start + w.end, w_start), end)
                 words.append(Word(w.text, w_start, w_end))
                 last = w_start
+            words = split_units(words)
         cues.append(Cue(i + 1, seg.text, start, end, words))
     return cues
 
@@ -116,7 +111,6 @@ def cues_for(narration: Narration, spans: Sequence[tuple[float, float]]) -> list
 MODES = ("sentence", "words", "karaoke", "none")
 POSITIONS = ("top", "middle", "bottom")
 CASES = ("none", "upper", "lower")
-FONTS = {"noto-sans": FONT_PATH}  # bundled families a style can name
 
 
 class CaptionStyleError(ReelsmithError):
@@ -154,8 +148,6 @@ class CaptionStyle:
         value = getattr(self, name)
         return tuple(int(value[i:i + 2], 16) for i in (1, 3, 5))
 
-    def font_path(self) -> Path:
-        return FONTS.get(self.font) or Path(self.font)
 
     def cased(self, text: str) -> str:
         return text.upper() if self.case == "upper" else text.lower() if self.case == "lower" else text
@@ -311,50 +303,41 @@ class Overlay:
         cv2.add(region, premultiplied, dst=region)
 
 
-def wrap_words(text: str, font: ImageFont.FreeTypeFont, max_width: int,
-               max_words: int = 0) -> list[str]:
-    """Greedy word wrap measured with the real font; a word longer than a
-    line is split by characters rather than drawn past the edge. With
-    ``max_words`` a line holds at most that many words."""
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        candidate = f"{current} {word}".strip()
-        full = max_words and len(current.split()) >= max_words
-        if not full and font.getlength(candidate) <= max_width:
-            current = candidate
-            continue
-        if current:
-            lines.append(current)
-        while font.getlength(word) > max_width:
-            cut = len(word)
-            while cut > 1 and font.getlength(word[:cut]) > max_width:
-                cut -= 1
-            lines.append(word[:cut])
-            word = word[cut:]
-        current = word
-    if current:
-        lines.append(current)
-    return lines
+def wrap_units(text: str, chain: fonts.FontChain, max_width: float,
+               max_units: int = 0) -> list[str]:
+    """Lines of ``text`` by the Unicode line-breaking rules, measured with the
+    real fonts (``fonts.wrap``); with ``max_units`` a line holds at most that
+    many highlight units (words, or CJK characters)."""
+    lines = fonts.wrap(text, chain, max_width)
+    if not max_units:
+        return lines
+    out = []
+    for line in lines:
+        pieces = fonts.units(line)
+        for k in range(0, len(pieces), max_units):
+            out.append(_join(line, pieces[k:k + max_units]))
+    return out
+
+
+def _join(text: str, pieces: Sequence[str]) -> str:
+    """The stretch of ``text`` from the first of ``pieces`` to the last (so
+    the spaces between them, or their absence, are the text's own)."""
+    start = text.find(pieces[0])
+    end = start
+    for piece in pieces:
+        end = text.find(piece, end) + len(piece)
+    return text[start:end]
 
 
 @dataclass
 class TextBox:
-    """Rasterised text plus where each word sits, for highlighting."""
+    """Rasterised text plus where each highlight unit sits."""
 
     image: Image.Image
-    words: list[Image.Image]           # each word drawn alone in the highlight colour
-    word_xy: list[tuple[int, int]]     # top-left of each word image inside ``image``
+    words: list[Image.Image]           # each unit drawn alone in the highlight colour
+    word_xy: list[tuple[int, int]]     # top-left of each unit image inside ``image``
     rtl: bool = False
-
-
-def _bold_font(font_path: Path, size: int) -> ImageFont.FreeTypeFont:
-    font = ImageFont.truetype(str(font_path), size)
-    try:
-        font.set_variation_by_name("Bold")
-    except (OSError, ValueError):
-        pass  # not a variable font: use it as it is
-    return font
+    missing: list[str] = field(default_factory=list)  # characters no bundled font has
 
 
 @dataclass(frozen=True)
@@ -369,52 +352,54 @@ class TextLook:
     max_words_per_line: int = 0
 
 
-def render_text_box(text: str, font_path: Path, *, width: int, font_size: int,
-                    max_lines: int, look: TextLook = TextLook()) -> TextBox:
+def render_text_box(text: str, font: str | Path, *, width: int, font_size: int,
+                    max_lines: int, look: TextLook = TextLook(),
+                    language: str | None = None) -> TextBox:
     """Rasterise ``text`` wrapped to ``width``, with an outline and an optional box.
 
-    The font shrinks until the text fits in ``max_lines`` lines. With a
-    ``look.highlight`` every word is also drawn alone in that colour, so the
-    word being spoken can be pasted over the plain one.
+    ``font`` is a bundled family or a font file; characters it lacks come from
+    the fallback chain (``fonts.FontChain``). The font shrinks until the text
+    fits in ``max_lines`` lines. With a ``look.highlight`` every highlight
+    unit is also drawn alone in that colour, so the one being spoken can be
+    pasted over the plain one.
     """
     pad = max(8, font_size // 3)
     stroke = max(2, font_size // 14) if look.stroke is None else look.stroke
-    font_path = font_for(text, font_path)
-    rtl = is_rtl(text)
     while True:
-        font = _bold_font(font_path, font_size)
-        lines = wrap_words(text, font, width - 2 * pad - 2 * stroke, look.max_words_per_line)
+        chain = fonts.FontChain(font, font_size, language=language)
+        lines = wrap_units(text, chain, width - 2 * pad - 2 * stroke, look.max_words_per_line)
         if len(lines) <= max_lines or font_size <= 12:
             break
         font_size = int(font_size * 0.9)
         stroke = max(0, min(stroke, font_size // 8))
-    ascent, descent = font.getmetrics()
+    ascent, descent = chain.metrics(text)
     line_h = int((ascent + descent) * 1.08)
-    box_w = int(max(font.getlength(line) for line in lines)) + 2 * (pad + stroke)
+    widths = [chain.length(line) for line in lines]
+    box_w = int(max(widths)) + 2 * (pad + stroke)
     box_h = line_h * len(lines) + 2 * (pad + stroke)
     img = Image.new("RGBA", (box_w, box_h), look.box_rgba)
     draw = ImageDraw.Draw(img)
-    style = dict(font=font, stroke_width=stroke, stroke_fill=(*look.outline, 255))
+    outline = dict(stroke_width=stroke, stroke_fill=(*look.outline, 255))
     words, word_xy = [], []
-    for i, line in enumerate(lines):
-        x = (box_w - font.getlength(line)) / 2
-        y = pad + stroke + i * line_h
-        draw.text((x, y), line, fill=(*look.fill, 255), **style)
+    for i, (line, line_w) in enumerate(zip(lines, widths)):
+        x = (box_w - line_w) / 2
+        baseline = pad + stroke + i * line_h + ascent
+        chain.draw(draw, (x, baseline), line, (*look.fill, 255), anchor="ls", **outline)
         if look.highlight is None:
             continue
-        prefix = ""
-        line_w = font.getlength(line)
-        for word in line.split(" "):
-            # Right-to-left lines start at the right edge (the line is shaped as a whole).
-            wx = (x + line_w - font.getlength(prefix + word) if rtl else x + font.getlength(prefix))
+        position = 0
+        for unit in fonts.units(line):
+            start = line.find(unit, position)
+            position = start + len(unit)
+            x0, _ = chain.span(line, start, position)
             layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
-            ImageDraw.Draw(layer).text((wx, y), word, fill=(*look.highlight, 255), **style)
+            chain.draw(ImageDraw.Draw(layer), (x + x0, baseline), unit, (*look.highlight, 255),
+                       anchor="ls", **outline)
             bbox = layer.getbbox()
             if bbox:
                 words.append(layer.crop(bbox))
                 word_xy.append(bbox[:2])
-            prefix += word + " "
-    return TextBox(img, words, word_xy, rtl)
+    return TextBox(img, words, word_xy, fonts.is_rtl(text), chain.missing(text))
 
 
 # -- on screen ----------------------------------------------------------------
@@ -442,10 +427,13 @@ class CaptionTrack:
     is on screen at ``t``. ``state(t)`` says what that is (equal states draw
     equal pixels), so the frame function can skip unchanged frames."""
 
-    def __init__(self, cues: Sequence[Cue], style: CaptionStyle, size: tuple[int, int]):
+    def __init__(self, cues: Sequence[Cue], style: CaptionStyle, size: tuple[int, int],
+                 language: str | None = None):
         self.cues = list(cues)
         self.style = style
         self.size = size
+        self.language = language
+        self.missing: list[str] = []  # characters no bundled font has (not drawn)
         self.layout = Layout.for_size(*size)
         self.items: list[_Shown] = []
         if style.mode == "none" or not cues:
@@ -463,8 +451,8 @@ class CaptionTrack:
                           for i in range(0, len(cue.words), style.words_per_group)]
                 for n, group in enumerate(groups):
                     end = groups[n + 1][0].start if n + 1 < len(groups) else cue.end
-                    item = self._raster(" ".join(w.text for w in group), group, group[0].start,
-                                        end, look, scale)
+                    item = self._raster(_join(cue.text, [w.text for w in group]), group,
+                                        group[0].start, end, look, scale)
                     item.pops = [self._scaled(item.base, item, s) for s in POP_SCALES]
                     self.items.append(item)
         else:
@@ -491,8 +479,9 @@ class CaptionTrack:
         max_h = int(height * (layout.caption_bottom_limit - layout.caption_top_limit))
         font_size = max(12, int(style.size * scale))
         while True:
-            box = render_text_box(style.cased(text), style.font_path(), width=band_width,
-                                  font_size=font_size, max_lines=style.max_lines, look=look)
+            box = render_text_box(style.cased(text), style.font, width=band_width,
+                                  font_size=font_size, max_lines=style.max_lines, look=look,
+                                  language=self.language)
             if box.image.height <= max_h or font_size <= 12:
                 break
             font_size = int(font_size * 0.9)
@@ -501,6 +490,7 @@ class CaptionTrack:
         highlights = [Overlay(w, x + wx, y + wy, self.size) for w, (wx, wy) in zip(box.words, box.word_xy)]
         if len(highlights) != len(words):  # the wrap split a word: highlight nothing wrongly
             highlights = []
+        self.missing += [ch for ch in box.missing if ch not in self.missing]
         return _Shown(start, end, Overlay(box.image, x, y, self.size), highlights, list(words),
                       image=box.image, rtl=box.rtl)
 

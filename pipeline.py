@@ -176,6 +176,7 @@ def summary(script: Script, narration: Narration, video: VideoResult,
         "width": video.width,
         "height": video.height,
         "word_timing": video.word_timing,
+        "missing_characters": video.missing_characters,
         "captions": [
             {"start": round(c.start, 3), "end": round(c.end, 3), "text": c.text,
              "words": [{"text": w.text, "start": round(w.start, 3), "end": round(w.end, 3)}

@@ -36,7 +36,7 @@ from PIL import Image
 
 from audio import GAP, LEAD_IN, TAIL, assemble_narration, master_audio  # noqa: F401 (re-exported)
 from backgrounds import MediaBackground, make_scene
-from captions import (FONT_PATH, PRESETS, CaptionStyle, CaptionTrack, Cue, Layout, Overlay,
+from captions import (PRESETS, CaptionStyle, CaptionTrack, Cue, Layout, Overlay,
                       TextLook, Word, cues_for, render_text_box, to_srt)
 from config import ASPECTS, RenderSettings, Settings
 from exceptions import ReelsmithError, RenderError
@@ -74,6 +74,7 @@ class VideoResult:
     voice_engine: str
     cues: list[Cue] = field(default_factory=list)
     word_timing: str = "estimated"   # "engine": the words' times came from the voice
+    missing_characters: list[str] = field(default_factory=list)  # no bundled font has them
 
 
 @dataclass
@@ -159,7 +160,8 @@ class VideoCreator:
         frames = FrameMaker(size=size, duration=duration, title=job.script.title, cues=cues,
                             seed=job.script.title, ken_burns=self.ken_burns,
                             media=list(job.backgrounds), style=job.caption_style,
-                            transition=job.transition, transition_seconds=job.transition_seconds)
+                            transition=job.transition, transition_seconds=job.transition_seconds,
+                            language=job.script.language)
 
         tmp_video = output_path.with_name(f".{output_path.stem}.partial.mp4")
         srt_path = output_path.with_suffix(".srt")
@@ -195,6 +197,7 @@ class VideoCreator:
             voice_engine=narration.engine,
             cues=cues,
             word_timing=narration.word_timing,
+            missing_characters=frames.missing,
         )
 
 
@@ -261,7 +264,8 @@ class FrameMaker:
     first ``TITLE_SECONDS``, and the captions in their style."""
 
     def __init__(self, *, size, duration, title, cues, seed, ken_burns=True, media=(),
-                 style: CaptionStyle = PRESETS["classic"], transition="cut", transition_seconds=0.5):
+                 style: CaptionStyle = PRESETS["classic"], transition="cut", transition_seconds=0.5,
+                 language: str | None = None):
         self.width, self.height = size
         self.duration = duration
         self.cues = cues
@@ -273,12 +277,15 @@ class FrameMaker:
                                      media=media, starts=[c.start for c in cues],
                                      text=" ".join(c.text for c in cues), transition=transition,
                                      transition_seconds=transition_seconds)
-        title_box = render_text_box(title, style.font_path(), width=int(self.width * 0.84),
+        title_box = render_text_box(title, style.font, width=int(self.width * 0.84),
                                     font_size=int(84 * scale), max_lines=4,
-                                    look=TextLook(box_rgba=(0, 0, 0, 160)))
+                                    look=TextLook(box_rgba=(0, 0, 0, 160)), language=language)
         self.title = Overlay(title_box.image, (self.width - title_box.image.width) // 2,
                              int(self.height * layout.title_top), size)
-        self.captions = CaptionTrack(cues, style, size)
+        self.captions = CaptionTrack(cues, style, size, language)
+        # Characters no bundled font has: left out of the picture, reported in the result.
+        self.missing = [*title_box.missing,
+                        *(ch for ch in self.captions.missing if ch not in title_box.missing)]
         self._last_key = None
         self._last_frame = None
 

@@ -5,11 +5,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageFont
+from PIL import Image
 
-from captions import (FONT_PATH, MODES, POSITIONS, PRESETS, CaptionStyle, CaptionStyleError,
-                      CaptionTrack, Cue, Layout, Word, cues_for, cues_from_result, font_for,
-                      parse_style, to_ass, to_srt, to_vtt, wrap_words)
+import fonts
+from captions import (MODES, POSITIONS, PRESETS, CaptionStyle, CaptionStyleError, CaptionTrack,
+                      Cue, Layout, Word, cues_for, cues_from_result, parse_style, to_ass, to_srt,
+                      to_vtt, wrap_units)
 from speech import Narration, SpeechSegment, WordTiming
 from tests.media import FFMPEG
 from video_creator import FrameMaker, render_preview
@@ -249,27 +250,80 @@ def test_vtt_and_ass_carry_word_timing_and_ffmpeg_reads_them(tmp_path):
 
 
 # -- fonts and preview --------------------------------------------------------
-def test_wrap_words_fits_the_width():
-    font = ImageFont.truetype(str(FONT_PATH), 40)
+def test_wrap_fits_the_width_and_the_unit_limit():
+    chain = fonts.FontChain("noto-sans", 40)
     text = "Supercalifragilisticexpialidocious words wrap without running past the edge of the frame"
-    lines = wrap_words(text, font, 200)
+    lines = wrap_units(text, chain, 200)
     assert len(lines) > 3
-    assert all(font.getlength(line) <= 200 for line in lines)
+    assert all(chain.length(line) <= 200 for line in lines)
     assert "".join(lines).replace(" ", "") == text.replace(" ", "")
-    assert all(len(line.split()) <= 2 for line in wrap_words(text, font, 2000, max_words=2))
+    assert all(len(line.split()) <= 2 for line in wrap_units(text, chain, 2000, max_units=2))
 
 
-@pytest.mark.parametrize("text, family", [
-    ("Осьминоги", "NotoSans["), ("Χταπόδια", "NotoSans["), ("Octopuses", "NotoSans["),
-    ("ऑक्टोपस के तीन दिल", "NotoSansDevanagari"), ("الأخطبوط", "NotoSansArabic"), ("ปลาหมึก", "NotoSansThai"),
-])
-def test_each_script_gets_a_font_with_its_glyphs(text, family):
-    path = font_for(text)
-    assert path.name.startswith(family) and path.exists()
-    font = ImageFont.truetype(str(path), 40)
-    # Two different letters of the script draw differently (a missing glyph draws the same box).
-    a, b = text[0], next(ch for ch in text if ch != text[0] and not ch.isspace())
-    assert font.getmask(a).getbbox() and bytes(font.getmask(a)) != bytes(font.getmask(b))
+SCRIPTS = {  # language -> a caption in its script (with emoji where creators put them)
+    "zh-CN": "蜜蜂用舞蹈告诉同伴花在哪里，每一次转身都指向太阳的方向。",
+    "ja": "ミツバチはダンスで花の場所を仲間に伝えます。",
+    "ko": "꿀벌은 춤으로 꽃의 위치를 알려 줍니다.",
+    "ar": "النحل يرقص ليخبر رفاقه بمكان الزهور",
+    "he": "הדבורים רוקדות כדי לספר היכן הפרחים",
+    "hi": "मधुमक्खियाँ नाचकर फूलों का पता बताती हैं",
+    "bn": "মৌমাছি নাচের মাধ্যমে ফুলের খবর দেয়",
+    "ta": "தேனீக்கள் நடனமாடி பூக்களின் இடத்தைச் சொல்கின்றன",
+    "te": "తేనెటీగలు నృత్యం ద్వారా పువ్వుల స్థానం చెబుతాయి",
+    # Thai and Khmer put spaces between phrases, not words: a phrase is the unit
+    # (no dictionary word breaking here; see the README).
+    "th": "ผึ้งเต้นรำ เพื่อบอกที่อยู่ ของดอกไม้",
+    "km": "ឃ្មុំរាំ ដើម្បីប្រាប់ ទីតាំងផ្កា",
+    "ka": "ფუტკრები ცეკვით ყვავილების ადგილს აჩვენებენ",
+    "hy": "Մեղուները պարով ցույց են տալիս ծաղիկների տեղը",
+    "am": "ንቦች በዳንስ የአበቦችን ቦታ ያሳያሉ",
+    "en": "Octopuses have three hearts 💙💙💙 and blue blood 🐙",
+}
+
+
+@pytest.mark.parametrize("language", list(SCRIPTS))
+def test_every_script_is_drawn_and_highlighted_inside_the_safe_area(language):
+    text = SCRIPTS[language]
+    cue = Cue(1, text, 3.0, 6.0)  # estimated timings, split into highlight units
+    frames = FrameMaker(size=(540, 960), duration=7, title=text[:12], cues=[cue], seed="s",
+                        ken_burns=False, language=language)
+    assert frames.missing == []   # every character has a bundled font
+    item = frames.captions.items[0]
+    assert len(item.highlights) == len(cue.words) > 1  # never the whole sentence as one unit
+    layout = Layout.for_size(540, 960)
+    for overlay in (item.base, *item.highlights):
+        x0, y0, x1, y1 = overlay.box
+        assert x0 >= 540 * layout.caption_left - 1 and x1 <= 540 * (layout.caption_left + layout.caption_width) + 1
+        assert y1 <= 960 * layout.caption_bottom_limit + 1
+    chain = fonts.FontChain("noto-sans", 40, language=language)
+    assert chain.missing(text) == []
+
+
+def test_chinese_breaks_between_characters_and_highlights_one_at_a_time():
+    text = SCRIPTS["zh-CN"]
+    cue = Cue(1, text, 3.0, 6.0)
+    assert len(cue.words) >= 20 and all(len(w.text) <= 2 for w in cue.words)
+    frames = FrameMaker(size=(540, 960), duration=7, title="蜜蜂", cues=[cue], seed="s",
+                        ken_burns=False, language="zh-CN")
+    item = frames.captions.items[0]
+    assert item.base.box[3] - item.base.box[1] > 80   # more than one line
+    frame = frames(cue.words[5].start + 0.01)
+    lit = [share(crop(frame, o.box), YELLOW) for o in item.highlights]
+    assert max(range(len(lit)), key=lit.__getitem__) == 5
+
+
+def test_emoji_are_drawn_in_colour():
+    cue = Cue(1, "Three hearts 💙💙💙", 3.0, 5.0)
+    frames = FrameMaker(size=(540, 960), duration=6, title="🐙 Octopus facts 🧠", cues=[cue],
+                        seed="s", ken_burns=False)
+    item = frames.captions.items[0]
+    emoji_box = item.highlights[-1].box   # the 💙💙💙 unit
+    region = crop(frames(3.1), emoji_box).astype(int)   # not spoken yet: the plain drawing
+    blue = (region[..., 2] - np.maximum(region[..., 0], region[..., 1])) > 60
+    assert blue.mean() > 0.05
+    title = crop(frames(0.1), frames.title.box).astype(int)
+    saturated = (title.max(axis=2) - title.min(axis=2)) > 80
+    assert saturated.mean() > 0.01  # the octopus and the brain are in colour
 
 
 @pytest.mark.parametrize("preset", list(PRESETS))
