@@ -14,7 +14,10 @@ from flask import Flask
 from captions import PRESETS, CaptionStyleError, parse_style
 from config import ASPECTS
 from exceptions import ReelsmithError
-from routes import LENGTH_RANGE, VOICES
+from routes import LENGTH_RANGE, SPEED_RANGE, VOICES
+from speech import check_voice
+from backgrounds import TRANSITIONS
+from visuals import SOURCES, check_visuals
 from tasks import TaskRequest
 
 
@@ -36,28 +39,50 @@ def register_cli(app: Flask) -> None:
         help=f"A preset ({', '.join(PRESETS)}) or a JSON style object, "
              "e.g. '{\"preset\": \"pop\", \"highlight_color\": \"#FF3B30\"}'.")
 
-    def request_for(topic, script_file, voice, language, length, aspect,
-                    caption_style=None) -> TaskRequest:
-        script = Path(script_file).read_text(encoding="utf-8") if script_file else None
-        return TaskRequest(topic=topic, script=script, voice=voice, language=language,
-                           length=length, aspect=aspect, caption_style=caption_style)
+    def video_options(command):
+        """The options every command that makes videos shares: voice, speed,
+        language, shape, captions, visuals, transition and music."""
+        for option in reversed([
+            click.option("--voice", default="auto", show_default=True,
+                         help="auto, an engine (" + ", ".join(VOICES[1:]) + ") or a voice id "
+                              "from /api/voices, e.g. piper:en_US-joe-medium."),
+            click.option("--speed", type=click.FloatRange(*SPEED_RANGE), default=1.0,
+                         show_default=True, help="Narration speed."),
+            click.option("--language", default="en", show_default=True),
+            click.option("--aspect", type=click.Choice(list(ASPECTS)), default="9:16",
+                         show_default=True),
+            caption_style_option,
+            click.option("--visuals", default="auto", show_default=True,
+                         help="auto or a visual source: " + ", ".join(SOURCES) + "."),
+            click.option("--transition", type=click.Choice(list(TRANSITIONS)), default="cut",
+                         show_default=True, help="Between sentences."),
+            music_option,
+        ]):
+            command = option(command)
+        return command
+
+    def request_for(topic, script=None, *, music=None, **options) -> TaskRequest:
+        """A checked request, as the API would make it; a bad value says which option."""
+        settings = app.config["SETTINGS"]
+        try:
+            options["voice"] = check_voice(options["voice"], options["language"], settings)
+            options["visuals"] = check_visuals(options["visuals"], settings)
+        except ReelsmithError as exc:
+            raise click.BadParameter(exc.message, param_hint=f"--{exc.field}") from None
+        return TaskRequest(topic=topic, script=script, **options)
 
     @app.cli.command("create")
     @click.argument("topic")
     @click.option("--script", "script_file", type=click.Path(exists=True, dir_okay=False),
                   help="Your own script (one caption per sentence); skips the LLM.")
-    @click.option("--voice", type=click.Choice(VOICES), default="auto", show_default=True)
-    @click.option("--language", default="en", show_default=True)
     @click.option("--length", type=click.IntRange(*LENGTH_RANGE), default=30, show_default=True)
-    @click.option("--aspect", type=click.Choice(list(ASPECTS)), default="9:16", show_default=True)
     @click.option("--out", "out", type=click.Path(dir_okay=False), default="video.mp4",
                   show_default=True)
-    @music_option
-    @caption_style_option
-    def create_command(topic, script_file, voice, language, length, aspect, out, music,
-                       caption_style):
+    @video_options
+    def create_command(topic, script_file, out, music, **options):
         """Render one video in the foreground."""
-        req = request_for(topic, script_file, voice, language, length, aspect, caption_style)
+        script = Path(script_file).read_text(encoding="utf-8") if script_file else None
+        req = request_for(topic, script, **options)
         with click.progressbar(length=100, label="rendering") as bar:
             def report(stage, progress):
                 bar.label = stage
@@ -74,21 +99,16 @@ def register_cli(app: Flask) -> None:
     @click.argument("topics_file", type=click.Path(exists=True, dir_okay=False))
     @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="videos",
                   show_default=True)
-    @click.option("--voice", type=click.Choice(VOICES), default="auto", show_default=True)
-    @click.option("--language", default="en", show_default=True)
-    @click.option("--aspect", type=click.Choice(list(ASPECTS)), default="9:16", show_default=True)
+    @click.option("--length", type=click.IntRange(*LENGTH_RANGE), default=30, show_default=True)
     @click.option("--workers", type=click.IntRange(1, 8), default=2, show_default=True)
-    @music_option
-    @caption_style_option
-    def batch_command(topics_file, out_dir, voice, language, aspect, workers, music,
-                      caption_style):
+    @video_options
+    def batch_command(topics_file, out_dir, workers, music, **options):
         """Render one video per line of TOPICS_FILE (blank lines and # comments skipped)."""
         lines = Path(topics_file).read_text(encoding="utf-8").splitlines()
         topics = [t.strip() for t in lines if t.strip() and not t.strip().startswith("#")]
         if not topics:
             raise click.ClickException(f"{topics_file} has no topics")
-        requests = [TaskRequest(topic=t, voice=voice, language=language, aspect=aspect,
-                                caption_style=caption_style) for t in topics]
+        requests = [request_for(t, **options) for t in topics]
         click.echo(f"rendering {len(topics)} videos with {workers} workers into {out_dir}/")
         results = pipeline(music).run_batch(requests, Path(out_dir), max_workers=workers)
         failed = 0

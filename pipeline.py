@@ -17,7 +17,7 @@ from captions import parse_style
 from config import Settings
 from content_generator import ContentGenerator, Script
 from exceptions import ReelsmithError, RenderError, StageFailed
-from speech import Narration, SpeechSynthesizer
+from speech import Narration, SpeechSynthesizer, words_per_second
 from visuals import Context, VisualsResult, choose
 from tasks import TaskRequest
 from video_creator import RenderJob, VideoCreator, VideoResult
@@ -62,6 +62,9 @@ class Pipeline:
         """The script and voice stages: the script, and its narration in ``work_dir``."""
         with _stage("script"):
             report("script", 0.02)
+            # The word budget follows the chosen voice's own pace at the chosen speed.
+            pace = None if request.script else words_per_second(
+                request.voice, request.speed, request.language, self.settings)
             script = self.generator.generate_script(
                 request.topic,
                 language=request.language,
@@ -69,13 +72,14 @@ class Pipeline:
                 tone=request.tone,
                 user_script=request.script,
                 fresh=request.fresh,
+                words_per_second=pace,
             )
         with _stage("voice"):
             report("voice", 0.10)
             work_dir.mkdir(parents=True, exist_ok=True)
             narration = self.synthesizer.narrate(
-                script.sentences, work_dir, language=script.language, engine=request.voice
-            )
+                script.sentences, work_dir, language=script.language, voice=request.voice,
+                speed=request.speed)
         return script, narration
 
     def visuals(self, request: TaskRequest, script: Script) -> VisualsResult:
@@ -166,7 +170,10 @@ def summary(script: Script, narration: Narration, video: VideoResult,
         "hashtags": script.hashtags,
         "sentences": script.sentences,
         "script_source": script.source,
+        "script_note": script.note or None,
         "voice_engine": narration.engine,
+        "voice": narration.voice,
+        "speed": narration.speed,
         "voice_fallback": narration.fallback_reason,
         "visuals": visuals.source,
         "visuals_note": visuals.note,

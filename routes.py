@@ -20,16 +20,20 @@ from werkzeug.exceptions import HTTPException
 from captions import (FONTS, MODES, POSITIONS, PRESETS, STYLE_RANGES, SUBTITLE_FORMATS,
                       CaptionStyleError, cues_from_result, parse_style, subtitles)
 from config import ASPECTS, Settings
-from exceptions import BadRequest, QueueFull
+from exceptions import BadRequest, BadTransition, QueueFull, SpeechError, UnknownVisuals, UnknownVoice
 from security import UnsafeURL, check_webhook_url
-from speech import available_voices
+import speech
+from backgrounds import MAX_TRANSITION_SECONDS
+from visuals import check_transition, check_visuals
 from tasks import Task, TaskQueue, TaskRequest, TaskStatus
 
 log = logging.getLogger("reelsmith")
 
 bp = Blueprint("reelsmith", __name__)
 
-VOICES = ("auto", "piper", "gtts", "espeak")
+VOICES = ("auto", *speech.ENGINES)  # or an "engine:voice" id from /api/voices
+MAX_VOICE = 100  # characters of a voice id
+SPEED_RANGE = (speech.MIN_SPEED, speech.MAX_SPEED)
 MAX_BODY = 256 * 1024  # a JSON or form body without files
 UPLOAD_KINDS = {  # form field -> allowed suffixes
     "music": {".mp3", ".wav", ".m4a", ".ogg", ".flac"},
@@ -167,7 +171,42 @@ def openapi_document():
 
 @bp.get("/api/voices")
 def voices():
-    return jsonify(voices=available_voices())
+    """Every voice that can speak here (id, engine, language, name, gender,
+    offline, word timings), the engines, and language names for pickers."""
+    from dataclasses import asdict
+
+    settings = _settings()
+    return jsonify(voices=[asdict(v) for v in speech.list_voices(settings)],
+                   engines=speech.engine_table(settings), languages=speech.language_names())
+
+
+@bp.get("/api/voices/<path:voice_id>/preview")
+def voice_preview(voice_id):
+    """A short clip of the voice saying a fixed sentence (WAV, cached)."""
+    settings = _settings()
+    language = request.args.get("language")
+    if language is not None and not LANGUAGE.match(language):
+        raise BadRequest("language must be a code like 'en' or 'pt-BR'", "language")
+    try:
+        voice_id = speech.check_voice(voice_id, language or "en", settings)
+    except UnknownVoice as exc:
+        abort(404, description=exc.message)
+    try:
+        path = speech.preview(voice_id, settings, language=language)
+    except SpeechError as exc:
+        return jsonify(error=f"{exc.stage}: {exc.message}"), 502
+    return send_file(path, mimetype="audio/wav", conditional=True)
+
+
+@bp.get("/api/status")
+def status():
+    """What this server writes and speaks with, and its queue."""
+    from content_generator import ContentGenerator
+
+    tasks = _tasks()
+    return jsonify(writer=ContentGenerator(settings=_settings()).writer_status(),
+                   queued=tasks.store.count(TaskStatus.QUEUED),
+                   running=tasks.store.count(TaskStatus.RUNNING))
 
 
 @bp.get("/api/task/<task_id>/subtitles")
@@ -215,7 +254,7 @@ def preview():
         raise BadRequest(f"sentence must be a string of at most {MAX_PREVIEW_SENTENCE} "
                          "characters", "sentence")
     aspect = data.get("aspect", "9:16")
-    if aspect not in ASPECTS:
+    if not isinstance(aspect, str) or aspect not in ASPECTS:
         raise BadRequest(f"aspect must be one of {', '.join(ASPECTS)}", "aspect")
     style = parse_style(caption_style_from(data.get("caption_style")))
     aw, ah = ASPECTS[aspect]
@@ -303,18 +342,34 @@ def parse_create_request(settings: Settings) -> TaskRequest:
             raise BadRequest(f"{name} is too long ({len(value)} characters, at most {max_len})", name)
         return value
 
+    def number(name: str, default: float, limits: tuple[float, float]) -> float:
+        value = data.get(name, default)
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            value = float(value)
+        except (TypeError, ValueError):
+            raise BadRequest(f"{name} must be a number", name) from None
+        low, high = limits
+        if not low <= value <= high:  # (also refuses nan)
+            raise BadRequest(f"{name} must be between {low:g} and {high:g}", name)
+        return value
+
     topic = text("topic", settings.max_topic_chars, "")
     script = text("script", settings.max_script_chars) or None
     if not topic and not script:
         raise BadRequest("a topic is required (or your own script)", "topic")
     if not topic:
         topic = " ".join(script.split()[:8])
-    voice = text("voice", 20, "auto") or "auto"
-    if voice not in VOICES:
-        raise BadRequest(f"voice must be one of {', '.join(VOICES)}", "voice")
     language = text("language", MAX_LANGUAGE, "en") or "en"
     if not LANGUAGE.match(language):
         raise BadRequest("language must be a code like 'en' or 'pt-BR'", "language")
+    voice = text("voice", MAX_VOICE, "auto") or "auto"
+    try:
+        voice = speech.check_voice(voice, language, settings)
+    except UnknownVoice as exc:
+        raise BadRequest(exc.message, "voice") from None
+    speed = number("speed", 1.0, SPEED_RANGE)
     length = data.get("length", 30)
     try:
         length = int(length)
@@ -337,9 +392,18 @@ def parse_create_request(settings: Settings) -> TaskRequest:
     if isinstance(fresh, str):
         fresh = fresh.lower() in ("1", "true", "on", "yes")
     caption_style = caption_style_from(data.get("caption_style"))
+    transition_seconds = number("transition_seconds", 0.5, (0.01, MAX_TRANSITION_SECONDS))
+    try:
+        visuals = check_visuals(text("visuals", 20, "auto") or "auto", settings)
+        transition, transition_seconds = check_transition(
+            text("transition", 20, "cut") or "cut", transition_seconds)
+    except (UnknownVisuals, BadTransition) as exc:
+        raise BadRequest(exc.message, exc.field) from None
     return TaskRequest(topic=topic, script=script, voice=voice, language=language,
                        length=length, tone=tone, aspect=aspect, fresh=bool(fresh),
-                       webhook_url=webhook_url, caption_style=caption_style)
+                       webhook_url=webhook_url, caption_style=caption_style, speed=speed,
+                       visuals=visuals, transition=transition,
+                       transition_seconds=transition_seconds)
 
 
 def save_uploads(uploads_dir: Path) -> tuple[str | None, list[str]]:

@@ -23,14 +23,41 @@ def test_create_renders_one_video(tmp_path):
     assert out.with_suffix(".srt").read_text().count("-->") == 3
 
 
-def test_create_reports_a_failure_with_its_stage(tmp_path):
+def test_a_voice_that_cannot_speak_the_language_is_refused_before_any_work(tmp_path):
     script = tmp_path / "script.txt"
     script.write_text("Hallo Welt. Tee ist gut.")
     result = cli(tmp_path).invoke(args=["create", "tee", "--script", str(script), "--voice", "piper",
                                         "--language", "de", "--out", str(tmp_path / "x.mp4")])
-    assert result.exit_code == 1
-    assert "voice: the piper voice does not speak 'de'" in result.output
+    assert result.exit_code == 2
+    assert "--voice" in result.output and "the piper voice does not speak 'de'" in result.output
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_create_reports_a_failure_with_its_stage(tmp_path):
+    settings = Settings(data_dir=tmp_path / "instance", cache_dir=tmp_path / "cache",
+                        music_path=tmp_path / "gone.mp3",
+                        render=RenderSettings(width=180, height=320, preset="veryfast"))
+    runner = create_app({"SETTINGS": settings, "START_WORKERS": False}).test_cli_runner()
+    result = runner.invoke(args=["create", "tea", "--out", str(tmp_path / "x.mp4")])
+    assert result.exit_code == 1
+    assert "render: the music bed in MUSIC_PATH does not exist: gone.mp3" in result.output
+    assert not (tmp_path / "x.mp4").exists()
+
+
+def test_cli_takes_speed_visuals_and_transition(tmp_path):
+    runner = cli(tmp_path)
+    for args, hint in ((["--speed", "3"], "--speed"), (["--visuals", "pexels"], "--visuals"),
+                       (["--transition", "wipe"], "--transition"), (["--voice", "edge:nope"], "--voice")):
+        result = runner.invoke(args=["create", "tea", *args])
+        assert result.exit_code == 2 and hint in result.output, result.output
+    script = tmp_path / "s.txt"
+    script.write_text("Tea is a leaf. People brew it hot.")
+    slow, fast = tmp_path / "slow.mp4", tmp_path / "fast.mp4"
+    for out, speed in ((slow, "0.8"), (fast, "1.6")):
+        result = runner.invoke(args=["create", "tea", "--script", str(script), "--out", str(out),
+                                     "--speed", speed, "--transition", "crossfade"])
+        assert result.exit_code == 0, result.output
+    assert probe(fast).duration < 0.8 * probe(slow).duration
 
 
 def test_batch_renders_every_topic(tmp_path):
