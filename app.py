@@ -170,6 +170,9 @@ def main(argv: list[str] | None = None) -> None:
                      "it could use it. Set API_TOKEN, or pass --allow-remote if you mean it.")
     app = create_app({"SETTINGS": settings, "BIND_HOST": args.host})
     log.info("Reelsmith on http://%s:%d", args.host, args.port)
+    if args.host in ("0.0.0.0", "::") and not settings.allowed_hosts:
+        log.warning("bound to every address, but only loopback Host names are served: "
+                    "list the names clients use in ALLOWED_HOSTS")
     # SIGTERM ends the server like Ctrl-C does; the queue then stops gracefully.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:

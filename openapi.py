@@ -12,8 +12,11 @@ fails until every Flask route under /api/ is documented.
 from __future__ import annotations
 
 from config import ASPECTS, Settings
+from backgrounds import MAX_TRANSITION_SECONDS, TRANSITIONS
 from routes import (DOWNLOADS, LANGUAGE, LENGTH_RANGE, MAX_BACKGROUNDS, MAX_BODY, MAX_LANGUAGE,
-                    MAX_PREVIEW_SENTENCE, MAX_URL, TASK_ID, UPLOAD_KINDS, VOICES)
+                    MAX_PREVIEW_SENTENCE, MAX_URL, MAX_VOICE, SPEED_RANGE, TASK_ID, UPLOAD_KINDS,
+                    VOICES)
+from visuals import SOURCES
 from tasks import TaskStatus
 
 VERSION = "1.0.0"
@@ -31,7 +34,16 @@ def create_fields(settings: Settings) -> dict[str, dict]:
         "script": {**string(settings.max_script_chars, "Your own text, one caption per "
                                                        "sentence; skips the script writer."),
                    "pattern": r"\S"},
-        "voice": {"type": "string", "enum": list(VOICES), "default": "auto"},
+        "voice": {**string(MAX_VOICE, "auto, an engine (" + ", ".join(VOICES[1:]) + ") or a "
+                                      "voice id from /api/voices, e.g. piper:en_US-joe-medium."),
+                  "default": "auto"},
+        "speed": {"type": "number", "minimum": SPEED_RANGE[0], "maximum": SPEED_RANGE[1],
+                  "default": 1.0, "description": "Narration speed."},
+        "visuals": {"type": "string", "enum": ["auto", *SOURCES], "default": "auto",
+                    "description": "Where the pictures come from (a source needs its key)."},
+        "transition": {"type": "string", "enum": list(TRANSITIONS), "default": "cut"},
+        "transition_seconds": {"type": "number", "exclusiveMinimum": 0,
+                               "maximum": MAX_TRANSITION_SECONDS, "default": 0.5},
         "language": {**string(MAX_LANGUAGE), "pattern": LANGUAGE.pattern, "default": "en"},
         "length": {"type": "integer", "minimum": low, "maximum": high, "default": 30,
                    "description": "Target length in seconds."},
@@ -123,7 +135,7 @@ def paths(settings: Settings) -> dict:
             changes_state=True, operationId="createTask",
             requestBody={"required": True, "content": {
                 "application/json": {"schema": {"type": "object", "properties": fields,
-                                                "additionalProperties": False, **TOPIC_OR_SCRIPT}},
+                                                **TOPIC_OR_SCRIPT}},
                 "application/x-www-form-urlencoded": {"schema": {
                     "type": "object", "properties": form_fields(fields), **TOPIC_OR_SCRIPT}},
                 "multipart/form-data": {"schema": {
@@ -152,11 +164,30 @@ def paths(settings: Settings) -> dict:
             "subtitles", {"application/x-subrip": TEXT, "text/vtt": TEXT, "text/x-ssa": TEXT},
             {"name": "format", "in": "query", "required": False,
              "schema": {"type": "string", "enum": ["srt", "vtt", "ass"], "default": "srt"}})},
-        "/api/voices": {"get": op("The voice engines and languages on this machine.",
-                                  {"200": json_body({"type": "object", "required": ["voices"],
-                                                     "properties": {"voices": {
-                                                         "type": "array",
-                                                         "items": {"$ref": REF + "Voice"}}}})})},
+        "/api/voices": {"get": op(
+            "Every voice on this machine, the engines, and language names.",
+            {"200": json_body({"type": "object", "required": ["voices", "engines", "languages"],
+                               "properties": {
+                                   "voices": {"type": "array", "items": {"$ref": REF + "Voice"}},
+                                   "engines": {"type": "array", "items": {"$ref": REF + "Engine"}},
+                                   "languages": {"type": "object",
+                                                 "additionalProperties": {"type": "string"}}}})})},
+        "/api/voices/{voice_id}/preview": {"get": op(
+            "A short clip of a voice (WAV, cached).",
+            {"200": file_body("audio/wav", "The clip."), "404": error("No such voice."),
+             "502": error("The voice's engine could not speak (e.g. offline).")},
+            parameters=[{"name": "voice_id", "in": "path", "required": True,
+                         "schema": string(MAX_VOICE)},
+                        {"name": "language", "in": "query", "required": False,
+                         "schema": {**string(MAX_LANGUAGE), "pattern": LANGUAGE.pattern}}])},
+        "/api/status": {"get": op(
+            "Which script writer is in use, and the queue.",
+            {"200": json_body({"type": "object", "required": ["writer", "queued", "running"],
+                               "properties": {
+                                   "writer": {"type": "object", "required": ["writer"],
+                                              "properties": {"writer": {"type": "string"}}},
+                                   "queued": {"type": "integer"},
+                                   "running": {"type": "integer"}}})})},
         "/api/preview": {"post": op(
             "One still frame in a caption style, as PNG.",
             {"200": file_body("image/png", "The frame.")}, changes_state=True,
@@ -222,9 +253,18 @@ def schemas() -> dict:
         "Event": {"type": "object", "required": ["at", "status", "message"], "properties": {
             "at": {"type": "number"}, "status": {"type": ["string", "null"]},
             "message": {"type": ["string", "null"]}}},
-        "Voice": {"type": "object", "required": ["engine"], "properties": {
-            "engine": {"type": "string"},
-            "offline": {"type": "boolean"}}},
+        "Voice": {"type": "object", "required": ["id", "engine", "language", "name", "offline",
+                                                 "word_timings"], "properties": {
+            "id": {"type": "string"}, "engine": {"type": "string"},
+            "language": {"type": "string"}, "name": {"type": "string"},
+            "gender": {"type": ["string", "null"]},
+            "offline": {"type": "boolean"}, "word_timings": {"type": "boolean"}}},
+        "Engine": {"type": "object", "required": ["engine", "offline", "languages"], "properties": {
+            "engine": {"type": "string"}, "description": {"type": "string"},
+            "offline": {"type": "boolean"}, "word_timings": {"type": "boolean"},
+            "languages": {"type": "array", "items": {"type": "string"}},
+            "available": {"type": "boolean"},
+            "unavailable_reason": {"type": ["string", "null"]}}},
     }
 
 
