@@ -186,6 +186,7 @@ def paths(settings: Settings) -> dict:
                                "properties": {
                                    "writer": {"type": "object", "required": ["writer"],
                                               "properties": {"writer": {"type": "string"}}},
+                                   "words_per_second": {"type": "number"},
                                    "queued": {"type": "integer"},
                                    "running": {"type": "integer"}}})})},
         "/api/preview": {"post": op(

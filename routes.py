@@ -23,8 +23,8 @@ from config import ASPECTS, Settings
 from exceptions import BadRequest, BadTransition, QueueFull, SpeechError, UnknownVisuals, UnknownVoice
 from security import UnsafeURL, check_webhook_url
 import speech
-from backgrounds import MAX_TRANSITION_SECONDS
-from visuals import check_transition, check_visuals
+from backgrounds import MAX_TRANSITION_SECONDS, TRANSITIONS
+from visuals import SOURCES, check_transition, check_visuals
 from tasks import Task, TaskQueue, TaskRequest, TaskStatus
 
 log = logging.getLogger("reelsmith")
@@ -112,6 +112,7 @@ def index():
         max_script=settings.max_script_chars, max_language=MAX_LANGUAGE,
         length_range=LENGTH_RANGE, max_backgrounds=MAX_BACKGROUNDS,
         accept={kind: ",".join(sorted(suffixes)) for kind, suffixes in UPLOAD_KINDS.items()},
+        speed_range=SPEED_RANGE, visual_sources=["auto", *SOURCES], transitions=list(TRANSITIONS),
         caption_presets=list(PRESETS), caption_modes=MODES, caption_positions=POSITIONS,
         caption_fonts=list(FONTS), caption_size_range=STYLE_RANGES["size"],
         caption_presets_json=json.dumps({n: s.to_dict() for n, s in PRESETS.items()}),
@@ -203,8 +204,9 @@ def status():
     """What this server writes and speaks with, and its queue."""
     from content_generator import ContentGenerator
 
-    tasks = _tasks()
-    return jsonify(writer=ContentGenerator(settings=_settings()).writer_status(),
+    tasks, settings = _tasks(), _settings()
+    return jsonify(writer=ContentGenerator(settings=settings).writer_status(),
+                   words_per_second=round(speech.words_per_second("auto", 1.0, "en", settings), 2),
                    queued=tasks.store.count(TaskStatus.QUEUED),
                    running=tasks.store.count(TaskStatus.RUNNING))
 

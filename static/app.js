@@ -132,24 +132,4 @@ form.addEventListener("submit", async (event) => {
   }
 });
 
-async function loadVoices() {
-  // The voice engines and languages this machine really has.
-  try {
-    const { voices } = await api("/api/voices");
-    const select = document.getElementById("voice");
-    voices.forEach((v) => {
-      const option = select.querySelector(`option[value="${v.engine}"]`);
-      if (option) option.textContent = `${v.engine}: ${v.description}`;
-    });
-    const langs = new Set(voices.flatMap((v) => v.languages));
-    const list = document.getElementById("languages");
-    [...langs].sort().forEach((code) => {
-      const option = document.createElement("option");
-      option.value = code;
-      list.append(option);
-    });
-  } catch (e) { /* the field still accepts any code */ }
-}
-
-loadVoices();
 refresh();

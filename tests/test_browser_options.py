@@ -1,5 +1,6 @@
-"""The caption style picker in headless Chromium: a real preview frame that
-follows the user's choice, and the chosen style sent with the task."""
+"""The options on the page in headless Chromium: the caption style picker
+(a real preview frame that follows the user's choice, sent with the task) and
+the voice picker (voices by id, a sample to hear, speed, the script estimate)."""
 import re
 
 from tests.test_browser import page, pytestmark, server, shots  # noqa: F401 (fixtures, skip mark)
@@ -45,4 +46,37 @@ def test_style_picker_previews_and_submits_the_style(server, page, shots):  # no
     task = page.evaluate(f"fetch('/api/task/{task_id}').then(r => r.json())")
     assert task["request"]["caption_style"] == {"preset": "pop", "highlight_color": "#FF00FF"}
     page.evaluate(f"fetch('/api/task/{task_id}/cancel', {{method: 'POST'}})")
+    assert not console_errors, console_errors
+
+
+def test_voice_picker_sample_speed_and_script_estimate(server, page):  # noqa: F811
+    console_errors = []
+    page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
+    page.goto(server)
+    page.click("summary:has-text('Your own script and options')")
+    wait_until(page, "document.querySelectorAll('#voice optgroup').length > 0")
+    # English voices from this machine, by id, under their engine.
+    ids = page.evaluate("[...document.querySelectorAll('#voice optgroup option')].map(o => o.value)")
+    assert "piper:en_US-joe-medium" in ids and all(i.split(":")[0] in ("piper", "espeak", "gtts",
+                                                                          "edge", "openai") for i in ids)
+    page.fill("#language", "de")
+    page.dispatch_event("#language", "change")
+    wait_until(page, "[...document.querySelectorAll('#voice optgroup option')].every(o => !o.value.startsWith('piper:en'))")
+    page.fill("#language", "en")
+    page.dispatch_event("#language", "change")
+    page.select_option("#voice", "piper:en_US-joe-medium")
+    page.click("#voice-play")
+    wait_until(page, "document.getElementById('voice-sample').src.startsWith('blob:')", timeout=30)
+    wait_until(page, "document.getElementById('voice-sample').duration > 0.5", timeout=10)
+
+    page.fill("#script", "Bees dance to vote. The best site wins. Then the swarm flies there.")
+    page.dispatch_event("#script", "input")
+    wait_until(page, "document.getElementById('script-estimate').textContent.includes('s of video')")
+    normal = page.locator("#script-estimate").text_content()
+    page.locator("#speed").fill("2")
+    page.dispatch_event("#speed", "input")
+    fast = page.locator("#script-estimate").text_content()
+    seconds = lambda text: int(text.split("About ")[1].split(" s")[0])  # noqa: E731
+    assert seconds(fast) < seconds(normal)
+    assert "offline writer" in page.locator("#writer-mode").text_content()
     assert not console_errors, console_errors
