@@ -160,15 +160,15 @@ PRESETS: dict[str, CaptionStyle] = {
     # The default: the sentence, white with a dark outline, the spoken word in yellow.
     "classic": CaptionStyle(),
     # Big, upper-case words two at a time, popping in as they are spoken.
-    "pop": CaptionStyle(mode="words", size=96, case="upper", words_per_group=2,
+    "pop": CaptionStyle(mode="words", font="anton", size=110, case="upper", words_per_group=2,
                         highlight_color="#39FF88", outline_width=7),
     # The sentence fills with colour word by word, on a dark box at the bottom.
-    "karaoke": CaptionStyle(mode="karaoke", size=60, highlight_color="#3FD0FF", box=True,
+    "karaoke": CaptionStyle(mode="karaoke", font="poppins", size=60, highlight_color="#3FD0FF", box=True,
                             box_opacity=0.55, outline_width=0, position="bottom"),
     # A readable box, like broadcast subtitles.
     "boxed": CaptionStyle(size=56, box=True, box_opacity=0.7, outline_width=0,
                           highlight_color="#FFB000", position="bottom", max_lines=3),
-    # Small and quiet: no highlight, one word group per line at the bottom.
+    # Small and quiet: no highlight, at most two lines at the bottom.
     "minimal": CaptionStyle(size=50, outline_width=2, highlight_color="#FFFFFF",
                             position="bottom", max_lines=2),
 }
