@@ -20,6 +20,13 @@ without an index (made by an older version, or the index was deleted or is
 unreadable) is indexed once, when a Cache opens it. A file with no row (a
 crash between the rename and the commit) is adopted by the next ``get``.
 
+Like the entry files, the index is not fsynced (``PRAGMA synchronous=OFF``):
+fsyncs at WAL checkpoints were what made the slowest writes slow. A process
+that crashes loses nothing; a power cut or OS crash may lose the last
+changes or damage the index, and since that always means a new process,
+every Cache checks the index when it opens it (``PRAGMA quick_check``) and
+builds a new one from the entry files if it is damaged.
+
 Settings (the constructor's arguments; the app passes ``CACHE_DIR``,
 ``CACHE_TTL`` and ``CACHE_MAX_MB`` from config.py):
 
@@ -248,7 +255,7 @@ class Cache:
             index = self.cache_dir / INDEX_NAME
             try:
                 self._db = self._open(index)
-            except sqlite3.DatabaseError:  # not a database (damaged): start a new index
+            except sqlite3.DatabaseError:  # damaged, or not a database: start a new index
                 for suffix in ("", "-wal", "-shm"):
                     _unlink(index.with_name(index.name + suffix))
                 self._db = self._open(index)
@@ -260,7 +267,9 @@ class Cache:
                              check_same_thread=False)
         try:
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA synchronous=OFF")  # see the module docstring: a cache, no fsync
+            if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("the cache index is damaged")
             db.executescript(_SCHEMA)  # idempotent; executescript commits on its own
             with _begin(db):
                 if db.execute("PRAGMA user_version").fetchone()[0] == 0:

@@ -352,3 +352,20 @@ def test_a_busy_index_never_turns_a_hit_into_an_error(tmp_path):
     cache.set("k2", "v2")
     assert cache.get("k2") == "v2"
     assert_index_matches_folder(cache)
+
+
+def test_an_index_damaged_inside_is_found_at_open_and_rebuilt(tmp_path):
+    cache = Cache(tmp_path)
+    for i in range(300):  # enough rows for several pages
+        cache.set(f"key number {i}", i)
+    cache._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    cache._db.close()
+    index = tmp_path / "index.sqlite3"
+    data = bytearray(index.read_bytes())
+    page = 4096
+    assert len(data) > 3 * page
+    data[2 * page:3 * page] = b"\xff" * page  # one page of garbage, the header intact
+    index.write_bytes(bytes(data))
+    reopened = Cache(tmp_path)
+    assert len(reopened) == 300 and reopened.get("key number 7") == 7
+    assert_index_matches_folder(reopened)
