@@ -80,6 +80,8 @@ class Settings:
     shutdown_timeout: float = 30.0                   # SHUTDOWN_TIMEOUT (seconds)
     retention_days: float = 7.0                      # RETENTION_DAYS (0 = keep forever)
     max_upload_mb: float = 100.0                     # MAX_UPLOAD_MB (music + backgrounds, per request)
+    min_free_mb: float = 500.0                       # MIN_FREE_MB: below this free space in
+                                                     # DATA_DIR, new tasks are refused (507)
     music_path: Path | None = None                   # MUSIC_PATH: a music bed for every video
                                                      # without an uploaded one (mp3, wav, ...)
     api_token: str | None = None                     # API_TOKEN: required on /api/* when set
@@ -88,6 +90,16 @@ class Settings:
                                                      # always are)
     webhook_allow_private: bool = False              # WEBHOOK_ALLOW_PRIVATE: let webhooks reach
                                                      # loopback/private/link-local addresses
+    # More machines (distributed.py): REDIS_URL switches the task engine on; unset,
+    # tasks stay in SQLite with in-process workers
+    redis_url: str | None = None                     # REDIS_URL: redis://host:6379/0
+    storage_url: str | None = None                   # STORAGE_URL: a (shared) folder, file:///folder
+                                                     # or s3://bucket/prefix (default: DATA_DIR)
+    s3_endpoint_url: str | None = None               # S3_ENDPOINT_URL: MinIO, R2, ... (boto3)
+    storage_presign: bool = False                    # STORAGE_PRESIGN: S3 downloads redirect to a
+                                                     # short-lived URL instead of streaming
+    engine_heartbeat_timeout: float = 20.0           # ENGINE_HEARTBEAT_TIMEOUT: seconds without a
+                                                     # worker's heartbeat before its task runs elsewhere
     max_topic_chars: int = 200
     max_script_chars: int = 5000
     render: RenderSettings = field(default_factory=RenderSettings)
