@@ -31,6 +31,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 from routes import DOWNLOADS, TASK_ID
+from storage import output_name
 
 log = logging.getLogger("reelsmith.mcp")
 
@@ -77,13 +78,14 @@ class ReelsmithApi:
             self.app.preprocess_request()
 
     def task(self, data: dict) -> dict:
-        """A task's JSON plus, once it is done, the paths of its files."""
+        """A task's JSON plus, once it is done, the paths of its files (where
+        the storage is a folder on this machine; object storage has links only)."""
         links = data.get("links") or {}
         if links:
-            videos = self.app.config["SETTINGS"].data_dir / "videos"
-            files = {kind: videos / f"{data['id']}{DOWNLOADS[kind][0]}" for kind in links
-                     if kind in DOWNLOADS}
-            data["files"] = {kind: str(p.resolve()) for kind, p in files.items() if p.is_file()}
+            files = self.app.extensions["reelsmith_storage"]
+            paths = {kind: files.local_path(output_name(data["id"], DOWNLOADS[kind][0]))
+                     for kind in links if kind in DOWNLOADS}
+            data["files"] = {kind: str(p) for kind, p in paths.items() if p and p.is_file()}
         return data
 
 
