@@ -86,7 +86,8 @@ def script():
 
 
 def make_photos(folder: Path) -> list[Path]:
-    """Six 1200x2000 JPEG "photos" (smooth colour fields with grain), one per sentence."""
+    """Six 1200x2000 JPEG "photos" (smooth colour fields, so x264 costs about what it
+    does for the generated background), one per sentence."""
     from PIL import Image
 
     folder.mkdir(exist_ok=True)
@@ -97,7 +98,6 @@ def make_photos(folder: Path) -> list[Path]:
         base = rng.uniform(40, 215, 3)
         field = (base + 40 * np.sin(xx[..., None] / (90 + 20 * i) + yy[..., None] / 170
                                     + np.arange(3) * 2.1))
-        field += rng.normal(0, 6, field.shape)
         path = folder / f"photo_{i}.jpg"
         Image.fromarray(np.clip(field, 0, 255).astype(np.uint8)).save(path, quality=90)
         paths.append(path)
@@ -119,7 +119,7 @@ def render_ours(out: Path, size, seconds, ken_burns: bool, dump: str | None = No
     creator = VideoCreator(Settings(), render=RenderSettings(width=size[0], height=size[1]),
                            ken_burns=ken_burns)
     if dump is None:
-        photos = make_photos(out.parent / "photos") if transition else ()
+        photos = make_photos(out.parent / "photos") if transition is not None else ()
         creator.create_video(RenderJob(script(), out, narration, caption_style=PRESETS[style],
                                        backgrounds=photos, transition=transition or "cut"))
         return
@@ -235,8 +235,9 @@ def child(argv: list[str]) -> None:
         render_ours(out, size, seconds, ken_burns=kind == "ours")
     elif kind == "ours-words":
         render_ours(out, size, seconds, ken_burns=True, style="pop")
-    elif kind == "ours-crossfade":
-        render_ours(out, size, seconds, ken_burns=True, transition="crossfade")
+    elif kind in ("ours-crossfade", "ours-photos"):  # the photos with crossfades, or with cuts
+        render_ours(out, size, seconds, ken_burns=True,
+                    transition="crossfade" if kind == "ours-crossfade" else "cut")
     elif kind.startswith("dump"):  # dump-<ours|ours-static>-<pix_fmt>
         which, _, pix_fmt = kind.split("-", 1)[1].rpartition("-")
         render_ours(out, size, seconds, ken_burns=which == "ours", dump=pix_fmt)
