@@ -318,10 +318,9 @@ class AIImages(_Downloads):
         raise _Unavailable("the reply had no image")
 
 
-class Generated:
-    """The offline background (backgrounds.py), in the topic's own look."""
+class _NoKey:
+    """A source that needs no key and no client: it is always usable."""
 
-    name = "generated"
     key = None
 
     def __init__(self, settings: Settings, cache: Cache):
@@ -329,22 +328,21 @@ class Generated:
 
     def missing(self) -> str | None:
         return None
+
+
+class Generated(_NoKey):
+    """The offline background (backgrounds.py), in the topic's own look."""
+
+    name = "generated"
 
     def pick(self, wanted: list[Wanted], ctx: Context) -> list[Pick]:
         return [Pick(None, "generated background") for _ in wanted]
 
 
-class Upload:
+class Upload(_NoKey):
     """The user's own images and clips, one per sentence in turn."""
 
     name = "upload"
-    key = None
-
-    def __init__(self, settings: Settings, cache: Cache):
-        pass
-
-    def missing(self) -> str | None:
-        return None
 
     def pick(self, wanted: list[Wanted], ctx: Context) -> list[Pick]:
         if not ctx.uploads:
