@@ -99,17 +99,22 @@ def build_server(app: Flask) -> MCPServer:
                      language: str = "en", length: int = 30, tone: str = "informative",
                      aspect: str = "9:16", fresh: bool = False,
                      webhook_url: str | None = None,
-                     caption_style: str | dict[str, Any] | None = None) -> dict[str, Any]:
+                     caption_style: str | dict[str, Any] | None = None, speed: float = 1.0,
+                     visuals: str = "auto", transition: str = "cut") -> dict[str, Any]:
         """Queue one video. Give a topic (the script writer writes the narration)
         or your own script (one caption per sentence; the topic is then optional).
-        voice: auto, piper, gtts or espeak (see list_voices); language: a code like
-        'en' or 'pt-BR'; length: target seconds (10-120); aspect: 9:16, 16:9 or 1:1;
+        voice: auto, an engine or a voice id from list_voices (e.g.
+        piper:en_US-joe-medium); speed: 0.5-2.0; language: a code like 'en' or
+        'pt-BR'; length: target seconds (10-120); aspect: 9:16, 16:9 or 1:1;
         fresh: skip the script cache; webhook_url: gets a JSON POST when the task
-        ends; caption_style: a preset name or a style object, as POST /api/create
-        takes it. Returns the queued task; poll get_task with its id."""
+        ends; caption_style: a preset name (classic, pop, karaoke, boxed,
+        minimal) or a style object, as POST /api/create takes it; visuals: auto
+        or a source (generated, pexels, pixabay, ai); transition: cut, crossfade
+        or slide. Returns the queued task; poll get_task with its id."""
         body = {"topic": topic, "script": script, "voice": voice, "language": language,
                 "length": length, "tone": tone, "aspect": aspect, "fresh": fresh,
-                "webhook_url": webhook_url, "caption_style": caption_style}
+                "webhook_url": webhook_url, "caption_style": caption_style, "speed": speed,
+                "visuals": visuals, "transition": transition}
         created = api.call("POST", "/api/create", {k: v for k, v in body.items() if v is not None})
         return api.task(api.call("GET", created["status_url"]))
 

@@ -153,12 +153,15 @@ def test_bad_arguments_are_tool_errors_naming_the_field(python_server):
             {"topic": ""},
             {"topic": "otters", "caption_style": "no-such-preset"},
             {"topic": "otters", "length": "long"},   # refused by the tool's input schema
+            {"topic": "otters", "speed": 4},
+            {"topic": "otters", "transition": "wipe"},
         )] + [await helper.call(session, "get_task", task_id="0" * 32),
               await helper.call(session, "cancel_task", task_id="../etc/passwd"),
               await helper.call(session, "list_tasks")]
 
     *errors, listed = run_client(python_server, body)
-    fields = ["length", "voice", "language", "webhook_url", "topic", "caption_style", "length"]
+    fields = ["length", "voice", "language", "webhook_url", "topic", "caption_style", "length",
+              "speed", "transition"]
     assert len(errors) == len(fields) + 2
     for (data, error), field in zip(errors, fields):
         assert data is None and field in error, (field, error)
