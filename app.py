@@ -19,6 +19,7 @@ from pathlib import Path
 from flask import Flask
 
 import security
+import storage as storage_mod
 from cli import register_cli
 from config import Settings
 from exceptions import ConfigError, TaskInterrupted
@@ -26,6 +27,8 @@ from routes import DOWNLOADS, bp, remove_uploads
 from tasks import Task, TaskQueue, TaskStore
 
 log = logging.getLogger("reelsmith")
+
+ENV_FILE = Path(__file__).resolve().parent / ".env"  # settings for make run, app.py and flask
 
 WAITRESS_THREADS = 8  # request threads; the queue's workers are separate
 
@@ -37,6 +40,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     ``BIND_HOST`` (the address served, an allowed Host besides loopback)."""
     app = Flask(__name__, instance_relative_config=True)
     test_config = test_config or {}
+    under_flask_cli = os.environ.get("FLASK_RUN_FROM_CLI") == "true"
+    if "SETTINGS" not in test_config and under_flask_cli:
+        load_env_file()  # `flask --app /path/app.py` run from another folder
     settings: Settings = test_config.get("SETTINGS") or Settings.from_env()
     app.config.update(
         MAX_CONTENT_LENGTH=int(settings.max_upload_mb * 1024 * 1024),
@@ -48,10 +54,22 @@ def create_app(test_config: dict | None = None) -> Flask:
     videos_dir = settings.data_dir / "videos"
     videos_dir.mkdir(parents=True, exist_ok=True)
     remove_partial_outputs(videos_dir)  # left by a crash; their tasks run again
-    store = TaskStore(settings.data_dir / "tasks.sqlite3")
+    storage = storage_mod.from_settings(settings)  # outputs and uploads (DATA_DIR by default)
     runner = test_config.get("RUNNER") or _pipeline_runner(settings, videos_dir)
-    tasks = TaskQueue(store, runner, workers=settings.workers, maxsize=settings.queue_size)
+    if storage.local_path("videos") != videos_dir.resolve():  # outputs live elsewhere
+        from distributed import shared_runner
+
+        runner = shared_runner(runner, storage, settings.data_dir / "uploads", videos_dir)
+    if settings.redis_url:  # the task engine: this process only enqueues (distributed.py)
+        from distributed import distributed_queue
+
+        tasks = distributed_queue(settings, storage, runner)
+        store = tasks.store
+    else:
+        store = TaskStore(settings.data_dir / "tasks.sqlite3")
+        tasks = TaskQueue(store, runner, workers=settings.workers, maxsize=settings.queue_size)
     app.extensions["reelsmith"] = tasks
+    app.extensions["reelsmith_storage"] = storage
     start_lock = threading.Lock()
 
     def start_workers() -> None:
@@ -61,9 +79,8 @@ def create_app(test_config: dict | None = None) -> Flask:
             tasks.start()
             atexit.register(tasks.shutdown, settings.shutdown_timeout)
             if settings.retention_days > 0:
-                _start_janitor(store, videos_dir, settings.retention_days * 86400, tasks)
+                _start_janitor(store, storage, settings.retention_days * 86400, tasks)
 
-    under_flask_cli = os.environ.get("FLASK_RUN_FROM_CLI") == "true"
     if test_config.get("START_WORKERS", not under_flask_cli):
         start_workers()
     elif "START_WORKERS" not in test_config:
@@ -78,6 +95,21 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
+def load_env_file(path: Path | None = None) -> bool:
+    """Set the variables of ``path`` (the ``.env`` next to app.py) that the
+    environment does not already set: the environment wins. Skipped, like
+    Flask's own loading, when FLASK_SKIP_DOTENV is 1/true/yes. Returns whether
+    the file was read."""
+    from dotenv import load_dotenv
+    from flask.helpers import get_load_dotenv
+
+    path = ENV_FILE if path is None else Path(path)
+    if not get_load_dotenv() or not path.is_file():
+        return False
+    load_dotenv(path, override=False, encoding="utf-8")
+    return True
+
+
 def remove_partial_outputs(videos_dir: Path) -> None:
     """Delete temporary files a crash left behind (``.<id>.partial.*``, work folders)."""
     import shutil
@@ -89,20 +121,22 @@ def remove_partial_outputs(videos_dir: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def expire_outputs(store: TaskStore, videos_dir: Path, max_age_seconds: float) -> int:
+def expire_outputs(store: TaskStore, videos_dir, max_age_seconds: float) -> int:
     """Remove the files of tasks that finished more than ``max_age_seconds`` ago;
-    the tasks stay, marked expired, with an event saying why."""
+    the tasks stay, marked expired, with an event saying why. ``videos_dir``
+    is the local videos folder or a storage (storage.py)."""
+    storage = (storage_mod.LocalStorage(Path(videos_dir).parent)
+               if isinstance(videos_dir, (str, Path)) else videos_dir)
     expired = 0
     for task in store.finished_before(time.time() - max_age_seconds):
         for suffix, _ in DOWNLOADS.values():
-            (videos_dir / f"{task.id}{suffix}").unlink(missing_ok=True)
+            storage.delete(storage_mod.output_name(task.id, suffix))
         store.record(task.id, f"outputs removed after the retention period "
                               f"({max_age_seconds / 86400:g} days)", expired_at=time.time())
         expired += 1
     cutoff = time.time() - max_age_seconds  # uploads no task will use (e.g. after a crash)
-    for upload in (videos_dir.parent / "uploads").glob("*"):
-        if upload.stat().st_mtime < cutoff:
-            upload.unlink(missing_ok=True)
+    for name in storage.modified_before("uploads", cutoff):
+        storage.delete(name)
     return expired
 
 
@@ -157,10 +191,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--allow-remote", action="store_true",
                         help="bind a non-loopback address even without API_TOKEN")
+    parser.add_argument("--env-file", type=Path, default=ENV_FILE,
+                        help="settings to read; the environment wins (default: %(default)s)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from waitress import serve
 
+    if load_env_file(args.env_file):
+        log.info("settings from %s (the environment wins over it)", args.env_file)
     try:
         settings = Settings.from_env()
     except ConfigError as exc:

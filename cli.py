@@ -6,10 +6,13 @@
 """
 from __future__ import annotations
 
+import sys
+import time
 from pathlib import Path
 
 import click
 from flask import Flask
+from tqdm import tqdm
 
 from captions import PRESETS, CaptionStyleError, parse_style
 from config import ASPECTS
@@ -83,17 +86,31 @@ def register_cli(app: Flask) -> None:
         """Render one video in the foreground."""
         script = Path(script_file).read_text(encoding="utf-8") if script_file else None
         req = request_for(topic, script, **options)
-        with click.progressbar(length=100, label="rendering") as bar:
-            def report(stage, progress):
-                bar.label = stage
-                bar.update(int(progress * 100) - bar.pos)
-
+        with Progress() as report:
             try:
                 result = pipeline(music).run(req, Path(out), report)
+                report("done", 1.0)
             except ReelsmithError as exc:
+                report.close()
                 raise click.ClickException(f"{exc.stage}: {exc.message}") from exc
         click.echo(f"{out}: {result['duration']:.1f} s, voice {result['voice_engine']}, "
                    f"script {result['script_source']}")
+
+    @app.cli.command("worker")
+    @click.option("--threads", type=click.IntRange(1, 64), default=None,
+                  help="render slots (default: WORKERS)")
+    def worker_command(threads):
+        """Render tasks from the shared queue (REDIS_URL); run one per machine."""
+        import logging
+
+        from worker import WorkerError, run_worker
+
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        try:
+            run_worker(app, threads)
+        except WorkerError as exc:
+            raise click.ClickException(str(exc)) from None
 
     @app.cli.command("batch")
     @click.argument("topics_file", type=click.Path(exists=True, dir_okay=False))
@@ -110,7 +127,10 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(f"{topics_file} has no topics")
         requests = [request_for(t, **options) for t in topics]
         click.echo(f"rendering {len(topics)} videos with {workers} workers into {out_dir}/")
-        results = pipeline(music).run_batch(requests, Path(out_dir), max_workers=workers)
+        with Progress() as report:
+            results = pipeline(music).run_batch(requests, Path(out_dir), max_workers=workers,
+                                                report=report)
+            report("done", 1.0)
         failed = 0
         for i, (topic, result) in enumerate(zip(topics, results), start=1):
             if isinstance(result, ReelsmithError):
@@ -127,6 +147,71 @@ def register_cli(app: Flask) -> None:
         import mcp_server  # imported here: the mcp SDK loads only for this command
 
         mcp_server.run(app)
+
+
+class Progress:
+    """``report(stage, fraction)`` for ``create`` and ``batch``, on stderr: a
+    tqdm bar with the stage, percent and time left on a terminal; plain lines
+    ("script 2%", "render 40% · about 12 s left") when stderr is not a
+    terminal, one whenever the stage changes or ``STEP`` more percent are done.
+    The time left is the web's: elapsed × (1 − done) / done, once 5 % is done."""
+
+    STEP = 10  # percent between plain lines
+
+    def __init__(self, stream=None, tty: bool | None = None):
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty() if tty is None else tty
+        self.started = time.monotonic()
+        self.bar = None
+        self.last = (None, -1)  # (stage, percent) last shown
+
+    def __enter__(self) -> "Progress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def eta(self, fraction: float) -> str:
+        if fraction < 0.05 or fraction >= 1:
+            return ""
+        left = (time.monotonic() - self.started) * (1 - fraction) / fraction
+        return f"about {max(1, round(left))} s left" if left < 60 else f"about {left / 60:.0f} min left"
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        percent = max(0, min(100, int(fraction * 100)))
+        shown_stage, shown_percent = self.last
+        if self.tty:
+            if (stage, percent) == self.last:
+                return  # a frame that changed nothing on screen
+            if self.bar is None:
+                self.bar = _Bar(total=100, file=self.stream, leave=True, dynamic_ncols=True,
+                                bar_format="{desc:<12} {percentage:3.0f}%|{bar}| {eta_text}")
+            self.bar.eta_text = self.eta(fraction)
+            self.bar.set_description_str(stage, refresh=False)
+            self.bar.n = percent
+            self.bar.refresh()
+        else:
+            if stage == shown_stage and percent < shown_percent + self.STEP:
+                return
+            eta = self.eta(fraction)
+            print(f"{stage} {percent}%" + (f" · {eta}" if eta else ""), file=self.stream,
+                  flush=True)
+        self.last = (stage, percent)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+class _Bar(tqdm):
+    """tqdm with our own time left (``{eta_text}``) in its bar format."""
+
+    eta_text = ""
+
+    @property
+    def format_dict(self):
+        return {**super().format_dict, "eta_text": self.eta_text}
 
 
 def _caption_style(ctx, param, value):

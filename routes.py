@@ -13,8 +13,8 @@ import re
 import uuid
 from pathlib import Path
 
-from flask import (Blueprint, abort, current_app, jsonify, render_template, request, send_file,
-                   url_for)
+from flask import (Blueprint, abort, current_app, jsonify, redirect, render_template, request,
+                   send_file, stream_with_context, url_for)
 from werkzeug.exceptions import HTTPException
 
 from captions import (FONTS, MODES, POSITIONS, PRESETS, STYLE_RANGES, SUBTITLE_FORMATS,
@@ -22,7 +22,9 @@ from captions import (FONTS, MODES, POSITIONS, PRESETS, STYLE_RANGES, SUBTITLE_F
 from config import ASPECTS, Settings
 from exceptions import BadRequest, BadTransition, QueueFull, SpeechError, UnknownVisuals, UnknownVoice
 from security import UnsafeURL, check_webhook_url
+import disk
 import speech
+import storage as storage_mod
 from backgrounds import MAX_TRANSITION_SECONDS, TRANSITIONS
 from visuals import SOURCES, check_transition, check_visuals
 from tasks import Task, TaskQueue, TaskRequest, TaskStatus
@@ -71,6 +73,8 @@ def _uploads_dir() -> Path:
 
 
 def task_json(task: Task) -> dict:
+    if task.status == TaskStatus.QUEUED and task.queue_position is None:
+        _tasks().locate([task])  # queue_position and eta_seconds
     data = task.to_dict()
     data["status_url"] = url_for("reelsmith.task_status", task_id=task.id)
     if task.status == TaskStatus.DONE and not task.expired_at:
@@ -124,7 +128,14 @@ def create():
     if request.mimetype != "multipart/form-data" and (request.content_length or 0) > MAX_BODY:
         abort(413, description=f"the request body is over {MAX_BODY // 1024} KB "
                                "(files go in a multipart upload)")
-    task_request = parse_create_request(_settings())
+    settings = _settings()
+    free = disk.free_mb(settings.data_dir)
+    if free < settings.min_free_mb:
+        return jsonify(error=f"disk full: {disk.format_mb(free)} MB free in DATA_DIR "
+                             f"({settings.data_dir}), below MIN_FREE_MB "
+                             f"({settings.min_free_mb:g}); free some space or lower MIN_FREE_MB",
+                       data_dir=str(settings.data_dir), free_mb=round(free, 1)), 507
+    task_request = parse_create_request(settings)
     task_request.music, task_request.backgrounds = save_uploads(_uploads_dir())
     try:
         task = _tasks().submit(task_request)
@@ -160,7 +171,7 @@ def events(task_id):
 
 @bp.get("/api/tasks")
 def list_tasks():
-    return jsonify(tasks=[task_json(t) for t in _tasks().store.list()])
+    return jsonify(tasks=[task_json(t) for t in _tasks().locate(_tasks().store.list())])
 
 
 @bp.get("/api/openapi.json")
@@ -292,11 +303,23 @@ def download(task_id, kind):
     if task.status != TaskStatus.DONE:
         abort(409, description=f"task is {task.status.value}, not done")
     suffix, mimetype = DOWNLOADS[kind]
-    path = _videos_dir() / f"{task.id}{suffix}"  # built from the id only
-    if task.expired_at or not path.is_file():
+    files = current_app.extensions["reelsmith_storage"]  # storage.py: folder or S3
+    name = storage_mod.output_name(task.id, suffix)  # built from the id only
+    path = files.local_path(name)
+    if task.expired_at or not (path.is_file() if path else files.exists(name)):
         abort(410, description="the file is no longer available (removed after the "
                                "retention period)")
-    return send_file(path, mimetype=mimetype, as_attachment=request.args.get("download") == "1",
+    as_attachment = request.args.get("download") == "1"
+    if path is None:  # object storage: a short-lived link, or a stream through here
+        if _settings().storage_presign:
+            return redirect(files.presigned_url(name, expires=300))
+        response = current_app.response_class(stream_with_context(files.open_stream(name)),
+                                              mimetype=mimetype)
+        if as_attachment:
+            response.headers["Content-Disposition"] = (
+                f"attachment; filename=reelsmith-{task.id[:8]}{suffix}")
+        return response
+    return send_file(path, mimetype=mimetype, as_attachment=as_attachment,
                      download_name=f"reelsmith-{task.id[:8]}{suffix}", conditional=True)
 
 

@@ -1,0 +1,252 @@
+"""More machines: a web process and worker processes with their own DATA_DIR
+(as separate machines), one real redis-server, a shared storage folder.
+
+Each semantic of issue 13 is one test: SIGKILL redelivery (and a second
+interruption failing the task), cancel across machines, SIGTERM handing the
+task back, a Redis restart losing no acknowledged task, clear start-up errors.
+Tiny renders (180x320, veryfast, short scripts). Deadlines below only bound a
+hang; the timing goals are measured by benchmarks/scale.py.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.media import probe
+from tests.redis_server import RedisServer, free_port, require_redis
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ("Octopuses have three hearts and blue blood. Two hearts move blood to the gills. "
+          "The third one pumps it to the rest of the body. It stops beating when they swim.")
+
+
+def call(url, body=None, method=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method or ("POST" if data else "GET"),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return resp.status, json.load(resp)
+
+
+class Cluster:
+    """One web machine and any number of worker machines, as processes."""
+
+    def __init__(self, tmp: Path, redis_url: str):
+        self.tmp = tmp
+        self.redis_url = redis_url
+        self.shared = tmp / "shared"
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.procs: list[subprocess.Popen] = []
+        self.web = None
+
+    def env(self, name: str, **extra) -> dict:
+        home = self.tmp / name
+        return dict(os.environ, DATA_DIR=str(home), CACHE_DIR=str(home / "cache"),
+                    REDIS_URL=self.redis_url, STORAGE_URL=str(self.shared), OPENAI_API_KEY="",
+                    RENDER_WIDTH="180", RENDER_HEIGHT="320", RENDER_PRESET="veryfast",
+                    RENDER_FPS="24", VISUALS="generated", ENGINE_HEARTBEAT_TIMEOUT="5",
+                    WORKERS="1", SHUTDOWN_TIMEOUT="20", PYTHONUNBUFFERED="1", **extra)
+
+    def start_web(self):
+        log = open(self.tmp / "web.log", "ab")
+        self.web = subprocess.Popen([sys.executable, "app.py", "--port", str(self.port)],
+                                    cwd=ROOT, env=self.env("web"), stdout=log,
+                                    stderr=subprocess.STDOUT)
+        self.procs.append(self.web)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.base}/api/tasks", timeout=1)
+                return self.web
+            except OSError:
+                assert self.web.poll() is None, (self.tmp / "web.log").read_text()
+                time.sleep(0.1)
+        raise AssertionError("the web process did not start")
+
+    def start_worker(self, name: str) -> subprocess.Popen:
+        log = open(self.tmp / f"{name}.log", "ab")
+        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"],
+                                cwd=ROOT, env=self.env(name), stdout=log,
+                                stderr=subprocess.STDOUT)
+        self.procs.append(proc)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if "worker ready" in (self.tmp / f"{name}.log").read_text():
+                return proc
+            assert proc.poll() is None, (self.tmp / f"{name}.log").read_text()
+            time.sleep(0.1)
+        raise AssertionError(f"worker {name} did not start")
+
+    def create(self, **fields) -> str:
+        status, body = call(f"{self.base}/api/create",
+                            {"topic": "octopus hearts", "script": SCRIPT, "length": 15, **fields})
+        assert status == 202, body
+        return body["task_id"]
+
+    def task(self, task_id) -> dict:
+        return call(f"{self.base}/api/task/{task_id}")[1]
+
+    def events(self, task_id) -> list[str]:
+        return [e["message"] for e in call(f"{self.base}/api/task/{task_id}/events")[1]["events"]]
+
+    def wait(self, task_id, until, limit=240.0, watch=None) -> dict:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            task = self.task(task_id)
+            if watch:
+                watch(task)
+            if until(task):
+                return task
+            time.sleep(0.05)
+        raise AssertionError(f"gave up waiting: {task}")
+
+    def holder_pid(self, task_id) -> int:
+        import redis
+
+        holder = redis.Redis.from_url(self.redis_url).get(f"reelsmith:lease:{task_id}")
+        return int(holder.decode().split(":")[1])
+
+    def listed(self) -> list[str]:
+        return sorted(p.name for p in (self.shared / "videos").glob("*")) \
+            if (self.shared / "videos").exists() else []
+
+    def stop(self):
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    require_redis()
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def cluster(tmp_path, redis_server):
+    c = Cluster(tmp_path, redis_server.url)
+    c.start_web()
+    yield c
+    c.stop()
+
+
+def rendering(task) -> bool:
+    assert task["status"] in ("queued", "running"), task
+    return task["stage"] == "render" and task["progress"] > 0.3
+
+
+def no_partial_listed(cluster, task_id):
+    def watch(task):
+        for name in cluster.listed():
+            assert not name.startswith("."), f"a temporary file is listed: {name}"
+            if name.startswith(task_id):  # published only at the end
+                assert task["status"] != "running" or name.endswith((".srt", ".jpg")), name
+    return watch
+
+
+def test_sigkill_mid_render_runs_again_on_another_machine_then_a_second_kill_fails_it(cluster):
+    first, second = cluster.start_worker("w1"), cluster.start_worker("w2")
+    task_id = cluster.create()
+    cluster.wait(task_id, rendering)
+    victim = cluster.holder_pid(task_id)
+    survivor = second if victim == first.pid else first
+    os.kill(victim, signal.SIGKILL)
+
+    watch = no_partial_listed(cluster, task_id)
+    done = cluster.wait(task_id, lambda t: t["status"] == "done", watch=watch)
+    assert done["attempts"] == 2
+    assert "started again: its worker stopped mid-render" in cluster.events(task_id)
+    assert f"{task_id}.mp4" in cluster.listed()
+    with urllib.request.urlopen(f"{cluster.base}/api/task/{task_id}/video") as resp:
+        (cluster.tmp / "got.mp4").write_bytes(resp.read())
+    assert probe(cluster.tmp / "got.mp4").duration > 3
+    assert cluster.web.poll() is None and survivor.poll() is None
+
+    # A second interruption fails the task with "interrupted", as on one machine.
+    again = cluster.create()
+    cluster.wait(again, rendering)
+    os.kill(cluster.holder_pid(again), signal.SIGKILL)  # the survivor: attempt 1
+    cluster.start_worker("w3")
+    cluster.wait(again, lambda t: t["attempts"] == 2 and rendering(t))
+    os.kill(cluster.holder_pid(again), signal.SIGKILL)  # w3: attempt 2
+    cluster.start_worker("w4")
+    failed = cluster.wait(again, lambda t: t["status"] == "failed")
+    assert failed["error"]["message"].startswith("interrupted")
+    assert not any(n.startswith(again) for n in cluster.listed())
+
+
+def test_cancel_from_the_web_reaches_a_render_on_a_worker(cluster):
+    worker = cluster.start_worker("w1")
+    task_id = cluster.create()
+    cluster.wait(task_id, rendering)
+    status, body = call(f"{cluster.base}/api/task/{task_id}/cancel", {}, method="POST")
+    assert status in (200, 202), body
+    canceled = cluster.wait(task_id, lambda t: t["status"] == "canceled")
+    assert canceled["stage"] == "canceled"
+    assert "canceled while running" in cluster.events(task_id)
+    assert not any(n.startswith(task_id) for n in cluster.listed())
+    # the worker is free again: the next task is rendered
+    follow = cluster.create()
+    assert cluster.wait(follow, lambda t: t["status"] in ("done", "failed"))["status"] == "done"
+    assert worker.poll() is None
+
+
+def test_sigterm_hands_the_task_back(cluster):
+    leaving = cluster.start_worker("w1")
+    task_id = cluster.create()
+    cluster.wait(task_id, rendering)
+    leaving.send_signal(signal.SIGTERM)
+    assert leaving.wait(60) == 0
+    task = cluster.task(task_id)
+    assert task["status"] == "queued", task
+    assert "interrupted by shutdown; will run again on start" in cluster.events(task_id)
+    cluster.start_worker("w2")
+    assert cluster.wait(task_id, lambda t: t["status"] in ("done", "failed"))["status"] == "done"
+
+
+def test_redis_restart_loses_no_acknowledged_task(tmp_path):
+    require_redis()
+    server = RedisServer(tmp_path / "redis", persistent=True).start()
+    c = Cluster(tmp_path, server.url)
+    try:
+        c.start_web()
+        c.start_worker("w1")
+        ids = [c.create() for _ in range(3)]  # each answered 202
+        c.wait(ids[0], rendering)
+        server.restart()  # SIGKILL, then start again from its append-only file
+        for task_id in ids:
+            assert c.wait(task_id, lambda t: t["status"] in ("done", "failed"))["status"] == "done"
+        assert all(f"{i}.mp4" in c.listed() for i in ids)
+    finally:
+        c.stop()
+        server.stop()
+
+
+def test_a_worker_that_cannot_reach_redis_or_storage_says_so(tmp_path, redis_server):
+    env = dict(os.environ, DATA_DIR=str(tmp_path / "w"), REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    run = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT,
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1
+    assert "cannot reach Redis at 127.0.0.1" in run.stderr and "REDIS_URL" in run.stderr
+    assert "Traceback" not in run.stderr + run.stdout
+
+    env.update(REDIS_URL=redis_server.url, STORAGE_URL="s3://reels/out",
+               S3_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}", AWS_ACCESS_KEY_ID="k",
+               AWS_SECRET_ACCESS_KEY="s", AWS_DEFAULT_REGION="us-east-1")
+    run = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT,
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1
+    assert "cannot reach storage s3://reels/out" in run.stderr and "STORAGE_URL" in run.stderr
+    assert "Traceback" not in run.stderr + run.stdout
