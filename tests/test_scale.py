@@ -26,6 +26,7 @@ from tests.redis_server import RedisServer, free_port, require_redis
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ("Octopuses have three hearts and blue blood. Two hearts move blood to the gills. "
           "The third one pumps it to the rest of the body. It stops beating when they swim.")
+LONG = " ".join([SCRIPT] * 3)  # a render long enough to be caught in the middle on a busy machine
 
 
 def call(url, body=None, method=None):
@@ -189,7 +190,7 @@ def test_sigkill_mid_render_runs_again_on_another_machine_then_a_second_kill_fai
 
 def test_cancel_from_the_web_reaches_a_render_on_a_worker(cluster):
     worker = cluster.start_worker("w1")
-    task_id = cluster.create()
+    task_id = cluster.create(script=LONG, length=45)
     cluster.wait(task_id, rendering)
     status, body = call(f"{cluster.base}/api/task/{task_id}/cancel", {}, method="POST")
     assert status in (200, 202), body
@@ -205,7 +206,7 @@ def test_cancel_from_the_web_reaches_a_render_on_a_worker(cluster):
 
 def test_sigterm_hands_the_task_back(cluster):
     leaving = cluster.start_worker("w1")
-    task_id = cluster.create()
+    task_id = cluster.create(script=LONG, length=45)
     cluster.wait(task_id, rendering)
     leaving.send_signal(signal.SIGTERM)
     assert leaving.wait(60) == 0
