@@ -42,20 +42,24 @@ class Cluster:
 
     def __init__(self, tmp: Path, redis_url: str):
         self.tmp = tmp
+        tmp.mkdir(parents=True, exist_ok=True)
         self.redis_url = redis_url
         self.shared = tmp / "shared"
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.procs: list[subprocess.Popen] = []
         self.web = None
+        self.overrides: dict[str, str] = {}  # more environment for every process
+        self.cpu: dict[str, int] = {}          # process name -> the one CPU it may use
 
-    def env(self, name: str, **extra) -> dict:
+    def env(self, name: str) -> dict:
         home = self.tmp / name
-        return dict(os.environ, DATA_DIR=str(home), CACHE_DIR=str(home / "cache"),
-                    REDIS_URL=self.redis_url, STORAGE_URL=str(self.shared), OPENAI_API_KEY="",
-                    RENDER_WIDTH="180", RENDER_HEIGHT="320", RENDER_PRESET="veryfast",
-                    RENDER_FPS="24", VISUALS="generated", ENGINE_HEARTBEAT_TIMEOUT="5",
-                    WORKERS="1", SHUTDOWN_TIMEOUT="20", PYTHONUNBUFFERED="1", **extra)
+        return {**os.environ, "DATA_DIR": str(home), "CACHE_DIR": str(home / "cache"),
+                "REDIS_URL": self.redis_url, "STORAGE_URL": str(self.shared),
+                "OPENAI_API_KEY": "", "RENDER_WIDTH": "180", "RENDER_HEIGHT": "320",
+                "RENDER_PRESET": "veryfast", "RENDER_FPS": "24", "VISUALS": "generated",
+                "ENGINE_HEARTBEAT_TIMEOUT": "5", "WORKERS": "1", "SHUTDOWN_TIMEOUT": "20",
+                "PYTHONUNBUFFERED": "1", **self.overrides}
 
     def start_web(self):
         log = open(self.tmp / "web.log", "ab")
@@ -75,9 +79,12 @@ class Cluster:
 
     def start_worker(self, name: str) -> subprocess.Popen:
         log = open(self.tmp / f"{name}.log", "ab")
+        cpu = self.cpu.get(name)
         proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"],
                                 cwd=ROOT, env=self.env(name), stdout=log,
-                                stderr=subprocess.STDOUT)
+                                stderr=subprocess.STDOUT,
+                                preexec_fn=(lambda: os.sched_setaffinity(0, {cpu}))
+                                if cpu is not None else None)
         self.procs.append(proc)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
