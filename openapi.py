@@ -130,6 +130,13 @@ def paths(settings: Settings) -> dict:
                                for name in TASK_OPERATIONS}},
              "413": error(f"A body over {MAX_BODY // 1024} KB without files, or uploads over "
                           f"MAX_UPLOAD_MB ({settings.max_upload_mb:g})."),
+             "507": json_body({"type": "object", "required": ["error", "data_dir", "free_mb"],
+                               "properties": {"error": {"type": "string"},
+                                              "data_dir": {"type": "string"},
+                                              "free_mb": {"type": "number"}}},
+                              "Free space in DATA_DIR is below MIN_FREE_MB "
+                              f"({settings.min_free_mb:g}); the body names DATA_DIR and "
+                              "the free space."),
              "503": {**error("The queue is full; try again after Retry-After seconds."),
                      "headers": {"Retry-After": {"schema": {"type": "string"}}}}},
             changes_state=True, operationId="createTask",
@@ -242,7 +249,11 @@ def schemas() -> dict:
             "started_at": number_or_null,
             "finished_at": number_or_null,
             "expired_at": number_or_null,
-            "eta_seconds": number_or_null,
+            "eta_seconds": {**number_or_null, "description": "Seconds left: from the pace so "
+                            "far when running; when queued, from its place in line and the "
+                            "recent render pace (null with no history)."},
+            "queue_position": {"type": ["integer", "null"], "minimum": 1,
+                               "description": "A queued task's place in line (1 = next)."},
             "result": {"type": ["object", "null"]},
             "error": {"oneOf": [{"type": "null"}, {
                 "type": "object", "required": ["stage", "message"],

@@ -8,10 +8,14 @@ share the same cache, the same fallbacks and the same errors.
 from __future__ import annotations
 
 import shutil
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
+import disk
 from cache import Cache
 from captions import parse_style
 from config import Settings
@@ -40,22 +44,58 @@ class Pipeline:
         self.creator = VideoCreator(settings)
 
     def run(self, request: TaskRequest, output_path: Path, report: Reporter = _no_report) -> dict:
-        """Produce ``output_path`` (+ .srt, .jpg). Returns a JSON-able summary."""
+        """Produce ``output_path`` (+ .srt, .jpg). Returns a JSON-able summary.
+
+        A failure leaves no partial file behind; a full disk (ENOSPC anywhere)
+        fails at its stage with "disk full: N MB free in DATA_DIR (...)"."""
         output_path = Path(output_path)
         work_dir = output_path.parent / f".{output_path.stem}.voice"
+        started, current = time.time(), ["script"]
+
+        def tracked(stage: str, progress: float) -> None:
+            current[0] = stage
+            report(stage, progress)
+
         try:
-            script, narration = self.prepare(request, work_dir, report)
-            report("visuals", 0.20)
+            script, narration = self.prepare(request, work_dir, tracked)
+            tracked("visuals", 0.20)
             visuals = self.visuals(request, script)
             with _stage("render"):
-                report("render", 0.25)
+                tracked("render", 0.25)
                 job = self.job(request, script, narration, output_path, visuals)
                 video = self.creator.create_video(
                     job, progress=lambda p: report("render", 0.25 + 0.73 * p))
-            report("finishing", 0.99)
+            tracked("finishing", 0.99)
+        except BaseException as exc:
+            remove_partial_files(output_path, since=started)
+            full = self.disk_full(exc, output_path, stage=current[0])
+            if full is not None:
+                raise full from exc
+            raise
         finally:
             shutil.rmtree(work_dir, ignore_errors=True)
         return summary(script, narration, video, visuals)
+
+    def disk_full(self, exc: BaseException, output_path: Path,
+                  stage: str = "render") -> ReelsmithError | None:
+        """If ``exc`` is ENOSPC (anywhere in its chain), the error to fail with
+        instead: its stage (else ``stage``), and the free space where the disk
+        filled up (CACHE_DIR, DATA_DIR, or the output's folder)."""
+        if not disk.is_disk_full(exc):
+            return None
+        if isinstance(exc, ReelsmithError) and exc.stage != ReelsmithError.stage:
+            stage = exc.stage
+        filename = next((str(e.filename) for e in _chain(exc)
+                         if isinstance(e, OSError) and e.filename), "")
+        where = [(self.settings.cache_dir, "CACHE_DIR"), (self.settings.data_dir, "DATA_DIR")]
+        for folder, label in where:
+            if filename and Path(filename).resolve().is_relative_to(Path(folder).resolve()):
+                return StageFailed(disk.disk_full_message(folder, label), stage=stage)
+        data_dir = self.settings.data_dir
+        if Path(output_path).resolve().is_relative_to(Path(data_dir).resolve()):
+            return StageFailed(disk.disk_full_message(data_dir, "DATA_DIR"), stage=stage)
+        return StageFailed(disk.disk_full_message(Path(output_path).parent, "the output folder"),
+                           stage=stage)
 
     def prepare(self, request: TaskRequest, work_dir: Path,
                 report: Reporter = _no_report) -> tuple[Script, Narration]:
@@ -115,28 +155,61 @@ class Pipeline:
         return path
 
     def run_batch(self, requests: list[TaskRequest], out_dir: Path,
-                  max_workers: int | None = None) -> list[dict | ReelsmithError]:
+                  max_workers: int | None = None,
+                  report: Reporter = _no_report) -> list[dict | ReelsmithError]:
         """Many videos: scripts and voices one after another (cheap), then the
-        renders with ``VideoCreator.create_videos_batch``. One entry per request:
-        its summary, or the error it failed with."""
+        renders, ``max_workers`` at a time. One entry per request: its summary,
+        or the error it failed with. ``report(stage, progress)`` gets the whole
+        batch's progress (0-1): each video counts as ``run`` counts it."""
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         prepared: list = []
         work_dirs = []
+        done = [0.0] * len(requests)  # each video's own progress, 0-1
+        lock = threading.Lock()
+
+        def video_report(i: int, stage: str, fraction: float) -> None:
+            with lock:
+                done[i] = fraction
+                report(stage, sum(done) / len(done))
+
         try:
             for i, request in enumerate(requests):
                 work_dir = out_dir / f".{i:03d}.voice"
                 work_dirs.append(work_dir)
+                step = f"{i + 1}/{len(requests)}"  # "script 2/5"
+
+                def prepare_report(stage: str, fraction: float, i=i, step=step) -> None:
+                    video_report(i, f"{stage} {step}", fraction)
+
                 try:
-                    script, narration = self.prepare(request, work_dir)
+                    script, narration = self.prepare(request, work_dir, prepare_report)
+                    prepare_report("visuals", 0.20)
                     visuals = self.visuals(request, script)
                     prepared.append((self.job(request, script, narration,
                                               out_dir / f"{i + 1:03d}.mp4", visuals), visuals))
                 except ReelsmithError as exc:
-                    prepared.append(exc)
-            ready = [item for item in prepared if not isinstance(item, ReelsmithError)]
-            rendered = iter(self.creator.create_videos_batch([job for job, _ in ready],
-                                                             max_workers=max_workers))
+                    prepared.append(self.disk_full(exc, out_dir / f"{i + 1:03d}.mp4") or exc)
+                    prepare_report("failed", 1.0)
+            ready = [(i, item) for i, item in enumerate(prepared)
+                     if not isinstance(item, ReelsmithError)]
+
+            def render(i: int, job: RenderJob) -> VideoResult | ReelsmithError:
+                started = time.time()
+                try:
+                    video = self.creator.create_video(
+                        job, progress=lambda p: video_report(i, "render", 0.25 + 0.75 * p))
+                except Exception as exc:  # one failure never stops the others
+                    remove_partial_files(job.output_path, since=started)
+                    video = self.disk_full(exc, job.output_path) or (
+                        exc if isinstance(exc, ReelsmithError) else StageFailed(
+                            f"unexpected error: {type(exc).__name__}: {exc}", stage="render"))
+                video_report(i, "render", 1.0)
+                return video
+
+            with ThreadPoolExecutor(max_workers=max_workers or self.creator.max_workers,
+                                    thread_name_prefix="render") as pool:
+                rendered = iter(list(pool.map(lambda item: render(item[0], item[1][0]), ready)))
             results = []
             for item in prepared:
                 if isinstance(item, ReelsmithError):
@@ -149,6 +222,32 @@ class Pipeline:
         finally:
             for work_dir in work_dirs:
                 shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def _chain(exc: BaseException | None):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def remove_partial_files(output_path: Path, since: float) -> None:
+    """After a failed run: the temporary files of ``output_path`` (``.<stem>.*``:
+    partial video, thumbnail, subtitles, work folders), and its subtitles and
+    thumbnail if this run wrote them (written before the video's final rename)."""
+    output_path = Path(output_path)
+    for path in output_path.parent.glob(f".{output_path.stem}.*"):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        elif ".partial" in path.name:
+            path.unlink(missing_ok=True)
+    for path in (output_path.with_suffix(".srt"), output_path.with_suffix(".jpg")):
+        try:
+            if path.stat().st_mtime >= since - 1:
+                path.unlink()
+        except OSError:
+            pass
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import statistics
 import threading
 import time
 import uuid
@@ -86,10 +87,17 @@ class Task:
     error_message: str | None = None
     result: dict | None = None
     expired_at: float | None = None  # when retention removed the outputs
+    # Set by TaskQueue.locate for a queued task (not stored): 1 = next to run,
+    # and the seconds until it is done at the recent pace (None: no history yet).
+    queue_position: int | None = None
+    queue_eta_seconds: float | None = None
 
     @property
     def eta_seconds(self) -> float | None:
-        """Seconds left, from the pace so far (None until there is a pace)."""
+        """Seconds left, from the pace so far (None until there is a pace); for
+        a queued task, from its place in line and the recent render pace."""
+        if self.status == TaskStatus.QUEUED:
+            return self.queue_eta_seconds
         if self.status != TaskStatus.RUNNING or not self.started_at or self.progress < 0.05:
             return None
         elapsed = time.time() - self.started_at
@@ -100,6 +108,7 @@ class Task:
         data["status"] = self.status.value
         data["progress"] = round(self.progress, 3)
         data["eta_seconds"] = self.eta_seconds
+        del data["queue_eta_seconds"]
         data["error"] = (
             {"stage": self.error_stage, "message": self.error_message}
             if self.error_message
@@ -187,6 +196,22 @@ class TaskStore:
         with self._lock:
             return self._db.execute("SELECT COUNT(*) FROM tasks WHERE status = ?",
                                     (status.value,)).fetchone()[0]
+
+    def queue_positions(self) -> dict[str, int]:
+        """Every queued task's place in line (1 = the next to run)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id FROM tasks WHERE status = 'queued' ORDER BY seq").fetchall()
+        return {row["id"]: n for n, row in enumerate(rows, start=1)}
+
+    def recent_durations(self, limit: int = 10) -> list[float]:
+        """How long the last ``limit`` finished (done) tasks ran, in seconds."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT finished_at - started_at AS took FROM tasks WHERE status = 'done'"
+                " AND started_at IS NOT NULL AND finished_at IS NOT NULL"
+                " ORDER BY finished_at DESC LIMIT ?", (limit,)).fetchall()
+        return [row["took"] for row in rows]
 
     def claim_next(self) -> Task | None:
         """Move the oldest queued task to running (one transaction) and return it."""
@@ -459,6 +484,28 @@ class TaskQueue:
         with self._cancel_lock:
             self._cancel_requested.add(task_id)
         return self.store.get(task_id)
+
+    def locate(self, tasks: list[Task], history: int = 10) -> list[Task]:
+        """Fill in each queued task's ``queue_position`` (1 = next) and its ETA:
+        the work ahead of it and its own, at the median pace of the last
+        ``history`` finished tasks, shared by the workers. Returns ``tasks``."""
+        queued = [t for t in tasks if t.status == TaskStatus.QUEUED]
+        if not queued:
+            return tasks
+        positions = self.store.queue_positions()
+        durations = self.store.recent_durations(history)
+        pace = statistics.median(durations) if durations else None
+        running_left = None
+        if pace is not None and self.workers > 0:
+            running_left = sum(
+                t.eta_seconds if t.eta_seconds is not None else pace * (1 - t.progress)
+                for t in self.store.with_status(TaskStatus.RUNNING))
+        for task in queued:
+            task.queue_position = positions.get(task.id)
+            if task.queue_position is not None and running_left is not None:
+                ahead = running_left + pace * task.queue_position  # its own run included
+                task.queue_eta_seconds = round(ahead / self.workers, 1)
+        return tasks
 
     def wait_until_stopping(self, timeout: float) -> bool:
         """Block up to ``timeout`` s; True once shutdown has begun."""

@@ -36,6 +36,18 @@ async function api(path, options = {}) {
   return body;
 }
 
+// 1 -> "1st", 2 -> "2nd", 3 -> "3rd", 11 -> "11th"
+function ordinal(n) {
+  const tens = n % 100, ones = n % 10;
+  const suffix = tens >= 11 && tens <= 13 ? "th" : ({ 1: "st", 2: "nd", 3: "rd" }[ones] || "th");
+  return `${n}${suffix}`;
+}
+
+// 45 -> "about 45 s", 70 -> "about 1 min", 3700 -> "about 62 min"
+function about(seconds) {
+  return seconds < 60 ? `about ${Math.ceil(seconds)} s` : `about ${Math.round(seconds / 60)} min`;
+}
+
 function render(task) {
   let li = views.get(task.id);
   if (!li) {
@@ -55,8 +67,12 @@ function render(task) {
   bar.setAttribute("aria-valuenow", String(pct));
   bar.querySelector(".fill").style.width = `${pct}%`;
   const detail = li.querySelector(".task-detail");
-  if (task.status === "running" || task.status === "queued") {
-    const eta = task.eta_seconds != null ? ` · about ${Math.ceil(task.eta_seconds)} s left` : "";
+  if (task.status === "queued" && task.queue_position != null) {
+    // "3rd in line · about 1 min" (the wait and the render, at the recent pace)
+    const eta = task.eta_seconds != null ? ` · ${about(task.eta_seconds)}` : "";
+    detail.textContent = `${ordinal(task.queue_position)} in line${eta}`;
+  } else if (task.status === "running" || task.status === "queued") {
+    const eta = task.eta_seconds != null ? ` · ${about(task.eta_seconds)} left` : "";
     detail.textContent = `${task.stage} · ${pct}%${eta}`;
   } else if (task.status === "done") {
     const r = task.result;
