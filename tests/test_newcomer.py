@@ -338,9 +338,58 @@ def test_queue_position_counts_down_as_tasks_finish(gated):
     assert poll(client, ids["d"])["queue_position"] is None
 
 
-def test_the_page_says_the_place_in_line():
-    js = (ROOT / "static" / "app.js").read_text()
-    assert "in line" in js and "task.queue_position" in js and "function ordinal" in js
+# static/app.js's own render() on a stub DOM (Node): what a task's line says.
+RENDER_HARNESS = r"""
+const fs = require("fs");
+function el() {
+  const e = { hidden: false, textContent: "", dataset: {}, style: {}, className: "", parts: {},
+    setAttribute() {}, addEventListener() {}, prepend() {},
+    querySelector(sel) { return (e.parts[sel] = e.parts[sel] || el()); } };
+  return e;
+}
+const li = el(), ids = {};
+global.document = { cookie: "", getElementById: (id) => (ids[id] = ids[id] || (id === "task-template"
+  ? { content: { firstElementChild: { cloneNode: () => li } } } : el())) };
+global.localStorage = { getItem: () => "", setItem() {} };
+global.fetch = () => new Promise(() => {});  // the page's first poll never answers
+eval(fs.readFileSync(process.argv[2], "utf8") + "\nglobal.render = render;");
+const lines = JSON.parse(process.argv[3]).map((task) => {
+  render(task);
+  const error = li.querySelector(".task-error");
+  return [li.querySelector(".task-detail").textContent, error.hidden ? null : error.textContent];
+});
+console.log(JSON.stringify(lines));
+"""
+
+
+def page_lines(tmp_path, tasks: list[dict]) -> list[list]:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed (apt-get install -y nodejs): the page's render() "
+                    "is not run")
+    harness = tmp_path / "render.js"
+    harness.write_text(RENDER_HARNESS)
+    out = subprocess.run([node, str(harness), str(ROOT / "static" / "app.js"), json.dumps(tasks)],
+                         capture_output=True, text=True, timeout=30, check=True).stdout
+    return json.loads(out)
+
+
+def test_the_page_says_the_place_in_line_and_a_full_disk(tmp_path):
+    base = {"id": "a" * 32, "stage": "queued", "progress": 0, "request": {"topic": "tea"},
+            "error": None, "result": None}
+    message = "disk full: 1.5 MB free in DATA_DIR (/srv/instance)"
+    lines = page_lines(tmp_path, [
+        {**base, "status": "queued", "queue_position": 3, "eta_seconds": 70},
+        {**base, "status": "queued", "queue_position": 1, "eta_seconds": 12.2},
+        {**base, "status": "queued", "queue_position": 12, "eta_seconds": None},
+        {**base, "status": "running", "stage": "render", "progress": 0.4, "queue_position": None,
+         "eta_seconds": 12.2},
+        {**base, "status": "failed", "stage": "render", "queue_position": None,
+         "eta_seconds": None, "error": {"stage": "render", "message": message}},
+    ])
+    assert lines == [["3rd in line · about 1 min", None], ["1st in line · about 13 s", None],
+                     ["12th in line", None], ["render · 40% · about 13 s left", None],
+                     ["failed", f"Failed at render: {message}"]]
 
 
 # -- disk space --------------------------------------------------------------
