@@ -648,16 +648,16 @@ def to_ass(cues: Sequence[Cue], style: CaptionStyle = PRESETS[DEFAULT_PRESET],
     return "\n".join(header + events) + "\n"
 
 
-SUBTITLE_FORMATS = {  # format -> (writer, mimetype)
-    "srt": (to_srt, "application/x-subrip"),
-    "vtt": (lambda cues, **_: to_vtt(cues), "text/vtt"),
-    "ass": (to_ass, "text/x-ssa"),
-}
+SUBTITLE_FORMATS = {"srt": "application/x-subrip", "vtt": "text/vtt", "ass": "text/x-ssa"}
 
 
-def subtitles(cues: Sequence[Cue], fmt: str, **kwargs) -> str:
-    writer, _ = SUBTITLE_FORMATS[fmt]
-    return writer(cues, **kwargs) if fmt == "ass" else writer(cues)
+def subtitles(cues: Sequence[Cue], fmt: str, style: CaptionStyle = PRESETS[DEFAULT_PRESET],
+              size: tuple[int, int] = (1080, 1920)) -> str:
+    """The cues as a subtitle file in ``fmt`` (a key of ``SUBTITLE_FORMATS``);
+    only ASS carries the style and the frame size."""
+    if fmt == "ass":
+        return to_ass(cues, style, size)
+    return {"srt": to_srt, "vtt": to_vtt}[fmt](cues)
 
 
 def cues_from_result(captions: Sequence[dict]) -> list[Cue]:

@@ -237,7 +237,7 @@ def subtitles_file(task_id):
     text = subtitles(cues_from_result(result.get("captions", [])), fmt,
                      style=parse_style(task.request.caption_style),
                      size=(result.get("width", 1080), result.get("height", 1920)))
-    response = current_app.response_class(text, mimetype=SUBTITLE_FORMATS[fmt][1])
+    response = current_app.response_class(text, mimetype=SUBTITLE_FORMATS[fmt])
     if request.args.get("download") == "1":
         response.headers["Content-Disposition"] = (
             f"attachment; filename=reelsmith-{task.id[:8]}.{fmt}")
