@@ -33,13 +33,17 @@ FIELDS = ("status", "stage", "progress", "attempts", "created_at", "started_at",
 CANCEL_TTL = 86400
 
 
+def client_options(retries: int = 30) -> dict:
+    """redis-py options that ride out a Redis restart: up to ``retries``
+    reconnects with backoff capped at 1 s (about half a minute) before an error."""
+    return dict(socket_connect_timeout=3, socket_timeout=10,
+                retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries),
+                retry_on_error=[redis.ConnectionError, redis.TimeoutError])
+
+
 def connect(url: str, retries: int = 30) -> redis.Redis:
-    """A client that rides out a Redis restart: up to ``retries`` reconnects
-    with backoff capped at 1 s (about half a minute) before an error."""
-    return redis.Redis.from_url(
-        url, decode_responses=True, socket_connect_timeout=3, socket_timeout=10,
-        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries),
-        retry_on_error=[redis.ConnectionError, redis.TimeoutError], health_check_interval=15)
+    return redis.Redis.from_url(url, decode_responses=True, health_check_interval=15,
+                                **client_options(retries))
 
 
 def _encode(value) -> str:

@@ -42,11 +42,13 @@ def script_for(seconds: float) -> str:
 
 
 def run_batch(cluster: Cluster, count: int, script: str) -> tuple[float, list[str]]:
-    started = time.monotonic()
+    """Wall time from the first task's creation to the last one's end, from
+    the store's own timestamps (polled slowly, so the poller takes no CPU)."""
     ids = [cluster.create(script=script, topic=f"octopus {i}", length=15) for i in range(count)]
-    for task_id in ids:
-        cluster.wait(task_id, lambda t: t["status"] in ("done", "failed", "canceled"), limit=1800)
-    return time.monotonic() - started, ids
+    ended = [cluster.wait(task_id, lambda t: t["status"] in ("done", "failed", "canceled"),
+                          limit=1800, every=1.0) for task_id in ids]
+    wall = max(t["finished_at"] for t in ended) - min(t["created_at"] for t in ended)
+    return wall, ids
 
 
 def main() -> None:
@@ -94,7 +96,7 @@ def main() -> None:
 def kill_and_cancel(cluster: Cluster, script: str, acknowledged: list) -> tuple[float, float]:
     """SIGKILL the worker rendering a task; seconds until another worker starts
     it again. Then cancel a render from the web: seconds until it stops."""
-    spare = cluster.start_worker("w-spare")  # the killed worker's replacement capacity
+    cluster.start_worker("w-spare")  # capacity for the killed worker's share
     ids = [cluster.create(script=script, topic=f"kill {i}", length=15) for i in range(3)]
     acknowledged += ids  # answered 202: counted as lost unless done
     victim_task = ids[0]
@@ -115,7 +117,6 @@ def kill_and_cancel(cluster: Cluster, script: str, acknowledged: list) -> tuple[
     cluster.wait(doomed, lambda t: t["status"] == "canceled", limit=60)
     events = call(f"{cluster.base}/api/task/{doomed}/events")[1]["events"]
     stopped = next(e["at"] for e in events if e["message"] == "canceled while running")
-    assert spare.poll() is None
     return redelivery, stopped - asked
 
 

@@ -106,7 +106,7 @@ class Cluster:
     def events(self, task_id) -> list[str]:
         return [e["message"] for e in call(f"{self.base}/api/task/{task_id}/events")[1]["events"]]
 
-    def wait(self, task_id, until, limit=240.0, watch=None) -> dict:
+    def wait(self, task_id, until, limit=240.0, watch=None, every=0.05) -> dict:
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
             task = self.task(task_id)
@@ -114,7 +114,7 @@ class Cluster:
                 watch(task)
             if until(task):
                 return task
-            time.sleep(0.05)
+            time.sleep(every)
         raise AssertionError(f"gave up waiting: {task}")
 
     def holder_pid(self, task_id) -> int:
