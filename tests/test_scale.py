@@ -258,3 +258,26 @@ def test_a_worker_that_cannot_reach_redis_or_storage_says_so(tmp_path, redis_ser
     assert run.returncode == 1
     assert "cannot reach storage s3://reels/out" in run.stderr and "STORAGE_URL" in run.stderr
     assert "Traceback" not in run.stderr + run.stdout
+
+
+def test_an_upload_to_the_web_machine_is_rendered_on_a_worker_machine(cluster):
+    import io
+
+    import httpx
+    from PIL import Image
+
+    cluster.start_worker("w1")
+    image = io.BytesIO()
+    Image.new("RGB", (90, 160), (20, 200, 40)).save(image, "PNG")
+    response = httpx.post(f"{cluster.base}/api/create",
+                          data={"topic": "green", "script": SCRIPT, "length": "15"},
+                          files={"backgrounds": ("green.png", image.getvalue(), "image/png")})
+    assert response.status_code == 202, response.text
+    task_id = response.json()["task_id"]
+    name = cluster.task(task_id)["request"]["backgrounds"][0]
+    # moved from the web machine's folder into the storage before the 202...
+    assert not (cluster.tmp / "web" / "uploads" / name).exists()
+    done = cluster.wait(task_id, lambda t: t["status"] in ("done", "failed"))
+    assert done["status"] == "done", done["error"]
+    assert done["result"]["visuals"] == "upload"  # ...and fetched from there by the worker
+    assert list((cluster.shared / "uploads").glob("*")) == []  # shared copy removed after
