@@ -13,6 +13,7 @@ import pytest
 import speech_engines
 from cache import Cache
 from config import Settings
+from espeak import EspeakLibrary
 from exceptions import SpeechError, UnknownVoice
 from languages import for_engine
 from speech import (SpeechSynthesizer, check_voice, language_names, list_voices, preview,
@@ -107,14 +108,14 @@ def test_piper_narration_has_engine_timings(tmp_path):
 
 def test_espeak_words_start_at_its_word_events(tmp_path, monkeypatch):
     events = []
-    speak = speech_engines._EspeakLibrary.speak
+    speak = EspeakLibrary.speak
 
     def recording(self, *args):
         samples, found = speak(self, *args)
         events.extend(found)
         return samples, found
 
-    monkeypatch.setattr(speech_engines._EspeakLibrary, "speak", recording)
+    monkeypatch.setattr(EspeakLibrary, "speak", recording)
     text = "Octopuses have three hearts and blue blood."
     narration = SpeechSynthesizer(Settings()).narrate([text], tmp_path, engine="espeak")
     segment = narration.segments[0]
