@@ -173,8 +173,9 @@ def test_sigkill_mid_render_runs_again_on_another_machine_then_a_second_kill_fai
     os.kill(victim, signal.SIGKILL)
 
     watch = no_partial_listed(cluster, task_id)
-    done = cluster.wait(task_id, lambda t: t["status"] == "done", watch=watch)
-    assert done["attempts"] == 2
+    done = cluster.wait(task_id, lambda t: t["status"] in ("done", "failed", "canceled"),
+                        watch=watch)
+    assert done["status"] == "done" and done["attempts"] == 2
     assert "started again: its worker stopped mid-render" in cluster.events(task_id)
     assert f"{task_id}.mp4" in cluster.listed()
     with urllib.request.urlopen(f"{cluster.base}/api/task/{task_id}/video") as resp:
@@ -190,8 +191,8 @@ def test_sigkill_mid_render_runs_again_on_another_machine_then_a_second_kill_fai
     cluster.wait(again, lambda t: t["attempts"] == 2 and rendering(t))
     os.kill(cluster.holder_pid(again), signal.SIGKILL)  # w3: attempt 2
     cluster.start_worker("w4")
-    failed = cluster.wait(again, lambda t: t["status"] == "failed")
-    assert failed["error"]["message"].startswith("interrupted")
+    failed = cluster.wait(again, lambda t: t["status"] in ("done", "failed", "canceled"))
+    assert failed["status"] == "failed" and failed["error"]["message"].startswith("interrupted")
     assert not any(n.startswith(again) for n in cluster.listed())
 
 
@@ -201,8 +202,8 @@ def test_cancel_from_the_web_reaches_a_render_on_a_worker(cluster):
     cluster.wait(task_id, rendering)
     status, body = call(f"{cluster.base}/api/task/{task_id}/cancel", {}, method="POST")
     assert status in (200, 202), body
-    canceled = cluster.wait(task_id, lambda t: t["status"] == "canceled")
-    assert canceled["stage"] == "canceled"
+    canceled = cluster.wait(task_id, lambda t: t["status"] in ("done", "failed", "canceled"))
+    assert canceled["status"] == "canceled" and canceled["stage"] == "canceled"
     assert "canceled while running" in cluster.events(task_id)
     assert not any(n.startswith(task_id) for n in cluster.listed())
     # the worker is free again: the next task is rendered
