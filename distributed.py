@@ -146,7 +146,14 @@ class DistributedQueue(TaskQueue):
                 if self.shared.count(TaskStatus.QUEUED) >= self.maxsize:
                     raise QueueFull("the queue is full")
                 self.shared.add(task)
-            self.actor.send(task.id)
+            try:
+                self.actor.send(task.id)
+            except redis.RedisError:  # stored but never sent: don't leave it queued forever
+                self.shared.transition(task.id, TaskStatus.FAILED, finished_at=time.time(),
+                                       message="could not be sent to the workers",
+                                       error_stage="queued",
+                                       error_message="the task engine could not take it")
+                raise
         except redis.RedisError as exc:
             raise QueueFull(f"the task engine's Redis can't be reached ({exc})") from None
         return task
