@@ -50,7 +50,9 @@ def test_pooled_calls_reuse_one_connection():
 def test_a_repeat_request_calls_neither_the_llm_nor_the_voice(tmp_path):
     with FakeOpenAI() as server:
         pipeline = Pipeline(llm_settings(server, tmp_path))
-        request = TaskRequest(topic="octopus hearts", voice="espeak")
+        # 25 s at espeak's pace is a ~74-word budget: the fake's 70-word script fits
+        # it, so the first request is one LLM call (a miss would be asked again).
+        request = TaskRequest(topic="octopus hearts", voice="espeak", length=25)
         first = pipeline.run(request, tmp_path / "one.mp4")
         llm_calls, tts_calls = pipeline.generator.calls, pipeline.synthesizer.engine_calls
         second = pipeline.run(request, tmp_path / "two.mp4")
