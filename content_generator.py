@@ -8,8 +8,7 @@ Three sources, in order of preference:
   Studio; see ``local_llm.py``). The official ``openai`` SDK, over pooled
   ``httpx`` clients, with structured JSON output checked against a strict
   schema;
-* the built-in offline writer (no server; ``offline_writer.py``, whose
-  ``offline_script`` is importable from here too): a deterministic,
+* the built-in offline writer (no server; ``offline_writer.offline_script``): a deterministic,
   template-based script, varied by topic. It writes English only, so its
   scripts always say ``language="en"`` (the voice follows that field); a
   script in another language needs a model or the user's own text.
@@ -679,13 +678,3 @@ def _hashtags(text: str) -> list[str]:
 
 def _unique(items: Iterable[str]) -> list[str]:
     return [item for item in dict.fromkeys(items) if item]
-
-
-def __getattr__(name: str) -> Any:
-    """``offline_script`` lives in offline_writer.py (which imports this
-    module) and is still importable from here."""
-    if name == "offline_script":
-        from offline_writer import offline_script
-
-        return offline_script
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

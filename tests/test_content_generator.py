@@ -13,9 +13,10 @@ import pytest
 import http_pool
 from cache import Cache
 from config import Settings
-from content_generator import (PROMPT_VERSION, ContentGenerator, Script,
-                               estimated_seconds, offline_script, split_sentences, word_budget)
+from content_generator import (PROMPT_VERSION, ContentGenerator, Script, estimated_seconds,
+                               split_sentences, word_budget)
 from exceptions import ScriptError
+from offline_writer import offline_script
 from tests.servers import GOOD_SCRIPT, FakeOpenAI
 import video_creator
 
