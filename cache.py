@@ -312,6 +312,17 @@ class Cache:
             return tuple(self._connection().execute("SELECT count, size FROM totals").fetchone())
 
     # -- helpers ----------------------------------------------------------
+    def holds(self, digest: str) -> bool:
+        """Whether the entry whose on-disk name is ``digest`` (the sha256 hex of
+        its key, see ``digest``) is still here: files that belong to an entry
+        (visuals.py's media copies) are kept only as long as it is."""
+        return (self.cache_dir / (digest + _SUFFIX)).exists()
+
+    @staticmethod
+    def digest(key: str) -> str:
+        """The on-disk name of ``key``'s entry, without its suffix."""
+        return hashlib.sha256(key.encode()).hexdigest()
+
     def _path(self, key: str) -> Path:
         if not isinstance(key, str):
             raise TypeError("cache keys are strings; build one with make_key()")

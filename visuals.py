@@ -17,7 +17,6 @@ prompt, so a repeat request calls no API.
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
 import os
 import re
@@ -465,9 +464,11 @@ def media_file(cache: Cache, key: str, suffix: str | None, fetch) -> Path:
     """A file holding the bytes cached under ``key`` (``fetch()`` on a miss).
 
     The cache (size-bounded, TTL) is where the bytes live; the renderer needs a
-    path, so they are also written once to ``<cache>/media/``, where files
-    unused for longer than the cache's TTL are removed. ``suffix`` None: from
-    the image's own format (and a reply that is not an image fails)."""
+    path, so they are also written once to ``<cache>/media/``, named by the
+    entry's digest: a copy whose entry the cache has evicted, or that went
+    unused for longer than the cache's TTL, is removed, so the copies stay
+    within the cache's own bound. ``suffix`` None: from the image's own format
+    (and a reply that is not an image fails)."""
     data = cache.get(key)
     if data is None:
         data = fetch()
@@ -477,12 +478,12 @@ def media_file(cache: Cache, key: str, suffix: str | None, fetch) -> Path:
     elif suffix is None:
         suffix = _image_suffix(data)
     folder = Path(cache.cache_dir) / "media"
-    path = folder / (hashlib.sha256(key.encode()).hexdigest() + suffix)
+    path = folder / (cache.digest(key) + suffix)
     if path.exists():
         os.utime(path)
         return path
     folder.mkdir(parents=True, exist_ok=True)
-    _prune(folder, cache.default_ttl)
+    _prune(folder, cache)
     fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
@@ -490,13 +491,15 @@ def media_file(cache: Cache, key: str, suffix: str | None, fetch) -> Path:
     return path
 
 
-def _prune(folder: Path, ttl: float | None) -> None:
-    if ttl is None:
-        return
-    cutoff = time.time() - ttl
+def _prune(folder: Path, cache: Cache) -> None:
+    """Remove the media copies whose cache entry is gone or that are unused
+    for longer than the cache's TTL."""
+    cutoff = time.time() - cache.default_ttl if cache.default_ttl else None
     for entry in os.scandir(folder):
+        digest = entry.name.split(".")[0]
+        evicted = not entry.name.endswith(".part") and not cache.holds(digest)  # (.part: being written)
         try:
-            if entry.stat().st_mtime < cutoff:
+            if evicted or (cutoff and entry.stat().st_mtime < cutoff):
                 os.unlink(entry.path)
         except FileNotFoundError:
             pass

@@ -278,3 +278,20 @@ def test_transitions_never_move_captions_or_audio(tmp_path):
     assert 80 < r < 170 and 80 < b < 170                        # a blend of red and blue
     r, _, b = corner_colour(cut.video_path, boundary + 0.05)
     assert b > 180 and r < 60                                   # the cut: blue at once
+
+
+def test_media_copies_stay_within_the_cache_bound(tmp_path):
+    """The renderer's file copies of cached downloads go when the cache evicts
+    their entry, so they never grow past the cache's own limit."""
+    from cache import Cache
+    from visuals import media_file
+
+    cache = Cache(tmp_path / "cache", max_size_mb=0.2, default_ttl=3600)
+    paths = [media_file(cache, f"clip {i}", ".mp4", lambda i=i: bytes([i]) * 60_000)
+             for i in range(8)]
+    assert paths[-1].read_bytes() == bytes([7]) * 60_000
+    copies = {p.name for p in (tmp_path / "cache" / "media").iterdir()}
+    held = [i for i in range(8) if cache.get(f"clip {i}") is not None]
+    assert 0 < len(held) < 8                                   # the cache evicted some
+    assert copies <= {paths[i].name for i in held} | {paths[-1].name}
+    assert not paths[0].exists()                               # the oldest copy went with its entry
