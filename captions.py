@@ -418,8 +418,8 @@ class _Shown:
     pops: list[Overlay] = field(default_factory=list)  # words mode: smaller first frames
 
 
-POP_SECONDS = 0.1            # words mode: how long a group takes to grow to full size
-POP_SCALES = (0.82, 0.92)    # its sizes before that
+POP_SECONDS = 0.067          # words mode: a group shows smaller for its first two frames
+POP_SCALES = (0.88,)         # that smaller size
 
 
 class CaptionTrack:
