@@ -11,7 +11,9 @@ narration, Ken-Burns background), the same x264 settings (preset medium):
             makes them), then only the bundled ffmpeg encoding them with
             the same settings and the same mastered audio.
 
-Plus (1) with word-by-word captions (the `pop` preset, words mode), (1) over
+The rows the goals compare (ours, words mode, x264 alone; Ken-Burns) run
+three times each and keep the median. Plus (1) with word-by-word captions
+(the `pop` preset, words mode), (1) over
 six photos (one per sentence, Ken-Burns) with 0.5 s crossfades between
 sentences (the photos are made inside the timed run: ~0.2 s), a 60 s
 render of (1) (memory must not grow with length), a static
@@ -20,7 +22,7 @@ the same frames dumped already converted to yuv420p, so ffmpeg does no
 colour conversion at all: the encoder and nothing else. Every render runs in
 a fresh subprocess so memory peaks are its own.
 
-    python benchmarks/render.py           # the full run (~5 minutes on 2 cores)
+    python benchmarks/render.py           # the full run (~12 minutes on 2 cores)
     python benchmarks/render.py --quick   # 720x1280, 10 s, a quick look
 
 Last line: ratio_vs_encode=… speedup_vs_naive=… python_rss_mb=… rss_growth=… ratio_vs_x264=…
@@ -54,6 +56,7 @@ SENTENCES = [
     "Follow for more strange facts about the deep blue sea.",
 ]
 TITLE = "Why octopuses have three hearts"
+ROUNDS = 3  # runs of each row a goal compares (ours, words mode, x264 alone); median kept
 
 
 # -- the workload -----------------------------------------------------------
@@ -259,24 +262,32 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="reelsmith-bench-") as tmp:
         tmp = Path(tmp)
 
-        def run(name, kind, secs=seconds, raw_from=None):
+        def run(name, kind, secs=seconds, raw_from=None, rounds=1):
+            """Measure ``kind``; with ``rounds`` > 1, that many times (frames
+            dumped once) and keep the run with the median wall time."""
             folder = tmp / name
             folder.mkdir()
             out = folder / "video.mp4"
             if raw_from:  # the limit encodes frames dumped beforehand (not timed)
                 subprocess.run([sys.executable, __file__, "--child", raw_from,
                                 str(out.with_suffix(".raw")), str(w), str(h), str(secs)], check=True)
-            rows[name] = measure([kind, str(out), str(w), str(h), str(secs)])
+            runs = sorted((measure([kind, str(out), str(w), str(h), str(secs)])
+                           for _ in range(rounds)), key=lambda r: r["wall"])
+            rows[name] = {**runs[len(runs) // 2], "walls": [round(r["wall"], 1) for r in runs]}
             raw = out.with_suffix(".raw")
             if raw.exists():
                 raw.unlink()
             print(f"{name:<22} {rows[name]['wall']:7.1f} s   python {rows[name]['python_mb']:6.0f} MB"
-                  f"   whole tree {rows[name]['tree_mb']:6.0f} MB", flush=True)
+                  f"   whole tree {rows[name]['tree_mb']:6.0f} MB   runs {rows[name]['walls']}",
+                  flush=True)
 
-        run("ours (Ken-Burns)", "ours")
+        # The rows the goals compare run ROUNDS times each (median kept): one
+        # run of each moved by up to ±15 % between runs on this machine.
+        rounds = 1 if args.quick else ROUNDS
+        run("ours (Ken-Burns)", "ours", rounds=rounds)
         run("limit (Ken-Burns)", "limit-rgb24", raw_from="dump-ours-rgb24")
-        run("x264 alone (Ken-Burns)", "limit-yuv420p", raw_from="dump-ours-yuv420p")
-        run("ours, words mode (Ken-Burns)", "ours-words")
+        run("x264 alone (Ken-Burns)", "limit-yuv420p", raw_from="dump-ours-yuv420p", rounds=rounds)
+        run("ours, words mode (Ken-Burns)", "ours-words", rounds=rounds)
         run("ours, crossfade (6 photos, Ken-Burns)", "ours-crossfade")
         run("ours (static)", "ours-static")
         run("limit (static)", "limit-rgb24", raw_from="dump-ours-static-rgb24")
@@ -305,7 +316,8 @@ def main() -> None:
     print(f"words mode ours / x264 alone={rows['ours, words mode (Ken-Burns)']['wall'] / alone:.2f}")
     print(f"crossfade ours / x264 alone="
           f"{rows['ours, crossfade (6 photos, Ken-Burns)']['wall'] / alone:.2f}")
-    print(json.dumps({k: {m: round(v, 2) for m, v in r.items()} for k, r in rows.items()}))
+    print(json.dumps({k: {m: (round(v, 2) if isinstance(v, float) else v) for m, v in r.items()}
+                      for k, r in rows.items()}))
     print(f"ratio_vs_encode={ours['wall'] / limit['wall']:.2f} "
           f"speedup_vs_naive={rows['naive (Ken-Burns)']['wall'] / ours['wall']:.2f} "
           f"python_rss_mb={long['python_mb']:.0f} "
