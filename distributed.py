@@ -166,16 +166,15 @@ class DistributedQueue(TaskQueue):
 
     def share_uploads(self, request: TaskRequest) -> None:
         """Put the request's uploads (saved in this machine's uploads folder) in the storage."""
-        for name in [request.music, *request.backgrounds]:
-            if name and self.uploads_dir is not None:
+        for name in request.uploads:
+            if self.uploads_dir is not None:
                 local = self.uploads_dir / name
                 if local.exists():
                     self.storage.publish(local, storage_mod.upload_name(name))
 
     def remove_shared_uploads(self, request: TaskRequest) -> None:
-        for name in [request.music, *request.backgrounds]:
-            if name:
-                self.storage.delete(storage_mod.upload_name(name))
+        for name in request.uploads:
+            self.storage.delete(storage_mod.upload_name(name))
 
     # -- worker side ---------------------------------------------------------
     def perform(self, task_id: str) -> None:
@@ -232,8 +231,8 @@ def shared_runner(runner, storage, uploads_dir: Path, videos_dir: Path):
 
     def run(task: Task, report) -> dict:
         req = task.request
-        for name in [req.music, *req.backgrounds]:
-            if name and not (uploads_dir / name).exists():  # saved on another machine
+        for name in req.uploads:
+            if not (uploads_dir / name).exists():  # saved on another machine
                 storage.fetch(storage_mod.upload_name(name), uploads_dir / name)
         try:
             result = runner(task, report)
@@ -253,9 +252,8 @@ def shared_runner(runner, storage, uploads_dir: Path, videos_dir: Path):
 
 
 def _remove_shared(storage, req: TaskRequest) -> None:
-    for name in [req.music, *req.backgrounds]:
-        if name:
-            storage.delete(storage_mod.upload_name(name))
+    for name in req.uploads:
+        storage.delete(storage_mod.upload_name(name))
 
 
 def distributed_queue(settings, storage, runner) -> DistributedQueue:

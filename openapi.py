@@ -226,6 +226,9 @@ def upload_fields() -> dict:
             "type": "string", "contentMediaType": "application/octet-stream"},
             "description": "Images or clips, one per sentence in turn: "
                            + ", ".join(sorted(UPLOAD_KINDS["backgrounds"]))},
+        "font": {"type": "string", "contentMediaType": "application/octet-stream",
+                 "description": "A caption font of your own (it replaces the style's font): "
+                                + ", ".join(sorted(UPLOAD_KINDS["font"]))},
     }
 
 

@@ -12,18 +12,19 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
 import disk
 from cache import Cache
-from captions import parse_style
+from captions import CaptionStyle, parse_style
 from config import Settings
 from content_generator import ContentGenerator, Script
 from exceptions import ReelsmithError, RenderError, StageFailed
 from speech import Narration, SpeechSynthesizer, words_per_second
-from visuals import Context, VisualsResult, choose
 from tasks import TaskRequest
+from visuals import Context, VisualsResult, choose
 from video_creator import RenderJob, VideoCreator, VideoResult
 
 Reporter = Callable[[str, float], None]
@@ -140,10 +141,17 @@ class Pipeline:
             output_path: Path, visuals: VisualsResult) -> RenderJob:
         return RenderJob(
             script, Path(output_path), narration, aspect=request.aspect,
-            music=self.music(request), caption_style=parse_style(request.caption_style),
+            music=self.music(request), caption_style=self.caption_style(request),
             backgrounds=visuals.paths if any(visuals.paths) else (),
             transition=request.transition, transition_seconds=request.transition_seconds,
         )
+
+    def caption_style(self, request: TaskRequest) -> CaptionStyle:
+        """The request's caption style; an uploaded font replaces the style's own."""
+        style = parse_style(request.caption_style)
+        if request.font:
+            style = replace(style, font=str(self.settings.data_dir / "uploads" / request.font))
+        return style
 
     def music(self, request: TaskRequest) -> Path | None:
         """The request's uploaded music bed, else the one in ``MUSIC_PATH``, else none."""

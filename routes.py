@@ -23,6 +23,7 @@ from config import ASPECTS, Settings
 from exceptions import BadRequest, BadTransition, QueueFull, SpeechError, UnknownVisuals, UnknownVoice
 from security import UnsafeURL, check_webhook_url
 import disk
+import fonts
 import speech
 import storage as storage_mod
 from backgrounds import MAX_TRANSITION_SECONDS, TRANSITIONS
@@ -40,6 +41,7 @@ MAX_BODY = 256 * 1024  # a JSON or form body without files
 UPLOAD_KINDS = {  # form field -> allowed suffixes
     "music": {".mp3", ".wav", ".m4a", ".ogg", ".flac"},
     "backgrounds": {".jpg", ".jpeg", ".png", ".webp", ".mp4", ".mov", ".webm", ".mkv"},
+    "font": {".ttf", ".otf"},  # a caption font of your own
 }
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 MAX_BACKGROUNDS = 10
@@ -136,7 +138,9 @@ def create():
                              f"({settings.min_free_mb:g}); free some space or lower MIN_FREE_MB",
                        data_dir=str(settings.data_dir), free_mb=round(free, 1)), 507
     task_request = parse_create_request(settings)
-    task_request.music, task_request.backgrounds = save_uploads(_uploads_dir())
+    saved = save_uploads(_uploads_dir())
+    task_request.music, task_request.font = saved["music"], saved["font"]
+    task_request.backgrounds = saved["backgrounds"]
     try:
         task = _tasks().submit(task_request)
     except QueueFull as exc:
@@ -431,18 +435,19 @@ def parse_create_request(settings: Settings) -> TaskRequest:
                        transition_seconds=transition_seconds)
 
 
-def save_uploads(uploads_dir: Path) -> tuple[str | None, list[str]]:
+def save_uploads(uploads_dir: Path) -> dict:
     """Check and store the request's files under generated names.
 
-    Returns (music name, background names). The client's file names are only
-    used for their suffix; the content is checked (images decoded, audio and
-    video probed with ffmpeg) before anything is kept.
+    Returns ``{"music": name or None, "font": name or None, "backgrounds":
+    [names]}``. The client's file names are only used for their suffix; the
+    content is checked (images decoded, audio and video probed with ffmpeg,
+    fonts opened with FreeType) before anything is kept.
     """
-    files = [("music", f) for f in request.files.getlist("music") if f.filename]
-    files += [("backgrounds", f) for f in request.files.getlist("backgrounds") if f.filename]
-    if len([f for kind, f in files if kind == "music"]) > 1:
-        raise BadRequest("one music file at most", "music")
-    if len(files) - sum(1 for kind, _ in files if kind == "music") > MAX_BACKGROUNDS:
+    files = [(kind, f) for kind in UPLOAD_KINDS for f in request.files.getlist(kind) if f.filename]
+    for kind in ("music", "font"):
+        if sum(1 for k, _ in files if k == kind) > 1:
+            raise BadRequest(f"one {kind} file at most", kind)
+    if sum(1 for k, _ in files if k == "backgrounds") > MAX_BACKGROUNDS:
         raise BadRequest(f"{MAX_BACKGROUNDS} background files at most", "backgrounds")
     saved: list[tuple[str, Path]] = []
     uploads_dir.mkdir(parents=True, exist_ok=True)
@@ -455,15 +460,20 @@ def save_uploads(uploads_dir: Path) -> tuple[str | None, list[str]]:
             path = uploads_dir / f"{uuid.uuid4().hex}{suffix}"
             storage.save(path)
             saved.append((kind, path))
-            if not _media_ok(path, kind):
+            if kind == "font":
+                problem = fonts.check_font_file(path)
+                if problem:
+                    raise BadRequest(f"font: {storage.filename!r}: {problem}", "font")
+            elif not _media_ok(path, kind):
                 raise BadRequest(f"{kind}: {storage.filename!r} is not a readable "
                                  f"{'audio file' if kind == 'music' else 'image or video'}", kind)
     except BadRequest:
         for _, path in saved:
             path.unlink(missing_ok=True)
         raise
-    music = next((p.name for kind, p in saved if kind == "music"), None)
-    return music, [p.name for kind, p in saved if kind == "backgrounds"]
+    names = {kind: [p.name for k, p in saved if k == kind] for kind in UPLOAD_KINDS}
+    return {"music": next(iter(names["music"]), None), "font": next(iter(names["font"]), None),
+            "backgrounds": names["backgrounds"]}
 
 
 def _media_ok(path: Path, kind: str) -> bool:
@@ -486,6 +496,5 @@ def _media_ok(path: Path, kind: str) -> bool:
 
 
 def remove_uploads(uploads_dir: Path, req: TaskRequest) -> None:
-    for name in [req.music, *req.backgrounds]:
-        if name:
-            (uploads_dir / name).unlink(missing_ok=True)
+    for name in req.uploads:
+        (uploads_dir / name).unlink(missing_ok=True)

@@ -60,11 +60,17 @@ class TaskRequest:
     webhook_url: str | None = None  # gets a JSON POST when the task ends
     music: str | None = None        # an uploaded file's generated name (in uploads/)
     backgrounds: list[str] = field(default_factory=list)  # uploaded images / clips, in order
+    font: str | None = None         # an uploaded caption font's generated name (in uploads/)
     speed: float = 1.0              # narration speed, 0.5-2.0
     caption_style: dict | str | None = None  # a preset name or a style object (captions.py)
     visuals: str = "auto"           # auto or a visual source name
     transition: str = "cut"         # cut | crossfade | slide
     transition_seconds: float = 0.5
+
+    @property
+    def uploads(self) -> list[str]:
+        """The generated names of every file uploaded with this request."""
+        return [name for name in (self.music, self.font, *self.backgrounds) if name]
 
     @classmethod
     def from_dict(cls, data: dict) -> "TaskRequest":

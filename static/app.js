@@ -140,6 +140,7 @@ form.addEventListener("submit", async (event) => {
     document.getElementById("topic").value = "";
     document.getElementById("backgrounds").value = "";
     document.getElementById("music").value = "";
+    document.getElementById("font").value = "";
   } catch (e) {
     formError.textContent = e.message;
     formError.hidden = false;

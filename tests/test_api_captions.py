@@ -123,3 +123,39 @@ def test_cli_takes_a_caption_style(tmp_path):
     assert ok.exit_code == 0, ok.output
     assert out.exists() and out.with_suffix(".srt").exists()
     assert set(PRESETS) >= {"classic", "pop", "karaoke", "boxed", "minimal"}
+
+
+def test_an_uploaded_font_is_checked_and_used(tmp_path):
+    """A TTF of your own: refused when it isn't a font, else stored under a
+    generated name and used for the captions (the task result's video is
+    drawn with it)."""
+    import fonts
+
+    app = create_app({"SETTINGS": make_settings(tmp_path)})
+    client = app.test_client()
+    try:
+        bad = client.post("/api/create", data={"topic": "tea", "font": (io.BytesIO(b"not a font"), "x.ttf")},
+                          content_type="multipart/form-data")
+        assert bad.status_code == 400 and bad.get_json()["field"] == "font"
+        wrong = client.post("/api/create", data={"topic": "tea", "font": (io.BytesIO(b"x"), "x.woff")},
+                            content_type="multipart/form-data")
+        assert wrong.status_code == 400 and wrong.get_json()["field"] == "font"
+        anton = fonts.FAMILIES["anton"].face().path.read_bytes()
+        resp = client.post("/api/create", data={"topic": "tea", "script": "Tea is a leaf. People brew it.",
+                                                "font": (io.BytesIO(anton), "My Font.ttf")},
+                           content_type="multipart/form-data")
+        assert resp.status_code == 202
+        task = poll(client, resp.get_json()["task_id"], timeout=240)
+    finally:
+        app.extensions["reelsmith"].shutdown(30)
+    assert task["status"] == "done", task
+    name = task["request"]["font"]
+    assert name.endswith(".ttf") and "My Font" not in name
+    uploads = tmp_path / "instance" / "uploads"
+    assert not list(uploads.glob("*.ttf"))  # removed once the task ended, like other uploads
+
+    from pipeline import Pipeline
+    from tasks import TaskRequest
+
+    style = Pipeline(make_settings(tmp_path)).caption_style(TaskRequest(topic="t", font="abc.ttf"))
+    assert style.font == str(uploads / "abc.ttf")

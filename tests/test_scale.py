@@ -166,7 +166,8 @@ def no_partial_listed(cluster, task_id):
 
 def test_sigkill_mid_render_runs_again_on_another_machine_then_a_second_kill_fails_it(cluster):
     first, second = cluster.start_worker("w1"), cluster.start_worker("w2")
-    task_id = cluster.create()
+    # LONG: a short render can end between two polls on an idle machine, before the kill.
+    task_id = cluster.create(script=LONG, length=45)
     cluster.wait(task_id, rendering)
     victim = cluster.holder_pid(task_id)
     survivor = second if victim == first.pid else first
@@ -184,7 +185,7 @@ def test_sigkill_mid_render_runs_again_on_another_machine_then_a_second_kill_fai
     assert cluster.web.poll() is None and survivor.poll() is None
 
     # A second interruption fails the task with "interrupted", as on one machine.
-    again = cluster.create()
+    again = cluster.create(script=LONG, length=45)
     cluster.wait(again, rendering)
     os.kill(cluster.holder_pid(again), signal.SIGKILL)  # the survivor: attempt 1
     cluster.start_worker("w3")
@@ -232,7 +233,7 @@ def test_redis_restart_loses_no_acknowledged_task(tmp_path):
     try:
         c.start_web()
         c.start_worker("w1")
-        ids = [c.create() for _ in range(3)]  # each answered 202
+        ids = [c.create(script=LONG, length=45) for _ in range(3)]  # each answered 202
         c.wait(ids[0], rendering)
         server.restart()  # SIGKILL, then start again from its append-only file
         for task_id in ids:
