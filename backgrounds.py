@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+import yuv
 from exceptions import RenderError
 
 KEN_BURNS_ZOOM = 0.12  # the background zooms in by 12 % over the video
@@ -256,13 +257,31 @@ class Background:
         rgb = np.asarray(make_background(self.low_size, seed, margin=margin, look=self.look))
         self.source = cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA)  # for _warp
         self.motion = FAMILIES_TABLE[self.look.family](self.low_size, self.look)
-        self._still = None
+        self._still = self._still_yuv = None
         if not ken_burns:
-            self._still = self._compose(self.source.copy(), 0.0)
+            low = self._low(0.0)
+            self._still = self._upscale(low)
+            self._still_yuv = self._upscale_yuv(low)
 
     def frame_at(self, t: float) -> np.ndarray:
         if self._still is not None:
             return self._still.copy()
+        return self._upscale(self._low(t))
+
+    def frame_yuv(self, t: float) -> np.ndarray:
+        """The frame as yuv420p (yuv.py's I420 layout), upscaled
+        plane by plane from the small image: half the bytes of an RGB
+        upscale, and no full-size colour conversion afterwards."""
+        if self._still_yuv is not None:
+            return self._still_yuv.copy()
+        return self._upscale_yuv(self._low(t))
+
+    def _low(self, t: float) -> np.ndarray:
+        """The small RGBA image at ``t``: the Ken-Burns warp plus the motion layer."""
+        if not self.ken_burns:
+            low = self.source.copy()
+            self.motion.apply(low, 0.0)
+            return low
         # Zoom from the whole source to 1/(1+zoom) of it, easing in and out,
         # with a slight pan; the affine maps output pixels to source pixels.
         sh, sw = self.source.shape[:2]
@@ -275,12 +294,22 @@ class Background:
         m = np.array([[bw / lw, 0.0, x0], [0.0, bh / lh, y0]])
         low = cv2.warpAffine(self.source, m, (lw, lh), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                              borderMode=cv2.BORDER_REPLICATE)
-        return self._compose(low, t)
+        self.motion.apply(low, t)
+        return low
 
-    def _compose(self, low_rgba: np.ndarray, t: float) -> np.ndarray:
-        self.motion.apply(low_rgba, t)
+    def _upscale(self, low_rgba: np.ndarray) -> np.ndarray:
         rgb = cv2.cvtColor(low_rgba, cv2.COLOR_RGBA2RGB)
         return cv2.resize(rgb, self.size, interpolation=cv2.INTER_LINEAR)
+
+    def _upscale_yuv(self, low_rgba: np.ndarray) -> np.ndarray:
+        (w, h), (lw, lh) = self.size, self.low_size
+        if lw % 2 or lh % 2:  # I420 needs even sides: convert the full-size frame instead
+            return yuv.frame_to_yuv(self._upscale(low_rgba))
+        small = cv2.cvtColor(cv2.cvtColor(low_rgba, cv2.COLOR_RGBA2RGB), cv2.COLOR_RGB2YUV_I420)
+        out = np.empty((h * 3 // 2, w), np.uint8)
+        for src, dst in zip(yuv.planes(small, lw, lh), yuv.planes(out, w, h)):
+            cv2.resize(src, (dst.shape[1], dst.shape[0]), dst=dst, interpolation=cv2.INTER_LINEAR)
+        return out
 
 
 def _warp(rgba: np.ndarray, m: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -33,6 +33,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 import fonts
+import yuv
 from exceptions import ReelsmithError
 from speech import Narration, WordTiming
 
@@ -284,6 +285,49 @@ class Overlay:
         self.box = (x0, y0, x1, y1)
         self.premultiplied = ((rgba[..., :3] * alpha + 127) // 255).astype(np.uint8)
         self.inverse_alpha = np.repeat(255 - alpha, 3, axis=2).astype(np.uint8)
+        self._rgba, self._frame_size = rgba, frame_size
+        self._planes = None
+
+    def _yuv(self):
+        """The overlay as premultiplied yuv420p planes over a box with even
+        edges, each with its inverse alpha (chroma: the alpha averaged over
+        each 2x2 block). Blending in YUV is the same sum as in RGB, since
+        BT.601 is an affine map of RGB; made once, on first use."""
+        if self._planes is None:
+            x0, y0, x1, y1 = self.box
+            fw, fh = self._frame_size
+            ex0, ey0 = x0 - x0 % 2, y0 - y0 % 2
+            ex1, ey1 = min(fw, x1 + x1 % 2), min(fh, y1 + y1 % 2)
+            rgba = np.zeros((ey1 - ey0, ex1 - ex0, 4), np.uint8)
+            rgba[y0 - ey0:y1 - ey0, x0 - ex0:x1 - ex0] = self._rgba
+            alpha = rgba[..., 3]
+            small_alpha = cv2.resize(alpha, (alpha.shape[1] // 2, alpha.shape[0] // 2),
+                                     interpolation=cv2.INTER_AREA)
+            converted = yuv.frame_to_yuv(np.ascontiguousarray(rgba[..., :3]))
+            planes = []
+            for plane, a in zip(yuv.planes(converted, ex1 - ex0, ey1 - ey0),
+                                (alpha, small_alpha, small_alpha)):
+                a16 = a.astype(np.uint16)
+                planes.append((((plane * a16 + 127) // 255).astype(np.uint8), (255 - a).astype(np.uint8)))
+            self._planes = ((ex0, ey0, ex1, ey1), planes)
+        return self._planes
+
+    def apply_yuv(self, frame_planes, fraction: float = 1.0, from_right: bool = False) -> None:
+        """``apply`` on a yuv420p frame (its ``_planes`` views)."""
+        (x0, y0, x1, y1), planes = self._yuv()
+        cut = x1 - x0
+        if fraction < 1.0:
+            cut = int(round((x1 - x0) * max(fraction, 0.0) / 2)) * 2
+            if cut <= 0:
+                return
+        for n, (target, (premultiplied, inverse)) in enumerate(zip(frame_planes, planes)):
+            s = 1 if n == 0 else 2  # chroma planes are half size
+            width = cut // s
+            columns = slice(-width, None) if from_right else slice(0, width)
+            left = x1 // s - width if from_right else x0 // s
+            region = target[y0 // s:y1 // s, left:left + width]
+            cv2.multiply(region, inverse[:, columns], dst=region, scale=1 / 255)
+            cv2.add(region, premultiplied[:, columns], dst=region)
 
     def apply(self, frame: np.ndarray, fraction: float = 1.0, from_right: bool = False) -> None:
         """Paste the overlay; with ``fraction`` < 1 only that share of its width
@@ -551,25 +595,33 @@ class CaptionTrack:
         return done
 
     def draw(self, frame: np.ndarray, t: float) -> None:
+        """Paste what is on screen at ``t`` onto an RGB frame."""
+        for overlay, fraction, from_right in self.shown(t):
+            overlay.apply(frame, fraction, from_right)
+
+    def draw_yuv(self, planes, t: float) -> None:
+        """The same onto a yuv420p frame's planes."""
+        for overlay, fraction, from_right in self.shown(t):
+            overlay.apply_yuv(planes, fraction, from_right)
+
+    def shown(self, t: float) -> list[tuple[Overlay, float, bool]]:
+        """The overlays to paste at ``t``, in order, each with the share of its
+        width to paste and from which side."""
         i = self.item_index(t)
         if i is None:
-            return
+            return []
         item = self.items[i]
         if self.style.mode == "karaoke":
-            item.base.apply(frame)
             fill = self._fill(item, t)
-            for n, overlay in enumerate(item.highlights):
-                if n >= fill:
-                    break
-                overlay.apply(frame, min(1.0, fill - n), from_right=item.rtl)
-            return
+            return [(item.base, 1.0, False)] + [
+                (overlay, min(1.0, fill - n), item.rtl)
+                for n, overlay in enumerate(item.highlights) if n < fill]
         if item.pops and t - item.start < POP_SECONDS:
-            item.pops[int((t - item.start) / POP_SECONDS * len(item.pops))].apply(frame)
-            return
-        item.base.apply(frame)
+            return [(item.pops[int((t - item.start) / POP_SECONDS * len(item.pops))], 1.0, False)]
         word = self.word_index(i, t)
         if word is not None and item.highlights:
-            item.highlights[word].apply(frame)
+            return [(item.base, 1.0, False), (item.highlights[word], 1.0, False)]
+        return [(item.base, 1.0, False)]
 
 
 # -- subtitle files -----------------------------------------------------------

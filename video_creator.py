@@ -34,6 +34,7 @@ import numpy as np
 import proglog
 from PIL import Image
 
+import yuv
 from audio import GAP, LEAD_IN, TAIL, assemble_narration, master_audio  # noqa: F401 (re-exported)
 from backgrounds import MediaBackground, make_scene
 from captions import (PRESETS, CaptionStyle, CaptionTrack, Cue, Layout, Overlay,
@@ -175,11 +176,11 @@ class VideoCreator:
         tmp_video = output_path.with_name(f".{output_path.stem}.partial.mp4")
         srt_path = output_path.with_suffix(".srt")
         thumb_path = output_path.with_suffix(".jpg")
-        clip = VideoClip(frame_function=frames, duration=duration)
+        clip = VideoClip(frame_function=frames.yuv, duration=duration)
         logger = _ProgressLogger(progress) if progress else None
         try:
             try:
-                encode_video(clip, tmp_video, audio_path, r, logger)
+                encode_video(clip, size, tmp_video, audio_path, r, logger)
             except ReelsmithError:
                 raise
             except Exception as exc:  # a frame that could not be made, ffmpeg missing, ...
@@ -217,20 +218,22 @@ BT601_TAGS = ["-colorspace", "smpte170m", "-color_primaries", "smpte170m",
               "-color_trc", "smpte170m", "-color_range", "tv"]
 
 
-def encode_video(clip, path: Path, audio: Path, r: RenderSettings, logger=None) -> None:
-    """Encode a moviepy ``clip`` and ``audio`` to ``path``: frames piped as yuv420p.
+def encode_video(clip, size: tuple[int, int], path: Path, audio: Path, r: RenderSettings,
+                 logger=None) -> None:
+    """Encode a moviepy ``clip`` of ``size`` and ``audio`` to ``path``: frames
+    piped as yuv420p.
 
     moviepy's own writer pipes rgb24 and ffmpeg converts every frame to
-    yuv420p (swscale, ~5 CPU-ms a frame at 1080x1920). Here OpenCV converts
-    each *distinct* frame once (~1 ms, SIMD), the pipe carries half the
-    bytes, and a repeated frame (a still background between two words) is
-    written again without any work. Frames still come from moviepy's
-    ``iter_frames``, so its progress logger (and a cancel raised from it)
-    work as with ``write_videofile``.
+    yuv420p (swscale, ~5 CPU-ms a frame at 1080x1920). Here the clip's frames
+    are yuv420p already (``FrameMaker.yuv``; an RGB frame is converted once
+    with OpenCV), the pipe carries half the bytes, and a repeated frame (a
+    still background between two words) is written again without any work.
+    Frames still come from moviepy's ``iter_frames``, so its progress logger
+    (and a cancel raised from it) work as with ``write_videofile``.
     """
     import imageio_ffmpeg
 
-    width, height = clip.size
+    width, height = size
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error",
            "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}",
            "-r", str(r.fps), "-i", "-", "-i", str(audio),
@@ -246,12 +249,13 @@ def encode_video(clip, path: Path, audio: Path, r: RenderSettings, logger=None) 
                 import fcntl
 
                 fcntl.fcntl(proc.stdin.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BUFFER)
-            last = yuv = None
+            last = converted = None
             with _opencv_threads(1):
                 for frame in clip.iter_frames(fps=r.fps, logger=logger, dtype="uint8"):
                     if frame is not last:
-                        last, yuv = frame, cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420)
-                    proc.stdin.write(yuv)
+                        last = frame
+                        converted = frame if frame.ndim == 2 else yuv.frame_to_yuv(frame)
+                    proc.stdin.write(converted)
             proc.stdin.close()
             proc.wait()
         except BrokenPipeError:  # ffmpeg stopped early; its log says why
@@ -296,20 +300,41 @@ class FrameMaker:
         # Characters no bundled font has: left out of the picture, reported in the result.
         self.missing = [*title_box.missing,
                         *(ch for ch in self.captions.missing if ch not in title_box.missing)]
-        self._last_key = None
-        self._last_frame = None
+        self._last = {}  # form ("rgb" or "yuv") -> (key, frame)
+
+    def _key(self, t: float):
+        moving = self.ken_burns or self.media
+        return (self.captions.state(t), t < TITLE_SECONDS, round(t * 1000) if moving else None)
 
     def __call__(self, t: float) -> np.ndarray:
-        show_title = t < TITLE_SECONDS
-        moving = self.ken_burns or self.media
-        key = (self.captions.state(t), show_title, round(t * 1000) if moving else None)
-        if key == self._last_key:
-            return self._last_frame
+        """The RGB frame at ``t`` (previews, the thumbnail, checks)."""
+        key = self._key(t)
+        if self._last.get("rgb", (None,))[0] == key:
+            return self._last["rgb"][1]
         frame = self.background.frame_at(t)
-        if show_title:
+        if t < TITLE_SECONDS:
             self.title.apply(frame)
         self.captions.draw(frame, t)
-        self._last_key, self._last_frame = key, frame
+        self._last["rgb"] = (key, frame)
+        return frame
+
+    def yuv(self, t: float) -> np.ndarray:
+        """The same frame as yuv420p (yuv.py), made in that form where the
+        background can (the generated one), else converted once: what the
+        encoder takes. A frame equal to the previous one is the same array."""
+        key = self._key(t)
+        if self._last.get("yuv", (None,))[0] == key:
+            return self._last["yuv"][1]
+        make = getattr(self.background, "frame_yuv", None)
+        if make is None:
+            frame = yuv.frame_to_yuv(self.background.frame_at(t))
+        else:
+            frame = make(t)
+        planes = yuv.planes(frame, self.width, self.height)
+        if t < TITLE_SECONDS:
+            self.title.apply_yuv(planes)
+        self.captions.draw_yuv(planes, t)
+        self._last["yuv"] = (key, frame)
         return frame
 
     def close(self) -> None:

@@ -270,3 +270,26 @@ def test_an_encoder_failure_says_why_and_leaves_no_files(narration, tmp_path):
     with pytest.raises(RenderError, match="no_such_encoder"):
         VideoCreator(Settings(), render=render).create_video(RenderJob(script(), out, narration))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("preset", ["classic", "pop", "karaoke"])
+def test_yuv_frames_are_the_rgb_frames(preset):
+    """The encoder gets frames made in yuv420p (the generated background
+    upscaled plane by plane, the overlays blended in YUV): the same pictures,
+    to within rounding, as the RGB frames converted, in every mode (karaoke's
+    part-filled words and right-to-left included) and with the title card."""
+    import yuv
+    from captions import PRESETS, Cue
+
+    cues = [Cue(1, "Octopuses have three hearts", 0.5, 2.0), Cue(2, "مرحبا بكم في عالم", 2.3, 4.0)]
+    frames = FrameMaker(size=(270, 480), duration=5, title="Octopus facts 🐙", cues=cues, seed="s",
+                        ken_burns=True, style=PRESETS[preset])
+    for t in (0.2, 0.9, 1.4, 2.5, 3.1, 3.9):
+        made = frames.yuv(t).astype(int)
+        converted = yuv.frame_to_yuv(frames(t)).astype(int)
+        assert made.shape == (720, 270)
+        assert np.abs(made - converted).mean() < 0.5, t
+        # Only edges differ: text outlines (chroma is averaged per 2x2 block) and,
+        # in karaoke, a fill cut at an even column rather than the nearest one.
+        assert (np.abs(made - converted) > 8).mean() < 0.01, t
+    assert frames.yuv(0.9) is frames.yuv(0.9)  # an unchanged frame is not made again
