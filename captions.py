@@ -273,20 +273,27 @@ class Layout:
 class Overlay:
     """An RGBA image pasted at (x, y), blended with two SIMD OpenCV calls.
 
-    Stored premultiplied: ``frame = frame * (255 - a) / 255 + rgb * a / 255``.
+    Stored premultiplied: ``frame = frame * (255 - a) / 255 + rgb * a / 255``,
+    in the form of the frames it is pasted on (RGB or yuv420p), each made on
+    first use: a render only ever needs the YUV one (and the RGB one for the
+    thumbnail's few overlays).
     """
 
     def __init__(self, image: Image.Image, x: int, y: int, frame_size: tuple[int, int]):
         fw, fh = frame_size
         x0, y0 = max(0, x), max(0, y)
         x1, y1 = min(fw, x + image.width), min(fh, y + image.height)
-        rgba = np.asarray(image.convert("RGBA"))[y0 - y:y1 - y, x0 - x:x1 - x]
-        alpha = rgba[..., 3:4].astype(np.uint16)
         self.box = (x0, y0, x1, y1)
-        self.premultiplied = ((rgba[..., :3] * alpha + 127) // 255).astype(np.uint8)
-        self.inverse_alpha = np.repeat(255 - alpha, 3, axis=2).astype(np.uint8)
-        self._rgba, self._frame_size = rgba, frame_size
-        self._planes = None
+        self._rgba = np.asarray(image.convert("RGBA"))[y0 - y:y1 - y, x0 - x:x1 - x]
+        self._frame_size = frame_size
+        self._rgb = self._planes = None
+
+    def _premultiplied_rgb(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._rgb is None:
+            alpha = self._rgba[..., 3:4].astype(np.uint16)
+            self._rgb = (((self._rgba[..., :3] * alpha + 127) // 255).astype(np.uint8),
+                         np.repeat(255 - alpha, 3, axis=2).astype(np.uint8))
+        return self._rgb
 
     def _yuv(self):
         """The overlay as premultiplied yuv420p planes over a box with even
@@ -333,7 +340,7 @@ class Overlay:
         """Paste the overlay; with ``fraction`` < 1 only that share of its width
         (from the left, or from the right for right-to-left text)."""
         x0, y0, x1, y1 = self.box
-        premultiplied, inverse = self.premultiplied, self.inverse_alpha
+        premultiplied, inverse = self._premultiplied_rgb()
         if fraction < 1.0:
             cut = int(round((x1 - x0) * max(fraction, 0.0)))
             if cut <= 0:
