@@ -418,7 +418,7 @@ def enospc(path=None):
 
 def fail_in_encoder(monkeypatch):
     """The encoder writes half a video, then the disk is full."""
-    def encode(clip, path, audio, r, logger=None):
+    def encode(clip, size, path, audio, r, logger=None):
         Path(path).write_bytes(b"\0" * 4096)
         raise enospc(path)
     monkeypatch.setattr(video_creator, "encode_video", encode)
