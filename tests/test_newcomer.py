@@ -32,6 +32,7 @@ import video_creator
 from app import create_app, load_env_file
 from config import RenderSettings, Settings
 from tests.media import probe
+from tests.test_app import poll
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = Path(sys.executable).parent / "flask"
@@ -57,16 +58,6 @@ def environ():
     yield os.environ
     os.environ.clear()
     os.environ.update(saved)
-
-
-def poll(client, task_id, until=("done", "failed", "canceled"), timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = client.get(f"/api/task/{task_id}").get_json()
-        if body["status"] in until:
-            return body
-        time.sleep(0.05)
-    raise AssertionError(f"task still {body['status']} after {timeout}s: {body}")
 
 
 # -- .env -------------------------------------------------------------------
