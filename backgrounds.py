@@ -312,16 +312,6 @@ class Background:
         return out
 
 
-def _warp(rgba: np.ndarray, m: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """The RGB image of ``size`` whose pixel (x, y) is ``rgba`` at ``m @ (x, y, 1)``
-    (sub-pixel, bilinear). The source is RGBA because OpenCV's 4-channel warp
-    is vectorised and its 3-channel one is not: warping RGBA and dropping the
-    alpha gives the same pixels in well under half the time."""
-    out = cv2.warpAffine(rgba, m, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                         borderMode=cv2.BORDER_REPLICATE)
-    return cv2.cvtColor(out, cv2.COLOR_RGBA2RGB)
-
-
 def _hsv(h, s, v):
     return tuple(int(c * 255) for c in colorsys.hsv_to_rgb(h, min(s, 1.0), min(v, 1.0)))
 
@@ -341,25 +331,96 @@ def _cover(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return resized[y:y + size[1], x:x + size[0]]
 
 
+def _zoom(src: np.ndarray, a: float, anchor: tuple[int, int], dst: np.ndarray,
+          fixed: tuple[int, int]) -> None:
+    """Fill ``dst`` with ``src`` zoomed by 1/``a`` (bilinear, sub-pixel exact):
+    ``dst`` pixel p shows ``src`` at anchor + (p - fixed + 0.5) * a - 0.5, so the
+    corner between pixels at ``fixed`` in ``dst`` stays on the one at ``anchor``
+    in ``src`` (a zoom centred there).
+
+    OpenCV's resize is 3-4x faster than its warpAffine, and exact for a zoom
+    anchored at the corner of the region it resizes; each quadrant around
+    the anchor is that, once flipped to put the anchor at its top-left."""
+    (cx, cy), (qx, qy) = anchor, fixed
+    h, w = dst.shape[:2]
+    quadrants = []
+    for left in (False, True):
+        for top in (False, True):
+            ow, oh = (qx if left else w - qx), (qy if top else h - qy)
+            if not ow or not oh:
+                continue
+            # Enough source for ow x oh pixels (and the resize's rounding of its size).
+            nx, ny = math.ceil((ow + 1) * a) + 1, math.ceil((oh + 1) * a) + 1
+            if a != 1.0 and (round(nx / a) == nx or round(ny / a) == ny):
+                # So close to 1:1 that resize would copy instead: the general warp.
+                m = np.array([[a, 0.0, cx - (qx - 0.5) * a - 0.5], [0.0, a, cy - (qy - 0.5) * a - 0.5]])
+                cv2.warpAffine(src, m, (w, h), dst=dst, borderMode=cv2.BORDER_REPLICATE,
+                               flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+                return
+            quadrants.append((left, top, ow, oh, nx, ny))
+    for left, top, ow, oh, nx, ny in quadrants:
+        roi = src[(slice(cy - ny, cy) if top else slice(cy, cy + ny)),
+                  (slice(cx - nx, cx) if left else slice(cx, cx + nx))]
+        flip = {(True, True): -1, (True, False): 1, (False, True): 0}.get((left, top))
+        if flip is not None:
+            roi = cv2.flip(roi, flip)
+        zoomed = cv2.resize(roi, None, fx=1 / a, fy=1 / a, interpolation=cv2.INTER_LINEAR)[:oh, :ow]
+        out = dst[(slice(0, qy) if top else slice(qy, h)), (slice(0, qx) if left else slice(qx, w))]
+        if flip is None:
+            out[...] = zoomed
+        else:
+            cv2.flip(zoomed, flip, dst=out)
+
+
 class _ImageSource:
-    """A still image with a slow Ken-Burns zoom across its span."""
+    """A still image with a slow Ken-Burns zoom (centred) across its span.
+
+    Each form (RGB, or the encoder's I420 planes) is made from the file on
+    first use, so a render holds only the planes."""
 
     def __init__(self, path: Path, size: tuple[int, int]):
+        self.path = path
+        self.size = size
+        # The image covers the zoom's widest view plus a few pixels the resize reads
+        # past it; its sides are multiples of 4, so the middle falls between pixels
+        # in the luma and the half-size chroma planes alike.
+        self.margin = tuple(4 * math.ceil((side * (1 + KEN_BURNS_ZOOM) + 12) / 4) for side in size)
+        self._rgb = self._planes = None
+        self._load()  # an unreadable file fails here, before the render starts
+
+    def _load(self) -> np.ndarray:
         from PIL import ImageOps
 
-        with Image.open(path) as img:
+        with Image.open(self.path) as img:
             rgb = np.asarray(ImageOps.exif_transpose(img).convert("RGB"))
-        margin = (round(size[0] * (1 + KEN_BURNS_ZOOM)), round(size[1] * (1 + KEN_BURNS_ZOOM)))
-        self.source = cv2.cvtColor(_cover(rgb, margin), cv2.COLOR_RGB2RGBA)  # for _warp
-        self.size = size
+        return np.ascontiguousarray(_cover(rgb, self.margin))
 
-    def frame(self, local_t: float, span: float) -> np.ndarray:
-        sh, sw = self.source.shape[:2]
+    def _scale(self, local_t: float, span: float) -> float:
+        """Source pixels per output pixel: from 1 + zoom (the widest view) to 1."""
         p = min(max(local_t / span, 0.0), 1.0) if span > 0 else 0.0
-        scale = 1.0 - KEN_BURNS_ZOOM / (1 + KEN_BURNS_ZOOM) * p
-        bw, bh = sw * scale, sh * scale
-        m = np.array([[bw / self.size[0], 0.0, (sw - bw) / 2], [0.0, bh / self.size[1], (sh - bh) / 2]])
-        return _warp(self.source, m, self.size)
+        return 1.0 + KEN_BURNS_ZOOM * (1.0 - p)
+
+    def frame(self, local_t: float, span: float, t: float = 0.0) -> np.ndarray:
+        if self._rgb is None:
+            self._rgb = self._load()
+        (w, h), (sw, sh) = self.size, self.margin
+        out = np.empty((h, w, 3), np.uint8)
+        _zoom(self._rgb, self._scale(local_t, span), (sw // 2, sh // 2), out, (w // 4 * 2, h // 4 * 2))
+        return out
+
+    def frame_yuv(self, local_t: float, span: float, t: float = 0.0) -> np.ndarray:
+        """The frame as I420, each plane zoomed on its own (no RGB frame, no
+        conversion). A chroma pixel covers a 2x2 block, so the chroma planes
+        zoom about the same point at half the coordinates."""
+        if self._planes is None:
+            self._planes = yuv.planes(yuv.frame_to_yuv(self._load()), *self.margin)
+        (w, h), (sw, sh) = self.size, self.margin  # w, h even, as every render size is
+        a = self._scale(local_t, span)
+        out = np.empty((h * 3 // 2, w), np.uint8)
+        for k, (src, dst) in enumerate(zip(self._planes, yuv.planes(out, w, h))):
+            d = 2 if k else 1
+            _zoom(src, a, (sw // 2 // d, sh // 2 // d), dst, (w // 4 * 2 // d, h // 4 * 2 // d))
+        return out
 
 
 class _ClipSource:
@@ -371,9 +432,12 @@ class _ClipSource:
         self.clip = VideoFileClip(str(path), audio=False)
         self.size = size
 
-    def frame(self, local_t: float, span: float) -> np.ndarray:
+    def frame(self, local_t: float, span: float, t: float = 0.0) -> np.ndarray:
         t = local_t % max(self.clip.duration - 1 / max(self.clip.fps, 1), 1e-3)
         return np.ascontiguousarray(_cover(self.clip.get_frame(t), self.size))
+
+    def frame_yuv(self, local_t: float, span: float, t: float = 0.0) -> np.ndarray:
+        return yuv.frame_to_yuv(self.frame(local_t, span))
 
     def close(self) -> None:
         self.clip.close()
@@ -381,7 +445,7 @@ class _ClipSource:
 
 class _GeneratedSource:
     """The generated background standing in for one sentence's media (its
-    motion follows the video's clock, so it never jumps)."""
+    motion follows the video's clock ``t``, so it never jumps)."""
 
     def __init__(self, background: Background):
         self.background = background
@@ -389,28 +453,37 @@ class _GeneratedSource:
     def frame(self, local_t: float, span: float, t: float = 0.0) -> np.ndarray:
         return self.background.frame_at(t)
 
+    def frame_yuv(self, local_t: float, span: float, t: float = 0.0) -> np.ndarray:
+        return self.background.frame_yuv(t)
+
 
 # -- transitions on sentence boundaries -----------------------------------------------
+# A transition takes the outgoing and incoming frames, the progress p (0..1) and
+# ``split``, which gives a frame's planes (an RGB frame is one; I420 has three).
 def _ease(p: float) -> float:
     return 0.5 - 0.5 * math.cos(math.pi * min(max(p, 0.0), 1.0))
 
 
-def _crossfade(a: np.ndarray, b: np.ndarray, p: float) -> np.ndarray:
-    """``a`` fades into ``b`` (linear in ``p``, so the boundary is an even blend)."""
+def _crossfade(a: np.ndarray, b: np.ndarray, p: float, split=None) -> np.ndarray:
+    """``a`` fades into ``b`` (linear in ``p``, so the boundary is an even blend;
+    the same per byte in RGB and in YUV, which is affine in RGB)."""
     return cv2.addWeighted(a, 1.0 - p, b, p, 0)
 
 
-def _slide(a: np.ndarray, b: np.ndarray, p: float) -> np.ndarray:
+def _slide(a: np.ndarray, b: np.ndarray, p: float, split=lambda f: (f,)) -> np.ndarray:
     """``b`` pushes ``a`` out to the left."""
-    w = a.shape[1]
-    x = int(round(w * _ease(p)))
     out = np.empty_like(a)
-    out[:, :w - x] = a[:, x:]
-    out[:, w - x:] = b[:, :x]
+    width = a.shape[1]
+    x = 2 * round(width * _ease(p) / 2)  # even, so the half-width chroma planes move with the luma
+    for pa, pb, po in zip(split(a), split(b), split(out)):
+        w = pa.shape[1]
+        k = x * w // width
+        po[:, :w - k] = pa[:, k:]
+        po[:, w - k:] = pb[:, :k]
     return out
 
 
-TRANSITIONS: dict[str, Callable[[np.ndarray, np.ndarray, float], np.ndarray] | None] = {
+TRANSITIONS: dict[str, Callable[..., np.ndarray] | None] = {
     "cut": None,
     "crossfade": _crossfade,
     "slide": _slide,
@@ -450,6 +523,7 @@ class MediaBackground:
                 raise RenderError(f"{Path(path).name}: not an image or video clip")
         starts = [0.0, *starts[1:]]
         ends = starts[1:] + [duration]
+        self.size = size
         self.sources = list(opened.values())
         self.spans: list[tuple[float, float, object]] = []
         for i, (start, end) in enumerate(zip(starts, ends)):
@@ -464,25 +538,33 @@ class MediaBackground:
                       self.spans[i][1] - self.spans[i][0]) if self.blend else 0.0
             for i in range(1, len(self.spans))]
 
-    def _span_frame(self, i: int, t: float) -> np.ndarray:
+    def _span_frame(self, i: int, t: float, form: str) -> np.ndarray:
         start, end, source = self.spans[i]
-        if isinstance(source, _GeneratedSource):
-            return source.frame(t - start, end - start, t)
-        return source.frame(t - start, end - start)
+        make = source.frame_yuv if form == "yuv" else source.frame
+        return make(t - start, end - start, t)
 
-    def frame_at(self, t: float) -> np.ndarray:
+    def _frame(self, t: float, form: str) -> np.ndarray:
         i = next((k for k, (_, end, _) in enumerate(self.spans) if t < end), len(self.spans) - 1)
         start, end, _ = self.spans[i]
-        frame = self._span_frame(i, t)
+        frame = self._span_frame(i, t, form)
         if self.blend is None:
             return frame
+        split = (lambda f: yuv.planes(f, *self.size)) if form == "yuv" else (lambda f: (f,))
         if i > 0 and t < start + self.half[i]:      # the second half of the way in
             h = self.half[i]
-            return self.blend(self._span_frame(i - 1, t), frame, (t - start + h) / (2 * h))
+            return self.blend(self._span_frame(i - 1, t, form), frame, (t - start + h) / (2 * h), split)
         if i + 1 < len(self.spans) and t >= end - self.half[i + 1]:  # the first half of the way out
             h = self.half[i + 1]
-            return self.blend(frame, self._span_frame(i + 1, t), (t - end + h) / (2 * h))
+            return self.blend(frame, self._span_frame(i + 1, t, form), (t - end + h) / (2 * h), split)
         return frame
+
+    def frame_at(self, t: float) -> np.ndarray:
+        return self._frame(t, "rgb")
+
+    def frame_yuv(self, t: float) -> np.ndarray:
+        """The frame as yuv420p (yuv.py): photos are warped plane by plane,
+        and transitions blend the planes, so no frame is converted."""
+        return self._frame(t, "yuv")
 
     def close(self) -> None:
         for source in self.sources:

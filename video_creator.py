@@ -319,17 +319,13 @@ class FrameMaker:
         return frame
 
     def yuv(self, t: float) -> np.ndarray:
-        """The same frame as yuv420p (yuv.py), made in that form where the
-        background can (the generated one), else converted once: what the
-        encoder takes. A frame equal to the previous one is the same array."""
+        """The same frame as yuv420p (yuv.py), made in that form from the
+        start: what the encoder takes. A frame equal to the previous one is
+        the same array."""
         key = self._key(t)
         if self._last.get("yuv", (None,))[0] == key:
             return self._last["yuv"][1]
-        make = getattr(self.background, "frame_yuv", None)
-        if make is None:
-            frame = yuv.frame_to_yuv(self.background.frame_at(t))
-        else:
-            frame = make(t)
+        frame = self.background.frame_yuv(t)
         planes = yuv.planes(frame, self.width, self.height)
         if t < TITLE_SECONDS:
             self.title.apply_yuv(planes)

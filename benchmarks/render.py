@@ -11,22 +11,25 @@ narration, Ken-Burns background), the same x264 settings (preset medium):
             makes them), then only the bundled ffmpeg encoding them with
             the same settings and the same mastered audio.
 
-The rows the goals compare (ours, words mode, x264 alone; Ken-Burns) run
-three times each and keep the median. Plus (1) with word-by-word captions
-(the `pop` preset, words mode), (1) over
+The rows the goals compare (ours, words mode, x264 alone; Ken-Burns; the
+crossfade row and its x264 alone) run three times each and keep the median.
+Plus (1) with word-by-word captions (the `pop` preset, words mode), (1) over
 six photos (one per sentence, Ken-Burns) with 0.5 s crossfades between
-sentences (the photos are made inside the timed run: ~0.2 s), a 60 s
-render of (1) (memory must not grow with length), a static
-background variant of (1) with its own limit, and, for each, "x264 alone":
-the same frames dumped already converted to yuv420p, so ffmpeg does no
-colour conversion at all: the encoder and nothing else. Every render runs in
+sentences (the photos are made once, before the timed runs), a 60 s render
+of (1) (memory must not grow with length), a static background variant of
+(1) with its own limit, and, for each, "x264 alone": the same frames dumped
+already converted to yuv420p, so ffmpeg does no colour conversion at all:
+the encoder and nothing else. The crossfade row has its own x264 alone:
+photos cost x264 more than the generated background. Every render runs in
 a fresh subprocess so memory peaks are its own.
 
-    python benchmarks/render.py           # the full run (~12 minutes on 2 cores)
+    python benchmarks/render.py           # the full run (~15 minutes on 2 cores)
     python benchmarks/render.py --quick   # 720x1280, 10 s, a quick look
 
 Last line: ratio_vs_encode=… speedup_vs_naive=… python_rss_mb=… rss_growth=… ratio_vs_x264=…
-(ratio_vs_x264: ours, Ken-Burns, default captions, against its "x264 alone" row)
+crossfade_vs_x264=…
+(ratio_vs_x264: ours, Ken-Burns, default captions, against its "x264 alone" row;
+crossfade_vs_x264: the six photos with crossfades, against x264 alone on those frames)
 """
 from __future__ import annotations
 
@@ -89,11 +92,13 @@ def script():
 
 
 def make_photos(folder: Path) -> list[Path]:
-    """Six 1200x2000 JPEG "photos" (smooth colour fields, so x264 costs about what it
-    does for the generated background), one per sentence."""
+    """Six 1200x2000 JPEG "photos" (smooth colour fields), one per sentence: made
+    once, before the timed runs, in ``folder`` (the runs' shared one)."""
     from PIL import Image
 
-    folder.mkdir(exist_ok=True)
+    if folder.is_dir():
+        return sorted(folder.glob("photo_*.jpg"))
+    folder.mkdir()
     rng = np.random.default_rng(7)
     yy, xx = np.mgrid[0:2000, 0:1200].astype(np.float32)
     paths = []
@@ -121,8 +126,8 @@ def render_ours(out: Path, size, seconds, ken_burns: bool, dump: str | None = No
     narration = make_narration(work, seconds)
     creator = VideoCreator(Settings(), render=RenderSettings(width=size[0], height=size[1]),
                            ken_burns=ken_burns)
+    photos = make_photos(out.parent.parent / "photos") if transition is not None else ()
     if dump is None:
-        photos = make_photos(out.parent / "photos") if transition is not None else ()
         creator.create_video(RenderJob(script(), out, narration, caption_style=PRESETS[style],
                                        backgrounds=photos, transition=transition or "cut"))
         return
@@ -136,11 +141,12 @@ def render_ours(out: Path, size, seconds, ken_burns: bool, dump: str | None = No
     cues = cues_for(narration, spans)
     duration = cues[-1].end + TAIL
     frames = FrameMaker(size=size, duration=duration, title=TITLE, cues=cues, seed=TITLE,
-                        ken_burns=ken_burns)
+                        ken_burns=ken_burns, media=list(photos), transition=transition or "cut")
     with open(out, "wb") as fh:
         for i in range(int(duration * 30 + 1e-6)):
             frame = frames(i / 30)
             fh.write(frame if dump == "rgb24" else cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420))
+    frames.close()
 
 
 def render_naive(out: Path, size, seconds):
@@ -241,9 +247,11 @@ def child(argv: list[str]) -> None:
     elif kind in ("ours-crossfade", "ours-photos"):  # the photos with crossfades, or with cuts
         render_ours(out, size, seconds, ken_burns=True,
                     transition="crossfade" if kind == "ours-crossfade" else "cut")
-    elif kind.startswith("dump"):  # dump-<ours|ours-static>-<pix_fmt>
+    elif kind.startswith("dump"):  # dump-<ours|ours-static|ours-crossfade|ours-photos>-<pix_fmt>
         which, _, pix_fmt = kind.split("-", 1)[1].rpartition("-")
-        render_ours(out, size, seconds, ken_burns=which == "ours", dump=pix_fmt)
+        transition = {"ours-crossfade": "crossfade", "ours-photos": "cut"}.get(which)
+        render_ours(out, size, seconds, ken_burns=which != "ours-static", dump=pix_fmt,
+                    transition=transition)
     elif kind == "naive":
         render_naive(out, size, seconds)
     elif kind.startswith("limit-"):
@@ -284,11 +292,14 @@ def main() -> None:
         # The rows the goals compare run ROUNDS times each (median kept): one
         # run of each moved by up to ±15 % between runs on this machine.
         rounds = 1 if args.quick else ROUNDS
+        make_photos(tmp / "photos")
         run("ours (Ken-Burns)", "ours", rounds=rounds)
         run("limit (Ken-Burns)", "limit-rgb24", raw_from="dump-ours-rgb24")
         run("x264 alone (Ken-Burns)", "limit-yuv420p", raw_from="dump-ours-yuv420p", rounds=rounds)
         run("ours, words mode (Ken-Burns)", "ours-words", rounds=rounds)
-        run("ours, crossfade (6 photos, Ken-Burns)", "ours-crossfade")
+        run("ours, crossfade (6 photos)", "ours-crossfade", rounds=rounds)
+        run("x264 alone (6 photos)", "limit-yuv420p", raw_from="dump-ours-crossfade-yuv420p",
+            rounds=rounds)
         run("ours (static)", "ours-static")
         run("limit (static)", "limit-rgb24", raw_from="dump-ours-static-rgb24")
         run("x264 alone (static)", "limit-yuv420p", raw_from="dump-ours-static-yuv420p")
@@ -304,9 +315,10 @@ def main() -> None:
     print("| render | wall s | vs limit | vs x264 alone | peak MB, Python | peak MB, whole tree |")
     print("|---|---|---|---|---|---|")
     for name, row in rows.items():
-        kind = "static" if "static" in name else "Ken-Burns"
-        base, alone = rows[f"limit ({kind})"], rows[f"x264 alone ({kind})"]
-        print(f"| {name} | {row['wall']:.1f} | {row['wall'] / base['wall']:.2f} "
+        kind = next((k for k in ("static", "6 photos") if k in name), "Ken-Burns")
+        base, alone = rows.get(f"limit ({kind})"), rows[f"x264 alone ({kind})"]
+        vs_limit = f"{row['wall'] / base['wall']:.2f}" if base else "-"
+        print(f"| {name} | {row['wall']:.1f} | {vs_limit} "
               f"| {row['wall'] / alone['wall']:.2f} | {row['python_mb']:.0f} | {row['tree_mb']:.0f} |")
     print(f"static ratio_vs_encode={static_ratio:.2f}")
     for kind in ("Ken-Burns", "static"):
@@ -314,15 +326,17 @@ def main() -> None:
               f"{rows[f'ours ({kind})']['wall'] / rows[f'x264 alone ({kind})']['wall']:.2f}")
     alone = rows["x264 alone (Ken-Burns)"]["wall"]
     print(f"words mode ours / x264 alone={rows['ours, words mode (Ken-Burns)']['wall'] / alone:.2f}")
-    print(f"crossfade ours / x264 alone="
-          f"{rows['ours, crossfade (6 photos, Ken-Burns)']['wall'] / alone:.2f}")
+    crossfade = rows["ours, crossfade (6 photos)"]["wall"] / rows["x264 alone (6 photos)"]["wall"]
+    print(f"crossfade ours / x264 alone on its frames={crossfade:.2f}, "
+          f"/ x264 alone on the generated background's={rows['ours, crossfade (6 photos)']['wall'] / alone:.2f}")
     print(json.dumps({k: {m: (round(v, 2) if isinstance(v, float) else v) for m, v in r.items()}
                       for k, r in rows.items()}))
     print(f"ratio_vs_encode={ours['wall'] / limit['wall']:.2f} "
           f"speedup_vs_naive={rows['naive (Ken-Burns)']['wall'] / ours['wall']:.2f} "
           f"python_rss_mb={long['python_mb']:.0f} "
           f"rss_growth={long['tree_mb'] / ours['tree_mb']:.2f} "
-          f"ratio_vs_x264={ours['wall'] / alone:.2f}")
+          f"ratio_vs_x264={ours['wall'] / alone:.2f} "
+          f"crossfade_vs_x264={crossfade:.2f}")
 
 
 if __name__ == "__main__":

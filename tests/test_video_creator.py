@@ -239,17 +239,52 @@ def test_one_image_zooms_on_across_sentences_without_a_jump(tmp_path):
     assert change(0.0, 6.8) > 10 * step                  # while it does zoom over the video
 
 
-def test_rgba_warp_gives_the_pixels_of_an_rgb_warp():
+@pytest.mark.parametrize("size", [(108, 192), (110, 110), (96, 54)])
+@pytest.mark.parametrize("a", [1.0, 1.0004, 1.03, 1.0777, 1.12])
+def test_zoom_by_quadrant_resizes_gives_the_pixels_of_the_exact_warp(size, a):
+    """_zoom (four flipped resizes) against warpAffine with the same sub-pixel
+    affine, for grey and RGB, at scales from 1:1 to the widest view (and one
+    so near 1:1 that resize alone would copy)."""
     import cv2
 
-    from backgrounds import _warp
+    from backgrounds import _zoom
 
-    rgb = np.random.default_rng(2).integers(0, 255, (215, 121, 3), dtype=np.uint8)
-    m = np.array([[0.93, 0.0, 3.3], [0.0, 0.93, 5.7]])  # a sub-pixel zoom and pan
-    expected = cv2.warpAffine(rgb, m, (108, 192), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                              borderMode=cv2.BORDER_REPLICATE)
-    got = _warp(cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA), m, (108, 192))
-    assert got.shape == (192, 108, 3) and np.array_equal(got, expected)
+    w, h = size
+    sw, sh = 4 * int(np.ceil((w * 1.12 + 12) / 4)), 4 * int(np.ceil((h * 1.12 + 12) / 4))
+    rng = np.random.default_rng(2)
+    for shape in ((sh, sw), (sh, sw, 3)):
+        src = cv2.GaussianBlur(rng.integers(0, 255, shape, dtype=np.uint8), (0, 0), 1.0)
+        (cx, cy), (qx, qy) = (sw // 2, sh // 2), (w // 4 * 2, h // 4 * 2)
+        got = np.empty((h, w, *shape[2:]), np.uint8)
+        _zoom(src, a, (cx, cy), got, (qx, qy))
+        m = np.array([[a, 0.0, cx - (qx - 0.5) * a - 0.5], [0.0, a, cy - (qy - 0.5) * a - 0.5]])
+        expected = cv2.warpAffine(src, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                  borderMode=cv2.BORDER_REPLICATE)
+        assert np.abs(got.astype(int) - expected).max() <= 1  # fixed-point rounding only
+
+
+def test_photo_frames_made_as_planes_are_the_rgb_frames(tmp_path):
+    """A photo's I420 frame (each plane zoomed) shows the picture of its RGB
+    frame converted, through the zoom and across a crossfade and a slide."""
+    import yuv
+    from backgrounds import MediaBackground
+
+    size = (216, 384)
+    yy, xx = np.mgrid[0:400, 0:240].astype(np.float32)
+    paths = []
+    for i in range(2):  # colour waves a few pixels across, like detail in a photo
+        field = 120 + 60 * np.sin(xx[..., None] / (5 + 2 * i) + yy[..., None] / 7 + np.arange(3) * 2.1)
+        paths.append(tmp_path / f"p{i}.png")
+        Image.fromarray(np.clip(field, 0, 255).astype(np.uint8)).save(paths[i])
+    for transition in ("crossfade", "slide"):
+        scene = MediaBackground(paths, size, [0.0, 3.0], 6.0, transition=transition, transition_seconds=1.0)
+        for t in (0.0, 1.7, 2.75, 3.0, 3.3, 6.0):
+            got = scene.frame_yuv(t).astype(int)
+            expected = yuv.frame_to_yuv(scene.frame_at(t)).astype(int)
+            assert got.shape == expected.shape
+            assert np.abs(got - expected).mean() < 0.6, (transition, t)
+            # at most the slide's edge column lands one pixel apart in a plane
+            assert np.mean(np.abs(got - expected) > 3) < 0.01, (transition, t)
 
 
 def test_unknown_background_type_is_a_render_error(creator, narration, tmp_path):
