@@ -375,49 +375,34 @@ def _zoom(src: np.ndarray, a: float, anchor: tuple[int, int], dst: np.ndarray,
 class _ImageSource:
     """A still image with a slow Ken-Burns zoom (centred) across its span.
 
-    Each form (RGB, or the encoder's I420 planes) is made from the file on
-    first use, so a render holds only the planes."""
+    The image is kept as the encoder's I420 planes (half the bytes of RGB)
+    and zoomed plane by plane; an RGB frame (previews) is converted from them."""
 
     def __init__(self, path: Path, size: tuple[int, int]):
-        self.path = path
+        from PIL import ImageOps
+
         self.size = size
         # The image covers the zoom's widest view plus a few pixels the resize reads
         # past it; its sides are multiples of 4, so the middle falls between pixels
         # in the luma and the half-size chroma planes alike.
         self.margin = tuple(4 * math.ceil((side * (1 + KEN_BURNS_ZOOM) + 12) / 4) for side in size)
-        self._rgb = self._planes = None
-        self._load()  # an unreadable file fails here, before the render starts
-
-    def _load(self) -> np.ndarray:
-        from PIL import ImageOps
-
-        with Image.open(self.path) as img:
+        with Image.open(path) as img:
             rgb = np.asarray(ImageOps.exif_transpose(img).convert("RGB"))
-        return np.ascontiguousarray(_cover(rgb, self.margin))
-
-    def _scale(self, local_t: float, span: float) -> float:
-        """Source pixels per output pixel: from 1 + zoom (the widest view) to 1."""
-        p = min(max(local_t / span, 0.0), 1.0) if span > 0 else 0.0
-        return 1.0 + KEN_BURNS_ZOOM * (1.0 - p)
+        self.planes = yuv.planes(yuv.frame_to_yuv(np.ascontiguousarray(_cover(rgb, self.margin))),
+                                 *self.margin)
 
     def frame(self, local_t: float, span: float, t: float = 0.0) -> np.ndarray:
-        if self._rgb is None:
-            self._rgb = self._load()
-        (w, h), (sw, sh) = self.size, self.margin
-        out = np.empty((h, w, 3), np.uint8)
-        _zoom(self._rgb, self._scale(local_t, span), (sw // 2, sh // 2), out, (w // 4 * 2, h // 4 * 2))
-        return out
+        return yuv.yuv_to_rgb(self.frame_yuv(local_t, span))
 
     def frame_yuv(self, local_t: float, span: float, t: float = 0.0) -> np.ndarray:
-        """The frame as I420, each plane zoomed on its own (no RGB frame, no
-        conversion). A chroma pixel covers a 2x2 block, so the chroma planes
-        zoom about the same point at half the coordinates."""
-        if self._planes is None:
-            self._planes = yuv.planes(yuv.frame_to_yuv(self._load()), *self.margin)
+        """The frame as I420, each plane zoomed on its own. A chroma pixel covers
+        a 2x2 block, so the chroma planes zoom about the same point at half the
+        coordinates."""
         (w, h), (sw, sh) = self.size, self.margin  # w, h even, as every render size is
-        a = self._scale(local_t, span)
+        p = min(max(local_t / span, 0.0), 1.0) if span > 0 else 0.0
+        a = 1.0 + KEN_BURNS_ZOOM * (1.0 - p)  # source pixels per output pixel: widest view to 1:1
         out = np.empty((h * 3 // 2, w), np.uint8)
-        for k, (src, dst) in enumerate(zip(self._planes, yuv.planes(out, w, h))):
+        for k, (src, dst) in enumerate(zip(self.planes, yuv.planes(out, w, h))):
             d = 2 if k else 1
             _zoom(src, a, (sw // 2 // d, sh // 2 // d), dst, (w // 4 * 2 // d, h // 4 * 2 // d))
         return out

@@ -1,16 +1,17 @@
 """What one 1080x1920 frame costs, piece by piece (milliseconds, median of 60).
 
 The render benchmark times whole videos; this shows where a frame's time
-goes, and why the frame path is built the way it is:
+goes, and why the frame path is built the way it is. OpenCV runs on one
+thread, as in a render, and every row but the first and the last makes
+what the render makes, yuv420p:
 
-* background, Pillow: the full frame resized from a sub-pixel crop box (what
-  a straightforward Ken-Burns does);
-* background, ours: a sub-pixel warp at quarter size + one OpenCV upscale;
-* photo background: a sub-pixel warp of a full-size photo (own images);
+* background, Pillow: the full frame resized from a sub-pixel crop box, in
+  RGB (what a straightforward Ken-Burns does);
+* background, ours: a sub-pixel warp at quarter size, upscaled plane by plane;
+* photo background: a full-size photo zoomed plane by plane (own images);
 * caption blend: one premultiplied caption overlay into its box;
 * whole frame: FrameMaker for a Ken-Burns frame with title and caption;
-* yuv420p conversion: what ``encode_video`` does to each distinct frame
-  before the pipe (OpenCV, instead of ffmpeg's swscale).
+* yuv420p conversion of an RGB frame: what the render no longer does per frame.
 
     python benchmarks/frame_cost.py
 
@@ -34,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from backgrounds import KEN_BURNS_ZOOM, Background, _ImageSource, make_background  # noqa: E402
 from captions import Cue  # noqa: E402
 from video_creator import FrameMaker  # noqa: E402
+import yuv  # noqa: E402
 
 SIZE = (1080, 1920)
 RUNS = 60
@@ -49,6 +51,7 @@ def ms(fn) -> float:
 
 
 def main() -> None:
+    cv2.setNumThreads(1)  # as in a render (video_creator._opencv_threads)
     big = make_background(SIZE, "bench", margin=KEN_BURNS_ZOOM)
     W, H = big.size
 
@@ -67,15 +70,17 @@ def main() -> None:
     frames = FrameMaker(size=SIZE, duration=30, title="Why octopuses have three hearts", cues=cues,
                         seed="bench", ken_burns=True)
     canvas = ours.frame_at(1.0)
+    planes = yuv.planes(ours.frame_yuv(1.0), *SIZE)
     caption = frames.captions.items[0].base
 
     rows = {
         "background, Pillow full-frame resize": ms(pillow_bg),
-        "background, ours (quarter-size warp + upscale)": ms(lambda i: ours.frame_at(i / 30)),
-        "photo background (full-size warp)": ms(lambda i: photo.frame(i / 30, 5.0)),
-        "caption blend (one overlay)": ms(lambda i: caption.apply(canvas)),
-        "whole frame (Ken-Burns, title, caption, word)": ms(lambda i: frames(i / 30 + 0.001 * i)),
-        "yuv420p conversion (OpenCV)": ms(lambda i: cv2.cvtColor(canvas, cv2.COLOR_RGB2YUV_I420)),
+        "background, ours (quarter-size warp + upscale)": ms(lambda i: ours.frame_yuv(i / 30)),
+        "photo background (full-size zoom)": ms(lambda i: photo.frame_yuv(i / 30, 5.0)),
+        "caption blend (one overlay)": ms(lambda i: caption.apply_yuv(planes)),
+        "whole frame (Ken-Burns, title, caption, word)": ms(lambda i: frames.yuv(i / 30 + 0.001 * i)),
+        "yuv420p conversion of an RGB frame (OpenCV)":
+            ms(lambda i: cv2.cvtColor(canvas, cv2.COLOR_RGB2YUV_I420)),
     }
     print(f"1080x1920 frame, median of {RUNS} (ms)")
     print("| step | ms |")

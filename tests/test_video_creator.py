@@ -263,9 +263,9 @@ def test_zoom_by_quadrant_resizes_gives_the_pixels_of_the_exact_warp(size, a):
         assert np.abs(got.astype(int) - expected).max() <= 1  # fixed-point rounding only
 
 
-def test_photo_frames_made_as_planes_are_the_rgb_frames(tmp_path):
-    """A photo's I420 frame (each plane zoomed) shows the picture of its RGB
-    frame converted, through the zoom and across a crossfade and a slide."""
+def test_transitions_blend_planes_as_they_blend_rgb_frames(tmp_path):
+    """Transitions between photos blend the I420 planes (what the render
+    encodes) into the picture they make of RGB frames (previews)."""
     import yuv
     from backgrounds import MediaBackground
 
