@@ -1,0 +1,72 @@
+"""What each generated look costs the encoder: 10 s of the background alone
+(1080x1920, 30 fps, Ken-Burns, no captions), made as the render makes it
+(yuv420p), then x264 medium on those frames by itself (three times, the
+median kept).
+
+The render's time is mostly x264's, and x264's depends on the picture:
+what moves rigidly (a zoom, a pan, small particles) it predicts from the
+last frame; what changes everywhere at once (a fade over the whole frame)
+it has to code again. A look that doubles x264's time doubles the render's.
+
+    python benchmarks/looks.py
+
+Last line: gradients_s=… particles_s=… shapes_s=… light_s=… slowest_vs_fastest=…
+"""
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import imageio_ffmpeg  # noqa: E402
+
+from backgrounds import FAMILIES, Background, Look  # noqa: E402
+
+W, H, SECONDS = 1080, 1920, 10
+ROUNDS = 3  # x264 runs per look, median kept (one run moves by ±15 % here)
+
+
+def main() -> None:
+    cv2.setNumThreads(1)  # as in a render
+    rows = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for family in FAMILIES:
+            seed = next(f"topic {i}" for i in range(1000) if Look.of(f"topic {i}").family == family)
+            background = Background((W, H), seed, SECONDS, ken_burns=True)
+            raw, out = Path(tmp) / f"{family}.yuv", Path(tmp) / f"{family}.mp4"
+            with open(raw, "wb") as fh:
+                for i in range(SECONDS * 30):
+                    fh.write(background.frame_yuv(i / 30))
+            walls = []
+            for _ in range(ROUNDS):
+                start = time.perf_counter()
+                subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error",
+                                "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{W}x{H}", "-r", "30",
+                                "-i", str(raw), "-c:v", "libx264", "-preset", "medium", "-threads", "4",
+                                str(out)], check=True)
+                walls.append(time.perf_counter() - start)
+            rows[family] = (statistics.median(walls), out.stat().st_size / 1e6, seed)
+            raw.unlink()
+    print(f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; "
+          f"{W}x{H}, {SECONDS} s, 30 fps, x264 medium")
+    print("| look | topic | x264 s | MB |")
+    print("|---|---|---|---|")
+    for family, (secs, mb, seed) in rows.items():
+        print(f"| {family} | {seed} | {secs:.1f} | {mb:.2f} |")
+    times = [secs for secs, _, _ in rows.values()]
+    print(" ".join(f"{family}_s={secs:.1f}" for family, (secs, _, _) in rows.items())
+          + f" slowest_vs_fastest={max(times) / min(times):.2f}")
+
+
+if __name__ == "__main__":
+    main()
