@@ -7,10 +7,11 @@ several motion families (gradients, particles, shapes, light), picked from
 a stable hash of the topic and the script's mood (``mood_of``), so two
 topics do not look alike.
 
-Everything is moved as sub-pixel warps (OpenCV, vectorised RGBA) rather
-than full-frame resizes; the generated background is composed at a quarter
-of the frame size and upscaled once, so a frame costs 1-2 ms at 1080x1920
-(`benchmarks/frame_cost.py`).
+Everything moves sub-pixel (no whole-pixel jitter) and is made in the
+encoder's yuv420p: the generated background is composed at a quarter of the
+frame size (an OpenCV warp, vectorised in RGBA) and upscaled plane by
+plane; photos are zoomed at full size plane by plane with resizes
+(``_zoom``). A frame costs 1.3-2.3 ms at 1080x1920 (`benchmarks/frame_cost.py`).
 """
 from __future__ import annotations
 
@@ -277,7 +278,7 @@ class Background:
         self.low_size = (max(2, size[0] // self.SCALE), max(2, size[1] // self.SCALE))
         margin = KEN_BURNS_ZOOM if ken_burns else 0.0
         rgb = np.asarray(make_background(self.low_size, seed, margin=margin, look=self.look))
-        self.source = cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA)  # for _warp
+        self.source = cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA)  # OpenCV warps 4 channels faster than 3
         self.motion = FAMILIES_TABLE[self.look.family](self.low_size, self.look)
         self._still = self._still_yuv = None
         if not ken_burns:
