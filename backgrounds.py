@@ -19,6 +19,7 @@ import colorsys
 import hashlib
 import math
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -31,6 +32,7 @@ import yuv
 from exceptions import RenderError
 
 KEN_BURNS_ZOOM = 0.12  # the background zooms in by 12 % over the video
+CLIP_FPS = 30  # clips are decoded at this rate (the render's default)
 
 # -- the look of a topic ------------------------------------------------------
 # mood: (first hue, hue range, saturation, brightness, speed). The hash picks
@@ -432,23 +434,87 @@ class _ImageSource:
 
 
 class _ClipSource:
-    """A video clip played from its start for each span, looped if it is shorter."""
+    """A video clip played from its start for each span, looped if it is shorter
+    (and held on its first frame while a transition brings it in).
+
+    ffmpeg decodes it, scales it to cover the frame, crops the middle and
+    gives yuv420p at ``CLIP_FPS``: the frame the encoder takes, read from a
+    pipe, instead of an RGB frame at the clip's own size to resize and convert
+    in Python. Frames are read in order; going back (a new span, a preview)
+    restarts ffmpeg, which decodes up to that time."""
 
     def __init__(self, path: Path, size: tuple[int, int]):
-        from moviepy import VideoFileClip
+        from moviepy.video.io.ffmpeg_reader import ffmpeg_parse_infos
 
-        self.clip = VideoFileClip(str(path), audio=False)
-        self.size = size
+        try:
+            infos = ffmpeg_parse_infos(str(path))
+        except OSError as exc:
+            lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+            reason = f" ({lines[-1]})" if lines else ""
+            raise RenderError(f"{Path(path).name}: not a video clip ffmpeg can read{reason}") from exc
+        self.path, self.size = Path(path), size
+        w, h = size
+        # Frames in the clip at CLIP_FPS (at least one); the true count is learnt at its end.
+        self.count = max(1, int((infos.get("duration") or 0.0) * CLIP_FPS))
+        self._filter = (f"scale={w}:{h}:force_original_aspect_ratio=increase:flags=bilinear,"
+                        f"crop={w}:{h},fps={CLIP_FPS},format=yuv420p")
+        self._proc: subprocess.Popen | None = None
+        self._next = 0                     # the index of the frame the pipe gives next
+        self._last: tuple[int, np.ndarray] | None = None
 
-    def frame(self, local_t: float, span: float, t: float = 0.0) -> np.ndarray:
-        t = local_t % max(self.clip.duration - 1 / max(self.clip.fps, 1), 1e-3)
-        return np.ascontiguousarray(_cover(self.clip.get_frame(t), self.size))
+    def _start(self, index: int) -> None:
+        import imageio_ffmpeg
+
+        self.close()
+        self._proc = subprocess.Popen(
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin",
+             "-threads", "1",  # x264 has the cores; one decoding thread costs the least CPU
+             "-i", str(self.path),
+             "-ss", f"{index / CLIP_FPS:.4f}", "-an", "-sn",  # after -i: frames as if read in order
+             "-vf", self._filter, "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
+        self._next = index
+
+    def _read(self) -> np.ndarray | None:
+        w, h = self.size
+        buf = bytearray(w * h * 3 // 2)
+        view, got = memoryview(buf), 0
+        while got < len(buf):
+            n = self._proc.stdout.readinto(view[got:])
+            if not n:
+                return None
+            got += n
+        self._next += 1
+        return np.frombuffer(buf, np.uint8).reshape(h * 3 // 2, w)
 
     def frame_yuv(self, local_t: float, span: float, t: float = 0.0) -> np.ndarray:
-        return yuv.frame_to_yuv(self.frame(local_t, span))
+        index = max(0, int(local_t * CLIP_FPS + 1e-6)) % self.count
+        if self._last is not None and self._last[0] == index:
+            return self._last[1].copy()
+        if self._proc is None or index < self._next or index > self._next + 2 * CLIP_FPS:
+            self._start(index)
+        frame = None
+        while self._next <= index:
+            frame = self._read()
+            if frame is None:  # the clip ended sooner than its stated length: loop there
+                ended_at = self._next
+                self.close()
+                if ended_at == 0:
+                    raise RenderError(f"{self.path.name}: ffmpeg gave no frames from this clip")
+                self.count = ended_at
+                return self.frame_yuv(local_t, span, t)
+        self._last = (index, frame)
+        return frame.copy()
+
+    def frame(self, local_t: float, span: float, t: float = 0.0) -> np.ndarray:
+        return yuv.yuv_to_rgb(self.frame_yuv(local_t, span))
 
     def close(self) -> None:
-        self.clip.close()
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc.stdout.close()
+            self._proc = None
 
 
 class _GeneratedSource:

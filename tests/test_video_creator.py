@@ -222,6 +222,44 @@ def test_own_images_and_clips_as_backgrounds(creator, narration, tmp_path):
     assert r > 150
 
 
+def test_clip_frames_come_from_ffmpeg_scaled_cropped_and_in_order(tmp_path):
+    """A clip is decoded by ffmpeg straight into covered yuv420p frames: the
+    same pictures as moviepy's frame covered in Python, looping at its end,
+    held on its first frame before its span starts, and going back restarts."""
+    from moviepy import VideoFileClip
+
+    from backgrounds import CLIP_FPS, _ClipSource, _cover
+    from exceptions import RenderError
+    from tests.media import make_clip
+
+    path = make_clip(tmp_path / "wide.mp4", seconds=1.0, size="320x180")  # landscape into portrait
+    source, reference = _ClipSource(path, (108, 192)), VideoFileClip(str(path), audio=False)
+    try:
+        assert source.count == CLIP_FPS
+        for local_t in (0.0, 0.5, 0.97, 1.4, 0.1, -0.3):
+            got = source.frame(local_t, 2.0).astype(int)
+            index = max(0, int(local_t * CLIP_FPS + 1e-6)) % CLIP_FPS
+            expected = _cover(reference.get_frame(index / CLIP_FPS), (108, 192)).astype(int)
+            assert got.shape == (192, 108, 3)
+            assert np.abs(got - expected).mean() < 6, local_t          # the same picture
+            other = _cover(reference.get_frame((index + 7) % CLIP_FPS / CLIP_FPS), (108, 192))
+            assert np.abs(got - other.astype(int)).mean() > 2 * np.abs(got - expected).mean()
+        # A clip shorter than it says: the frames it has are learnt, and it loops there.
+        source.count = 10 * CLIP_FPS
+        assert np.array_equal(source.frame_yuv(1.5, 2.0), source.frame_yuv(0.5, 2.0))
+        assert source.count == CLIP_FPS
+        proc = source._proc
+        source.close()
+        assert proc.poll() is not None                                # ffmpeg is gone
+    finally:
+        source.close()
+        reference.close()
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video")
+    with pytest.raises(RenderError, match="notes.mp4: not a video clip"):
+        _ClipSource(text, (108, 192))
+
+
 def test_one_image_zooms_on_across_sentences_without_a_jump(tmp_path):
     from backgrounds import MediaBackground
 
