@@ -31,6 +31,7 @@ from exceptions import QueueFull, ReelsmithError, TaskCanceled, TaskInterrupted 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 2
+PROGRESS_EVERY = 0.5  # seconds between stored progress updates of one task (and at each new stage)
 
 
 class TaskStatus(str, Enum):
@@ -536,12 +537,19 @@ class TaskQueue:
     def _run(self, task: Task) -> None:
         task_id = task.id
 
+        stored = [0.0, ""]  # when, and at which stage, progress was last stored
+
         def report(stage: str, progress: float) -> None:
+            """Called at every frame: cancel and shutdown answer at once, and the
+            progress is stored at a new stage or every PROGRESS_EVERY seconds."""
             if task_id in self._cancel_requested:
                 raise TaskCanceled("canceled by the user")
             if self._interrupt.is_set():
                 raise TaskInterrupted("the server is shutting down")
-            self.store.update_progress(task_id, stage, progress)
+            now = time.monotonic()
+            if stage != stored[1] or now - stored[0] >= PROGRESS_EVERY:
+                self.store.update_progress(task_id, stage, progress)
+                stored[:] = [now, stage]
             task.stage = stage
 
         try:

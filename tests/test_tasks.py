@@ -48,6 +48,38 @@ def test_done_task_records_every_transition(store):
     assert [e["status"] for e in store.events(task.id)] == ["queued", "running", "done"]
 
 
+def test_progress_is_stored_at_each_stage_and_at_most_every_half_second(store):
+    """A render reports every frame; the store gets each new stage at once and
+    the frames' progress at most every PROGRESS_EVERY s (cancel is still
+    checked at every report: test_cancel_queued_and_running)."""
+    from tasks import PROGRESS_EVERY
+
+    writes = []
+    update = store.update_progress
+    store.update_progress = lambda *args: (writes.append(args[1:]), update(*args))
+
+    def runner(task, report):
+        report("script", 0.02)
+        report("voice", 0.10)
+        started = time.monotonic()
+        for frame in range(3000):  # about 1.5 s of frames
+            report("render", 0.25 + 0.73 * frame / 3000)
+            time.sleep(0.0005)
+        return {"seconds": time.monotonic() - started}
+
+    q = TaskQueue(store, runner)
+    q.start()
+    task = q.submit(TaskRequest(topic="octopus"))
+    done = wait_for(lambda: finished(store, task.id))
+    q.shutdown(5)
+    stages = [stage for stage, _ in writes]
+    assert stages[:3] == ["script", "voice", "render"]                 # each stage at once
+    renders = stages.count("render")
+    assert 2 <= renders <= done.result["seconds"] / PROGRESS_EVERY + 2  # not 3000 writes
+    progress = [value for stage, value in writes if stage == "render"]
+    assert progress == sorted(progress) and progress[-1] > 0.5
+
+
 def test_failed_task_says_stage_and_reason(store):
     def runner(task, report):
         report("render", 0.3)
