@@ -3,7 +3,8 @@
 
 Each semantic of issue 13 is one test: SIGKILL redelivery (and a second
 interruption failing the task), cancel across machines, SIGTERM handing the
-task back, a Redis restart losing no acknowledged task, clear start-up errors.
+task back, a Redis restart losing no acknowledged task, clear start-up errors;
+and a worker sending a task's webhook (once, done or failed).
 Tiny renders (180x320, veryfast, short scripts). Deadlines below only bound a
 hang; the timing goals are measured by benchmarks/scale.py.
 """
@@ -14,8 +15,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -283,3 +286,144 @@ def test_an_upload_to_the_web_machine_is_rendered_on_a_worker_machine(cluster):
     assert done["status"] == "done", done["error"]
     assert done["result"]["visuals"] == "upload"  # ...and fetched from there by the worker
     assert list((cluster.shared / "uploads").glob("*")) == []  # shared copy removed after
+
+
+class HookReceiver:
+    """Webhook POSTs on 127.0.0.1, each with the pid of the process that sent
+    it: the socket's other end is looked up (while it is open) in /proc among
+    ``candidates`` (pid -> name)."""
+
+    def __init__(self):
+        self.posts: list[dict] = []
+        self.candidates: dict[int, str] = {}
+        self.lock = threading.Lock()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                sender = owner.sender(self.client_address[1])
+                with owner.lock:
+                    owner.posts.append({"sender": sender, "body": body})
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def sender(self, peer_port: int) -> str:
+        """The candidate holding the client end of 127.0.0.1:peer_port -> our port."""
+        ours = self.server.server_address[1]
+        inode = None
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            fields = line.split()
+            local, remote = fields[1], fields[2]
+            if (local == f"0100007F:{peer_port:04X}" and remote == f"0100007F:{ours:04X}"):
+                inode = fields[9]
+        if inode is None:
+            return "unknown"
+        for pid, name in list(self.candidates.items()):
+            try:
+                fds = os.listdir(f"/proc/{pid}/fd")
+            except OSError:
+                continue
+            for fd in fds:
+                try:
+                    if os.readlink(f"/proc/{pid}/fd/{fd}") == f"socket:[{inode}]":
+                        return name
+                except OSError:
+                    pass
+        return "unknown"
+
+    def for_task(self, task_id) -> list[dict]:
+        with self.lock:
+            return [p for p in self.posts if p["body"].get("id") == task_id]
+
+    def wait_for(self, task_id, limit=30.0) -> dict:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if self.for_task(task_id):
+                return self.for_task(task_id)[0]
+            time.sleep(0.05)
+        raise AssertionError(f"no webhook for {task_id} within {limit} s: {self.posts}")
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def hooked_cluster(tmp_path, redis_server):
+    """``cluster`` with WEBHOOK_ALLOW_PRIVATE on every machine: the receiver is on loopback."""
+    c = Cluster(tmp_path, redis_server.url)
+    c.overrides["WEBHOOK_ALLOW_PRIVATE"] = "1"
+    c.start_web()
+    hooks = HookReceiver()
+    hooks.candidates[c.web.pid] = "web"
+    yield c, hooks
+    hooks.close()
+    c.stop()
+
+
+def test_a_task_rendered_on_a_worker_gets_its_webhook_once_from_that_worker(hooked_cluster):
+    cluster, hooks = hooked_cluster
+
+    def finished(task):
+        return task["status"] in ("done", "failed", "canceled")
+
+    # Done: created on the web machine, rendered (and announced) on w1.
+    w1 = cluster.start_worker("w1")
+    hooks.candidates[w1.pid] = "w1"
+    done_id = cluster.create(webhook_url=hooks.url)
+    done = cluster.wait(done_id, finished)
+    assert done["status"] == "done", done["error"]
+    post = hooks.wait_for(done_id)
+    assert post["sender"] == "w1"
+    body = post["body"]
+    assert body["status"] == "done" and body["stage"] == "done" and body["error"] is None
+    assert body["result"] == done["result"] and body["result"]["duration"] > 3
+    assert (body["result"]["width"], body["result"]["height"]) == (180, 320)
+    assert body["request"]["webhook_url"] == hooks.url and body["attempts"] == 1
+    delivered = cluster.wait(done_id, lambda t: "webhook delivered (HTTP 200, attempt 1)"
+                             in cluster.events(done_id))  # recorded by w1, seen from the web
+    assert delivered["status"] == "done"
+    # SIGTERM: w1 leaves (after its webhook threads), so nothing more can come from it.
+    w1.send_signal(signal.SIGTERM)
+    assert w1.wait(60) == 0
+
+    # Failed: w2 has a MUSIC_PATH naming no file, so the render stage fails there.
+    cluster.overrides["MUSIC_PATH"] = str(cluster.tmp / "gone.mp3")
+    w2 = cluster.start_worker("w2")
+    del cluster.overrides["MUSIC_PATH"]
+    hooks.candidates[w2.pid] = "w2"
+    failed_id = cluster.create(webhook_url=hooks.url)
+    failed = cluster.wait(failed_id, finished)
+    error = {"stage": "render", "message": "the music bed in MUSIC_PATH does not exist: gone.mp3"}
+    assert failed["status"] == "failed" and failed["error"] == error, failed
+    post = hooks.wait_for(failed_id)
+    assert post["sender"] == "w2"
+    assert post["body"]["status"] == "failed" and post["body"]["error"] == error
+    assert post["body"]["result"] is None
+    cluster.wait(failed_id, lambda t: "webhook delivered (HTTP 200, attempt 1)"
+                 in cluster.events(failed_id))
+    w2.send_signal(signal.SIGTERM)
+    assert w2.wait(60) == 0
+
+    # Exactly once each: both workers are gone and the web process sent nothing.
+    assert [p["sender"] for p in hooks.for_task(done_id)] == ["w1"]
+    assert [p["sender"] for p in hooks.for_task(failed_id)] == ["w2"]
+    assert len(hooks.posts) == 2
+    for task_id in (done_id, failed_id):
+        events = cluster.events(task_id)
+        assert sum(e.startswith("webhook") for e in events) == 1, events
+    assert cluster.web.poll() is None
