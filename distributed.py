@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 QUEUE = "renders"
 ACTOR = "render_task"
 MAINTENANCE_CHANCE = 200_000  # of a million broker commands: a dead worker is noticed within seconds
-PROGRESS_EVERY = 0.5         # seconds between progress writes of one task
 CANCEL_EVERY = 0.25          # seconds between cancel checks of one task
 
 
@@ -81,25 +80,21 @@ class RemoteCancels:
         self.store.clear_cancel(task_id)
 
 
-class ThrottledStore:
-    """The shared store, writing one task's progress at most every
-    PROGRESS_EVERY s (or at a new stage) instead of at every frame."""
+class BestEffortProgressStore:
+    """The shared store, where a progress write that fails is logged, not
+    raised: progress is best effort, the outcome is not. (TaskQueue's report
+    writes progress at most every tasks.PROGRESS_EVERY s.)"""
 
     def __init__(self, store: RedisTaskStore):
         self._store = store
-        self._last: dict[str, tuple[float, str]] = {}
 
     def __getattr__(self, name):
         return getattr(self._store, name)
 
     def update_progress(self, task_id: str, stage: str, progress: float) -> None:
-        at, last_stage = self._last.get(task_id, (0.0, ""))
-        if stage == last_stage and time.monotonic() - at < PROGRESS_EVERY:
-            return
         try:
             self._store.update_progress(task_id, stage, progress)
-            self._last[task_id] = (time.monotonic(), stage)
-        except redis.RedisError:  # progress is best effort; the outcome is not
+        except redis.RedisError:
             log.warning("could not store the progress of %s (Redis unreachable)", task_id)
 
 
@@ -110,7 +105,7 @@ class DistributedQueue(TaskQueue):
     def __init__(self, store: RedisTaskStore, storage, broker: RedisBroker, runner=None, *,
                  workers: int = 1, maxsize: int = 100, uploads_dir: Path | None = None,
                  lease_ttl: float = 10.0):
-        super().__init__(ThrottledStore(store), runner, workers=workers, maxsize=maxsize)
+        super().__init__(BestEffortProgressStore(store), runner, workers=workers, maxsize=maxsize)
         self.shared = store
         self.storage = storage
         self.broker = broker
