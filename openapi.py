@@ -104,9 +104,19 @@ def op(summary: str, responses: dict, *, changes_state: bool = False, **extra) -
     return {"summary": summary, **extra, "responses": {**common, **responses}}
 
 
+# With STORAGE_PRESIGN set and outputs in S3, a download is a redirect to the object.
+PRESIGNED_REDIRECT = {
+    "description": "STORAGE_PRESIGN is set and the file is in S3 storage: fetch it from "
+                   "Location, a presigned URL valid for 5 minutes (the token is not needed "
+                   "there).",
+    "headers": {"Location": {"required": True, "description": "The presigned URL.",
+                             "schema": {"type": "string", "format": "uri"}}}}
+
+
 def download_op(kind: str, content: dict, *parameters: dict) -> dict:
     return op(f"The finished task's {kind}.",
-              {"200": {"description": f"The {kind}.", "content": content}, "404": NOT_FOUND,
+              {"200": {"description": f"The {kind}.", "content": content},
+               "302": PRESIGNED_REDIRECT, "404": NOT_FOUND,
                "409": error("The task is not done."),
                "410": error("The file was removed after the retention period.")},
               operationId=f"get{kind.title()}", parameters=[TASK_ID_PARAM, DOWNLOAD_PARAM, *parameters])
@@ -114,6 +124,8 @@ def download_op(kind: str, content: dict, *parameters: dict) -> dict:
 
 def paths(settings: Settings) -> dict:
     fields = create_fields(settings)
+    preview = {"topic": fields["topic"], "aspect": fields["aspect"],
+               "caption_style": fields["caption_style"], "sentence": string(MAX_PREVIEW_SENTENCE)}
     task = {"$ref": REF + "Task"}
     return {
         "/": {"get": op("The page.", {"200": {"description": "HTML",
@@ -197,13 +209,17 @@ def paths(settings: Settings) -> dict:
                                    "queued": {"type": "integer"},
                                    "running": {"type": "integer"}}})})},
         "/api/preview": {"post": op(
-            "One still frame in a caption style, as PNG.",
+            "One still frame in a caption style, as PNG (with your own font: multipart).",
             {"200": file_body("image/png", "The frame.")}, changes_state=True,
-            requestBody={"required": True, "content": {"application/json": {"schema": {
-                "type": "object", "properties": {
-                    "topic": fields["topic"], "aspect": fields["aspect"],
-                    "caption_style": fields["caption_style"],
-                    "sentence": string(MAX_PREVIEW_SENTENCE)}}}}})},
+            requestBody={"required": True, "content": {
+                "application/json": {"schema": {"type": "object", "properties": preview}},
+                "multipart/form-data": {"schema": {"type": "object", "properties": {
+                    **form_fields(preview),
+                    "font": {**upload_fields()["font"],
+                             "description": "A caption font of your own for this frame "
+                                            "(checked as createTask checks it, not kept): "
+                                            + ", ".join(sorted(UPLOAD_KINDS["font"]))}}}},
+            }})},
         "/api/openapi.json": {"get": op("This document.", {"200": json_body({"type": "object"})})},
     }
 

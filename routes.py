@@ -6,11 +6,19 @@ every view reads them from there.
 """
 from __future__ import annotations
 
+import atexit
+import contextlib
+import hashlib
 import hmac
 import json
 import logging
+import os
 import re
+import shutil
+import tempfile
+import threading
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 from flask import (Blueprint, abort, current_app, jsonify, redirect, render_template, request,
@@ -255,12 +263,19 @@ MAX_PREVIEW_SENTENCE = 200
 
 @bp.post("/api/preview")
 def preview():
-    """One still frame in the caption style, drawn by the render's own code, as PNG."""
+    """One still frame in the caption style, drawn by the render's own code, as PNG.
+
+    The fields come as JSON, or as a form; a multipart form may carry the
+    ``font`` file a create request would (checked the same way), which is
+    used for this frame only and removed afterwards."""
     from video_creator import render_preview
 
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise BadRequest("the body is not a JSON object")
+    if request.mimetype in FORM_TYPES:
+        data = request.form.to_dict()
+    else:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            raise BadRequest("the body is not a JSON object")
     settings = _settings()
     topic = data.get("topic") or "Your video's title"
     if not isinstance(topic, str) or len(topic) > settings.max_topic_chars:
@@ -277,9 +292,62 @@ def preview():
     aw, ah = ASPECTS[aspect]
     unit = PREVIEW_SHORT_SIDE / min(aw, ah)
     size = (int(aw * unit) // 2 * 2, int(ah * unit) // 2 * 2)
-    png = render_preview(topic.strip() or "Preview", sentence.strip() or PREVIEW_SENTENCE,
-                         style, size)
+    with preview_font() as font:
+        if font is not None:  # as the render does: the upload replaces the style's font
+            style = replace(style, font=str(font))
+        png = render_preview(topic.strip() or "Preview", sentence.strip() or PREVIEW_SENTENCE,
+                             style, size)
     return current_app.response_class(png, mimetype="image/png")
+
+
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+_preview_fonts = {"dir": None, "users": {}, "lock": threading.Lock()}
+
+
+@contextlib.contextmanager
+def preview_font():
+    """The request's ``font`` file, checked as ``save_uploads`` checks it, as
+    a temporary file for one preview (None without one); removed afterwards.
+
+    The file is named by its content in a private folder of this process, and
+    shared by previews running at once: fonts.py caches a font's cmap per path
+    for the life of the process, so a fresh name per preview would keep
+    growing that cache while a user drags a slider with a font picked."""
+    uploads = [f for f in request.files.getlist("font") if f.filename]
+    if len(uploads) > 1:
+        raise BadRequest("one font file at most", "font")
+    if not uploads:
+        yield None
+        return
+    upload = uploads[0]
+    suffix = _upload_suffix("font", upload)
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: upload.stream.read(1 << 20), b""):
+        digest.update(chunk)
+    upload.stream.seek(0)
+    state = _preview_fonts
+    with state["lock"]:
+        if state["dir"] is None:
+            state["dir"] = Path(tempfile.mkdtemp(prefix="reelsmith-preview-fonts-"))
+            atexit.register(shutil.rmtree, state["dir"], True)
+        path = state["dir"] / f"{digest.hexdigest()[:32]}{suffix}"
+        if not state["users"].get(path):
+            try:
+                upload.save(path)
+                os.utime(path, ns=(0, 0))  # one content, one cache key (fonts.cmap reads mtimes)
+            except OSError:
+                path.unlink(missing_ok=True)
+                raise
+        state["users"][path] = state["users"].get(path, 0) + 1
+    try:
+        _check_font_upload(path, upload)
+        yield path
+    finally:
+        with state["lock"]:
+            state["users"][path] -= 1
+            if not state["users"][path]:
+                del state["users"][path]
+                path.unlink(missing_ok=True)
 
 
 def caption_style_from(value) -> dict | str | None:
@@ -453,17 +521,12 @@ def save_uploads(uploads_dir: Path) -> dict:
     uploads_dir.mkdir(parents=True, exist_ok=True)
     try:
         for kind, storage in files:
-            suffix = Path(storage.filename).suffix.lower()
-            if suffix not in UPLOAD_KINDS[kind]:
-                raise BadRequest(f"{kind}: {suffix or 'no suffix'} files are not accepted "
-                                 f"(use {', '.join(sorted(UPLOAD_KINDS[kind]))})", kind)
+            suffix = _upload_suffix(kind, storage)
             path = uploads_dir / f"{uuid.uuid4().hex}{suffix}"
             storage.save(path)
             saved.append((kind, path))
             if kind == "font":
-                problem = fonts.check_font_file(path)
-                if problem:
-                    raise BadRequest(f"font: {storage.filename!r}: {problem}", "font")
+                _check_font_upload(path, storage)
             elif not _media_ok(path, kind):
                 raise BadRequest(f"{kind}: {storage.filename!r} is not a readable "
                                  f"{'audio file' if kind == 'music' else 'image or video'}", kind)
@@ -474,6 +537,21 @@ def save_uploads(uploads_dir: Path) -> dict:
     names = {kind: [p.name for k, p in saved if k == kind] for kind in UPLOAD_KINDS}
     return {"music": next(iter(names["music"]), None), "font": next(iter(names["font"]), None),
             "backgrounds": names["backgrounds"]}
+
+
+def _upload_suffix(kind: str, storage) -> str:
+    """An uploaded file's suffix (lower case), if ``kind`` takes it."""
+    suffix = Path(storage.filename).suffix.lower()
+    if suffix not in UPLOAD_KINDS[kind]:
+        raise BadRequest(f"{kind}: {suffix or 'no suffix'} files are not accepted "
+                         f"(use {', '.join(sorted(UPLOAD_KINDS[kind]))})", kind)
+    return suffix
+
+
+def _check_font_upload(path: Path, storage) -> None:
+    problem = fonts.check_font_file(path)
+    if problem:
+        raise BadRequest(f"font: {storage.filename!r}: {problem}", "font")
 
 
 def _media_ok(path: Path, kind: str) -> bool:

@@ -141,6 +141,7 @@ form.addEventListener("submit", async (event) => {
     document.getElementById("backgrounds").value = "";
     document.getElementById("music").value = "";
     document.getElementById("font").value = "";
+    document.getElementById("font").dispatchEvent(new Event("change"));  // the preview drops it
   } catch (e) {
     formError.textContent = e.message;
     formError.hidden = false;

@@ -1,6 +1,7 @@
 // Caption style picker: a preset, then any field changed on top of it. The
 // chosen style goes into the form's hidden caption_style field as JSON, and
 // the preview is a real frame from POST /api/preview, redrawn as you pick.
+// A font file of your own is sent with the preview (multipart), as with the task.
 "use strict";
 
 (function () {
@@ -11,6 +12,7 @@
   const hidden = document.getElementById("caption_style");
   const image = document.getElementById("cap-preview");
   const note = document.getElementById("cap-preview-note");
+  const fontFile = document.getElementById("font");
   const controls = [...picker.querySelectorAll("[data-field]")];
   const changed = new Set();  // fields the user set on top of the preset
   let pending = null;
@@ -46,15 +48,26 @@
     hidden.value = JSON.stringify(chosen);
     if (inFlight) inFlight.abort();
     inFlight = new AbortController();
-    const headers = { "Content-Type": "application/json" };
+    const headers = {};
     const saved = localStorage.getItem("reelsmith-token");
     if (saved) headers.Authorization = `Bearer ${saved}`;
     const topic = document.getElementById("topic").value.trim();
     const aspect = document.getElementById("aspect").value;
+    const font = fontFile && fontFile.files.length ? fontFile.files[0] : null;
+    let body;
+    if (font) {  // multipart (the browser sets its Content-Type and boundary)
+      body = new FormData();
+      body.append("topic", topic);
+      body.append("aspect", aspect);
+      body.append("caption_style", JSON.stringify(chosen));
+      body.append("font", font);
+    } else {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify({ topic, aspect, caption_style: chosen });
+    }
     try {
       const response = await fetch("/api/preview", {
-        method: "POST", headers, signal: inFlight.signal,
-        body: JSON.stringify({ topic, aspect, caption_style: chosen }),
+        method: "POST", headers, signal: inFlight.signal, body,
       });
       if (!response.ok) {
         const body = await response.json().catch(() => ({}));
@@ -65,7 +78,8 @@
       image.src = url;
       if (lastUrl) URL.revokeObjectURL(lastUrl);
       lastUrl = url;
-      note.textContent = `Preview: the render's own frame (${chosen.preset}).`;
+      note.textContent = `Preview: the render's own frame (${chosen.preset}` +
+        `${font ? `, font ${font.name}` : ""}).`;
     } catch (e) {
       if (e.name !== "AbortError") note.textContent = "preview unavailable";
     }
@@ -87,6 +101,7 @@
   }));
   document.getElementById("aspect").addEventListener("change", later);
   document.getElementById("topic").addEventListener("change", later);
+  if (fontFile) fontFile.addEventListener("change", later);  // app.js fires it when it clears
   show(presetSelect.value);
   redraw();
 })();

@@ -2,6 +2,7 @@
 import io
 import json
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -159,3 +160,64 @@ def test_an_uploaded_font_is_checked_and_used(tmp_path):
 
     style = Pipeline(make_settings(tmp_path)).caption_style(TaskRequest(topic="t", font="abc.ttf"))
     assert style.font == str(uploads / "abc.ttf")
+
+
+def test_preview_draws_an_uploaded_font_and_keeps_nothing(client, tmp_path, monkeypatch):
+    """A multipart preview may carry the font file a task would: it is checked
+    the same way, drawn with, and removed once the frame is made."""
+    import tempfile
+
+    import fonts
+    import routes
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # where the font goes
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(routes, "_preview_fonts", {**routes._preview_fonts, "dir": None})
+    style = json.dumps({"preset": "classic", "font": "noto-sans"})
+    fields = {"topic": "Bees", "aspect": "1:1", "caption_style": style}
+    as_json = client.post("/api/preview", json={**fields, "caption_style": json.loads(style)})
+    as_form = client.post("/api/preview", data=fields, content_type="multipart/form-data")
+    assert as_json.status_code == as_form.status_code == 200
+    assert as_form.data == as_json.data  # the same fields, as a form
+    import video_creator
+
+    drawn_with = []
+
+    def render_preview(title, sentence, style, size):
+        drawn_with.append((style.font, Path(style.font).is_file()))
+        return real_render_preview(title, sentence, style, size)
+
+    real_render_preview = video_creator.render_preview
+    monkeypatch.setattr(video_creator, "render_preview", render_preview)
+    anton = fonts.FAMILIES["anton"].face().path.read_bytes()
+
+    def with_font():
+        return client.post("/api/preview", content_type="multipart/form-data",
+                           data={**fields, "font": (io.BytesIO(anton), "My Font.ttf")})
+
+    drawn = with_font()
+    assert drawn.status_code == 200 and drawn.mimetype == "image/png"
+    (font_path, existed), = drawn_with
+    assert existed and Path(font_path).parent.parent == tmp_path / "tmp"
+    assert not Path(font_path).exists()
+    # Again with the same font: the same file name, so fonts.py's per-path caches don't grow.
+    cached = fonts._cmap.cache_info().currsize, fonts._axes.cache_info().currsize
+    assert with_font().data == drawn.data and drawn_with[1][0] == font_path
+    assert (fonts._cmap.cache_info().currsize, fonts._axes.cache_info().currsize) == cached
+    assert drawn.data != as_form.data  # the caption is drawn in the uploaded font...
+    named = client.post("/api/preview", json={**fields, "caption_style": {"preset": "classic",
+                                                                          "font": "anton"}})
+    with Image.open(io.BytesIO(drawn.data)) as a, Image.open(io.BytesIO(named.data)) as b:
+        assert np.array_equal(np.asarray(a), np.asarray(b))  # ...which is the bundled Anton
+    # nothing kept: no font left in the temp folder, nor among the uploads
+    assert not [p for p in (tmp_path / "tmp").rglob("*") if p.is_file()]
+    assert not list((tmp_path / "instance" / "uploads").glob("*"))
+
+
+@pytest.mark.parametrize("upload", [(b"not a font", "x.ttf"), (b"x", "x.woff"), (b"", "x.otf")])
+def test_preview_refuses_a_bad_font_naming_the_field(client, upload):
+    data, name = upload
+    resp = client.post("/api/preview", data={"topic": "Bees", "font": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 400 and resp.get_json()["field"] == "font"
+    assert name in resp.get_json()["error"] or ".woff" in resp.get_json()["error"]

@@ -80,3 +80,72 @@ def test_voice_picker_sample_speed_and_script_estimate(server, page):  # noqa: F
     assert seconds(fast) < seconds(normal)
     assert "offline writer" in page.locator("#writer-mode").text_content()
     assert not console_errors, console_errors
+
+
+
+
+# A checksum of the preview's pixels, read back through a canvas (the blob is same-origin).
+PREVIEW_PIXELS = """(() => {
+  const img = document.getElementById('cap-preview');
+  if (!img.complete || !img.naturalWidth) return null;
+  const canvas = document.createElement('canvas');
+  canvas.width = img.naturalWidth;
+  canvas.height = img.naturalHeight;
+  const context = canvas.getContext('2d');
+  context.drawImage(img, 0, 0);
+  let sum = 0;
+  for (const v of context.getImageData(0, 0, canvas.width, canvas.height).data) sum = (sum * 31 + v) >>> 0;
+  return sum;
+})()"""
+
+
+def preview_request(content_type: str):
+    """Matches a preview request whose Content-Type starts with ``content_type``."""
+    return lambda r: (r.url.endswith("/api/preview")
+                      and r.headers.get("content-type", "").startswith(content_type))
+
+
+def test_preview_is_drawn_with_the_picked_font_file(server, page, tmp_path):  # noqa: F811
+    """A font file picked on the page goes with each preview request (multipart)
+    and the frame is drawn with it (the same frame as the bundled Anton, picked
+    by name); a file that is no font is refused in the note.
+
+    Chromium does not show Playwright a body with a file in it, so what the
+    request carried is seen in its Content-Type and in the frame it brings back."""
+    import fonts
+    from captions import PRESETS
+
+    console_errors = []
+    page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
+    page.goto(server)
+    note = page.locator("#cap-preview-note")
+    assert "not in this preview" not in page.locator("label[for=font]").text_content()
+    assert page.locator("#cap-preset").input_value() == "classic"  # Noto Sans
+    wait_until(page, "document.getElementById('cap-preview-note').textContent.includes('(classic)')")
+    wait_until(page, f"{PREVIEW_PIXELS} !== null")
+    plain = page.evaluate(PREVIEW_PIXELS)
+
+    anton = tmp_path / "My Anton.ttf"
+    anton.write_bytes(fonts.FAMILIES["anton"].face().path.read_bytes())
+    with page.expect_request(preview_request("multipart/form-data; boundary=")):
+        page.set_input_files("#font", str(anton))
+    wait_until(page, "document.getElementById('cap-preview-note').textContent.includes('My Anton.ttf')")
+    wait_until(page, f"![null, {plain}].includes({PREVIEW_PIXELS})")
+    with_file = page.evaluate(PREVIEW_PIXELS)
+    with page.expect_request(preview_request("multipart/form-data")):
+        page.locator("#cap-size").fill("70")  # a style change sends the file again
+    page.locator("#cap-size").fill(str(PRESETS["classic"].size))  # back to the preset's
+
+    # Without the file the preview is JSON again; Anton by name draws the frame the file drew.
+    with page.expect_request(preview_request("application/json")):
+        page.set_input_files("#font", [])
+    page.select_option("#cap-font", "anton")
+    wait_until(page, f"{PREVIEW_PIXELS} === {with_file}")
+
+    bad = tmp_path / "broken.ttf"
+    bad.write_bytes(b"not a font")
+    page.set_input_files("#font", str(bad))
+    wait_until(page, "document.getElementById('cap-preview-note').textContent.startsWith('font:')")
+    assert "broken.ttf" in note.text_content()
+    # the browser logs the refused request (400) itself; nothing else went wrong
+    assert [e for e in console_errors if "400" not in e] == [], console_errors

@@ -38,6 +38,10 @@ def check(doc, path, method, response):
     operation = doc["paths"][path][method]
     status = str(response.status_code)
     assert status in operation["responses"], f"{method.upper()} {path}: {status} undocumented"
+    for name, header in operation["responses"][status].get("headers", {}).items():
+        assert not header.get("required") or name in response.headers, f"{path}: no {name}"
+    if "content" not in operation["responses"][status]:  # a redirect: no body to check
+        return response
     documented = operation["responses"][status]["content"]
     assert response.mimetype in documented, f"{method.upper()} {path}: {response.mimetype}"
     if response.mimetype == "application/json":
@@ -121,6 +125,58 @@ def test_real_responses_match_the_document(app, doc, tmp_path):
     canceled = check(doc, "/api/task/{task_id}/cancel", "post",
                      client.post(f"/api/task/{other}/cancel"))
     assert canceled.get_json()["status"] == "canceled"
+
+
+def test_previews_match_the_document(app, doc):
+    """JSON, or multipart with a font file of your own; a bad font is a 400 naming it."""
+    import fonts
+
+    client = app.test_client()
+    body = doc["paths"]["/api/preview"]["post"]["requestBody"]["content"]
+    assert "font" in body["multipart/form-data"]["schema"]["properties"]
+    check(doc, "/api/preview", "post", client.post("/api/preview", json={"topic": "Bees"}))
+    anton = fonts.FAMILIES["anton"].face().path.read_bytes()
+    ok = client.post("/api/preview", content_type="multipart/form-data",
+                     data={"topic": "Bees", "caption_style": "pop",
+                           "font": (io.BytesIO(anton), "a.ttf")})
+    assert check(doc, "/api/preview", "post", ok).status_code == 200
+    bad = client.post("/api/preview", content_type="multipart/form-data",
+                      data={"font": (io.BytesIO(b"nope"), "a.ttf")})
+    assert check(doc, "/api/preview", "post", bad).get_json()["field"] == "font"
+
+
+def test_presigned_downloads_redirect_as_documented(tmp_path):
+    """With STORAGE_PRESIGN and outputs in S3 (a stand-in here: the S3 path itself
+    is tested in test_storage.py), each download is a 302 to the presigned URL."""
+    from tasks import TaskStatus
+
+    settings = Settings(data_dir=tmp_path / "instance", cache_dir=tmp_path / "cache",
+                        storage_presign=True)
+    app = create_app({"SETTINGS": settings, "START_WORKERS": False})
+
+    class Bucket:  # what routes.download asks of S3Storage
+        def local_path(self, name):
+            return None
+
+        def exists(self, name):
+            return True
+
+        def presigned_url(self, name, expires=300):
+            return f"https://bucket.s3.example/{name}?X-Amz-Expires={expires}"
+
+    app.extensions["reelsmith_storage"] = Bucket()
+    client = app.test_client()
+    doc = client.get("/api/openapi.json").get_json()
+    store = app.extensions["reelsmith"].store
+    task_id = client.post("/api/create", json={"topic": "otters"}).get_json()["task_id"]
+    store.transition(task_id, TaskStatus.DONE, progress=1.0, result={"captions": []})
+    for kind, (suffix, _) in DOWNLOADS.items():
+        path = f"/api/task/{{task_id}}/{kind}"
+        assert "Location" in doc["paths"][path]["get"]["responses"]["302"]["headers"]
+        response = check(doc, path, "get", client.get(f"/api/task/{task_id}/{kind}"))
+        assert response.status_code == 302
+        assert response.headers["Location"].endswith(f"{task_id}{suffix}?X-Amz-Expires=300")
+    app.extensions["reelsmith"].shutdown(5)
 
 
 def test_errors_on_a_token_and_a_full_queue_match_the_document(tmp_path, doc):
