@@ -48,7 +48,10 @@ def _package_dir(package: str) -> Path:
     return Path(importlib.import_module(package).__file__).resolve().parent
 
 
-@lru_cache(maxsize=None)
+FILE_CACHE = 64  # font files whose tables are kept: every bundled chain, and a bound on uploads
+
+
+@lru_cache(maxsize=FILE_CACHE)
 def _axes(path: Path, index: int = 0) -> tuple[tuple[str, float, float, float], ...]:
     """(tag, min, default, max) of each variation axis; empty for a static font."""
     with TTFont(str(path), fontNumber=index, lazy=True) as font:
@@ -161,11 +164,12 @@ def cjk_face_index(language: str | None) -> int:
 def cmap(path: Path, index: int = 0) -> frozenset[int]:
     """The code points a font file (face ``index`` of a collection) has glyphs
     for, read from its cmap table with fontTools; cached per process (and
-    per file version)."""
+    per file version) for the last FILE_CACHE files, so uploaded fonts (a
+    new file per task or preview) cannot grow it without end."""
     return _cmap(Path(path), index, Path(path).stat().st_mtime_ns)
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=FILE_CACHE)
 def _cmap(path: Path, index: int, _version: int) -> frozenset[int]:
     with TTFont(str(path), fontNumber=index, lazy=True) as font:
         return frozenset(font.getBestCmap() or ())

@@ -6,17 +6,12 @@ every view reads them from there.
 """
 from __future__ import annotations
 
-import atexit
 import contextlib
-import hashlib
 import hmac
 import json
 import logging
-import os
 import re
-import shutil
 import tempfile
-import threading
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -301,53 +296,24 @@ def preview():
 
 
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
-_preview_fonts = {"dir": None, "users": {}, "lock": threading.Lock()}
 
 
 @contextlib.contextmanager
 def preview_font():
     """The request's ``font`` file, checked as ``save_uploads`` checks it, as
-    a temporary file for one preview (None without one); removed afterwards.
-
-    The file is named by its content in a private folder of this process, and
-    shared by previews running at once: fonts.py caches a font's cmap per path
-    for the life of the process, so a fresh name per preview would keep
-    growing that cache while a user drags a slider with a font picked."""
+    a temporary file for one preview (None without one), removed afterwards."""
     uploads = [f for f in request.files.getlist("font") if f.filename]
     if len(uploads) > 1:
         raise BadRequest("one font file at most", "font")
     if not uploads:
         yield None
         return
-    upload = uploads[0]
-    suffix = _upload_suffix("font", upload)
-    digest = hashlib.sha256()
-    for chunk in iter(lambda: upload.stream.read(1 << 20), b""):
-        digest.update(chunk)
-    upload.stream.seek(0)
-    state = _preview_fonts
-    with state["lock"]:
-        if state["dir"] is None:
-            state["dir"] = Path(tempfile.mkdtemp(prefix="reelsmith-preview-fonts-"))
-            atexit.register(shutil.rmtree, state["dir"], True)
-        path = state["dir"] / f"{digest.hexdigest()[:32]}{suffix}"
-        if not state["users"].get(path):
-            try:
-                upload.save(path)
-                os.utime(path, ns=(0, 0))  # one content, one cache key (fonts.cmap reads mtimes)
-            except OSError:
-                path.unlink(missing_ok=True)
-                raise
-        state["users"][path] = state["users"].get(path, 0) + 1
-    try:
-        _check_font_upload(path, upload)
+    suffix = _upload_suffix("font", uploads[0])
+    with tempfile.TemporaryDirectory(prefix="reelsmith-preview-font-") as folder:
+        path = Path(folder) / f"font{suffix}"
+        uploads[0].save(path)
+        _check_font_upload(path, uploads[0])
         yield path
-    finally:
-        with state["lock"]:
-            state["users"][path] -= 1
-            if not state["users"][path]:
-                del state["users"][path]
-                path.unlink(missing_ok=True)
 
 
 def caption_style_from(value) -> dict | str | None:

@@ -168,11 +168,9 @@ def test_preview_draws_an_uploaded_font_and_keeps_nothing(client, tmp_path, monk
     import tempfile
 
     import fonts
-    import routes
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # where the font goes
     (tmp_path / "tmp").mkdir()
-    monkeypatch.setattr(routes, "_preview_fonts", {**routes._preview_fonts, "dir": None})
     style = json.dumps({"preset": "classic", "font": "noto-sans"})
     fields = {"topic": "Bees", "aspect": "1:1", "caption_style": style}
     as_json = client.post("/api/preview", json={**fields, "caption_style": json.loads(style)})
@@ -200,10 +198,8 @@ def test_preview_draws_an_uploaded_font_and_keeps_nothing(client, tmp_path, monk
     (font_path, existed), = drawn_with
     assert existed and Path(font_path).parent.parent == tmp_path / "tmp"
     assert not Path(font_path).exists()
-    # Again with the same font: the same file name, so fonts.py's per-path caches don't grow.
-    cached = fonts._cmap.cache_info().currsize, fonts._axes.cache_info().currsize
-    assert with_font().data == drawn.data and drawn_with[1][0] == font_path
-    assert (fonts._cmap.cache_info().currsize, fonts._axes.cache_info().currsize) == cached
+    assert with_font().data == drawn.data  # again: the same frame, and again removed
+    assert not Path(drawn_with[1][0]).exists()
     assert drawn.data != as_form.data  # the caption is drawn in the uploaded font...
     named = client.post("/api/preview", json={**fields, "caption_style": {"preset": "classic",
                                                                           "font": "anton"}})

@@ -305,3 +305,18 @@ def test_controls_and_lone_joiners_are_neither_drawn_nor_reported():
     assert chain.missing("a\tb\u200dc\x07") == []
     assert "".join(r.text for r in chain.runs("a\x07b")) == "ab"
     assert chain.runs("\x07") == []
+
+
+def test_font_tables_are_cached_for_a_bounded_number_of_files(tmp_path):
+    """Every uploaded font is a new file: the per-file caches keep the last
+    FILE_CACHE of them, not every one a long-running server has seen."""
+    import fonts
+
+    anton = fonts.FAMILIES["anton"].face().path.read_bytes()
+    for i in range(fonts.FILE_CACHE + 5):
+        path = tmp_path / f"upload_{i}.ttf"
+        path.write_bytes(anton)
+        assert fonts.check_font_file(path) is None
+        assert ord("A") in fonts.cmap(path)
+    assert fonts._cmap.cache_info().currsize <= fonts.FILE_CACHE
+    assert fonts._axes.cache_info().currsize <= fonts.FILE_CACHE
