@@ -33,6 +33,7 @@ from pathlib import Path
 
 from fontTools.ttLib import TTFont
 from PIL import ImageDraw, ImageFont
+from icu4py.breakers import LineBreaker
 from uniseg.derived import default_ignorable_code_point
 from uniseg.emoji import emoji_presentation, extended_pictographic
 from uniseg.graphemecluster import grapheme_clusters
@@ -555,16 +556,31 @@ def _wide(ch: str) -> bool:
             and not extended_pictographic(ch))
 
 
+def _dictionary(ch: str) -> bool:
+    """Thai, Lao, Khmer, Myanmar: words are written without spaces between them,
+    and only a dictionary knows where one ends (UAX #14's class SA)."""
+    return line_break(ch) == LineBreak.SA
+
+
+def _words(unit: str) -> list[str]:
+    """A UAX #14 unit, cut into words where it is in a script of ``_dictionary``
+    (ICU's dictionaries; uniseg has none)."""
+    if not any(_dictionary(ch) for ch in unit):
+        return [unit]
+    return list(LineBreaker(unit, "en"))  # ICU picks the dictionary by script
+
+
 @lru_cache(maxsize=1024)   # uniseg's UAX #14 is pure Python (~0.5 ms a character)
 def _pieces(text: str) -> tuple[str, ...]:
-    """``text`` cut at the UAX #14 break opportunities we use: after spaces, and
+    """``text`` cut at the UAX #14 break opportunities we use: after spaces,
     around CJK characters (a break never puts closing punctuation at a line
-    start, UAX #14 keeps it with the character before). Each piece keeps its
-    trailing spaces."""
+    start, UAX #14 keeps it with the character before), and between the words
+    of scripts written without spaces. Each piece keeps its trailing spaces."""
     pieces: list[str] = []
-    for unit in line_break_units(text):
+    for unit in (word for unit in line_break_units(text) for word in _words(unit)):
+        before = pieces[-1].rstrip()[-1] if pieces else " "
         if pieces and not pieces[-1][-1].isspace() and not (
-                _wide(pieces[-1].rstrip()[-1]) or _wide(unit[0])):
+                _wide(before) or _wide(unit[0]) or _dictionary(before) or _dictionary(unit[0])):
             pieces[-1] += unit   # "well-" + "known", "💙" + "💙": one word
         else:
             pieces.append(unit)
@@ -572,9 +588,9 @@ def _pieces(text: str) -> tuple[str, ...]:
 
 
 def units(text: str) -> list[str]:
-    """The highlight units of ``text`` in reading order: words for scripts
-    written with spaces; single CJK characters (with the punctuation that goes
-    with them) for Chinese and Japanese."""
+    """The highlight units of ``text`` in reading order: words (for Thai, Lao,
+    Khmer and Myanmar found with ICU's dictionaries); single CJK characters
+    (with the punctuation that goes with them) for Chinese and Japanese."""
     return [p.strip() for p in _pieces(text.strip()) if p.strip()]
 
 

@@ -270,8 +270,8 @@ SCRIPTS = {  # language -> a caption in its script (with emoji where creators pu
     "bn": "মৌমাছি নাচের মাধ্যমে ফুলের খবর দেয়",
     "ta": "தேனீக்கள் நடனமாடி பூக்களின் இடத்தைச் சொல்கின்றன",
     "te": "తేనెటీగలు నృత్యం ద్వారా పువ్వుల స్థానం చెబుతాయి",
-    # Thai and Khmer put spaces between phrases, not words: a phrase is the unit
-    # (no dictionary word breaking here; see the README).
+    # Thai and Khmer put spaces between phrases, not words: ICU's dictionaries
+    # cut the phrases into words.
     "th": "ผึ้งเต้นรำ เพื่อบอกที่อยู่ ของดอกไม้",
     "km": "ឃ្មុំរាំ ដើម្បីប្រាប់ ទីតាំងផ្កា",
     "ka": "ფუტკრები ცეკვით ყვავილების ადგილს აჩვენებენ",

@@ -182,6 +182,33 @@ def test_highlight_units():
     assert "Python" in mixed and len(mixed) > 3
 
 
+@pytest.mark.parametrize("language, text, words", [
+    ("th", "ปลาหมึกมีหัวใจสามดวง", ["ปลาหมึก", "มี", "หัวใจ", "สาม", "ดวง"]),
+    ("lo", "ປາໝຶກມີຫົວໃຈສາມດວງ", ["ປາໝຶກ", "ມີ", "ຫົວໃຈ", "ສາມ", "ດວງ"]),
+    ("km", "ខ្ញុំចង់ទៅផ្សារ", ["ខ្ញុំ", "ចង់ទៅ", "ផ្សារ"]),
+    ("my", "ငါးမှာနှလုံးသုံးခုရှိတယ်", ["ငါး", "မှာ", "နှလုံး", "သုံး", "ခု", "ရှိ", "တယ်"]),
+])
+def test_scripts_without_spaces_between_words_are_cut_into_words(language, text, words):
+    """Thai, Lao, Khmer and Myanmar write no space between words: a dictionary
+    (ICU's) finds them, so captions highlight and wrap word by word, not by
+    the phrases between spaces."""
+    assert units(text) == words
+    assert units(f"{text} 🐙 ok") == [*words, "🐙", "ok"]
+    chain = FontChain(size=SIZE, language=language)
+    narrow = max(0.45 * chain.length(text), max(chain.length(w) for w in words))  # every word fits
+    lines = wrap(text * 2, chain, narrow)
+    assert len(lines) >= 3 and "".join(lines) == text * 2
+    assert all(chain.length(line) <= narrow for line in lines)
+    ends, at = set(), 0  # every line ends where a word does
+    for word in words * 2:
+        at += len(word)
+        ends.add(at)
+    at = 0
+    for line in lines:
+        at += len(line)
+        assert at in ends, line
+
+
 def test_emoji_sequences_stay_one_cluster_in_colour():
     chain = FontChain(size=32)
     family, thumb, flag, heart = "👨\u200d👩\u200d👧", "👍🏽", "🇯🇵", "❤️"
