@@ -74,9 +74,9 @@ def estimate_words(text: str, start: float, end: float) -> list[Word]:
 
 
 def split_units(words: Sequence[Word]) -> list[Word]:
-    """Words as highlight units (``fonts.units``): a word of a script written
-    without spaces (Chinese, Japanese) becomes its characters, its time shared
-    by length."""
+    """Words as highlight units (``fonts.units``): a "word" between spaces of a
+    script written without them becomes its characters (Chinese, Japanese) or
+    its dictionary words (Thai, Lao, Khmer, Burmese), its time shared by length."""
     units: list[Word] = []
     for word in words:
         pieces = fonts.units(word.text) or [word.text]
