@@ -598,6 +598,7 @@ class MediaBackground:
         starts = [0.0, *starts[1:]]
         ends = starts[1:] + [duration]
         self.size = size
+        self._span = -1  # the span of the last frame made
         self.sources = list(opened.values())
         self.spans: list[tuple[float, float, object]] = []
         for i, (start, end) in enumerate(zip(starts, ends)):
@@ -619,6 +620,12 @@ class MediaBackground:
 
     def _frame(self, t: float, form: str) -> np.ndarray:
         i = next((k for k, (_, end, _) in enumerate(self.spans) if t < end), len(self.spans) - 1)
+        if i != self._span:  # a new span: stop the clip decoders no neighbouring span needs
+            self._span = i
+            near = {source for _, _, source in self.spans[max(i - 1, 0):i + 2]}
+            for source in self.sources:
+                if isinstance(source, _ClipSource) and source not in near:
+                    source.close()
         start, end, _ = self.spans[i]
         frame = self._span_frame(i, t, form)
         if self.blend is None:

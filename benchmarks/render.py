@@ -12,24 +12,27 @@ narration, Ken-Burns background), the same x264 settings (preset medium):
             the same settings and the same mastered audio.
 
 The rows the goals compare (ours, words mode, x264 alone; Ken-Burns; the
-crossfade row and its x264 alone) run three times each and keep the median.
-Plus (1) with word-by-word captions (the `pop` preset, words mode), (1) over
-six photos (one per sentence, Ken-Burns) with 0.5 s crossfades between
-sentences (the photos are made once, before the timed runs), a 60 s render
-of (1) (memory must not grow with length), a static background variant of
-(1) with its own limit, and, for each, "x264 alone": the same frames dumped
-already converted to yuv420p, so ffmpeg does no colour conversion at all:
-the encoder and nothing else. The crossfade row has its own x264 alone:
-photos cost x264 more than the generated background. Every render runs in
-a fresh subprocess so memory peaks are its own.
+crossfade rows and their x264 alone) run three times each and keep the
+median. Plus (1) with word-by-word captions (the `pop` preset, words mode),
+(1) over six photos (one per sentence, Ken-Burns) and over six stock-like
+clips (5 s of ffmpeg's moving test pattern each), both with 0.5 s
+crossfades between sentences (photos and clips are made once, before the
+timed runs), a 60 s render of (1) (memory must not grow with length), a
+static background variant of (1) with its own limit, and, for each, "x264
+alone": the same frames dumped already converted to yuv420p, so ffmpeg
+does no colour conversion at all: the encoder and nothing else. The photo
+and clip rows have their own x264 alone: their pictures cost x264 more
+than the generated background. Every render runs in a fresh subprocess so
+memory peaks are its own.
 
-    python benchmarks/render.py           # the full run (~15 minutes on 2 cores)
+    python benchmarks/render.py           # the full run (~20 minutes on 2 cores)
     python benchmarks/render.py --quick   # 720x1280, 10 s, a quick look
 
 Last line: ratio_vs_encode=… speedup_vs_naive=… python_rss_mb=… rss_growth=… ratio_vs_x264=…
-crossfade_vs_x264=…
+crossfade_vs_x264=… clips_vs_x264=…
 (ratio_vs_x264: ours, Ken-Burns, default captions, against its "x264 alone" row;
-crossfade_vs_x264: the six photos with crossfades, against x264 alone on those frames)
+crossfade_vs_x264: the six photos with crossfades, against x264 alone on those frames;
+clips_vs_x264: the same over six stock-like clips)
 """
 from __future__ import annotations
 
@@ -112,11 +115,35 @@ def make_photos(folder: Path) -> list[Path]:
     return paths
 
 
+def make_clips(folder: Path) -> list[Path]:
+    """Six 5 s 1080x1920 H.264 "stock clips" (ffmpeg's moving test pattern, a
+    different hue each), one per sentence: made once, before the timed runs."""
+    import imageio_ffmpeg
+
+    if folder.is_dir():
+        return sorted(folder.glob("clip_*.mp4"))
+    folder.mkdir()
+    paths = []
+    for i in range(len(SENTENCES)):
+        path = folder / f"clip_{i}.mp4"
+        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi",
+                        "-i", "testsrc2=size=1080x1920:rate=25:duration=5", "-vf", f"hue=h={60 * i}",
+                        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)],
+                       check=True)
+        paths.append(path)
+    return paths
+
+
+# kind -> (media, transition) of the renders over per-sentence media
+MEDIA_KINDS = {"ours-crossfade": ("photos", "crossfade"), "ours-photos": ("photos", "cut"),
+               "ours-clips": ("clips", "crossfade")}
+
+
 def render_ours(out: Path, size, seconds, ken_burns: bool, dump: str | None = None,
-                style: str = "classic", transition: str | None = None):
-    """Render (1) with the caption preset ``style``; with ``dump`` ("rgb24" or
-    "yuv420p") write its frames and mastered audio next to ``out`` instead,
-    for a limit run."""
+                style: str = "classic", media: str | None = None, transition: str = "cut"):
+    """Render (1) with the caption preset ``style`` (over ``media``, "photos" or
+    "clips", one per sentence); with ``dump`` ("rgb24" or "yuv420p") write its
+    frames and mastered audio next to ``out`` instead, for a limit run."""
     from captions import PRESETS
     from config import RenderSettings, Settings
     from video_creator import RenderJob, VideoCreator
@@ -126,10 +153,11 @@ def render_ours(out: Path, size, seconds, ken_burns: bool, dump: str | None = No
     narration = make_narration(work, seconds)
     creator = VideoCreator(Settings(), render=RenderSettings(width=size[0], height=size[1]),
                            ken_burns=ken_burns)
-    photos = make_photos(out.parent.parent / "photos") if transition is not None else ()
+    makers = {"photos": make_photos, "clips": make_clips}
+    backgrounds = makers[media](out.parent.parent / media) if media else ()
     if dump is None:
         creator.create_video(RenderJob(script(), out, narration, caption_style=PRESETS[style],
-                                       backgrounds=photos, transition=transition or "cut"))
+                                       backgrounds=backgrounds, transition=transition))
         return
     import cv2
     from audio import TAIL, assemble_narration, master_audio
@@ -141,7 +169,7 @@ def render_ours(out: Path, size, seconds, ken_burns: bool, dump: str | None = No
     cues = cues_for(narration, spans)
     duration = cues[-1].end + TAIL
     frames = FrameMaker(size=size, duration=duration, title=TITLE, cues=cues, seed=TITLE,
-                        ken_burns=ken_burns, media=list(photos), transition=transition or "cut")
+                        ken_burns=ken_burns, media=list(backgrounds), transition=transition)
     with open(out, "wb") as fh:
         for i in range(int(duration * 30 + 1e-6)):
             frame = frames(i / 30)
@@ -244,14 +272,14 @@ def child(argv: list[str]) -> None:
         render_ours(out, size, seconds, ken_burns=kind == "ours")
     elif kind == "ours-words":
         render_ours(out, size, seconds, ken_burns=True, style="pop")
-    elif kind in ("ours-crossfade", "ours-photos"):  # the photos with crossfades, or with cuts
-        render_ours(out, size, seconds, ken_burns=True,
-                    transition="crossfade" if kind == "ours-crossfade" else "cut")
-    elif kind.startswith("dump"):  # dump-<ours|ours-static|ours-crossfade|ours-photos>-<pix_fmt>
+    elif kind in MEDIA_KINDS:
+        media, transition = MEDIA_KINDS[kind]
+        render_ours(out, size, seconds, ken_burns=True, media=media, transition=transition)
+    elif kind.startswith("dump"):  # dump-<ours|ours-static|a MEDIA_KINDS kind>-<pix_fmt>
         which, _, pix_fmt = kind.split("-", 1)[1].rpartition("-")
-        transition = {"ours-crossfade": "crossfade", "ours-photos": "cut"}.get(which)
+        media, transition = MEDIA_KINDS.get(which, (None, "cut"))
         render_ours(out, size, seconds, ken_burns=which != "ours-static", dump=pix_fmt,
-                    transition=transition)
+                    media=media, transition=transition)
     elif kind == "naive":
         render_naive(out, size, seconds)
     elif kind.startswith("limit-"):
@@ -293,6 +321,7 @@ def main() -> None:
         # run of each moved by up to ±15 % between runs on this machine.
         rounds = 1 if args.quick else ROUNDS
         make_photos(tmp / "photos")
+        make_clips(tmp / "clips")
         run("ours (Ken-Burns)", "ours", rounds=rounds)
         run("limit (Ken-Burns)", "limit-rgb24", raw_from="dump-ours-rgb24")
         run("x264 alone (Ken-Burns)", "limit-yuv420p", raw_from="dump-ours-yuv420p", rounds=rounds)
@@ -300,6 +329,8 @@ def main() -> None:
         run("ours, crossfade (6 photos)", "ours-crossfade", rounds=rounds)
         run("x264 alone (6 photos)", "limit-yuv420p", raw_from="dump-ours-crossfade-yuv420p",
             rounds=rounds)
+        run("ours, crossfade (6 clips)", "ours-clips", rounds=rounds)
+        run("x264 alone (6 clips)", "limit-yuv420p", raw_from="dump-ours-clips-yuv420p", rounds=rounds)
         run("ours (static)", "ours-static")
         run("limit (static)", "limit-rgb24", raw_from="dump-ours-static-rgb24")
         run("x264 alone (static)", "limit-yuv420p", raw_from="dump-ours-static-yuv420p")
@@ -315,7 +346,7 @@ def main() -> None:
     print("| render | wall s | vs limit | vs x264 alone | peak MB, Python | peak MB, whole tree |")
     print("|---|---|---|---|---|---|")
     for name, row in rows.items():
-        kind = next((k for k in ("static", "6 photos") if k in name), "Ken-Burns")
+        kind = next((k for k in ("static", "6 photos", "6 clips") if k in name), "Ken-Burns")
         base, alone = rows.get(f"limit ({kind})"), rows[f"x264 alone ({kind})"]
         vs_limit = f"{row['wall'] / base['wall']:.2f}" if base else "-"
         print(f"| {name} | {row['wall']:.1f} | {vs_limit} "
@@ -327,6 +358,8 @@ def main() -> None:
     alone = rows["x264 alone (Ken-Burns)"]["wall"]
     print(f"words mode ours / x264 alone={rows['ours, words mode (Ken-Burns)']['wall'] / alone:.2f}")
     crossfade = rows["ours, crossfade (6 photos)"]["wall"] / rows["x264 alone (6 photos)"]["wall"]
+    clips = rows["ours, crossfade (6 clips)"]["wall"] / rows["x264 alone (6 clips)"]["wall"]
+    print(f"crossfade over clips ours / x264 alone on its frames={clips:.2f}")
     print(f"crossfade ours / x264 alone on its frames={crossfade:.2f}, "
           f"/ x264 alone on the generated background's={rows['ours, crossfade (6 photos)']['wall'] / alone:.2f}")
     print(json.dumps({k: {m: (round(v, 2) if isinstance(v, float) else v) for m, v in r.items()}
@@ -336,7 +369,7 @@ def main() -> None:
           f"python_rss_mb={long['python_mb']:.0f} "
           f"rss_growth={long['tree_mb'] / ours['tree_mb']:.2f} "
           f"ratio_vs_x264={ours['wall'] / alone:.2f} "
-          f"crossfade_vs_x264={crossfade:.2f}")
+          f"crossfade_vs_x264={crossfade:.2f} clips_vs_x264={clips:.2f}")
 
 
 if __name__ == "__main__":

@@ -260,6 +260,26 @@ def test_clip_frames_come_from_ffmpeg_scaled_cropped_and_in_order(tmp_path):
         _ClipSource(text, (108, 192))
 
 
+def test_only_the_clips_near_the_frame_keep_a_decoder(tmp_path):
+    """One ffmpeg per clip would be alive till the end of a render (about 90 MB
+    each): a clip's decoder stops once no neighbouring span needs it."""
+    from backgrounds import MediaBackground, _ClipSource
+    from tests.media import make_clip
+
+    clips = [make_clip(tmp_path / f"c{i}.mp4", seconds=1.0, size="64x64") for i in range(4)]
+    scene = MediaBackground(clips, (64, 64), [0.0, 1.0, 2.0, 3.0], 4.0,
+                            transition="crossfade", transition_seconds=0.4)
+    try:
+        alive = []
+        for k in range(40):
+            scene.frame_yuv(k / 10)
+            alive.append(sum(s._proc is not None for s in scene.sources if isinstance(s, _ClipSource)))
+        assert max(alive) == 3   # the current clip and the ones either side, never all four
+    finally:
+        scene.close()
+    assert all(s._proc is None for s in scene.sources)
+
+
 def test_one_image_zooms_on_across_sentences_without_a_jump(tmp_path):
     from backgrounds import MediaBackground
 
