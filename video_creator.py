@@ -7,8 +7,8 @@ Pillow), one ``VideoClip`` computes each frame itself (``FrameMaker``):
 * the background moves as a sub-pixel warp (``backgrounds.py``);
 * the title card and captions are rasterised once with Pillow and pasted
   into their box only (``captions.py``);
-* a frame identical to the previous one is not rebuilt, and is not even
-  converted to yuv420p again (``encode_video``).
+* frames are made in yuv420p, the form x264 encodes (``yuv.py``), and a
+  frame identical to the previous one is not rebuilt (``FrameMaker``).
 
 The soundtrack is joined and mastered by ``audio.py``. Outputs are written
 under a temporary name and renamed into place when complete, so a crash
@@ -220,14 +220,14 @@ BT601_TAGS = ["-colorspace", "smpte170m", "-color_primaries", "smpte170m",
 
 def encode_video(clip, size: tuple[int, int], path: Path, audio: Path, r: RenderSettings,
                  logger=None) -> None:
-    """Encode a moviepy ``clip`` of ``size`` and ``audio`` to ``path``: frames
-    piped as yuv420p.
+    """Encode a moviepy ``clip`` of yuv420p frames (``FrameMaker.yuv``) of
+    ``size`` and ``audio`` to ``path``.
 
     moviepy's own writer pipes rgb24 and ffmpeg converts every frame to
-    yuv420p (swscale, ~5 CPU-ms a frame at 1080x1920). Here the clip's frames
-    are yuv420p already (``FrameMaker.yuv``; an RGB frame is converted once
-    with OpenCV), the pipe carries half the bytes, and a repeated frame (a
-    still background between two words) is written again without any work.
+    yuv420p (swscale, ~5 CPU-ms a frame at 1080x1920). Here the frames are
+    made in yuv420p, the pipe carries half the bytes, and a repeated frame (a
+    still background between two words) is the same array, written again
+    without any work.
     Frames still come from moviepy's ``iter_frames``, so its progress logger
     (and a cancel raised from it) work as with ``write_videofile``.
     """
@@ -249,13 +249,9 @@ def encode_video(clip, size: tuple[int, int], path: Path, audio: Path, r: Render
                 import fcntl
 
                 fcntl.fcntl(proc.stdin.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BUFFER)
-            last = converted = None
             with _opencv_threads(1):
                 for frame in clip.iter_frames(fps=r.fps, logger=logger, dtype="uint8"):
-                    if frame is not last:
-                        last = frame
-                        converted = frame if frame.ndim == 2 else yuv.frame_to_yuv(frame)
-                    proc.stdin.write(converted)
+                    proc.stdin.write(frame)
             proc.stdin.close()
             proc.wait()
         except BrokenPipeError:  # ffmpeg stopped early; its log says why
@@ -367,7 +363,6 @@ def _opencv_threads(n: int):
         yield
     finally:
         cv2.setNumThreads(before)
-
 
 
 class _ProgressLogger(proglog.ProgressBarLogger):

@@ -2,9 +2,9 @@
 (h * 3 / 2, w) holding the Y plane (h x w), then U and V (h/2 x w/2 each),
 BT.601 limited range, as OpenCV's ``COLOR_RGB2YUV_I420`` makes it.
 
-The render makes its frames in this form directly where it can
-(``Background.frame_yuv``, ``Overlay.apply_yuv``): half the bytes of RGB,
-and no full-size colour conversion per frame.
+The render makes its frames in this form directly (``frame_yuv`` of every
+background, ``Overlay.apply_yuv``): half the bytes of RGB, and no full-size
+colour conversion per frame.
 """
 from __future__ import annotations
 
