@@ -125,6 +125,7 @@ class _Gradients:
     (a fade over the whole frame took it twice the time and bits)."""
 
     EXTRA = 0.6  # the canvas is this much larger than the frame on each side
+    WHOLE_VIEW = True  # apply() draws every pixel: Background makes no Ken-Burns base for it
 
     def __init__(self, size, look: Look):
         w, h = size
@@ -278,10 +279,12 @@ class Background:
         self.ken_burns = ken_burns
         self.look = Look.of(seed, mood)
         self.low_size = (max(2, size[0] // self.SCALE), max(2, size[1] // self.SCALE))
-        margin = KEN_BURNS_ZOOM if ken_burns else 0.0
-        rgb = np.asarray(make_background(self.low_size, seed, margin=margin, look=self.look))
-        self.source = cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA)  # OpenCV warps 4 channels faster than 3
         self.motion = FAMILIES_TABLE[self.look.family](self.low_size, self.look)
+        self.source = None  # the Ken-Burns base, unless the motion draws the whole view
+        if not getattr(self.motion, "WHOLE_VIEW", False):
+            margin = KEN_BURNS_ZOOM if ken_burns else 0.0
+            rgb = np.asarray(make_background(self.low_size, seed, margin=margin, look=self.look))
+            self.source = cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA)  # OpenCV warps 4 channels faster
         self._still = self._still_yuv = None
         if not ken_burns:
             low = self._low(0.0)
@@ -302,7 +305,13 @@ class Background:
         return self._upscale_yuv(self._low(t))
 
     def _low(self, t: float) -> np.ndarray:
-        """The small RGBA image at ``t``: the Ken-Burns warp plus the motion layer."""
+        """The small RGBA image at ``t``: the Ken-Burns warp plus the motion layer
+        (or the motion alone, where it draws the whole view)."""
+        if self.source is None:
+            (lw, lh), at = self.low_size, t if self.ken_burns else 0.0
+            low = np.empty((lh, lw, 4), np.uint8)
+            self.motion.apply(low, at)
+            return low
         if not self.ken_burns:
             low = self.source.copy()
             self.motion.apply(low, 0.0)
@@ -643,8 +652,8 @@ class MediaBackground:
         return self._frame(t, "rgb")
 
     def frame_yuv(self, t: float) -> np.ndarray:
-        """The frame as yuv420p (yuv.py): photos are warped plane by plane,
-        and transitions blend the planes, so no frame is converted."""
+        """The frame as yuv420p (yuv.py): photos are zoomed and clips decoded
+        in that form, and transitions blend the planes, so no frame is converted."""
         return self._frame(t, "yuv")
 
     def close(self) -> None:
