@@ -326,7 +326,7 @@ class Cache:
     def _path(self, key: str) -> Path:
         if not isinstance(key, str):
             raise TypeError("cache keys are strings; build one with make_key()")
-        return self.cache_dir / (hashlib.sha256(key.encode()).hexdigest() + _SUFFIX)
+        return self.cache_dir / (self.digest(key) + _SUFFIX)
 
     def _miss(self, default: Any) -> Any:
         with self._lock:
