@@ -112,9 +112,10 @@ class Cluster:
     def wait(self, task_id, until, limit=240.0, watch=None, every=0.05) -> dict:
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
+            listed = self.listed()  # before the task: what it lists was published before
             task = self.task(task_id)
             if watch:
-                watch(task)
+                watch(task, listed)
             if until(task):
                 return task
             time.sleep(every)
@@ -158,12 +159,16 @@ def rendering(task) -> bool:
     return task["stage"] == "render" and task["progress"] > 0.3
 
 
-def no_partial_listed(cluster, task_id):
-    def watch(task):
-        for name in cluster.listed():
+def no_partial_listed(task_id):
+    """The outputs are published only after the render (stage "finishing",
+    mp4 last), never from a worker killed mid-render. The listing is taken
+    before the task is read, so a listed mp4 means the task had reached
+    "finishing" (or ended) when it was read."""
+    def watch(task, listed):
+        for name in listed:
             assert not name.startswith("."), f"a temporary file is listed: {name}"
-            if name.startswith(task_id):  # published only at the end
-                assert task["status"] != "running" or name.endswith((".srt", ".jpg")), name
+            if name.startswith(task_id) and task["status"] in ("queued", "running"):
+                assert task["stage"] == "finishing", (name, task["stage"])
     return watch
 
 
@@ -176,7 +181,7 @@ def test_sigkill_mid_render_runs_again_on_another_machine_then_a_second_kill_fai
     survivor = second if victim == first.pid else first
     os.kill(victim, signal.SIGKILL)
 
-    watch = no_partial_listed(cluster, task_id)
+    watch = no_partial_listed(task_id)
     done = cluster.wait(task_id, lambda t: t["status"] in ("done", "failed", "canceled"),
                         watch=watch)
     assert done["status"] == "done" and done["attempts"] == 2
