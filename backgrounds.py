@@ -11,7 +11,7 @@ Everything moves sub-pixel (no whole-pixel jitter) and is made in the
 encoder's yuv420p: the generated background is composed at a quarter of the
 frame size (an OpenCV warp, vectorised in RGBA) and upscaled plane by
 plane; photos are zoomed at full size plane by plane with resizes
-(``_zoom``). A frame costs 1.3-2.3 ms at 1080x1920 (`benchmarks/frame_cost.py`).
+(``_Quadrants``). A frame costs 1.3-2.3 ms at 1080x1920 (`benchmarks/frame_cost.py`).
 """
 from __future__ import annotations
 
@@ -365,45 +365,54 @@ def _cover(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return resized[y:y + size[1], x:x + size[0]]
 
 
-def _zoom(src: np.ndarray, a: float, anchor: tuple[int, int], dst: np.ndarray,
-          fixed: tuple[int, int]) -> None:
-    """Fill ``dst`` with ``src`` zoomed by 1/``a`` (bilinear, sub-pixel exact):
-    ``dst`` pixel p shows ``src`` at anchor + (p - fixed + 0.5) * a - 0.5, so the
-    corner between pixels at ``fixed`` in ``dst`` stays on the one at ``anchor``
-    in ``src`` (a zoom centred there).
+class _Quadrants:
+    """A plane cut in four about ``anchor`` (a corner between pixels), each
+    quarter flipped once, at load, so that corner is its top-left: a zoom
+    about the anchor is then four resizes.
 
     OpenCV's resize is 3-4x faster than its warpAffine, and exact for a zoom
-    anchored at the corner of the region it resizes; each quadrant around
-    the anchor is that, once flipped to put the anchor at its top-left."""
-    (cx, cy), (qx, qy) = anchor, fixed
-    h, w = dst.shape[:2]
-    quadrants = []
-    for left in (False, True):
-        for top in (False, True):
-            ow, oh = (qx if left else w - qx), (qy if top else h - qy)
-            if not ow or not oh:
+    anchored at the top-left corner of the region it resizes. Flipping at
+    load rather than every frame saves the flips and makes the resizes
+    faster: a photo frame's median went from 2.61 to 2.26 ms
+    (``benchmarks/frame_cost.py``, five interleaved runs each)."""
+
+    FLIPS = {(False, False): None, (True, False): 1, (False, True): 0, (True, True): -1}
+    """(left of the anchor, above it) -> cv2.flip's code for that quarter"""
+
+    def __init__(self, plane: np.ndarray, anchor: tuple[int, int]):
+        cx, cy = anchor
+        self.parts = {}
+        for (left, top), code in self.FLIPS.items():
+            part = plane[(slice(0, cy) if top else slice(cy, None)),
+                         (slice(0, cx) if left else slice(cx, None))]
+            self.parts[left, top] = np.ascontiguousarray(part if code is None else cv2.flip(part, code))
+
+    def zoom(self, a: float, dst: np.ndarray, fixed: tuple[int, int]) -> None:
+        """Fill ``dst`` with the plane zoomed by 1/``a`` (bilinear, sub-pixel
+        exact): ``dst`` pixel p shows the plane at anchor + (p - fixed + 0.5) * a
+        - 0.5, so the corner between pixels at ``fixed`` in ``dst`` stays on the
+        anchor (a zoom centred there)."""
+        (qx, qy), (h, w) = fixed, dst.shape[:2]
+        for (left, top), code in self.FLIPS.items():
+            out = dst[(slice(0, qy) if top else slice(qy, h)), (slice(0, qx) if left else slice(qx, w))]
+            if not out.size:
                 continue
+            oh, ow = out.shape[:2]
             # Enough source for ow x oh pixels (and the resize's rounding of its size).
             nx, ny = math.ceil((ow + 1) * a) + 1, math.ceil((oh + 1) * a) + 1
+            region = self.parts[left, top][:ny, :nx]
             if a != 1.0 and (round(nx / a) == nx or round(ny / a) == ny):
                 # So close to 1:1 that resize would copy instead: the general warp.
-                m = np.array([[a, 0.0, cx - (qx - 0.5) * a - 0.5], [0.0, a, cy - (qy - 0.5) * a - 0.5]])
-                cv2.warpAffine(src, m, (w, h), dst=dst, borderMode=cv2.BORDER_REPLICATE,
-                               flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
-                return
-            quadrants.append((left, top, ow, oh, nx, ny))
-    for left, top, ow, oh, nx, ny in quadrants:
-        roi = src[(slice(cy - ny, cy) if top else slice(cy, cy + ny)),
-                  (slice(cx - nx, cx) if left else slice(cx, cx + nx))]
-        flip = {(True, True): -1, (True, False): 1, (False, True): 0}.get((left, top))
-        if flip is not None:
-            roi = cv2.flip(roi, flip)
-        zoomed = cv2.resize(roi, None, fx=1 / a, fy=1 / a, interpolation=cv2.INTER_LINEAR)[:oh, :ow]
-        out = dst[(slice(0, qy) if top else slice(qy, h)), (slice(0, qx) if left else slice(qx, w))]
-        if flip is None:
-            out[...] = zoomed
-        else:
-            cv2.flip(zoomed, flip, dst=out)
+                m = np.array([[a, 0.0, 0.5 * a - 0.5], [0.0, a, 0.5 * a - 0.5]])
+                zoomed = cv2.warpAffine(region, m, (ow, oh), borderMode=cv2.BORDER_REPLICATE,
+                                        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+            else:
+                zoomed = cv2.resize(region, None, fx=1 / a, fy=1 / a,
+                                    interpolation=cv2.INTER_LINEAR)[:oh, :ow]
+            if code is None:
+                out[...] = zoomed
+            else:
+                cv2.flip(zoomed, code, dst=out)
 
 
 class _ImageSource:
@@ -422,23 +431,23 @@ class _ImageSource:
         self.margin = tuple(4 * math.ceil((side * (1 + KEN_BURNS_ZOOM) + 12) / 4) for side in size)
         with Image.open(path) as img:
             rgb = np.asarray(ImageOps.exif_transpose(img).convert("RGB"))
-        self.planes = yuv.planes(yuv.frame_to_yuv(np.ascontiguousarray(_cover(rgb, self.margin))),
-                                 *self.margin)
+        (sw, sh), planes = self.margin, yuv.planes(
+            yuv.frame_to_yuv(np.ascontiguousarray(_cover(rgb, self.margin))), *self.margin)
+        # A chroma pixel covers a 2x2 block: chroma zooms about the same point at half the coordinates.
+        self.planes = [_Quadrants(plane, (sw // 2 // d, sh // 2 // d))
+                       for plane, d in zip(planes, (1, 2, 2))]
 
     def frame(self, local_t: float, span: float, t: float = 0.0) -> np.ndarray:
         return yuv.yuv_to_rgb(self.frame_yuv(local_t, span))
 
     def frame_yuv(self, local_t: float, span: float, t: float = 0.0) -> np.ndarray:
-        """The frame as I420, each plane zoomed on its own. A chroma pixel covers
-        a 2x2 block, so the chroma planes zoom about the same point at half the
-        coordinates."""
-        (w, h), (sw, sh) = self.size, self.margin  # w, h even, as every render size is
+        """The frame as I420, each plane zoomed on its own."""
+        w, h = self.size  # even, as every render size is
         p = min(max(local_t / span, 0.0), 1.0) if span > 0 else 0.0
         a = 1.0 + KEN_BURNS_ZOOM * (1.0 - p)  # source pixels per output pixel: widest view to 1:1
         out = np.empty((h * 3 // 2, w), np.uint8)
-        for k, (src, dst) in enumerate(zip(self.planes, yuv.planes(out, w, h))):
-            d = 2 if k else 1
-            _zoom(src, a, (sw // 2 // d, sh // 2 // d), dst, (w // 4 * 2 // d, h // 4 * 2 // d))
+        for src, dst, d in zip(self.planes, yuv.planes(out, w, h), (1, 2, 2)):
+            src.zoom(a, dst, (w // 4 * 2 // d, h // 4 * 2 // d))
         return out
 
 

@@ -300,12 +300,12 @@ def test_one_image_zooms_on_across_sentences_without_a_jump(tmp_path):
 @pytest.mark.parametrize("size", [(108, 192), (110, 110), (96, 54)])
 @pytest.mark.parametrize("a", [1.0, 1.0004, 1.03, 1.0777, 1.12])
 def test_zoom_by_quadrant_resizes_gives_the_pixels_of_the_exact_warp(size, a):
-    """_zoom (four flipped resizes) against warpAffine with the same sub-pixel
+    """_Quadrants.zoom (four flipped resizes) against warpAffine with the same sub-pixel
     affine, for grey and RGB, at scales from 1:1 to the widest view (and one
     so near 1:1 that resize alone would copy)."""
     import cv2
 
-    from backgrounds import _zoom
+    from backgrounds import _Quadrants
 
     w, h = size
     sw, sh = 4 * int(np.ceil((w * 1.12 + 12) / 4)), 4 * int(np.ceil((h * 1.12 + 12) / 4))
@@ -314,7 +314,7 @@ def test_zoom_by_quadrant_resizes_gives_the_pixels_of_the_exact_warp(size, a):
         src = cv2.GaussianBlur(rng.integers(0, 255, shape, dtype=np.uint8), (0, 0), 1.0)
         (cx, cy), (qx, qy) = (sw // 2, sh // 2), (w // 4 * 2, h // 4 * 2)
         got = np.empty((h, w, *shape[2:]), np.uint8)
-        _zoom(src, a, (cx, cy), got, (qx, qy))
+        _Quadrants(src, (cx, cy)).zoom(a, got, (qx, qy))
         m = np.array([[a, 0.0, cx - (qx - 0.5) * a - 0.5], [0.0, a, cy - (qy - 0.5) * a - 0.5]])
         expected = cv2.warpAffine(src, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                   borderMode=cv2.BORDER_REPLICATE)
