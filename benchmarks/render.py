@@ -12,8 +12,8 @@ narration, Ken-Burns background), the same x264 settings (preset medium):
             the same settings and the same mastered audio.
 
 The rows the goals compare (ours, words mode, x264 alone; Ken-Burns; the
-crossfade rows and their x264 alone) run three times each and keep the
-median. Plus (1) with word-by-word captions (the `pop` preset, words mode),
+crossfade rows and their x264 alone) run three times each, taking turns
+with the x264 alone they are compared with, and keep the median. Plus (1) with word-by-word captions (the `pop` preset, words mode),
 (1) over six photos (one per sentence, Ken-Burns) and over six stock-like
 clips (5 s of ffmpeg's moving test pattern each), both with 0.5 s
 crossfades between sentences (photos and clips are made once, before the
@@ -298,44 +298,51 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="reelsmith-bench-") as tmp:
         tmp = Path(tmp)
 
-        def run(name, kind, secs=seconds, raw_from=None, rounds=1):
-            """Measure ``kind``; with ``rounds`` > 1, that many times (frames
-            dumped once) and keep the run with the median wall time."""
-            folder = tmp / name
-            folder.mkdir()
-            out = folder / "video.mp4"
-            if raw_from:  # the limit encodes frames dumped beforehand (not timed)
-                subprocess.run([sys.executable, __file__, "--child", raw_from,
-                                str(out.with_suffix(".raw")), str(w), str(h), str(secs)], check=True)
-            runs = sorted((measure([kind, str(out), str(w), str(h), str(secs)])
-                           for _ in range(rounds)), key=lambda r: r["wall"])
-            rows[name] = {**runs[len(runs) // 2], "walls": [round(r["wall"], 1) for r in runs]}
-            raw = out.with_suffix(".raw")
-            if raw.exists():
-                raw.unlink()
-            print(f"{name:<22} {rows[name]['wall']:7.1f} s   python {rows[name]['python_mb']:6.0f} MB"
-                  f"   whole tree {rows[name]['tree_mb']:6.0f} MB   runs {rows[name]['walls']}",
-                  flush=True)
+        def run(*group, secs=seconds, rounds=1):
+            """Measure each row of ``group``, (name, kind) or (name, kind,
+            raw_from), ``rounds`` times, the rows taking turns so a change in
+            the machine's load falls on them alike; keep each row's run with
+            the median wall time. A limit row encodes frames dumped beforehand
+            (not timed)."""
+            outs, runs = {}, {}
+            for name, kind, *raw_from in group:
+                folder = tmp / name
+                folder.mkdir()
+                outs[name], runs[name] = folder / "video.mp4", []
+                if raw_from:
+                    subprocess.run([sys.executable, __file__, "--child", raw_from[0],
+                                    str(outs[name].with_suffix(".raw")), str(w), str(h), str(secs)],
+                                   check=True)
+            for _ in range(rounds):
+                for name, kind, *_ in group:
+                    runs[name].append(measure([kind, str(outs[name]), str(w), str(h), str(secs)]))
+            for name, out in outs.items():
+                ordered = sorted(runs[name], key=lambda r: r["wall"])
+                rows[name] = {**ordered[len(ordered) // 2], "walls": [round(r["wall"], 1) for r in ordered]}
+                out.with_suffix(".raw").unlink(missing_ok=True)
+                print(f"{name:<22} {rows[name]['wall']:7.1f} s   python {rows[name]['python_mb']:6.0f} MB"
+                      f"   whole tree {rows[name]['tree_mb']:6.0f} MB   runs {rows[name]['walls']}",
+                      flush=True)
 
-        # The rows the goals compare run ROUNDS times each (median kept): one
-        # run of each moved by up to ±15 % between runs on this machine.
+        # The rows the goals compare run ROUNDS times each, taking turns with
+        # the x264 alone they are compared with (median kept): one run of each
+        # moved by up to ±15 % between runs on this machine.
         rounds = 1 if args.quick else ROUNDS
         make_photos(tmp / "photos")
         make_clips(tmp / "clips")
-        run("ours (Ken-Burns)", "ours", rounds=rounds)
-        run("limit (Ken-Burns)", "limit-rgb24", raw_from="dump-ours-rgb24")
-        run("x264 alone (Ken-Burns)", "limit-yuv420p", raw_from="dump-ours-yuv420p", rounds=rounds)
-        run("ours, words mode (Ken-Burns)", "ours-words", rounds=rounds)
-        run("ours, crossfade (6 photos)", "ours-crossfade", rounds=rounds)
-        run("x264 alone (6 photos)", "limit-yuv420p", raw_from="dump-ours-crossfade-yuv420p",
-            rounds=rounds)
-        run("ours, crossfade (6 clips)", "ours-clips", rounds=rounds)
-        run("x264 alone (6 clips)", "limit-yuv420p", raw_from="dump-ours-clips-yuv420p", rounds=rounds)
-        run("ours (static)", "ours-static")
-        run("limit (static)", "limit-rgb24", raw_from="dump-ours-static-rgb24")
-        run("x264 alone (static)", "limit-yuv420p", raw_from="dump-ours-static-yuv420p")
-        run("naive (Ken-Burns)", "naive")
-        run(f"ours {2 * seconds:.0f} s (Ken-Burns)", "ours", secs=2 * seconds)
+        run(("ours (Ken-Burns)", "ours"),
+            ("x264 alone (Ken-Burns)", "limit-yuv420p", "dump-ours-yuv420p"),
+            ("ours, words mode (Ken-Burns)", "ours-words"), rounds=rounds)
+        run(("limit (Ken-Burns)", "limit-rgb24", "dump-ours-rgb24"))
+        run(("ours, crossfade (6 photos)", "ours-crossfade"),
+            ("x264 alone (6 photos)", "limit-yuv420p", "dump-ours-crossfade-yuv420p"), rounds=rounds)
+        run(("ours, crossfade (6 clips)", "ours-clips"),
+            ("x264 alone (6 clips)", "limit-yuv420p", "dump-ours-clips-yuv420p"), rounds=rounds)
+        run(("ours (static)", "ours-static"))
+        run(("limit (static)", "limit-rgb24", "dump-ours-static-rgb24"))
+        run(("x264 alone (static)", "limit-yuv420p", "dump-ours-static-yuv420p"))
+        run(("naive (Ken-Burns)", "naive"))
+        run((f"ours {2 * seconds:.0f} s (Ken-Burns)", "ours"), secs=2 * seconds)
 
     ours, limit = rows["ours (Ken-Burns)"], rows["limit (Ken-Burns)"]
     long = rows[f"ours {2 * seconds:.0f} s (Ken-Burns)"]
