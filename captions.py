@@ -319,39 +319,35 @@ class Overlay:
             self._planes = ((ex0, ey0, ex1, ey1), planes)
         return self._planes
 
-    def apply_yuv(self, frame_planes, fraction: float = 1.0, from_right: bool = False) -> None:
-        """``apply`` on a yuv420p frame (its ``_planes`` views)."""
-        (x0, y0, x1, y1), planes = self._yuv()
-        cut = x1 - x0
-        if fraction < 1.0:
-            cut = int(round((x1 - x0) * max(fraction, 0.0) / 2)) * 2
-            if cut <= 0:
-                return
-        for n, (target, (premultiplied, inverse)) in enumerate(zip(frame_planes, planes)):
-            s = 1 if n == 0 else 2  # chroma planes are half size
-            width = cut // s
-            columns = slice(-width, None) if from_right else slice(0, width)
-            left = x1 // s - width if from_right else x0 // s
-            region = target[y0 // s:y1 // s, left:left + width]
-            cv2.multiply(region, inverse[:, columns], dst=region, scale=1 / 255)
-            cv2.add(region, premultiplied[:, columns], dst=region)
-
     def apply(self, frame: np.ndarray, fraction: float = 1.0, from_right: bool = False) -> None:
         """Paste the overlay; with ``fraction`` < 1 only that share of its width
         (from the left, or from the right for right-to-left text)."""
-        x0, y0, x1, y1 = self.box
-        premultiplied, inverse = self._premultiplied_rgb()
-        if fraction < 1.0:
-            cut = int(round((x1 - x0) * max(fraction, 0.0)))
-            if cut <= 0:
-                return
-            if from_right:
-                premultiplied, inverse, x0 = premultiplied[:, -cut:], inverse[:, -cut:], x1 - cut
-            else:
-                premultiplied, inverse, x1 = premultiplied[:, :cut], inverse[:, :cut], x0 + cut
-        region = frame[y0:y1, x0:x1]
-        cv2.multiply(region, inverse, dst=region, scale=1 / 255)
-        cv2.add(region, premultiplied, dst=region)
+        _blend([frame], self.box, [self._premultiplied_rgb()], 1, fraction, from_right)
+
+    def apply_yuv(self, frame_planes, fraction: float = 1.0, from_right: bool = False) -> None:
+        """``apply`` on a yuv420p frame (its ``_planes`` views), cut on even columns."""
+        box, planes = self._yuv()
+        _blend(frame_planes, box, planes, 2, fraction, from_right)
+
+
+def _blend(targets, box, planes, step: int, fraction: float, from_right: bool) -> None:
+    """Blend each (premultiplied, inverse alpha) of ``planes`` into its target
+    at ``box`` (the planes after the first are chroma, at half size); with
+    ``fraction`` < 1 only that share of the width, a multiple of ``step``."""
+    x0, y0, x1, y1 = box
+    cut = x1 - x0
+    if fraction < 1.0:
+        cut = int(round((x1 - x0) * max(fraction, 0.0) / step)) * step
+        if cut <= 0:
+            return
+    for n, (target, (premultiplied, inverse)) in enumerate(zip(targets, planes)):
+        s = 1 if n == 0 else 2
+        width = cut // s
+        columns = slice(-width, None) if from_right else slice(0, width)
+        left = x1 // s - width if from_right else x0 // s
+        region = target[y0 // s:y1 // s, left:left + width]
+        cv2.multiply(region, inverse[:, columns], dst=region, scale=1 / 255)
+        cv2.add(region, premultiplied[:, columns], dst=region)
 
 
 def wrap_units(text: str, chain: fonts.FontChain, max_width: float,
