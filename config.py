@@ -58,6 +58,8 @@ class Settings:
     images_base_url: str | None = None         # IMAGES_BASE_URL: an OpenAI-compatible /v1 for images
     images_api_key: str | None = None          # IMAGES_API_KEY
     images_model: str = "gpt-image-1"          # IMAGES_MODEL
+    images_parallel: int = 1                   # IMAGES_PARALLEL (image requests at once; 1 suits a
+                                               # local server that makes one at a time)
     visuals_timeout: float = 30.0              # VISUALS_TIMEOUT (seconds per stock/image request)
     # Voice
     tts_engine: str = "auto"                   # TTS_ENGINE: auto | piper | gtts | espeak
@@ -106,8 +108,9 @@ class Settings:
 
     def __post_init__(self):
         _refuse_negatives(self, prefix="")
-        if self.queue_size < 1:
-            raise ConfigError("QUEUE_SIZE", f"must be at least 1 (got {self.queue_size})")
+        for name in ("queue_size", "images_parallel"):
+            if getattr(self, name) < 1:
+                raise ConfigError(name.upper(), f"must be at least 1 (got {getattr(self, name)})")
 
     @classmethod
     def from_env(cls, environ: dict | None = None, **overrides) -> "Settings":

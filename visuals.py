@@ -12,7 +12,8 @@ each sentence and why.
 Adding a source is one class (``name``, ``missing``, ``pick``) and one line
 in ``SOURCES``. Stock and image files go through the disk cache
 (``cache.Cache``: size-bounded, TTL), keyed by source and query, URL or
-prompt, so a repeat request calls no API.
+prompt, so a repeat request calls no API. Files are fetched several at once:
+stock files ``DOWNLOADS_AT_ONCE``, AI images ``IMAGES_PARALLEL``.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import os
 import re
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Protocol
@@ -36,6 +38,7 @@ from http_pool import PooledHTTP
 
 WORDS_PER_SECOND = 2.6   # to guess how long a sentence shows before it is spoken
 MAX_DOWNLOAD_MB = 200
+DOWNLOADS_AT_ONCE = 4    # stock files fetched at once (file downloads; the searches go one by one)
 
 
 # -- what a source is asked, and answers ------------------------------------------
@@ -104,10 +107,8 @@ class _Downloads(PooledHTTP):
         self.settings = settings
         self.cache = cache
         self.timeout = settings.visuals_timeout
-        self.calls = 0   # API requests and downloads sent (cache hits don't count)
 
     def _get_json(self, url: str, params: dict, headers: dict | None = None) -> dict:
-        self.calls += 1
         try:
             resp = self._get_http_client().get(url, params=params, headers=headers,
                                                timeout=self.timeout)
@@ -134,7 +135,6 @@ class _Downloads(PooledHTTP):
         return media_file(self.cache, key, suffix, lambda: self._download(url))
 
     def _download(self, url: str) -> bytes:
-        self.calls += 1
         try:
             with self._get_http_client().stream("GET", url, follow_redirects=True,
                                                 timeout=self.timeout) as resp:
@@ -155,34 +155,46 @@ class _Downloads(PooledHTTP):
 
 class _Stock(_Downloads):
     """A stock library: per sentence, its terms are searched in turn (clips
-    first, then photos) and the best unused result is taken."""
+    first, then photos) and the best unused result is taken; then the files
+    are downloaded, ``DOWNLOADS_AT_ONCE`` at a time."""
 
     kind_label = {"video": "clip", "photo": "photo"}
 
     def pick(self, wanted: list[Wanted], ctx: Context) -> list[Pick]:
-        picks, down = [], None
+        chosen, down = [], None  # per sentence: (the candidate or None, the note)
         for want in wanted:
             if down:
-                picks.append(Pick(None, down))
+                chosen.append((None, down))
                 continue
             try:
-                picks.append(self._pick_one(want, ctx))
+                chosen.append(self._choose(want, ctx))
             except _Unavailable as exc:
                 down = f"{self.name}: {exc}"
-                picks.append(Pick(None, down))
-        return picks
+                chosen.append((None, down))
 
-    def _pick_one(self, want: Wanted, ctx: Context) -> Pick:
+        def fetch(choice: tuple[dict | None, str]) -> Pick:
+            best, note = choice
+            if best is None:
+                return Pick(None, note)
+            try:
+                return Pick(self._file(best["url"], best["suffix"]), note)
+            except _Unavailable as exc:
+                return Pick(None, f"{self.name}: {exc}")
+
+        return _at_once(fetch, chosen, DOWNLOADS_AT_ONCE)
+
+    def _choose(self, want: Wanted, ctx: Context) -> tuple[dict | None, str]:
+        """The best unused candidate for ``want`` (now marked used) and the
+        note, or None and why."""
         for query in want.terms:
             for what in ("video", "photo"):
                 found = self._cached_search(what, query, ctx, lambda: self.search(what, query, ctx))
                 best = best_candidate(found, want.seconds, ctx)
                 if best is not None:
                     ctx.used.add(best["id"])
-                    path = self._file(best["url"], best["suffix"])
-                    return Pick(path, f"{self.name} {self.kind_label[what]} for {query!r}")
+                    return best, f"{self.name} {self.kind_label[what]} for {query!r}"
         tried = ", ".join(repr(q) for q in want.terms) or "no search terms"
-        return Pick(None, f"{self.name}: nothing new for {tried}")
+        return None, f"{self.name}: nothing new for {tried}"
 
     def search(self, what: str, query: str, ctx: Context) -> list[dict]:
         """Candidates: dicts with id, url, suffix, width, height, duration (0 for photos)."""
@@ -274,17 +286,21 @@ class AIImages(_Downloads):
         return None if (s.images_api_key or s.images_base_url) else "no IMAGES_API_KEY or IMAGES_BASE_URL"
 
     def pick(self, wanted: list[Wanted], ctx: Context) -> list[Pick]:
-        picks, down = [], None
-        for want in wanted:
+        """``IMAGES_PARALLEL`` requests at a time; once one fails, the
+        sentences not yet asked for skip this source with its reason."""
+        down = None
+
+        def one(want: Wanted) -> Pick:
+            nonlocal down
             if down:
-                picks.append(Pick(None, down))
-                continue
+                return Pick(None, down)
             try:
-                picks.append(Pick(self.image(want.prompt, ctx), f"ai image for {want.prompt[:60]!r}"))
+                return Pick(self.image(want.prompt, ctx), f"ai image for {want.prompt[:60]!r}")
             except _Unavailable as exc:
                 down = f"ai: {exc}"
-                picks.append(Pick(None, down))
-        return picks
+                return Pick(None, down)
+
+        return _at_once(one, wanted, self.settings.images_parallel)
 
     def image(self, prompt: str, ctx: Context) -> Path:
         s = self.settings
@@ -300,7 +316,6 @@ class AIImages(_Downloads):
         s = self.settings
         client = OpenAI(api_key=s.images_api_key or "unused", base_url=s.images_base_url,
                         http_client=self._get_http_client(), max_retries=0, timeout=self.timeout)
-        self.calls += 1
         try:
             reply = client.images.generate(model=s.images_model, prompt=prompt, n=1, size=size)
         except openai.APITimeoutError as exc:
@@ -437,6 +452,14 @@ def choose(name: str, sentences: list[str], ctx: Context, settings: Settings, ca
     distinct = list(dict.fromkeys(served))
     return VisualsResult(paths=paths, source=",".join(distinct),
                          note="; ".join(passed_over) or None, per_sentence=per_sentence)
+
+
+def _at_once(fn, items: list, at_once: int) -> list:
+    """``fn`` of each item, up to ``at_once`` at a time; the results in order."""
+    if at_once <= 1 or len(items) <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(min(at_once, len(items)), thread_name_prefix="visuals") as pool:
+        return list(pool.map(fn, items))
 
 
 def best_candidate(found: list[dict], seconds: float, ctx: Context) -> dict | None:

@@ -12,13 +12,16 @@ Modes (``mode``, or a queue in ``modes``), applied to API calls, not file
 downloads: "ok", "empty" (no results), "photos" (no clips), "401", "429",
 "500", "slow" (answers after ``delay`` seconds). FakeImages also has "b64"
 (= "ok") and "url". Each records its requests; ``api_calls`` counts API
-calls and ``downloads`` file fetches.
+calls and ``downloads`` file fetches. With ``together`` (a threading.Barrier)
+the file downloads (stock) or image requests (FakeImages) are answered only
+once that many are in at the same time, else with 503 when it times out.
 """
 from __future__ import annotations
 
 import base64
 import io
 import json
+import threading
 import time
 from urllib.parse import parse_qs, urlparse
 
@@ -45,6 +48,17 @@ class _Recorder(_FakeServer):
         super().__init__(*args, **kwargs)
         self.api_calls = 0
         self.downloads = 0
+        self.together: threading.Barrier | None = None
+
+    def all_in(self) -> bool:
+        """Wait for ``together``; False when it timed out (the requests came one by one)."""
+        if self.together is None:
+            return True
+        try:
+            self.together.wait()
+            return True
+        except threading.BrokenBarrierError:
+            return False
 
     def record(self, handler, body=None) -> dict:
         entry = {"path": handler.path, "query": parse_qs(urlparse(handler.path).query),
@@ -67,6 +81,8 @@ class _StockHandler(_Handler):
         if path.startswith("/files/"):
             with owner.lock:
                 owner.downloads += 1
+            if not owner.all_in():
+                return self._send(503, b"not all at once")
             if path.endswith(".mp4"):
                 return self._send(200, solid_clip_mp4(), "video/mp4")
             return self._send(200, jpeg(), "image/jpeg")
@@ -156,6 +172,8 @@ class _ImagesHandler(_Handler):
         mode = owner.next_mode()
         if mode == "slow":
             owner.release.wait(owner.delay)
+        if not owner.all_in():
+            mode = "503"
         if mode.isdigit():
             error = {"error": {"message": f"fake {mode}", "type": "fake", "code": mode}}
             return self._send(int(mode), json.dumps(error).encode())

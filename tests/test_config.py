@@ -43,6 +43,7 @@ def test_bools_ints_and_lists_keep_their_real_types():
     ("RENDER_FPS", "29.97", "'29.97' is not a whole number"),
     ("RETENTION_DAYS", "-1", "must not be negative"),
     ("QUEUE_SIZE", "0", "must be at least 1"),
+    ("IMAGES_PARALLEL", "0", "must be at least 1"),
     ("DATA_DIR", "", "is not a path"),
 ])
 def test_a_bad_value_fails_naming_the_variable(variable, raw, message):

@@ -2,6 +2,7 @@
 against a loopback fake), fallbacks, generated looks, and transitions."""
 import math
 import subprocess
+import threading
 
 import numpy as np
 import pytest
@@ -100,6 +101,44 @@ def test_ai_images_b64_and_url_once_per_prompt(tmp_path, mode):
         again = run("ai", s, prompts=prompts, title="Three hearts")
         assert again.paths == result.paths
         assert server.api_calls == 3   # a repeat request calls no image API
+
+
+def test_images_parallel_asks_for_that_many_images_at_once(tmp_path):
+    """IMAGES_PARALLEL=3: the three images are asked for at once (the fake
+    answers only once all three requests are in, else 503), and each
+    sentence still gets the image of its own prompt."""
+    with FakeImages() as server:
+        server.together = threading.Barrier(3, timeout=10)
+        s = Settings(cache_dir=tmp_path, images_base_url=server.base_url, images_parallel=3)
+        prompts = ["A red octopus", "Blue blood in a vein", "A diver waving"]
+        result = run("ai", s, prompts=prompts)
+    assert [p["source"] for p in result.per_sentence] == ["ai"] * 3 and server.api_calls == 3
+    assert [p["note"] for p in result.per_sentence] == [f"ai image for {p!r}" for p in prompts]
+    assert len(set(result.paths)) == 3
+
+
+def test_images_one_at_a_time_by_default(tmp_path):
+    """The default (1) suits a local server making one image at a time: with
+    the fake waiting for two requests at once, the first times out into 503
+    and the rest skip the source with that reason."""
+    with FakeImages() as server:
+        server.together = threading.Barrier(2, timeout=0.5)
+        s = Settings(cache_dir=tmp_path, images_base_url=server.base_url)
+        result = run("ai", s)
+    assert server.api_calls == 1
+    assert [p["source"] for p in result.per_sentence] == ["generated"] * 3
+    assert all(p["note"].startswith("ai: HTTP 503") for p in result.per_sentence)
+
+
+def test_stock_files_are_downloaded_at_once(tmp_path):
+    """The searches go one by one (so no clip repeats); the three files are
+    then fetched at once (the fake answers only once all three are in)."""
+    with FakePexels2() as pexels:
+        pexels.together = threading.Barrier(3, timeout=10)
+        s = Settings(cache_dir=tmp_path, pexels_api_key="k", pexels_base_url=pexels.url)
+        result = run("pexels", s)
+    assert [p["source"] for p in result.per_sentence] == ["pexels"] * 3
+    assert pexels.downloads == 3 and len(set(result.paths)) == 3
 
 
 # -- fallbacks ----------------------------------------------------------------------
