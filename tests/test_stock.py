@@ -5,7 +5,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from cache import Cache
+from cache import Cache, make_key
 from config import Settings
 from visuals import Context, choose, keywords
 from tests.fake_visuals import FakePexels2, FakePixabay
@@ -22,6 +22,17 @@ def run(name, s: Settings, sentences=SENTENCES, aspect="9:16", **kw):
     return choose(name, sentences, Context(topic="octopus hearts", aspect=aspect), s, cache, **kw)
 
 
+def served(server, result, source: str) -> list[str | None]:
+    """The file each sentence got, as its path on ``server`` (the files download
+    several at once, so in no set order; each copy is named after its cache
+    entry, whose key is the file's URL)."""
+    urls = {server.url + urlparse(r["path"]).path for r in server.requests
+            if r["path"].startswith("/files/")}
+    by_name = {Cache.digest(make_key("visuals", source, "file", url)): urlparse(url).path
+               for url in urls}
+    return [by_name[p.stem] if p else None for p in result.paths]
+
+
 def test_pexels_one_clip_per_sentence_never_repeated_right_shape_first(tmp_path):
     with FakePexels2() as server:
         s = settings(tmp_path, pexels_api_key="px-key", pexels_base_url=server.url)
@@ -31,8 +42,8 @@ def test_pexels_one_clip_per_sentence_never_repeated_right_shape_first(tmp_path)
         names = [p.name for p in result.paths]
         assert len(set(names)) == 3 and all(p.exists() and p.suffix == ".mp4" for p in result.paths)
         # Portrait long enough first, then the short portrait one, then the landscape one.
-        files = [urlparse(r["path"]).path for r in server.requests if r["path"].startswith("/files/")]
-        assert files == ["/files/v13-hd.mp4", "/files/v12-hd.mp4", "/files/v11-hd.mp4"]
+        assert served(server, result, "pexels") == [
+            "/files/v13-hd.mp4", "/files/v12-hd.mp4", "/files/v11-hd.mp4"]
         # The script's own terms when it has them, else words of the sentence.
         assert server.queries("/videos/search") == ["octopus heart", "blood blue", "octopus hearts"]
         searches = [r for r in server.requests if r["path"].startswith("/videos/search")]
@@ -53,7 +64,7 @@ def test_pexels_photos_when_the_clips_are_used_up(tmp_path):
                      aspect="16:9")
         assert result.source == "pexels"
         assert [p.suffix for p in result.paths] == [".mp4", ".mp4", ".mp4", ".jpg"]
-        files = [urlparse(r["path"]).path for r in server.requests if r["path"].startswith("/files/")]
+        files = served(server, result, "pexels")
         assert files[0] == "/files/v11-hd.mp4"          # landscape first for 16:9
         assert files[-1] == "/files/p21-l.jpg"          # the landscape photo size
         assert all(r["query"]["orientation"] == ["landscape"]
@@ -65,9 +76,9 @@ def test_pixabay_clips_and_images(tmp_path):
         s = settings(tmp_path, pixabay_api_key="pb-key", pixabay_base_url=server.url)
         result = run("pixabay", s)
         assert result.source == "pixabay"
-        files = [urlparse(r["path"]).path for r in server.requests if r["path"].startswith("/files/")]
         # portrait clip (its 720 px wide file), then the landscape clip, then the image
-        assert files == ["/files/x32-medium.mp4", "/files/x31-medium.mp4", "/files/i41.jpg"]
+        assert served(server, result, "pixabay") == [
+            "/files/x32-medium.mp4", "/files/x31-medium.mp4", "/files/i41.jpg"]
         api = [r for r in server.requests if r["path"].startswith("/api/")]
         assert all(r["query"]["key"] == ["pb-key"] for r in api)
         images = [r for r in api if urlparse(r["path"]).path == "/api/"]
