@@ -19,7 +19,7 @@ from config import ASPECTS
 from exceptions import ReelsmithError
 from routes import LENGTH_RANGE, SPEED_RANGE, VOICES
 from speech import check_voice
-from backgrounds import TRANSITIONS
+from backgrounds import MAX_TRANSITION_SECONDS, TRANSITIONS
 from visuals import SOURCES, check_visuals
 from tasks import TaskRequest
 
@@ -44,7 +44,7 @@ def register_cli(app: Flask) -> None:
 
     def video_options(command):
         """The options every command that makes videos shares: voice, speed,
-        language, shape, captions, visuals, transition and music."""
+        language, shape, captions, visuals, transition (and its length) and music."""
         for option in reversed([
             click.option("--voice", default="auto", show_default=True,
                          help="auto, an engine (" + ", ".join(VOICES[1:]) + ") or a voice id "
@@ -59,6 +59,9 @@ def register_cli(app: Flask) -> None:
                          help="auto or a visual source: " + ", ".join(SOURCES) + "."),
             click.option("--transition", type=click.Choice(list(TRANSITIONS)), default="cut",
                          show_default=True, help="Between sentences."),
+            click.option("--transition-seconds",
+                         type=click.FloatRange(0, MAX_TRANSITION_SECONDS, min_open=True),
+                         default=0.5, show_default=True, help="How long each transition lasts."),
             music_option,
         ]):
             command = option(command)

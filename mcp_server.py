@@ -100,7 +100,8 @@ def build_server(app: Flask) -> MCPServer:
                      aspect: str = "9:16", fresh: bool = False,
                      webhook_url: str | None = None,
                      caption_style: str | dict[str, Any] | None = None, speed: float = 1.0,
-                     visuals: str = "auto", transition: str = "cut") -> dict[str, Any]:
+                     visuals: str = "auto", transition: str = "cut",
+                     transition_seconds: float = 0.5) -> dict[str, Any]:
         """Queue one video. Give a topic (the script writer writes the narration)
         or your own script (one caption per sentence; the topic is then optional).
         voice: auto, an engine or a voice id from list_voices (e.g.
@@ -110,11 +111,13 @@ def build_server(app: Flask) -> MCPServer:
         ends; caption_style: a preset name (classic, pop, karaoke, boxed,
         minimal) or a style object, as POST /api/create takes it; visuals: auto
         or a source (generated, pexels, pixabay, ai); transition: cut, crossfade
-        or slide. Returns the queued task; poll get_task with its id."""
+        or slide, lasting transition_seconds (more than 0, at most 2). Returns
+        the queued task; poll get_task with its id."""
         body = {"topic": topic, "script": script, "voice": voice, "language": language,
                 "length": length, "tone": tone, "aspect": aspect, "fresh": fresh,
                 "webhook_url": webhook_url, "caption_style": caption_style, "speed": speed,
-                "visuals": visuals, "transition": transition}
+                "visuals": visuals, "transition": transition,
+                "transition_seconds": transition_seconds}
         created = api.call("POST", "/api/create", {k: v for k, v in body.items() if v is not None})
         return api.task(api.call("GET", created["status_url"]))
 

@@ -122,6 +122,7 @@ def index():
         length_range=LENGTH_RANGE, max_backgrounds=MAX_BACKGROUNDS,
         accept={kind: ",".join(sorted(suffixes)) for kind, suffixes in UPLOAD_KINDS.items()},
         speed_range=SPEED_RANGE, visual_sources=["auto", *SOURCES], transitions=list(TRANSITIONS),
+        max_transition_seconds=MAX_TRANSITION_SECONDS,
         caption_presets=list(PRESETS), caption_modes=MODES, caption_positions=POSITIONS,
         caption_fonts=list(FONTS), caption_size_range=STYLE_RANGES["size"],
         caption_presets_json=json.dumps({n: s.to_dict() for n, s in PRESETS.items()}),

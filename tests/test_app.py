@@ -67,6 +67,7 @@ def test_index_serves_the_page_and_local_assets(client):
 def test_the_page_takes_its_limits_from_the_constants_the_api_checks(tmp_path):
     from html.parser import HTMLParser
 
+    from backgrounds import MAX_TRANSITION_SECONDS
     from routes import LENGTH_RANGE, MAX_LANGUAGE, UPLOAD_KINDS
 
     app = create_app({"SETTINGS": make_settings(tmp_path, max_topic_chars=77, max_script_chars=999),
@@ -83,6 +84,7 @@ def test_the_page_takes_its_limits_from_the_constants_the_api_checks(tmp_path):
     assert inputs["topic"]["maxlength"] == "77" and inputs["script"]["maxlength"] == "999"
     assert inputs["language"]["maxlength"] == str(MAX_LANGUAGE)
     assert (inputs["length"]["min"], inputs["length"]["max"]) == tuple(map(str, LENGTH_RANGE))
+    assert float(inputs["transition_seconds"]["max"]) == MAX_TRANSITION_SECONDS
     for kind, suffixes in UPLOAD_KINDS.items():
         assert set(inputs[kind]["accept"].split(",")) == suffixes
     client = app.test_client()  # and the API refuses one character more than the page allows
@@ -105,10 +107,12 @@ def test_create_answers_at_once_with_202(client, gate):
 
 def test_form_encoded_create_works(client, gate):
     gate.set()
-    resp = client.post("/api/create", data={"topic": "tea", "length": "20", "voice": "espeak"})
+    resp = client.post("/api/create", data={"topic": "tea", "length": "20", "voice": "espeak",
+                                            "transition": "slide", "transition_seconds": "0.8"})
     assert resp.status_code == 202
     task = client.get(resp.get_json()["status_url"]).get_json()
     assert task["request"]["length"] == 20 and task["request"]["voice"] == "espeak"
+    assert (task["request"]["transition"], task["request"]["transition_seconds"]) == ("slide", 0.8)
 
 
 @pytest.mark.parametrize(
@@ -126,6 +130,8 @@ def test_form_encoded_create_works(client, gate):
         ({"topic": "ok", "script": "x" * 5001}, "script"),
         ({"topic": "ok", "aspect": "4:3"}, "aspect"),
         ({"topic": "ok", "webhook_url": "file:///etc/passwd"}, "webhook_url"),
+        ({"topic": "ok", "transition": "wipe"}, "transition"),
+        ({"topic": "ok", "transition": "crossfade", "transition_seconds": 2.5}, "transition_seconds"),
     ],
 )
 def test_bad_input_is_a_json_400_naming_the_field(client, app, body, field):

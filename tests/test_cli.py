@@ -47,7 +47,8 @@ def test_create_reports_a_failure_with_its_stage(tmp_path):
 def test_cli_takes_speed_visuals_and_transition(tmp_path):
     runner = cli(tmp_path)
     for args, hint in ((["--speed", "3"], "--speed"), (["--visuals", "pexels"], "--visuals"),
-                       (["--transition", "wipe"], "--transition"), (["--voice", "edge:nope"], "--voice")):
+                       (["--transition", "wipe"], "--transition"), (["--voice", "edge:nope"], "--voice"),
+                       (["--transition-seconds", "3"], "--transition-seconds")):
         result = runner.invoke(args=["create", "tea", *args])
         assert result.exit_code == 2 and hint in result.output, result.output
     script = tmp_path / "s.txt"
@@ -55,7 +56,8 @@ def test_cli_takes_speed_visuals_and_transition(tmp_path):
     slow, fast = tmp_path / "slow.mp4", tmp_path / "fast.mp4"
     for out, speed in ((slow, "0.8"), (fast, "1.6")):
         result = runner.invoke(args=["create", "tea", "--script", str(script), "--out", str(out),
-                                     "--speed", speed, "--transition", "crossfade"])
+                                     "--speed", speed, "--transition", "crossfade",
+                                     "--transition-seconds", "0.8"])
         assert result.exit_code == 0, result.output
     assert probe(fast).duration < 0.8 * probe(slow).duration
 

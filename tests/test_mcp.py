@@ -155,13 +155,14 @@ def test_bad_arguments_are_tool_errors_naming_the_field(python_server):
             {"topic": "otters", "length": "long"},   # refused by the tool's input schema
             {"topic": "otters", "speed": 4},
             {"topic": "otters", "transition": "wipe"},
+            {"topic": "otters", "transition_seconds": 9},
         )] + [await helper.call(session, "get_task", task_id="0" * 32),
               await helper.call(session, "cancel_task", task_id="../etc/passwd"),
               await helper.call(session, "list_tasks")]
 
     *errors, listed = run_client(python_server, body)
     fields = ["length", "voice", "language", "webhook_url", "topic", "caption_style", "length",
-              "speed", "transition"]
+              "speed", "transition", "transition_seconds"]
     assert len(errors) == len(fields) + 2
     for (data, error), field in zip(errors, fields):
         assert data is None and field in error, (field, error)
