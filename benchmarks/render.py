@@ -13,7 +13,8 @@ narration, Ken-Burns background), the same x264 settings (preset medium):
 
 The rows the goals compare (ours, words mode, x264 alone; Ken-Burns; the
 crossfade rows and their x264 alone) run three times each, taking turns
-with the x264 alone they are compared with, and keep the median. Plus (1) with word-by-word captions (the `pop` preset, words mode),
+with the x264 alone they are compared with, and keep the median. Plus (1)
+with word-by-word captions (the `pop` preset, words mode),
 (1) over six photos (one per sentence, Ken-Burns) and over six stock-like
 clips (5 s of ffmpeg's moving test pattern each), both with 0.5 s
 crossfades between sentences (photos and clips are made once, before the
