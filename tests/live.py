@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def serve(app, threads: int = 4):
+def serve(app, threads: int = 4, shutdown_timeout: float = 10):
     """Yields the base URL, e.g. ``http://127.0.0.1:40123``; stops the server and
     the app's task queue afterwards."""
     from waitress.server import create_server
@@ -27,4 +27,4 @@ def serve(app, threads: int = 4):
     finally:
         server.close()
         thread.join(5)
-        app.extensions["reelsmith"].shutdown(10)
+        app.extensions["reelsmith"].shutdown(shutdown_timeout)

@@ -6,7 +6,6 @@ it the test is skipped with a message that says how to install it.
 import os
 import shutil
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -32,17 +31,12 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 def server(tmp_path):
     """The real app (real pipeline, small render) served by waitress on 127.0.0.1."""
-    from waitress.server import create_server
+    from tests.live import serve
 
     settings = Settings(data_dir=tmp_path / "instance", cache_dir=tmp_path / "instance" / "cache",
                         render=RenderSettings(width=360, height=640, preset="veryfast"))
-    app = create_app({"SETTINGS": settings})
-    srv = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.effective_port}"
-    srv.close()
-    app.extensions["reelsmith"].shutdown(30)
+    with serve(create_app({"SETTINGS": settings}), shutdown_timeout=30) as url:
+        yield url
 
 
 @pytest.fixture
