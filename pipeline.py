@@ -60,7 +60,8 @@ class Pipeline:
         try:
             script, narration = self.prepare(request, work_dir, tracked)
             tracked("visuals", 0.20)
-            visuals = self.visuals(request, script)
+            visuals = self.visuals(request, script,
+                                   lambda share: report("visuals", 0.20 + 0.05 * share))
             with _stage("render"):
                 tracked("render", 0.25)
                 job = self.job(request, script, narration, output_path, visuals)
@@ -123,10 +124,12 @@ class Pipeline:
                 speed=request.speed)
         return script, narration
 
-    def visuals(self, request: TaskRequest, script: Script) -> VisualsResult:
+    def visuals(self, request: TaskRequest, script: Script,
+                progress: Callable[[float], None] | None = None) -> VisualsResult:
         """A picture per sentence (visuals.py): the user's own backgrounds, else
         the request's source ("auto": the best with a key), falling back source
-        by source down to the generated background."""
+        by source down to the generated background. ``progress`` gets the share
+        of files fetched so far (and may raise TaskCanceled)."""
         uploads = [self.settings.data_dir / "uploads" / name for name in request.backgrounds]
         name = "upload" if uploads else (request.visuals or self.settings.visuals)
         if name == "auto":
@@ -135,7 +138,7 @@ class Pipeline:
             ctx = Context(topic=request.topic or script.title, aspect=request.aspect, uploads=uploads)
             return choose(name, script.sentences, ctx, self.settings, self.cache,
                           search_terms=script.search_terms, prompts=script.visual_prompts,
-                          title=script.title)
+                          title=script.title, progress=progress)
 
     def job(self, request: TaskRequest, script: Script, narration: Narration,
             output_path: Path, visuals: VisualsResult) -> RenderJob:

@@ -26,7 +26,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import Callable, ClassVar, Protocol
 
 import httpx
 
@@ -65,6 +65,9 @@ class Context:
     aspect: str = "9:16"
     uploads: list[Path] = field(default_factory=list)
     used: set[str] = field(default_factory=set)   # clip / photo ids already in this video
+    # Told of each file a source fetched, in this thread (progress; it may raise,
+    # e.g. TaskCanceled, and the fetches not started are dropped)
+    fetched: Callable[[Pick], None] | None = None
 
     @property
     def orientation(self) -> str:
@@ -181,7 +184,7 @@ class _Stock(_Downloads):
             except _Unavailable as exc:
                 return Pick(None, f"{self.name}: {exc}")
 
-        return _at_once(fetch, chosen, DOWNLOADS_AT_ONCE)
+        return _at_once(fetch, chosen, DOWNLOADS_AT_ONCE, ctx.fetched)
 
     def _choose(self, want: Wanted, ctx: Context) -> tuple[dict | None, str]:
         """The best unused candidate for ``want`` (now marked used) and the
@@ -300,7 +303,7 @@ class AIImages(_Downloads):
                 down = f"ai: {exc}"
                 return Pick(None, down)
 
-        return _at_once(one, wanted, self.settings.images_parallel)
+        return _at_once(one, wanted, self.settings.images_parallel, ctx.fetched)
 
     def image(self, prompt: str, ctx: Context) -> Path:
         s = self.settings
@@ -419,9 +422,22 @@ def order(name: str, settings: Settings, cache: Cache) -> list[VisualSource]:
 
 
 def choose(name: str, sentences: list[str], ctx: Context, settings: Settings, cache: Cache, *,
-           search_terms: list[list[str]] = (), prompts: list[str] = (), title: str = "") -> VisualsResult:
+           search_terms: list[list[str]] = (), prompts: list[str] = (), title: str = "",
+           progress: Callable[[float], None] | None = None) -> VisualsResult:
     """A picture per sentence from the ``name`` source ("auto" or a ``SOURCES``
-    name), each sentence falling back source by source."""
+    name), each sentence falling back source by source. ``progress`` is told
+    the share of sentences with a fetched file as each one comes (it may
+    raise, e.g. TaskCanceled, to stop)."""
+    if progress is not None:
+        fetched = 0
+
+        def count(pick: Pick) -> None:
+            nonlocal fetched
+            if pick.path is not None:
+                fetched += 1
+                progress(min(1.0, fetched / len(sentences)))
+
+        ctx.fetched = count
     wanted = [Wanted(i, s, _terms(s, search_terms[i] if i < len(search_terms) else [], ctx.topic),
                      (prompts[i] if i < len(prompts) and prompts[i].strip() else _prompt(s, title or ctx.topic)),
                      max(1.5, len(s.split()) / WORDS_PER_SECOND))
@@ -454,12 +470,22 @@ def choose(name: str, sentences: list[str], ctx: Context, settings: Settings, ca
                          note="; ".join(passed_over) or None, per_sentence=per_sentence)
 
 
-def _at_once(fn, items: list, at_once: int) -> list:
-    """``fn`` of each item, up to ``at_once`` at a time; the results in order."""
-    if at_once <= 1 or len(items) <= 1:
-        return [fn(item) for item in items]
-    with ThreadPoolExecutor(min(at_once, len(items)), thread_name_prefix="visuals") as pool:
-        return list(pool.map(fn, items))
+def _at_once(fn, items: list, at_once: int, each: Callable | None = None) -> list:
+    """``fn`` of each item, up to ``at_once`` at a time; the results in order,
+    each also given to ``each`` (in this thread) as it comes. If ``each``
+    raises, the items not yet started are dropped."""
+    results = []
+    pool = ThreadPoolExecutor(min(at_once, len(items)), thread_name_prefix="visuals") \
+        if at_once > 1 and len(items) > 1 else None
+    try:
+        for result in (pool.map(fn, items) if pool else map(fn, items)):
+            results.append(result)
+            if each is not None:
+                each(result)
+        return results
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
 
 
 def best_candidate(found: list[dict], seconds: float, ctx: Context) -> dict | None:

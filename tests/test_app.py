@@ -429,6 +429,30 @@ def test_refuses_a_public_address_without_a_token(monkeypatch, capsys):
     assert "without API_TOKEN" in capsys.readouterr().err
 
 
+def test_cancel_while_the_pictures_are_fetched(tmp_path):
+    """A cancel in the visuals stage stops the image requests not yet sent
+    (each image takes 1 s here): it used to wait for all six."""
+    from tests.fake_visuals import FakeImages
+
+    script = "One fact. Two facts. Three facts. Four facts. Five facts. Six facts."
+    with FakeImages(mode="slow", delay=1.0) as images:
+        app = create_app({"SETTINGS": make_settings(tmp_path, images_base_url=images.base_url)})
+        client = app.test_client()
+        try:
+            task_id = client.post("/api/create", json={"topic": "facts", "script": script,
+                                                       "visuals": "ai"}).get_json()["task_id"]
+            deadline = time.monotonic() + 60
+            while images.api_calls < 1 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert client.get(f"/api/task/{task_id}").get_json()["stage"] == "visuals"
+            client.post(f"/api/task/{task_id}/cancel")
+            task = poll(client, task_id, timeout=30)
+        finally:
+            app.extensions["reelsmith"].shutdown(30)
+    assert task["status"] == "canceled" and images.api_calls < 6
+    assert list((tmp_path / "instance" / "videos").iterdir()) == []
+
+
 def test_cancel_mid_render_through_the_api(tmp_path):
     """A real render, canceled while frames are being encoded: it stops
     mid-render (the poll below gives up after 10 s) and leaves no file behind."""

@@ -130,6 +130,25 @@ def test_images_one_at_a_time_by_default(tmp_path):
     assert all(p["note"].startswith("ai: HTTP 503") for p in result.per_sentence)
 
 
+def test_progress_is_the_share_of_files_fetched_and_a_raise_stops_the_rest(tmp_path):
+    """``progress`` hears the share of sentences with a file as each comes;
+    raising from it (a cancel) sends no further request."""
+    class Stop(Exception):
+        pass
+
+    def stop(share):
+        raise Stop
+
+    with FakeImages() as server:
+        s = Settings(cache_dir=tmp_path, images_base_url=server.base_url)
+        shares = []
+        run("ai", s, progress=shares.append)
+        assert shares == [1 / 3, 2 / 3, 1.0] and server.api_calls == 3
+        with pytest.raises(Stop):
+            run("ai", s.with_(cache_dir=tmp_path / "again"), progress=stop)
+        assert server.api_calls == 4
+
+
 def test_stock_files_are_downloaded_at_once(tmp_path):
     """The searches go one by one (so no clip repeats); the three files are
     then fetched at once (the fake answers only once all three are in)."""
