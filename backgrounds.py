@@ -616,7 +616,6 @@ class MediaBackground:
         starts = [0.0, *starts[1:]]
         ends = starts[1:] + [duration]
         self.size = size
-        self._span = -1  # the span of the last frame made
         self.sources = list(opened.values())
         self.spans: list[tuple[float, float, object]] = []
         for i, (start, end) in enumerate(zip(starts, ends)):
@@ -638,21 +637,20 @@ class MediaBackground:
 
     def _frame(self, t: float, form: str) -> np.ndarray:
         i = next((k for k, (_, end, _) in enumerate(self.spans) if t < end), len(self.spans) - 1)
-        if i != self._span:  # a new span: stop the clip decoders no neighbouring span needs
-            self._span = i
-            near = {source for _, _, source in self.spans[max(i - 1, 0):i + 2]}
-            for source in self.sources:
-                if isinstance(source, _ClipSource) and source not in near:
-                    source.close()
         start, end, _ = self.spans[i]
+        blend = self.blend is not None
+        way_in = blend and i > 0 and t < start + self.half[i]                    # its second half
+        way_out = blend and i + 1 < len(self.spans) and t >= end - self.half[i + 1]  # its first half
+        shown = {self.spans[k][2] for k in (i - 1 if way_in else i, i, i + 1 if way_out else i)}
+        for source in self.sources:  # a clip's decoder stops as soon as no shown span needs it
+            if isinstance(source, _ClipSource) and source not in shown:
+                source.close()
         frame = self._span_frame(i, t, form)
-        if self.blend is None:
-            return frame
         split = (lambda f: yuv.planes(f, *self.size)) if form == "yuv" else (lambda f: (f,))
-        if i > 0 and t < start + self.half[i]:      # the second half of the way in
+        if way_in:
             h = self.half[i]
             return self.blend(self._span_frame(i - 1, t, form), frame, (t - start + h) / (2 * h), split)
-        if i + 1 < len(self.spans) and t >= end - self.half[i + 1]:  # the first half of the way out
+        if way_out:
             h = self.half[i + 1]
             return self.blend(frame, self._span_frame(i + 1, t, form), (t - end + h) / (2 * h), split)
         return frame
