@@ -160,7 +160,6 @@ def render_ours(out: Path, size, seconds, ken_burns: bool, dump: str | None = No
         creator.create_video(RenderJob(script(), out, narration, caption_style=PRESETS[style],
                                        backgrounds=backgrounds, transition=transition))
         return
-    import cv2
     from audio import TAIL, assemble_narration, master_audio
     from captions import cues_for
     from video_creator import FrameMaker
@@ -171,10 +170,10 @@ def render_ours(out: Path, size, seconds, ken_burns: bool, dump: str | None = No
     duration = cues[-1].end + TAIL
     frames = FrameMaker(size=size, duration=duration, title=TITLE, cues=cues, seed=TITLE,
                         ken_burns=ken_burns, media=list(backgrounds), transition=transition)
+    make = frames if dump == "rgb24" else frames.yuv  # yuv420p: the very frames the render encodes
     with open(out, "wb") as fh:
         for i in range(int(duration * 30 + 1e-6)):
-            frame = frames(i / 30)
-            fh.write(frame if dump == "rgb24" else cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420))
+            fh.write(make(i / 30))
     frames.close()
 
 
