@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,10 +29,9 @@ import cv2
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import imageio_ffmpeg  # noqa: E402
-
 import yuv  # noqa: E402
 from backgrounds import _ClipSource, _cover  # noqa: E402
+from tests.media import make_clip  # noqa: E402
 
 SIZE, FRAMES = (1080, 1920), 90
 CLIPS = {"portrait": "1080x1920", "landscape": "1920x1080", "uhd": "2160x3840"}
@@ -64,10 +62,7 @@ def main() -> None:
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, size in CLIPS.items():
-            path = Path(tmp) / f"{name}.mp4"
-            subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi",
-                            "-i", f"testsrc2=size={size}:rate=25:duration=4", "-c:v", "libx264",
-                            "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)], check=True)
+            path = make_clip(Path(tmp) / f"{name}.mp4", seconds=4, size=size)
             clip = VideoFileClip(str(path), audio=False)
             before = _measure(lambda i: yuv.frame_to_yuv(_cover(clip.get_frame(i / 30), SIZE)),
                               lambda: clip.reader.proc.pid)
