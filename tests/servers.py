@@ -241,8 +241,9 @@ class _WebhookHandler(_Handler):
         owner: WebhookReceiver = self.server.owner
         body = json.loads(self._read_body() or b"null")
         mode = owner.next_mode()
+        more = owner.about(self)
         with owner.lock:
-            owner.requests.append({"mode": mode, "body": body})
+            owner.requests.append({"mode": mode, "body": body, **more})
         self._send(int(mode) if mode.isdigit() else 200, b"{}")
 
 
@@ -250,6 +251,10 @@ class WebhookReceiver(_FakeServer):
     """Records webhook POSTs; ``modes`` like ["500", "200"] answer in turn."""
 
     handler = _WebhookHandler
+
+    def about(self, handler) -> dict:
+        """More to record of a POST, read while its connection is open (subclasses)."""
+        return {}
 
 
 @lru_cache(maxsize=4)

@@ -15,16 +15,15 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from tests.media import probe
 from tests.redis_server import RedisServer, free_port, require_redis
+from tests.servers import WebhookReceiver
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ("Octopuses have three hearts and blue blood. Two hearts move blood to the gills. "
@@ -293,42 +292,25 @@ def test_an_upload_to_the_web_machine_is_rendered_on_a_worker_machine(cluster):
     assert list((cluster.shared / "uploads").glob("*")) == []  # shared copy removed after
 
 
-class HookReceiver:
-    """Webhook POSTs on 127.0.0.1, each with the pid of the process that sent
-    it: the socket's other end is looked up (while it is open) in /proc among
+class HookReceiver(WebhookReceiver):
+    """Webhook POSTs, each recorded with the process that sent it: the
+    socket's other end is looked up (while it is open) in /proc among
     ``candidates`` (pid -> name)."""
 
     def __init__(self):
-        self.posts: list[dict] = []
+        super().__init__()
         self.candidates: dict[int, str] = {}
-        self.lock = threading.Lock()
-        owner = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+    @property
+    def url(self) -> str:
+        return super().url + "/hook"
 
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                sender = owner.sender(self.client_address[1])
-                with owner.lock:
-                    owner.posts.append({"sender": sender, "body": body})
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
+    def about(self, handler) -> dict:
+        return {"sender": self.sender(handler.client_address[1])}
 
     def sender(self, peer_port: int) -> str:
         """The candidate holding the client end of 127.0.0.1:peer_port -> our port."""
-        ours = self.server.server_address[1]
+        ours = self._server.server_address[1]
         inode = None
         for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
             fields = line.split()
@@ -352,7 +334,7 @@ class HookReceiver:
 
     def for_task(self, task_id) -> list[dict]:
         with self.lock:
-            return [p for p in self.posts if p["body"].get("id") == task_id]
+            return [r for r in self.requests if (r["body"] or {}).get("id") == task_id]
 
     def wait_for(self, task_id, limit=30.0) -> dict:
         deadline = time.monotonic() + limit
@@ -360,11 +342,7 @@ class HookReceiver:
             if self.for_task(task_id):
                 return self.for_task(task_id)[0]
             time.sleep(0.05)
-        raise AssertionError(f"no webhook for {task_id} within {limit} s: {self.posts}")
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        raise AssertionError(f"no webhook for {task_id} within {limit} s: {self.requests}")
 
 
 @pytest.fixture
@@ -372,12 +350,13 @@ def hooked_cluster(tmp_path, redis_server):
     """``cluster`` with WEBHOOK_ALLOW_PRIVATE on every machine: the receiver is on loopback."""
     c = Cluster(tmp_path, redis_server.url)
     c.overrides["WEBHOOK_ALLOW_PRIVATE"] = "1"
-    c.start_web()
-    hooks = HookReceiver()
-    hooks.candidates[c.web.pid] = "web"
-    yield c, hooks
-    hooks.close()
-    c.stop()
+    try:
+        c.start_web()
+        with HookReceiver() as hooks:
+            hooks.candidates[c.web.pid] = "web"
+            yield c, hooks
+    finally:
+        c.stop()
 
 
 def test_a_task_rendered_on_a_worker_gets_its_webhook_once_from_that_worker(hooked_cluster):
@@ -427,7 +406,7 @@ def test_a_task_rendered_on_a_worker_gets_its_webhook_once_from_that_worker(hook
     # Exactly once each: both workers are gone and the web process sent nothing.
     assert [p["sender"] for p in hooks.for_task(done_id)] == ["w1"]
     assert [p["sender"] for p in hooks.for_task(failed_id)] == ["w2"]
-    assert len(hooks.posts) == 2
+    assert len(hooks.requests) == 2
     for task_id in (done_id, failed_id):
         events = cluster.events(task_id)
         assert sum(e.startswith("webhook") for e in events) == 1, events
