@@ -82,8 +82,6 @@ def test_voice_picker_sample_speed_and_script_estimate(server, page):  # noqa: F
     assert not console_errors, console_errors
 
 
-
-
 # A checksum of the preview's pixels, read back through a canvas (the blob is same-origin).
 PREVIEW_PIXELS = """(() => {
   const img = document.getElementById('cap-preview');

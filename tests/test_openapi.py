@@ -166,17 +166,19 @@ def test_presigned_downloads_redirect_as_documented(tmp_path):
 
     app.extensions["reelsmith_storage"] = Bucket()
     client = app.test_client()
-    doc = client.get("/api/openapi.json").get_json()
-    store = app.extensions["reelsmith"].store
-    task_id = client.post("/api/create", json={"topic": "otters"}).get_json()["task_id"]
-    store.transition(task_id, TaskStatus.DONE, progress=1.0, result={"captions": []})
-    for kind, (suffix, _) in DOWNLOADS.items():
-        path = f"/api/task/{{task_id}}/{kind}"
-        assert "Location" in doc["paths"][path]["get"]["responses"]["302"]["headers"]
-        response = check(doc, path, "get", client.get(f"/api/task/{task_id}/{kind}"))
-        assert response.status_code == 302
-        assert response.headers["Location"].endswith(f"{task_id}{suffix}?X-Amz-Expires=300")
-    app.extensions["reelsmith"].shutdown(5)
+    try:
+        doc = client.get("/api/openapi.json").get_json()
+        store = app.extensions["reelsmith"].store
+        task_id = client.post("/api/create", json={"topic": "otters"}).get_json()["task_id"]
+        store.transition(task_id, TaskStatus.DONE, progress=1.0, result={"captions": []})
+        for kind, (suffix, _) in DOWNLOADS.items():
+            path = f"/api/task/{{task_id}}/{kind}"
+            assert "Location" in doc["paths"][path]["get"]["responses"]["302"]["headers"]
+            response = check(doc, path, "get", client.get(f"/api/task/{task_id}/{kind}"))
+            assert response.status_code == 302
+            assert response.headers["Location"].endswith(f"{task_id}{suffix}?X-Amz-Expires=300")
+    finally:
+        app.extensions["reelsmith"].shutdown(5)
 
 
 def test_errors_on_a_token_and_a_full_queue_match_the_document(tmp_path, doc):
