@@ -69,9 +69,11 @@ def test_progress_is_stored_at_each_stage_and_at_most_every_half_second(store):
 
     q = TaskQueue(store, runner)
     q.start()
-    task = q.submit(TaskRequest(topic="octopus"))
-    done = wait_for(lambda: finished(store, task.id))
-    q.shutdown(5)
+    try:
+        task = q.submit(TaskRequest(topic="octopus"))
+        done = wait_for(lambda: finished(store, task.id))
+    finally:
+        q.shutdown(5)
     stages = [stage for stage, _ in writes]
     assert stages[:3] == ["script", "voice", "render"]                 # each stage at once
     renders = stages.count("render")
