@@ -18,13 +18,13 @@ from pathlib import Path
 
 from flask import Flask
 
-import security
-import storage as storage_mod
-from cli import register_cli
-from config import Settings
-from exceptions import ConfigError, TaskInterrupted
-from routes import DOWNLOADS, bp, remove_uploads
-from tasks import Task, TaskQueue, TaskStore
+from reelsmith.web import security
+from reelsmith.core import storage as storage_mod
+from reelsmith.web.cli import register_cli
+from reelsmith.core.settings import Settings
+from reelsmith.core.exceptions import ConfigError, TaskInterrupted
+from reelsmith.web.routes import DOWNLOADS, bp, remove_uploads
+from reelsmith.tasks.queue import Task, TaskQueue, TaskStore
 
 log = logging.getLogger("reelsmith")
 
@@ -57,11 +57,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     storage = storage_mod.from_settings(settings)  # outputs and uploads (DATA_DIR by default)
     runner = test_config.get("RUNNER") or _pipeline_runner(settings, videos_dir)
     if storage.local_path("videos") != videos_dir.resolve():  # outputs live elsewhere
-        from distributed import shared_runner
+        from reelsmith.tasks.distributed import shared_runner
 
         runner = shared_runner(runner, storage, settings.data_dir / "uploads", videos_dir)
     if settings.redis_url:  # the task engine: this process only enqueues (distributed.py)
-        from distributed import distributed_queue
+        from reelsmith.tasks.distributed import distributed_queue
 
         tasks = distributed_queue(settings, storage, runner)
         store = tasks.store

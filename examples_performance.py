@@ -20,11 +20,11 @@ import urllib.request
 from pathlib import Path
 
 from cache import Cache
-from config import RenderSettings, Settings
+from reelsmith.core.settings import RenderSettings, Settings
 from content_generator import ContentGenerator
 from pipeline import Pipeline
-from tasks import TaskRequest
-from tests.servers import FakeOpenAI  # a small keep-alive OpenAI-compatible server
+from reelsmith.tasks.queue import TaskRequest
+from tests.helpers.servers import FakeOpenAI  # a small keep-alive OpenAI-compatible server
 
 SMALL = RenderSettings(width=270, height=480, preset="veryfast")
 

@@ -16,15 +16,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-import disk
+from reelsmith.core import disk
 from cache import Cache
-from captions import CaptionStyle, parse_style
-from config import Settings
-from content_generator import ContentGenerator, Script
-from exceptions import ReelsmithError, RenderError, StageFailed
-from speech import Narration, SpeechSynthesizer, words_per_second
-from tasks import TaskRequest
-from visuals import Context, VisualsResult, choose
+from reelsmith.captions.overlay import CaptionStyle, parse_style
+from reelsmith.core.settings import Settings
+from content_generator import ContentGenerator
+from reelsmith.script.text import Script
+from reelsmith.core.exceptions import ReelsmithError, RenderError, StageFailed
+from reelsmith.voice.synthesizer import Narration, SpeechSynthesizer, words_per_second
+from reelsmith.tasks.queue import TaskRequest
+from reelsmith.visuals.sources import Context, VisualsResult, choose
 from video_creator import RenderJob, VideoCreator, VideoResult
 
 Reporter = Callable[[str, float], None]

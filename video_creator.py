@@ -34,17 +34,17 @@ import numpy as np
 import proglog
 from PIL import Image
 
-import yuv
-from audio import GAP, LEAD_IN, TAIL, assemble_narration, master_audio  # noqa: F401 (re-exported)
-from backgrounds import MediaBackground, make_scene
-from captions import (PRESETS, CaptionStyle, CaptionTrack, Cue, Layout, Overlay,
+from reelsmith.core import yuv
+from reelsmith.render.audio import GAP, LEAD_IN, TAIL, assemble_narration, master_audio  # noqa: F401 (re-exported)
+from reelsmith.visuals.backgrounds import MediaBackground, make_scene
+from reelsmith.captions.overlay import (PRESETS, CaptionStyle, CaptionTrack, Cue, Layout, Overlay,
                       TextLook, Word, cues_for, render_text_box, to_srt)
-from config import ASPECTS, RenderSettings, Settings
-from exceptions import ReelsmithError, RenderError
-from speech import Narration
+from reelsmith.core.settings import ASPECTS, RenderSettings, Settings
+from reelsmith.core.exceptions import ReelsmithError, RenderError
+from reelsmith.voice.synthesizer import Narration
 
 if TYPE_CHECKING:  # only a type here; importing the script writer costs ~0.1 s per render process
-    from content_generator import Script
+    from reelsmith.script.text import Script
 
 log = logging.getLogger(__name__)
 

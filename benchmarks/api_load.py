@@ -44,7 +44,7 @@ def serve(port: int, data_dir: str) -> None:
     from waitress import serve as waitress_serve
 
     from app import WAITRESS_THREADS, create_app
-    from config import Settings
+    from reelsmith.core.settings import Settings
 
     settings = Settings(data_dir=Path(data_dir), cache_dir=Path(data_dir) / "cache",
                         queue_size=1_000_000)

@@ -41,7 +41,7 @@ from render import make_narration, script  # noqa: E402  (the same workload)
 
 
 def creator(size):
-    from config import RenderSettings, Settings
+    from reelsmith.core.settings import RenderSettings, Settings
     from video_creator import VideoCreator
 
     return VideoCreator(Settings(), render=RenderSettings(width=size[0], height=size[1]))

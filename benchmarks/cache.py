@@ -29,10 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cache import Cache  # noqa: E402
-from config import Settings  # noqa: E402
+from reelsmith.core.settings import Settings  # noqa: E402
 from content_generator import ContentGenerator  # noqa: E402
-from speech import SpeechSynthesizer  # noqa: E402
-from tests.servers import FakeOpenAI  # noqa: E402
+from reelsmith.voice.synthesizer import SpeechSynthesizer  # noqa: E402
+from tests.helpers.servers import FakeOpenAI  # noqa: E402
 
 TOPICS = [f"benchmark topic number {i}" for i in range(50)]
 GETS = 1000

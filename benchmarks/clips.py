@@ -29,9 +29,9 @@ import cv2
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import yuv  # noqa: E402
-from backgrounds import _ClipSource, _cover  # noqa: E402
-from tests.media import make_clip  # noqa: E402
+from reelsmith.core import yuv  # noqa: E402
+from reelsmith.visuals.backgrounds import _ClipSource, _cover  # noqa: E402
+from tests.helpers.media import make_clip  # noqa: E402
 
 SIZE, FRAMES = (1080, 1920), 90
 CLIPS = {"portrait": "1080x1920", "landscape": "1920x1080", "uhd": "2160x3840"}

@@ -37,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     size, seconds = ((720, 1280), 10.0) if args.quick else ((1080, 1920), 30.0)
 
-    from config import RenderSettings, Settings
+    from reelsmith.core.settings import RenderSettings, Settings
     from video_creator import RenderJob, VideoCreator
 
     rows = {}

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 import imageio_ffmpeg  # noqa: E402
 
-from backgrounds import FAMILIES, Background, Look  # noqa: E402
+from reelsmith.visuals.backgrounds import FAMILIES, Background, Look  # noqa: E402
 
 W, H, SECONDS = 1080, 1920, 10
 ROUNDS = 3  # x264 runs per look, median kept (one run moves by ±15 % here)

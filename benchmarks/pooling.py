@@ -29,10 +29,10 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import trustme  # noqa: E402
 
-from config import Settings  # noqa: E402
+from reelsmith.core.settings import Settings  # noqa: E402
 from content_generator import ContentGenerator  # noqa: E402
-from http_pool import POOL_LIMITS  # noqa: E402
-from tests.servers import FakeOpenAI  # noqa: E402
+from reelsmith.core.http_pool import POOL_LIMITS  # noqa: E402
+from tests.helpers.servers import FakeOpenAI  # noqa: E402
 
 REQUESTS = 100
 

@@ -44,7 +44,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import wave
 from pathlib import Path
@@ -69,8 +68,8 @@ ROUNDS = 3  # runs of each row a goal compares (ours, words mode, x264 alone); m
 # -- the workload -----------------------------------------------------------
 def make_narration(work: Path, seconds: float):
     """Six voiced-like segments (tones with syllable envelopes) filling ``seconds``."""
-    from speech import Narration, SpeechSegment
-    from audio import GAP, LEAD_IN, TAIL
+    from reelsmith.voice.synthesizer import Narration, SpeechSegment
+    from reelsmith.render.audio import GAP, LEAD_IN, TAIL
 
     rate = 22050
     per = (seconds - LEAD_IN - TAIL - GAP * (len(SENTENCES) - 1)) / len(SENTENCES)
@@ -90,7 +89,7 @@ def make_narration(work: Path, seconds: float):
 
 
 def script():
-    from content_generator import Script
+    from reelsmith.script.text import Script
 
     return Script(title=TITLE, sentences=SENTENCES, description="", hashtags=[], source="user")
 
@@ -145,8 +144,8 @@ def render_ours(out: Path, size, seconds, ken_burns: bool, dump: str | None = No
     """Render (1) with the caption preset ``style`` (over ``media``, "photos" or
     "clips", one per sentence); with ``dump`` ("rgb24" or "yuv420p") write its
     frames and mastered audio next to ``out`` instead, for a limit run."""
-    from captions import PRESETS
-    from config import RenderSettings, Settings
+    from reelsmith.captions.overlay import PRESETS
+    from reelsmith.core.settings import RenderSettings, Settings
     from video_creator import RenderJob, VideoCreator
 
     work = out.parent / "voice"
@@ -160,8 +159,8 @@ def render_ours(out: Path, size, seconds, ken_burns: bool, dump: str | None = No
         creator.create_video(RenderJob(script(), out, narration, caption_style=PRESETS[style],
                                        backgrounds=backgrounds, transition=transition))
         return
-    from audio import TAIL, assemble_narration, master_audio
-    from captions import cues_for
+    from reelsmith.render.audio import TAIL, assemble_narration, master_audio
+    from reelsmith.captions.overlay import cues_for
     from video_creator import FrameMaker
 
     raw_audio, spans = assemble_narration(narration, work / "n.wav")
@@ -180,9 +179,9 @@ def render_ours(out: Path, size, seconds, ken_burns: bool, dump: str | None = No
 def render_naive(out: Path, size, seconds):
     """What peers do: a default CompositeVideoClip with a resized() Ken-Burns."""
     from moviepy import AudioFileClip, ColorClip, CompositeVideoClip, ImageClip, TextClip
-    from audio import TAIL, assemble_narration
-    from backgrounds import make_background
-    from captions import FONT_PATH, cues_for
+    from reelsmith.render.audio import TAIL, assemble_narration
+    from reelsmith.visuals.backgrounds import make_background
+    from reelsmith.captions.overlay import FONT_PATH, cues_for
     from video_creator import TITLE_SECONDS
 
     work = out.parent / "voice"

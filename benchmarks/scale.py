@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.redis_server import RedisServer  # noqa: E402
-from tests.test_scale import Cluster, call  # noqa: E402
+from tests.helpers.redis_server import RedisServer  # noqa: E402
+from tests.helpers.cluster import Cluster, call  # noqa: E402
 
 SENTENCES = ["Octopuses have three hearts and blue blood.", "Two hearts move blood to the gills.",
              "The third pumps it to the rest of the body.", "It pauses when they swim.",

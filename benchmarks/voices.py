@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from config import Settings  # noqa: E402
-from speech import SpeechSynthesizer, words_per_second  # noqa: E402
+from reelsmith.core.settings import Settings  # noqa: E402
+from reelsmith.voice.synthesizer import SpeechSynthesizer, words_per_second  # noqa: E402
 
 SENTENCES = [
     "Octopuses have three hearts, and each one has a different job.",

@@ -4,6 +4,8 @@ import socket
 
 import pytest
 
+pytest_plugins = ["tests.helpers.browser"]  # the browser fixtures: server, page, shots
+
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
 _real_getaddrinfo = socket.getaddrinfo

@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 
 from app import create_app
-from captions import PRESETS
-from tests.media import FFMPEG
-from tests.test_app import make_settings, poll
+from reelsmith.captions.overlay import PRESETS
+from tests.helpers.media import FFMPEG
+from tests.helpers import make_settings, poll
 
 
 @pytest.fixture
@@ -130,7 +130,7 @@ def test_an_uploaded_font_is_checked_and_used(tmp_path):
     """A TTF of your own: refused when it isn't a font, else stored under a
     generated name and used for the captions (the task result's video is
     drawn with it)."""
-    import fonts
+    from reelsmith.captions import fonts
 
     app = create_app({"SETTINGS": make_settings(tmp_path)})
     client = app.test_client()
@@ -156,7 +156,7 @@ def test_an_uploaded_font_is_checked_and_used(tmp_path):
     assert not list(uploads.glob("*.ttf"))  # removed once the task ended, like other uploads
 
     from pipeline import Pipeline
-    from tasks import TaskRequest
+    from reelsmith.tasks.queue import TaskRequest
 
     style = Pipeline(make_settings(tmp_path)).caption_style(TaskRequest(topic="t", font="abc.ttf"))
     assert style.font == str(uploads / "abc.ttf")
@@ -167,7 +167,7 @@ def test_preview_draws_an_uploaded_font_and_keeps_nothing(client, tmp_path, monk
     the same way, drawn with, and removed once the frame is made."""
     import tempfile
 
-    import fonts
+    from reelsmith.captions import fonts
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # where the font goes
     (tmp_path / "tmp").mkdir()

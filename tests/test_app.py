@@ -6,17 +6,9 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from config import RenderSettings, Settings
-from tests.media import probe
-
-
-def make_settings(tmp_path, **overrides) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "instance",
-        cache_dir=tmp_path / "instance" / "cache",
-        render=RenderSettings(width=270, height=480, preset="veryfast"),
-        **overrides,
-    )
+from reelsmith.core.settings import RenderSettings
+from tests.helpers import make_settings, poll
+from tests.helpers.media import probe
 
 
 @pytest.fixture
@@ -44,16 +36,6 @@ def client(app):
     return app.test_client()
 
 
-def poll(client, task_id, until=("done", "failed", "canceled"), timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = client.get(f"/api/task/{task_id}").get_json()
-        if body["status"] in until:
-            return body
-        time.sleep(0.05)
-    raise AssertionError(f"task still {body['status']} after {timeout}s: {body}")
-
-
 def test_index_serves_the_page_and_local_assets(client):
     page = client.get("/")
     assert page.status_code == 200
@@ -67,8 +49,8 @@ def test_index_serves_the_page_and_local_assets(client):
 def test_the_page_takes_its_limits_from_the_constants_the_api_checks(tmp_path):
     from html.parser import HTMLParser
 
-    from backgrounds import MAX_TRANSITION_SECONDS
-    from routes import LENGTH_RANGE, MAX_LANGUAGE, UPLOAD_KINDS
+    from reelsmith.visuals.backgrounds import MAX_TRANSITION_SECONDS
+    from reelsmith.web.routes import LENGTH_RANGE, MAX_LANGUAGE, UPLOAD_KINDS
 
     app = create_app({"SETTINGS": make_settings(tmp_path, max_topic_chars=77, max_script_chars=999),
                       "START_WORKERS": False})
@@ -199,7 +181,7 @@ def test_voices_endpoint_lists_offline_engines(client):
 
 
 def test_failed_task_says_stage_and_why(tmp_path):
-    from exceptions import SpeechError
+    from reelsmith.core.exceptions import SpeechError
 
     def runner(task, report):
         report("voice", 0.1)
@@ -296,7 +278,7 @@ def _png_bytes(colour=(10, 200, 30)):
 def test_uploads_are_checked_and_stored_under_generated_names(client, app, tmp_path):
     import io
 
-    from tests.media import make_tone
+    from tests.helpers.media import make_tone
 
     wav = make_tone(tmp_path / "bed.wav", seconds=1.0).read_bytes()
     resp = client.post("/api/create", content_type="multipart/form-data", data={
@@ -359,7 +341,7 @@ def test_upload_over_the_size_limit_is_413(tmp_path):
 def test_end_to_end_with_uploaded_background_and_music(tmp_path):
     import io
 
-    from tests.media import corner_colour, make_tone
+    from tests.helpers.media import corner_colour, make_tone
 
     app = create_app({"SETTINGS": make_settings(tmp_path)})
     client = app.test_client()
@@ -382,8 +364,8 @@ def test_end_to_end_with_uploaded_background_and_music(tmp_path):
 
 def test_music_bed_from_settings_and_a_missing_one(tmp_path):
     from pipeline import Pipeline
-    from tasks import TaskRequest
-    from tests.media import make_tone
+    from reelsmith.tasks.queue import TaskRequest
+    from tests.helpers.media import make_tone
 
     bed = make_tone(tmp_path / "bed.mp3")
     pipeline = Pipeline(make_settings(tmp_path, music_path=bed))
@@ -432,7 +414,7 @@ def test_refuses_a_public_address_without_a_token(monkeypatch, capsys):
 def test_cancel_while_the_pictures_are_fetched(tmp_path):
     """A cancel in the visuals stage stops the image requests not yet sent
     (each image takes 1 s here): it used to wait for all six."""
-    from tests.fake_visuals import FakeImages
+    from tests.helpers.fake_visuals import FakeImages
 
     script = "One fact. Two facts. Three facts. Four facts. Five facts. Six facts."
     with FakeImages(mode="slow", delay=1.0) as images:

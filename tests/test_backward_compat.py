@@ -3,10 +3,11 @@ import pytest
 
 from app import create_app
 from cache import Cache
-from config import Settings
-from content_generator import ContentGenerator, Script
-from tests.media import probe
-from speech import SpeechSynthesizer
+from reelsmith.core.settings import Settings
+from content_generator import ContentGenerator
+from reelsmith.script.text import Script
+from tests.helpers.media import probe
+from reelsmith.voice.synthesizer import SpeechSynthesizer
 from video_creator import RenderJob, VideoCreator
 
 

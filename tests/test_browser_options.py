@@ -3,7 +3,9 @@
 the voice picker (voices by id, a sample to hear, speed, the script estimate)."""
 import re
 
-from tests.test_browser import page, pytestmark, server, shots  # noqa: F401 (fixtures, skip mark)
+from tests.helpers.browser import needs_chromium
+
+pytestmark = needs_chromium
 
 
 def wait_until(page, expression: str, timeout: float = 10.0) -> None:
@@ -17,7 +19,7 @@ def wait_until(page, expression: str, timeout: float = 10.0) -> None:
         page.wait_for_timeout(50)
 
 
-def test_style_picker_previews_and_submits_the_style(server, page, shots):  # noqa: F811
+def test_style_picker_previews_and_submits_the_style(server, page, shots):
     from playwright.sync_api import expect
 
     console_errors = []
@@ -49,7 +51,7 @@ def test_style_picker_previews_and_submits_the_style(server, page, shots):  # no
     assert not console_errors, console_errors
 
 
-def test_voice_picker_sample_speed_and_script_estimate(server, page):  # noqa: F811
+def test_voice_picker_sample_speed_and_script_estimate(server, page):
     console_errors = []
     page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
     page.goto(server)
@@ -103,15 +105,15 @@ def preview_request(content_type: str):
                       and r.headers.get("content-type", "").startswith(content_type))
 
 
-def test_preview_is_drawn_with_the_picked_font_file(server, page, tmp_path):  # noqa: F811
+def test_preview_is_drawn_with_the_picked_font_file(server, page, tmp_path):
     """A font file picked on the page goes with each preview request (multipart)
     and the frame is drawn with it (the same frame as the bundled Anton, picked
     by name); a file that is no font is refused in the note.
 
     Chromium does not show Playwright a body with a file in it, so what the
     request carried is seen in its Content-Type and in the frame it brings back."""
-    import fonts
-    from captions import PRESETS
+    from reelsmith.captions import fonts
+    from reelsmith.captions.overlay import PRESETS
 
     console_errors = []
     page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import fonts
-from captions import (MODES, POSITIONS, PRESETS, CaptionStyle, CaptionStyleError, CaptionTrack,
+from reelsmith.captions import fonts
+from reelsmith.captions.overlay import (MODES, POSITIONS, PRESETS, CaptionStyle, CaptionStyleError, CaptionTrack,
                       Cue, Layout, Word, cues_for, cues_from_result, parse_style, to_ass, to_srt,
                       to_vtt, wrap_units)
-from speech import Narration, SpeechSegment, WordTiming
-from tests.media import FFMPEG
+from reelsmith.voice.synthesizer import Narration, SpeechSegment, WordTiming
+from tests.helpers.media import FFMPEG
 from video_creator import FrameMaker, render_preview
 
 YELLOW = np.array(PRESETS["classic"].rgb("highlight_color"))
@@ -342,11 +342,10 @@ def test_a_rendered_frame_highlights_the_word_the_voice_timings_name(tmp_path):
     """End to end: real Piper narration, real render, decoded frames. At the
     middle of each word (by the narration's own timings) that word's box is
     highlighted in the decoded video."""
-    from audio import assemble_narration
-    from config import RenderSettings, Settings
-    from speech import SpeechSynthesizer
+    from reelsmith.core.settings import RenderSettings, Settings
+    from reelsmith.voice.synthesizer import SpeechSynthesizer
     from video_creator import RenderJob, VideoCreator
-    from content_generator import Script
+    from reelsmith.script.text import Script
 
     text = "Bees vote with a dance."
     narration = SpeechSynthesizer(Settings()).narrate([text], tmp_path / "voice", engine="piper")

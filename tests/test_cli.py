@@ -1,7 +1,7 @@
 """`flask --app app create` and `batch`: the same pipeline from the command line."""
 from app import create_app
-from config import RenderSettings, Settings
-from tests.media import probe
+from reelsmith.core.settings import RenderSettings, Settings
+from tests.helpers.media import probe
 
 
 def cli(tmp_path):
@@ -87,7 +87,7 @@ def test_the_flask_command_does_not_drain_the_web_queue(tmp_path, monkeypatch):
 
 
 def test_create_with_a_music_bed(tmp_path):
-    from tests.media import band_volume_db, make_tone
+    from tests.helpers.media import band_volume_db, make_tone
     from video_creator import LEAD_IN
 
     script = tmp_path / "script.txt"
@@ -120,7 +120,7 @@ def test_the_mcp_command_hands_the_app_to_mcp_server(tmp_path, monkeypatch):
     served = []
     fake = types.ModuleType("mcp_server")
     fake.run = served.append
-    monkeypatch.setitem(sys.modules, "mcp_server", fake)
+    monkeypatch.setitem(sys.modules, "reelsmith.web.mcp_server", fake)
     settings = Settings(data_dir=tmp_path / "instance", cache_dir=tmp_path / "cache")
     app = create_app({"SETTINGS": settings, "START_WORKERS": False})
     result = app.test_cli_runner().invoke(args=["mcp"])

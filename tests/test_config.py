@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from config import RenderSettings, Settings
-from exceptions import ConfigError
+from reelsmith.core.settings import RenderSettings, Settings
+from reelsmith.core.exceptions import ConfigError
 
 
 def test_environment_values_are_converted_to_their_types():

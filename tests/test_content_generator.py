@@ -10,14 +10,14 @@ from typing import Any
 import httpx
 import pytest
 
-import http_pool
+from reelsmith.core import http_pool
 from cache import Cache
-from config import Settings
-from content_generator import (PROMPT_VERSION, ContentGenerator, Script, estimated_seconds,
-                               split_sentences, word_budget)
-from exceptions import ScriptError
-from offline_writer import offline_script
-from tests.servers import GOOD_SCRIPT, FakeOpenAI
+from reelsmith.core.settings import Settings
+from content_generator import ContentGenerator
+from reelsmith.script.text import PROMPT_VERSION, Script, estimated_seconds, split_sentences, word_budget
+from reelsmith.core.exceptions import ScriptError
+from reelsmith.script.offline_writer import offline_script
+from tests.helpers.servers import GOOD_SCRIPT, FakeOpenAI
 import video_creator
 
 KEY = "sk-test-0123456789-secret"

@@ -8,8 +8,8 @@ from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw
 from uniseg.derived import default_ignorable_code_point
 
-import fonts
-from fonts import FAMILIES, FontChain, FontError, check_font_file, is_rtl, units, wrap
+from reelsmith.captions import fonts
+from reelsmith.captions.fonts import FAMILIES, FontChain, FontError, check_font_file, is_rtl, units, wrap
 
 SIZE = 20
 
@@ -337,7 +337,7 @@ def test_controls_and_lone_joiners_are_neither_drawn_nor_reported():
 def test_font_tables_are_cached_for_a_bounded_number_of_files(tmp_path):
     """Every uploaded font is a new file: the per-file caches keep the last
     FILE_CACHE of them, not every one a long-running server has seen."""
-    import fonts
+    from reelsmith.captions import fonts
 
     anton = fonts.FAMILIES["anton"].face().path.read_bytes()
     for i in range(fonts.FILE_CACHE + 5):

@@ -8,10 +8,10 @@ import socket
 
 import pytest
 
-import local_llm
-from config import Settings
+from reelsmith.script import local_llm
+from reelsmith.core.settings import Settings
 from content_generator import ContentGenerator
-from tests.servers import GOOD_SCRIPT, FakeOpenAI
+from tests.helpers.servers import GOOD_SCRIPT, FakeOpenAI
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +54,7 @@ def connections(monkeypatch):
 
 
 def test_ollama_found_lists_models_and_writes_the_script(caplog):
-    caplog.set_level(logging.INFO, logger="local_llm")
+    caplog.set_level(logging.INFO, logger="reelsmith.script.local_llm")
     with FakeOpenAI(models=["llama3.2:latest", "qwen2.5:7b"]) as server:
         config = settings(ollama=server.url.removeprefix("http://"))  # as Ollama spells it
         gen = ContentGenerator(settings=config)
@@ -161,7 +161,7 @@ def test_discovery_can_be_turned_off():
 @pytest.mark.parametrize("host", ["192.168.1.20:11434", "http://10.0.0.5:11434", "gpu-box:11434",
                                   "ollama.example.com", "8.8.8.8", "http://[2001:db8::1]:11434"])
 def test_a_host_not_on_this_machine_is_refused_without_a_connection(host, connections, caplog):
-    caplog.set_level(logging.WARNING, logger="local_llm")
+    caplog.set_level(logging.WARNING, logger="reelsmith.script.local_llm")
     with FakeOpenAI(models=["llama3.2:latest"]) as lmstudio:
         gen = ContentGenerator(settings=settings(ollama=host, lmstudio=lmstudio.url))
         status = gen.writer_status()

@@ -25,7 +25,7 @@ socket.socket.connect = guard._guarded_connect
 socket.socket.connect_ex = guard._guarded_connect_ex
 socket.getaddrinfo = guard._guarded_getaddrinfo
 from app import create_app
-import mcp_server
+from reelsmith.web import mcp_server
 mcp_server.run(create_app())
 """
 SCRIPT = "Otters hold hands while they sleep. They float together on calm water."
@@ -42,7 +42,7 @@ def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 def web_api(tmp_path: Path, path: str) -> dict:
     """What the web API answers, in this process, with the child's settings."""
     from app import create_app
-    from config import Settings
+    from reelsmith.core.settings import Settings
 
     app = create_app({"SETTINGS": Settings.from_env(server_env(tmp_path / "web")),
                       "START_WORKERS": False})

@@ -12,9 +12,9 @@ import pytest
 from openapi_spec_validator import validate
 
 from app import create_app
-from config import Settings
-from routes import DOWNLOADS
-from tests.live import serve
+from reelsmith.core.settings import Settings
+from reelsmith.web.routes import DOWNLOADS
+from tests.helpers.live import serve
 
 
 @pytest.fixture
@@ -129,7 +129,7 @@ def test_real_responses_match_the_document(app, doc, tmp_path):
 
 def test_previews_match_the_document(app, doc):
     """JSON, or multipart with a font file of your own; a bad font is a 400 naming it."""
-    import fonts
+    from reelsmith.captions import fonts
 
     client = app.test_client()
     body = doc["paths"]["/api/preview"]["post"]["requestBody"]["content"]
@@ -148,7 +148,7 @@ def test_previews_match_the_document(app, doc):
 def test_presigned_downloads_redirect_as_documented(tmp_path):
     """With STORAGE_PRESIGN and outputs in S3 (a stand-in here: the S3 path itself
     is tested in test_storage.py), each download is a 302 to the presigned URL."""
-    from tasks import TaskStatus
+    from reelsmith.tasks.queue import TaskStatus
 
     settings = Settings(data_dir=tmp_path / "instance", cache_dir=tmp_path / "cache",
                         storage_presign=True)

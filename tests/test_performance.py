@@ -5,12 +5,12 @@ Timing claims live in benchmarks/ and PERFORMANCE_OPTIMIZATION.md.
 import threading
 
 from cache import Cache
-from config import RenderSettings, Settings
+from reelsmith.core.settings import RenderSettings, Settings
 from content_generator import ContentGenerator
 from pipeline import Pipeline
-from tasks import TaskRequest
-from tests.media import probe
-from tests.servers import FakeOpenAI
+from reelsmith.tasks.queue import TaskRequest
+from tests.helpers.media import probe
+from tests.helpers.servers import FakeOpenAI
 
 KEY = "sk-test-perf"
 
@@ -74,7 +74,7 @@ def test_eviction_keeps_the_cache_under_its_limit(tmp_path):
 
 def test_batch_renders_n_videos(tmp_path):
     from pipeline import Pipeline
-    from tasks import TaskRequest
+    from reelsmith.tasks.queue import TaskRequest
 
     settings = Settings(render=RenderSettings(width=180, height=320, preset="veryfast"),
                         cache_dir=tmp_path / "cache")

@@ -6,17 +6,17 @@ delivery), and the headers the page is served with.
 """
 import http.client
 import threading
-import time
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
 
-import security
+from reelsmith.core import netguard
 from app import create_app
-from config import Settings
-from tests.live import serve
-from tests.servers import WebhookReceiver
+from reelsmith.core.settings import Settings
+from tests.helpers import wait_for
+from tests.helpers.live import serve
+from tests.helpers.servers import WebhookReceiver
 
 
 def make_app(tmp_path, runner=None, **settings):
@@ -40,15 +40,6 @@ def raw_request(base_url, method, path, headers, body=b""):
     data = response.read()
     conn.close()
     return response.status, response.getheader("Content-Type"), data
-
-
-def wait_for(condition, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition never became true")
 
 
 # -- DNS rebinding: the Host allow-list ----------------------------------------
@@ -172,7 +163,7 @@ def test_a_name_is_judged_by_what_it_resolves_to(tmp_path, monkeypatch):
             raise OSError("Name or service not known")
         return answers[host]
 
-    monkeypatch.setattr(security, "resolve", resolve)
+    monkeypatch.setattr(netguard, "resolve", resolve)
     client = make_app(tmp_path).test_client()
     ok = client.post("/api/create", json={"topic": "x", "webhook_url": "https://hooks.example/a"})
     assert ok.status_code == 202
@@ -199,7 +190,7 @@ def test_a_dns_answer_that_changes_before_delivery_is_refused(tmp_path, monkeypa
         calls.append(host)
         return ["93.184.216.34"] if len(calls) == 1 else ["127.0.0.1"]
 
-    monkeypatch.setattr(security, "resolve", rebinding_resolve)
+    monkeypatch.setattr(netguard, "resolve", rebinding_resolve)
     release = threading.Event()
     app = make_app(tmp_path, runner=lambda task, report: release.wait(10) and {"ok": True})
     client = app.test_client()
@@ -223,7 +214,7 @@ def test_a_dns_answer_that_changes_before_delivery_is_refused(tmp_path, monkeypa
 def test_delivery_connects_to_the_address_it_resolved(tmp_path, monkeypatch):
     """The control for the test above: with WEBHOOK_ALLOW_PRIVATE the same
     name, resolved by the same resolver to the receiver, is delivered."""
-    monkeypatch.setattr(security, "resolve", lambda host, port: ["127.0.0.1"])
+    monkeypatch.setattr(netguard, "resolve", lambda host, port: ["127.0.0.1"])
     app = make_app(tmp_path, runner=lambda task, report: {"ok": True}, webhook_allow_private=True)
     with WebhookReceiver() as hook:
         port = urlsplit(hook.url).port

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from cache import Cache
-from config import Settings
-from exceptions import SpeechError, UnknownVoice
-from speech import SpeechSynthesizer, available_voices
-from speech_engines import reset_edge_voice_list
-from tests.fake_gtts import TONE_HZ, TONE_SECONDS, FakeGoogleTTS
+from reelsmith.core.settings import Settings
+from reelsmith.core.exceptions import SpeechError
+from reelsmith.voice.synthesizer import SpeechSynthesizer, available_voices
+from reelsmith.voice.engines import reset_edge_voice_list
+from tests.helpers.fake_gtts import TONE_HZ, TONE_SECONDS, FakeGoogleTTS
 
 
 @pytest.fixture(autouse=True)

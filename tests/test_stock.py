@@ -6,9 +6,9 @@ from urllib.parse import urlparse
 import pytest
 
 from cache import Cache, make_key
-from config import Settings
-from visuals import Context, choose, keywords
-from tests.fake_visuals import FakePexels2, FakePixabay
+from reelsmith.core.settings import Settings
+from reelsmith.visuals.sources import Context, choose, keywords
+from tests.helpers.fake_visuals import FakePexels2, FakePixabay
 
 SENTENCES = ["Octopuses have three hearts.", "Their blood is blue.", "Follow for more."]
 
@@ -122,10 +122,10 @@ def test_keywords():
 
 
 def test_pipeline_uses_pexels_and_says_when_it_cannot(tmp_path):
-    from config import RenderSettings
+    from reelsmith.core.settings import RenderSettings
     from pipeline import Pipeline
-    from tasks import TaskRequest
-    from tests.media import corner_colour, probe
+    from reelsmith.tasks.queue import TaskRequest
+    from tests.helpers.media import corner_colour, probe
 
     small = RenderSettings(width=180, height=320, preset="veryfast")
     request = TaskRequest(topic="octopus", script="Blue blood. Three hearts.")

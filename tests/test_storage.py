@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-import storage as storage_mod
-from config import Settings
-from exceptions import ConfigError
-from storage import LocalStorage, S3Storage, StorageUnavailable
-from tests.redis_server import free_port
+from reelsmith.core import storage as storage_mod
+from reelsmith.core.settings import Settings
+from reelsmith.core.exceptions import ConfigError
+from reelsmith.core.storage import LocalStorage, S3Storage, StorageUnavailable
+from tests.helpers import free_port
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +138,7 @@ def test_storage_url_picks_the_backend_and_names_the_field(tmp_path):
 @pytest.mark.parametrize("presign", [False, True])
 def test_downloads_come_from_s3_behind_the_token(s3, tmp_path, presign):
     from app import create_app
-    from tasks import Task, TaskRequest, TaskStatus
+    from reelsmith.tasks.queue import Task, TaskRequest, TaskStatus
 
     settings = Settings(data_dir=tmp_path / "web", cache_dir=tmp_path / "cache", workers=0,
                         api_token="secret", storage_url=s3.url,

@@ -4,18 +4,9 @@ import time
 
 import pytest
 
-from exceptions import RenderError
-from tasks import MAX_ATTEMPTS, QueueFull, Task, TaskQueue, TaskRequest, TaskStatus, TaskStore
-
-
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError("condition not met in time")
+from reelsmith.core.exceptions import RenderError
+from tests.helpers import wait_for
+from reelsmith.tasks.queue import MAX_ATTEMPTS, QueueFull, Task, TaskQueue, TaskRequest, TaskStatus, TaskStore
 
 
 @pytest.fixture
@@ -52,7 +43,7 @@ def test_progress_is_stored_at_each_stage_and_at_most_every_half_second(store):
     """A render reports every frame; the store gets each new stage at once and
     the frames' progress at most every PROGRESS_EVERY s (cancel is still
     checked at every report: test_cancel_queued_and_running)."""
-    from tasks import PROGRESS_EVERY
+    from reelsmith.tasks.queue import PROGRESS_EVERY
 
     writes = []
     update = store.update_progress
@@ -220,7 +211,7 @@ def test_shutdown_refuses_new_work(store):
 
 
 def test_webhook_is_retried_until_delivered(store):
-    from tests.servers import WebhookReceiver
+    from tests.helpers.servers import WebhookReceiver
 
     with WebhookReceiver(modes=["500", "500", "200"]) as hook:
         q = TaskQueue(store, lambda t, r: {"ok": True})
@@ -237,7 +228,7 @@ def test_webhook_is_retried_until_delivered(store):
 
 
 def test_failed_webhook_never_fails_the_task(store):
-    from tests.servers import WebhookReceiver
+    from tests.helpers.servers import WebhookReceiver
 
     with WebhookReceiver() as hook:
         dead_url = hook.url  # the server stops below: connections are refused
@@ -263,7 +254,7 @@ def test_eta_is_derived_from_the_pace(store):
 
 
 def test_shutdown_interrupts_a_long_task_and_queues_it_again(tmp_path):
-    from exceptions import TaskCanceled
+    from reelsmith.core.exceptions import TaskCanceled
 
     path = tmp_path / "t.sqlite3"
     store = TaskStore(path)

@@ -1,18 +1,16 @@
 """Real renders with moviepy + the bundled ffmpeg, small (270x480) so they take seconds."""
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from config import RenderSettings, Settings
-from content_generator import Script
-from exceptions import TaskCanceled
-from speech import SpeechSynthesizer
-from tests.media import FFMPEG, corner_colour, loudness, mean_volume_db, probe, stream_duration
-from audio import GAP, LEAD_IN, TAIL, assemble_narration
-from captions import cues_for, to_srt
+from reelsmith.core.settings import RenderSettings, Settings
+from reelsmith.script.text import Script
+from reelsmith.core.exceptions import TaskCanceled
+from reelsmith.voice.synthesizer import SpeechSynthesizer
+from tests.helpers.media import FFMPEG, corner_colour, loudness, mean_volume_db, probe, stream_duration
+from reelsmith.render.audio import GAP, LEAD_IN, TAIL, assemble_narration
+from reelsmith.captions.overlay import cues_for, to_srt
 from video_creator import FrameMaker, RenderJob, VideoCreator
 
 SENTENCES = [
@@ -184,7 +182,7 @@ def test_landscape_and_square_renders(creator, narration, tmp_path):
 
 
 def test_music_bed_is_ducked_under_the_voice(creator, narration, tmp_path):
-    from tests.media import band_volume_db, make_tone
+    from tests.helpers.media import band_volume_db, make_tone
 
     music = make_tone(tmp_path / "bed.mp3", seconds=2.0, frequency=5000)  # shorter: it loops
     out = tmp_path / "music.mp4"
@@ -202,7 +200,7 @@ def test_music_bed_is_ducked_under_the_voice(creator, narration, tmp_path):
 
 
 def test_own_images_and_clips_as_backgrounds(creator, narration, tmp_path):
-    from tests.media import make_clip
+    from tests.helpers.media import make_clip
 
     red = tmp_path / "red.png"
     Image.new("RGB", (800, 600), (220, 30, 30)).save(red)
@@ -228,9 +226,9 @@ def test_clip_frames_come_from_ffmpeg_scaled_cropped_and_in_order(tmp_path):
     held on its first frame before its span starts, and going back restarts."""
     from moviepy import VideoFileClip
 
-    from backgrounds import CLIP_FPS, _ClipSource, _cover
-    from exceptions import RenderError
-    from tests.media import make_clip
+    from reelsmith.visuals.backgrounds import CLIP_FPS, _ClipSource, _cover
+    from reelsmith.core.exceptions import RenderError
+    from tests.helpers.media import make_clip
 
     path = make_clip(tmp_path / "wide.mp4", seconds=1.0, size="320x180")  # landscape into portrait
     source, reference = _ClipSource(path, (108, 192)), VideoFileClip(str(path), audio=False)
@@ -263,8 +261,8 @@ def test_clip_frames_come_from_ffmpeg_scaled_cropped_and_in_order(tmp_path):
 def test_only_the_clips_near_the_frame_keep_a_decoder(tmp_path):
     """One ffmpeg per clip would be alive till the end of a render (about 90 MB
     each): a clip's decoder stops as soon as the frame no longer shows it."""
-    from backgrounds import MediaBackground, _ClipSource
-    from tests.media import make_clip
+    from reelsmith.visuals.backgrounds import MediaBackground, _ClipSource
+    from tests.helpers.media import make_clip
 
     clips = [make_clip(tmp_path / f"c{i}.mp4", seconds=1.0, size="64x64") for i in range(4)]
     scene = MediaBackground(clips, (64, 64), [0.0, 1.0, 2.0, 3.0], 4.0,
@@ -282,7 +280,7 @@ def test_only_the_clips_near_the_frame_keep_a_decoder(tmp_path):
 
 
 def test_one_image_zooms_on_across_sentences_without_a_jump(tmp_path):
-    from backgrounds import MediaBackground
+    from reelsmith.visuals.backgrounds import MediaBackground
 
     photo = tmp_path / "photo.png"
     rng = np.random.default_rng(1)  # detailed, so any jump in the zoom shows
@@ -306,7 +304,7 @@ def test_zoom_by_quadrant_resizes_gives_the_pixels_of_the_exact_warp(size, a):
     so near 1:1 that resize alone would copy)."""
     import cv2
 
-    from backgrounds import _Quadrants
+    from reelsmith.visuals.backgrounds import _Quadrants
 
     w, h = size
     sw, sh = 4 * int(np.ceil((w * 1.12 + 12) / 4)), 4 * int(np.ceil((h * 1.12 + 12) / 4))
@@ -325,8 +323,8 @@ def test_zoom_by_quadrant_resizes_gives_the_pixels_of_the_exact_warp(size, a):
 def test_transitions_blend_planes_as_they_blend_rgb_frames(tmp_path):
     """Transitions between photos blend the I420 planes (what the render
     encodes) into the picture they make of RGB frames (previews)."""
-    import yuv
-    from backgrounds import MediaBackground
+    from reelsmith.core import yuv
+    from reelsmith.visuals.backgrounds import MediaBackground
 
     size = (216, 384)
     yy, xx = np.mgrid[0:400, 0:240].astype(np.float32)
@@ -347,7 +345,7 @@ def test_transitions_blend_planes_as_they_blend_rgb_frames(tmp_path):
 
 
 def test_unknown_background_type_is_a_render_error(creator, narration, tmp_path):
-    from exceptions import RenderError
+    from reelsmith.core.exceptions import RenderError
 
     doc = tmp_path / "notes.txt"
     doc.write_text("hello")
@@ -357,7 +355,7 @@ def test_unknown_background_type_is_a_render_error(creator, narration, tmp_path)
 
 
 def test_an_encoder_failure_says_why_and_leaves_no_files(narration, tmp_path):
-    from exceptions import RenderError
+    from reelsmith.core.exceptions import RenderError
 
     render = RenderSettings(width=270, height=480, codec="no_such_encoder")
     out = tmp_path / "v.mp4"
@@ -372,8 +370,8 @@ def test_yuv_frames_are_the_rgb_frames(preset):
     upscaled plane by plane, the overlays blended in YUV): the same pictures,
     to within rounding, as the RGB frames converted, in every mode (karaoke's
     part-filled words and right-to-left included) and with the title card."""
-    import yuv
-    from captions import PRESETS, Cue
+    from reelsmith.core import yuv
+    from reelsmith.captions.overlay import PRESETS, Cue
 
     cues = [Cue(1, "Octopuses have three hearts", 0.5, 2.0), Cue(2, "مرحبا بكم في عالم", 2.3, 4.0)]
     frames = FrameMaker(size=(270, 480), duration=5, title="Octopus facts 🐙", cues=cues, seed="s",

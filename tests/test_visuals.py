@@ -9,10 +9,10 @@ import pytest
 from PIL import Image
 
 from cache import Cache
-from config import Settings
-from exceptions import BadTransition, UnknownVisuals
-from visuals import SOURCES, Context, check_transition, check_visuals, choose
-from tests.fake_visuals import FakeImages, FakePexels2, FakePixabay
+from reelsmith.core.settings import Settings
+from reelsmith.core.exceptions import BadTransition, UnknownVisuals
+from reelsmith.visuals.sources import SOURCES, Context, check_transition, check_visuals, choose
+from tests.helpers.fake_visuals import FakeImages, FakePexels2, FakePixabay
 
 SENTENCES = ["Octopuses have three hearts.", "Their blood is blue.", "Follow for more."]
 
@@ -206,7 +206,7 @@ def test_a_sentence_with_no_result_goes_to_the_next_source(tmp_path):
 
 # -- generated looks -----------------------------------------------------------------
 def _frames(seed, mood="neutral", size=(180, 320), times=(0.0, 3.0)):
-    from backgrounds import Background
+    from reelsmith.visuals.backgrounds import Background
 
     bg = Background(size, seed, duration=10.0, ken_burns=True, mood=mood)
     return bg, [bg.frame_at(t).astype(int) for t in times]
@@ -231,7 +231,7 @@ def test_two_topics_look_different_and_one_topic_always_the_same():
 
 
 def test_every_motion_family_moves_and_mood_changes_the_look():
-    from backgrounds import FAMILIES, Look
+    from reelsmith.visuals.backgrounds import FAMILIES, Look
 
     seen = {}
     for i in range(200):
@@ -252,7 +252,7 @@ def test_gradients_look_moves_as_one_pan_the_encoder_can_predict():
     x264 cannot predict (benchmarks/looks.py: 9.2 s against 6.2 s)."""
     import cv2
 
-    from backgrounds import Background, Look
+    from reelsmith.visuals.backgrounds import Background, Look
 
     seed = next(f"topic {i}" for i in range(200) if Look.of(f"topic {i}").family == "gradients")
     bg = Background((216, 384), seed, duration=30.0, ken_burns=True)
@@ -266,7 +266,7 @@ def test_gradients_look_moves_as_one_pan_the_encoder_can_predict():
 
 
 def test_mood_of_the_script():
-    from backgrounds import mood_of
+    from reelsmith.visuals.backgrounds import mood_of
 
     assert mood_of("The storm came at night, dark and full of fear.") == "dark"
     assert mood_of("Breathe slow, the rain is quiet.") == "calm"
@@ -285,7 +285,7 @@ def _two_images(tmp_path):
 
 
 def test_crossfade_frame_on_the_boundary_is_a_blend_of_both(tmp_path):
-    from backgrounds import MediaBackground
+    from reelsmith.visuals.backgrounds import MediaBackground
 
     red, blue = _two_images(tmp_path)
     bg = MediaBackground([red, blue], (90, 160), [0.4, 2.0], 4.0, transition="crossfade",
@@ -299,7 +299,7 @@ def test_crossfade_frame_on_the_boundary_is_a_blend_of_both(tmp_path):
 
 
 def test_slide_pushes_the_next_picture_in(tmp_path):
-    from backgrounds import MediaBackground
+    from reelsmith.visuals.backgrounds import MediaBackground
 
     red, blue = _two_images(tmp_path)
     bg = MediaBackground([red, blue], (90, 160), [0.4, 2.0], 4.0, transition="slide",
@@ -311,7 +311,7 @@ def test_slide_pushes_the_next_picture_in(tmp_path):
 
 
 def test_generated_background_stands_in_for_a_sentence_without_media(tmp_path):
-    from backgrounds import MediaBackground
+    from reelsmith.visuals.backgrounds import MediaBackground
 
     red, _ = _two_images(tmp_path)
     bg = MediaBackground([red, None], (90, 160), [0.4, 2.0], 4.0, seed="octopus")
@@ -320,7 +320,7 @@ def test_generated_background_stands_in_for_a_sentence_without_media(tmp_path):
 
 
 def _pcm(path) -> bytes:
-    from tests.media import FFMPEG
+    from tests.helpers.media import FFMPEG
 
     return subprocess.run([FFMPEG, "-v", "error", "-i", str(path), "-map", "0:a", "-f", "s16le", "-"],
                           capture_output=True, check=True).stdout
@@ -329,10 +329,10 @@ def _pcm(path) -> bytes:
 def test_transitions_never_move_captions_or_audio(tmp_path):
     """The same job rendered with a cut and with a crossfade: identical cues,
     subtitles and audio; at the boundary the crossfade shows both pictures."""
-    from config import RenderSettings
-    from content_generator import Script
-    from speech import SpeechSynthesizer
-    from tests.media import corner_colour
+    from reelsmith.core.settings import RenderSettings
+    from reelsmith.script.text import Script
+    from reelsmith.voice.synthesizer import SpeechSynthesizer
+    from tests.helpers.media import corner_colour
     from video_creator import RenderJob, VideoCreator
 
     sentences = ["Red comes first.", "Blue comes next."]
@@ -362,7 +362,7 @@ def test_media_copies_stay_within_the_cache_bound(tmp_path):
     """The renderer's file copies of cached downloads go when the cache evicts
     their entry, so they never grow past the cache's own limit."""
     from cache import Cache
-    from visuals import media_file
+    from reelsmith.visuals.sources import media_file
 
     cache = Cache(tmp_path / "cache", max_size_mb=0.2, default_ttl=3600)
     paths = [media_file(cache, f"clip {i}", ".mp4", lambda i=i: bytes([i]) * 60_000)

@@ -10,19 +10,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import speech_engines
+from reelsmith.voice import engines as speech_engines
 from cache import Cache
-from config import Settings
-from espeak import EspeakLibrary
-from exceptions import SpeechError, UnknownVoice
-from languages import for_engine
-from speech import (SpeechSynthesizer, check_voice, language_names, list_voices, preview,
+from reelsmith.core.settings import Settings
+from reelsmith.voice.espeak_lib import EspeakLibrary
+from reelsmith.core.exceptions import SpeechError, UnknownVoice
+from reelsmith.core.languages import for_engine
+from reelsmith.voice.synthesizer import (SpeechSynthesizer, check_voice, language_names, list_voices, preview,
                     speakable, words_per_second)
-from speech_engines import ESPEAK, PiperEngine, load_piper_voice, piper_marks, reset_edge_voice_list
-from speech_words import estimate_marks, tokens, words_from_marks
-from tests.fake_edge import FakeEdge, word_plan
-from tests.fake_gtts import TONE_SECONDS, FakeGoogleTTS
-from tests.servers import FakeOpenAI
+from reelsmith.voice.engines import ESPEAK, PiperEngine, load_piper_voice, piper_marks, reset_edge_voice_list
+from reelsmith.voice.words import estimate_marks, tokens, words_from_marks
+from tests.helpers.fake_edge import FakeEdge, word_plan
+from tests.helpers.fake_gtts import TONE_SECONDS, FakeGoogleTTS
+from tests.helpers.servers import FakeOpenAI
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,251 @@
+"""Where outputs and uploads live: the one owner of every output and upload path.
+
+Two backends behind one small interface, picked by ``STORAGE_URL``:
+
+- ``LocalStorage`` (the default, ``DATA_DIR``; or ``STORAGE_URL=/a/shared/mount``
+  or ``file:///a/shared/mount``): a folder. Outputs are published by rename,
+  so a reader never sees half a file.
+- ``S3Storage`` (``STORAGE_URL=s3://bucket/prefix``, ``S3_ENDPOINT_URL`` for
+  MinIO, R2 and others): boto3. An object appears only once its upload has
+  completed, so publishing after the render is atomic too.
+
+Names are relative and built here only: ``videos/<task id><suffix>`` for
+outputs, ``uploads/<generated name>`` for uploads. Files whose name starts
+with a dot are temporary and never listed.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Protocol
+from urllib.parse import urlparse
+
+from reelsmith.core.exceptions import ConfigError
+
+OUTPUT_SUFFIXES = (".mp4", ".srt", ".jpg")  # what a finished render publishes (routes.DOWNLOADS)
+
+
+class StorageUnavailable(Exception):
+    """The storage can't be reached or used; the message says which and why."""
+
+
+def output_name(task_id: str, suffix: str) -> str:
+    return f"videos/{task_id}{suffix}"
+
+
+def upload_name(name: str) -> str:
+    return f"uploads/{Path(name).name}"
+
+
+class Storage(Protocol):
+    url: str
+
+    def check(self) -> None: ...                                  # raises StorageUnavailable
+    def publish(self, local_path: Path, name: str) -> None: ...   # atomic: all or nothing
+    def exists(self, name: str) -> bool: ...
+    def delete(self, name: str) -> None: ...
+    def fetch(self, name: str, dest: Path) -> Path: ...           # a local copy to read
+    def list(self, prefix: str = "") -> list[str]: ...            # finished names only
+    def local_path(self, name: str) -> Path | None: ...           # None where not a file
+    def open_stream(self, name: str, chunk: int = 1 << 20) -> Iterator[bytes]: ...
+    def presigned_url(self, name: str, expires: int = 300) -> str | None: ...
+    def modified_before(self, prefix: str, when: float) -> list[str]: ...
+
+
+@dataclass
+class LocalStorage:
+    root: Path
+
+    def __post_init__(self):
+        self.root = Path(self.root)
+        self.url = str(self.root)
+
+    def _path(self, name: str) -> Path:
+        path = (self.root / name).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise ValueError(f"storage name {name!r} leaves the storage folder")
+        return path
+
+    def check(self) -> None:
+        try:
+            for sub in ("videos", "uploads"):
+                (self.root / sub).mkdir(parents=True, exist_ok=True)
+            probe = self.root / "videos" / f".probe-{uuid.uuid4().hex}"
+            probe.write_bytes(b"ok")
+            probe.unlink()
+        except OSError as exc:
+            raise StorageUnavailable(f"cannot write to the storage folder {self.root}: "
+                                     f"{exc.strerror or exc}") from None
+
+    def publish(self, local_path: Path, name: str) -> None:
+        target = self._path(name)
+        local_path = Path(local_path)
+        if local_path.resolve() == target:
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(local_path, target)  # same file system: one rename
+        except OSError:  # another mount: copy under a hidden name, then rename
+            temp = target.parent / f".{target.name}.{uuid.uuid4().hex}.partial"
+            shutil.copyfile(local_path, temp)
+            os.replace(temp, target)
+            local_path.unlink(missing_ok=True)
+
+    def exists(self, name: str) -> bool:
+        return self._path(name).is_file()
+
+    def delete(self, name: str) -> None:
+        self._path(name).unlink(missing_ok=True)
+
+    def fetch(self, name: str, dest: Path) -> Path:
+        source = self._path(name)
+        dest = Path(dest)
+        if source == dest.resolve():
+            return dest
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, dest)
+        return dest
+
+    def list(self, prefix: str = "") -> list[str]:
+        folder = self._path(prefix) if prefix else self.root
+        if not folder.is_dir():
+            return []
+        return sorted(str(p.relative_to(self.root)) for p in folder.rglob("*")
+                      if p.is_file() and not p.name.startswith("."))
+
+    def local_path(self, name: str) -> Path | None:
+        return self._path(name)
+
+    def open_stream(self, name: str, chunk: int = 1 << 20) -> Iterator[bytes]:
+        with open(self._path(name), "rb") as handle:
+            while data := handle.read(chunk):
+                yield data
+
+    def presigned_url(self, name: str, expires: int = 300) -> str | None:
+        return None
+
+    def modified_before(self, prefix: str, when: float) -> list[str]:
+        return [n for n in self.list(prefix) if self._path(n).stat().st_mtime < when]
+
+
+class S3Storage:
+    def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None,
+                 client=None):
+        import boto3
+        from botocore.config import Config
+
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.endpoint_url = endpoint_url
+        self.url = f"s3://{bucket}/{self.prefix}".rstrip("/")
+        self.client = client or boto3.client(
+            "s3", endpoint_url=endpoint_url,
+            config=Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 3}))
+
+    def _key(self, name: str) -> str:
+        if ".." in Path(name).parts:
+            raise ValueError(f"storage name {name!r} leaves the storage prefix")
+        return f"{self.prefix}/{name}" if self.prefix else name
+
+    def _name(self, key: str) -> str:
+        return key[len(self.prefix) + 1:] if self.prefix else key
+
+    def check(self) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            raise StorageUnavailable(
+                f"cannot use storage {self.url}: {exc.response['Error'].get('Code')} "
+                f"{exc.response['Error'].get('Message', '')}".strip()) from None
+        except BotoCoreError as exc:
+            raise StorageUnavailable(f"cannot reach storage {self.url}"
+                                     f"{' at ' + self.endpoint_url if self.endpoint_url else ''}: "
+                                     f"{exc}") from None
+
+    def publish(self, local_path: Path, name: str) -> None:
+        self.client.upload_file(str(local_path), self.bucket, self._key(name))
+        Path(local_path).unlink(missing_ok=True)
+
+    def exists(self, name: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(name))
+            return True
+        except ClientError as exc:
+            if exc.response["Error"].get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+
+    def delete(self, name: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(name))
+
+    def fetch(self, name: str, dest: Path) -> Path:
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        temp = dest.parent / f".{dest.name}.{uuid.uuid4().hex}.partial"
+        self.client.download_file(self.bucket, self._key(name), str(temp))
+        os.replace(temp, dest)
+        return dest
+
+    def _objects(self, prefix: str):
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
+            yield from page.get("Contents", [])
+
+    def list(self, prefix: str = "") -> list[str]:
+        return sorted(self._name(o["Key"]) for o in self._objects(prefix)
+                      if not Path(o["Key"]).name.startswith("."))
+
+    def local_path(self, name: str) -> Path | None:
+        return None
+
+    def open_stream(self, name: str, chunk: int = 1 << 20) -> Iterator[bytes]:
+        body = self.client.get_object(Bucket=self.bucket, Key=self._key(name))["Body"]
+        try:
+            yield from body.iter_chunks(chunk)
+        finally:
+            body.close()
+
+    def presigned_url(self, name: str, expires: int = 300) -> str | None:
+        return self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": self._key(name)},
+            ExpiresIn=expires)
+
+    def modified_before(self, prefix: str, when: float) -> list[str]:
+        return [self._name(o["Key"]) for o in self._objects(prefix)
+                if o["LastModified"].timestamp() < when]
+
+
+def from_settings(settings) -> Storage:
+    """The storage named by ``STORAGE_URL`` (default: the ``DATA_DIR`` folder)."""
+    url = (getattr(settings, "storage_url", None) or "").strip()
+    if not url:
+        return LocalStorage(settings.data_dir)
+    parsed = urlparse(url)
+    if parsed.scheme == "s3":
+        if not parsed.netloc:
+            raise ConfigError("STORAGE_URL", f"{url!r} names no bucket (use s3://bucket/prefix)")
+        return S3Storage(parsed.netloc, parsed.path, getattr(settings, "s3_endpoint_url", None))
+    if parsed.scheme == "file":
+        return LocalStorage(Path(parsed.path))
+    if parsed.scheme == "":
+        return LocalStorage(Path(url))
+    raise ConfigError("STORAGE_URL", f"{url!r}: use a folder, file:///folder or s3://bucket/prefix")
+
+
+def expire(storage: Storage, task_ids: list[str], older_than: float | None = None) -> None:
+    """Remove the outputs of ``task_ids`` (and, with ``older_than``, uploads
+    no task will use any more: older than that epoch time)."""
+    for task_id in task_ids:
+        for suffix in OUTPUT_SUFFIXES:
+            storage.delete(output_name(task_id, suffix))
+    if older_than is not None:
+        for name in storage.modified_before("uploads/", older_than):
+            storage.delete(name)
+

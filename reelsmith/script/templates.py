@@ -1,0 +1,119 @@
+"""The offline writer's sentence templates, and the words they use (too vague
+to search stock footage for)."""
+from __future__ import annotations
+
+import re
+
+# The script's parts, in the order it tells them. Each is a few single-sentence
+# templates, short and long, so the writer can fit the word budget. A template
+# is used only when the topic gives every field it names: {question} (a direct
+# question), {clause} ("why octopuses have three hearts"), {subject} (a noun
+# phrase), {about} (the clause or the subject), {seconds}. Body templates are
+# mostly field-free, so a long script for any topic has enough of them.
+_HOOKS = {
+    "question": [
+        "Ever wondered {clause}?",
+        "Most people never stop to ask {clause}, but it is worth a minute of your time.",
+        "{question}",
+        "Here is a question that sounds simple: {question}",
+        "Let's answer a question that comes up more often than you might think: {question}",
+    ],
+    "subject": [
+        "You have probably heard of {subject}, but there is more to it than you think.",
+        "Give me {seconds} seconds and you will never see {subject} the same way again.",
+        "Let's talk about {subject}, because the full story is better than the headline.",
+        "Here is what you should know about {subject}.",
+        "This is {subject}, explained in plain words.",
+        "Here is {subject}, in {seconds} seconds.",
+    ],
+}
+_BODY = {
+    "basics": [
+        "At first glance it seems simple, but it connects to some big ideas.",
+        "The basic idea is simpler than it sounds, and it starts with something most of us "
+        "never notice.",
+        "To make sense of {about}, it helps to start with the basics.",
+        "The short version begins with one simple fact that most people overlook.",
+        "Let's start with the basics.",
+        "Start with what you can see, and the rest follows step by step.",
+        "The answer begins with a few plain facts.",
+    ],
+    "how": [
+        "Under the surface, a few simple rules do most of the work.",
+        "Each step follows from the one before it, like links in a chain.",
+        "Small causes add up, and together they produce the effect we notice.",
+        "Nothing here is magic: it is cause and effect, one step at a time.",
+        "The pieces only make sense together, so it pays to look at the whole picture.",
+        "Once you see how the parts fit, the result stops looking mysterious.",
+        "It works a bit like a recipe, where the order of the steps matters as much as the "
+        "ingredients.",
+    ],
+    "matters": [
+        "It matters because the same idea shows up in places you would never expect.",
+        "And it is not just trivia: it explains a lot about the world around us.",
+        "Understanding it changes how you see a lot of everyday things.",
+        "This is why it matters.",
+        "Once you know it, you start noticing it everywhere.",
+        "It touches daily life more often than most people realise.",
+    ],
+    "history": [
+        "People have puzzled over this for a long time, and every answer raised a new question.",
+        "For centuries, the best explanations were educated guesses.",
+        "Careful observation slowly replaced those guesses with evidence.",
+        "Some of the early explanations turned out to be completely wrong, and that is part of "
+        "the fun.",
+        "Every generation of researchers has added a piece to the puzzle.",
+        "Scientists still debate some of the finer points today.",
+    ],
+    "surprise": [
+        "Here is the surprising part: what most people believe is only half the story.",
+        "The twist is that the real story is stranger than most people guess.",
+        "What surprises most people is how much is still being discovered about {about}.",
+        "The popular explanation you may have heard is only part of the answer.",
+        "Even experts were surprised when the full picture came together.",
+        "A common belief about it turns out to be a myth.",
+    ],
+    "details": [
+        "The closer you look, the more interesting the details become.",
+        "The details are where it gets really interesting.",
+        "Tiny differences can change the outcome completely.",
+        "The numbers involved are often bigger than you would guess.",
+        "The same pattern repeats on scales both tiny and enormous.",
+        "It is a good reminder that simple questions can lead to deep answers.",
+        "Look closely, and you will find a small world of its own.",
+    ],
+}
+# Which parts a script keeps first when it has room for only a few sentences.
+_PRIORITY = ("basics", "surprise", "matters", "how", "history", "details")
+_TAKEAWAYS = {
+    "question": [
+        "So the next time someone asks {clause}, you will know there is a great story behind it.",
+        "The takeaway: even the simplest questions can have surprising answers.",
+        "Remember: the best questions are the ones that sound too simple to ask.",
+        "Now you know the answer.",
+    ],
+    "subject": [
+        "The takeaway: there is more to {subject} than meets the eye.",
+        "So the next time someone mentions {subject}, you will know there is more to the story.",
+        "Now you have a good reason to take a closer look at {subject}.",
+        "Now you know the story.",
+    ],
+}
+_CALLS_TO_FOLLOW = [
+    "Follow for more short explainers like this one.",
+    "Follow for more, and tell me in the comments what to explain next.",
+    "If you learned something new, follow for more quick facts.",
+    "Follow for more.",
+]
+# How each sentence's picture is framed, by its place in the script: offline
+# sentences say little a camera could film, so the topic is shown from a new
+# angle each time (and a long script's second round in other tones).
+_SHOTS = ("wide shot", "close-up", "in detail", "seen from above", "in everyday life",
+          "vintage photo", "unusual angle", "macro detail", "at night", "silhouette",
+          "golden hour", "soft focus background")
+_TONES = ("", "cool tones", "warm tones", "high contrast")
+TEMPLATE_WORDS = {
+    word for pools in (_HOOKS, _BODY, _TAKEAWAYS, {"call": _CALLS_TO_FOLLOW})
+    for templates in pools.values() for template in templates
+    for word in re.findall(r"[\w']+", re.sub(r"\{\w+\}", " ", template).lower())
+}

@@ -1,0 +1,167 @@
+"""Reelsmith as an MCP server: tools for AI agents over the Model Context Protocol.
+
+    flask --app app mcp
+
+serves over stdio (the official ``mcp`` SDK's ``MCPServer``, v1's FastMCP).
+Point an agent at that command; it can then call:
+
+- ``create_video``: queue a video (the fields of ``POST /api/create``);
+- ``get_task``: its status, progress, result, events; once done, the links
+  (``/api/task/<id>/video`` ...) and the files' paths on this machine;
+- ``list_tasks``, ``cancel_task``, ``list_voices``.
+
+Every tool is one call to the app's own JSON API, made in-process through
+Flask's test client. So the MCP server shares the web API's validation,
+queue, task store, token check and links by construction: a request the API
+refuses is a tool error carrying the API's message and the field it names.
+The queue's workers run in this process, as under ``make run``.
+
+stdout carries the protocol only: the SDK moves fd 1 onto stderr while it
+serves, so a stray print (from Python or from a C library) goes to stderr,
+where the logging goes too.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+
+from reelsmith.web.routes import DOWNLOADS, TASK_ID
+from reelsmith.core.storage import output_name
+
+log = logging.getLogger("reelsmith.mcp")
+
+INSTRUCTIONS = (
+    "Reelsmith turns a topic (or your own script) into a narrated, captioned short MP4. "
+    "create_video queues a render and returns its task; poll get_task until status is "
+    "'done' (then 'files' has the MP4, SRT and thumbnail paths and 'links' their URLs), "
+    "'failed' (see 'error') or 'canceled'."
+)
+
+
+class ReelsmithApi:
+    """The web API, called in-process. Each method returns the response's JSON
+    or raises ToolError with the API's error message (and field)."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        token = app.config["SETTINGS"].api_token
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def call(self, method: str, path: str, body: dict | None = None) -> dict:
+        client = self.app.test_client()  # one per call: tools run in parallel threads
+        response = client.open(path, method=method, json=body, headers=self.headers)
+        data = response.get_json(silent=True)
+        if response.status_code >= 400:
+            if not isinstance(data, dict):
+                raise ToolError(f"HTTP {response.status_code} from {path}")
+            field = data.get("field")
+            message = data.get("error") or f"HTTP {response.status_code}"
+            raise ToolError(f"invalid argument '{field}': {message}" if field else message)
+        return data
+
+    def task_path(self, task_id: str, suffix: str = "") -> str:
+        """``/api/task/<id><suffix>``, for a well-formed id only."""
+        if not TASK_ID.match(task_id):
+            raise ToolError(f"invalid argument 'task_id': {task_id!r} is not a task id "
+                            "(32 hex digits, as create_video and list_tasks return)")
+        return f"/api/task/{task_id}{suffix}"
+
+    def start_workers(self) -> None:
+        """Run the app's before-request hooks once: under the ``flask`` command
+        that is what starts the queue's workers."""
+        with self.app.test_request_context("/api/tasks", headers=self.headers):
+            self.app.preprocess_request()
+
+    def task(self, data: dict) -> dict:
+        """A task's JSON plus, once it is done, the paths of its files (where
+        the storage is a folder on this machine; object storage has links only)."""
+        links = data.get("links") or {}
+        if links:
+            files = self.app.extensions["reelsmith_storage"]
+            paths = {kind: files.local_path(output_name(data["id"], DOWNLOADS[kind][0]))
+                     for kind in links if kind in DOWNLOADS}
+            data["files"] = {kind: str(p) for kind, p in paths.items() if p and p.is_file()}
+        return data
+
+
+def build_server(app: Flask) -> MCPServer:
+    """An MCPServer whose tools drive ``app`` (made by ``create_app()``)."""
+    api = ReelsmithApi(app)
+    server = MCPServer("reelsmith", instructions=INSTRUCTIONS)
+
+    @server.tool()
+    def create_video(topic: str = "", script: str | None = None, voice: str = "auto",
+                     language: str = "en", length: int = 30, tone: str = "informative",
+                     aspect: str = "9:16", fresh: bool = False,
+                     webhook_url: str | None = None,
+                     caption_style: str | dict[str, Any] | None = None, speed: float = 1.0,
+                     visuals: str = "auto", transition: str = "cut",
+                     transition_seconds: float = 0.5) -> dict[str, Any]:
+        """Queue one video. Give a topic (the script writer writes the narration)
+        or your own script (one caption per sentence; the topic is then optional).
+        voice: auto, an engine or a voice id from list_voices (e.g.
+        piper:en_US-joe-medium); speed: 0.5-2.0; language: a code like 'en' or
+        'pt-BR'; length: target seconds (10-120); aspect: 9:16, 16:9 or 1:1;
+        fresh: skip the script cache; webhook_url: gets a JSON POST when the task
+        ends; caption_style: a preset name (classic, pop, karaoke, boxed,
+        minimal) or a style object, as POST /api/create takes it; visuals: auto
+        or a source (generated, pexels, pixabay, ai); transition: cut, crossfade
+        or slide, lasting transition_seconds (more than 0, at most 2). Returns
+        the queued task; poll get_task with its id."""
+        body = {"topic": topic, "script": script, "voice": voice, "language": language,
+                "length": length, "tone": tone, "aspect": aspect, "fresh": fresh,
+                "webhook_url": webhook_url, "caption_style": caption_style, "speed": speed,
+                "visuals": visuals, "transition": transition,
+                "transition_seconds": transition_seconds}
+        created = api.call("POST", "/api/create", {k: v for k, v in body.items() if v is not None})
+        return api.task(api.call("GET", created["status_url"]))
+
+    @server.tool()
+    def get_task(task_id: str) -> dict[str, Any]:
+        """One task: status (queued, running, done, failed, canceled), stage,
+        progress (0-1), eta_seconds, error, result (title, duration, voice used,
+        fallbacks...), events, and once done its links and file paths."""
+        data = api.task(api.call("GET", api.task_path(task_id)))
+        data["events"] = api.call("GET", api.task_path(task_id, "/events"))["events"]
+        return data
+
+    @server.tool()
+    def list_tasks() -> dict[str, Any]:
+        """The most recent tasks, newest first."""
+        return {"tasks": [api.task(t) for t in api.call("GET", "/api/tasks")["tasks"]]}
+
+    @server.tool()
+    def cancel_task(task_id: str) -> dict[str, Any]:
+        """Cancel a task: a queued one at once, a running one at its next step
+        (poll get_task until its status is 'canceled')."""
+        return api.task(api.call("POST", api.task_path(task_id, "/cancel")))
+
+    @server.tool()
+    def list_voices() -> dict[str, Any]:
+        """The voice engines on this machine, their languages, and whether they
+        need the internet."""
+        return api.call("GET", "/api/voices")
+
+    return server
+
+
+def run(app: Flask) -> None:
+    """Serve ``app``'s tools over stdio until the client closes the connection,
+    then stop the queue like ``make run`` does (running task given
+    SHUTDOWN_TIMEOUT, then re-queued)."""
+    server = build_server(app)
+    ReelsmithApi(app).start_workers()
+    settings = app.config["SETTINGS"]
+    log.info("Reelsmith MCP server on stdio (data in %s)", Path(settings.data_dir).resolve())
+    try:
+        server.run("stdio")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.extensions["reelsmith"].shutdown(settings.shutdown_timeout)
+
