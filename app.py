@@ -3,6 +3,7 @@
 Run it with ``make run`` (waitress, one process, so the in-process workers are
 shared by every request), or ``python app.py --host 127.0.0.1 --port 5000``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,13 +19,13 @@ from pathlib import Path
 
 from flask import Flask
 
-from reelsmith.web import security
 from reelsmith.core import storage as storage_mod
-from reelsmith.web.cli import register_cli
-from reelsmith.core.settings import Settings
 from reelsmith.core.exceptions import ConfigError, TaskInterrupted
-from reelsmith.web.routes import DOWNLOADS, bp, remove_uploads
+from reelsmith.core.settings import Settings
 from reelsmith.tasks.queue import Task, TaskQueue, TaskStore
+from reelsmith.web import security
+from reelsmith.web.cli import register_cli
+from reelsmith.web.routes import DOWNLOADS, bp, remove_uploads
 
 log = logging.getLogger("reelsmith")
 
@@ -125,14 +126,20 @@ def expire_outputs(store: TaskStore, videos_dir, max_age_seconds: float) -> int:
     """Remove the files of tasks that finished more than ``max_age_seconds`` ago;
     the tasks stay, marked expired, with an event saying why. ``videos_dir``
     is the local videos folder or a storage (storage.py)."""
-    storage = (storage_mod.LocalStorage(Path(videos_dir).parent)
-               if isinstance(videos_dir, (str, Path)) else videos_dir)
+    storage = (
+        storage_mod.LocalStorage(Path(videos_dir).parent)
+        if isinstance(videos_dir, (str, Path))
+        else videos_dir
+    )
     expired = 0
     for task in store.finished_before(time.time() - max_age_seconds):
         for suffix, _ in DOWNLOADS.values():
             storage.delete(storage_mod.output_name(task.id, suffix))
-        store.record(task.id, f"outputs removed after the retention period "
-                              f"({max_age_seconds / 86400:g} days)", expired_at=time.time())
+        store.record(
+            task.id,
+            f"outputs removed after the retention period ({max_age_seconds / 86400:g} days)",
+            expired_at=time.time(),
+        )
         expired += 1
     cutoff = time.time() - max_age_seconds  # uploads no task will use (e.g. after a crash)
     for name in storage.modified_before("uploads", cutoff):
@@ -172,7 +179,6 @@ def _pipeline_runner(settings: Settings, videos_dir: Path):
         remove_uploads(settings.data_dir / "uploads", task.request)
         return result
 
-
     return run
 
 
@@ -189,12 +195,21 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the Reelsmith web app with waitress.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
-    parser.add_argument("--allow-remote", action="store_true",
-                        help="bind a non-loopback address even without API_TOKEN")
-    parser.add_argument("--env-file", type=Path, default=ENV_FILE,
-                        help="settings to read; the environment wins (default: %(default)s)")
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="bind a non-loopback address even without API_TOKEN",
+    )
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        default=ENV_FILE,
+        help="settings to read; the environment wins (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     from waitress import serve
 
     if load_env_file(args.env_file):
@@ -204,13 +219,17 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         parser.error(f"bad setting {exc}")
     if not _is_loopback(args.host) and not settings.api_token and not args.allow_remote:
-        parser.error(f"refusing to serve on {args.host} without API_TOKEN: anyone who can reach "
-                     "it could use it. Set API_TOKEN, or pass --allow-remote if you mean it.")
+        parser.error(
+            f"refusing to serve on {args.host} without API_TOKEN: anyone who can reach "
+            "it could use it. Set API_TOKEN, or pass --allow-remote if you mean it."
+        )
     app = create_app({"SETTINGS": settings, "BIND_HOST": args.host})
     log.info("Reelsmith on http://%s:%d", args.host, args.port)
     if args.host in ("0.0.0.0", "::") and not settings.allowed_hosts:
-        log.warning("bound to every address, but only loopback Host names are served: "
-                    "list the names clients use in ALLOWED_HOSTS")
+        log.warning(
+            "bound to every address, but only loopback Host names are served: "
+            "list the names clients use in ALLOWED_HOSTS"
+        )
     # SIGTERM ends the server like Ctrl-C does; the queue then stops gracefully.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
@@ -218,8 +237,10 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        log.info("shutting down: waiting up to %gs for the running task",
-                 app.config["SETTINGS"].shutdown_timeout)
+        log.info(
+            "shutting down: waiting up to %gs for the running task",
+            app.config["SETTINGS"].shutdown_timeout,
+        )
         app.extensions["reelsmith"].shutdown(app.config["SETTINGS"].shutdown_timeout)
 
 

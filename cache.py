@@ -47,6 +47,7 @@ Settings (the constructor's arguments; the app passes ``CACHE_DIR``,
   (a ``get`` that cannot record its read time is still a hit, with a
   warning logged). Default 30.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -91,11 +92,15 @@ CREATE TRIGGER IF NOT EXISTS entries_resize AFTER UPDATE OF size ON entries BEGI
     UPDATE totals SET size = size - old.size + new.size WHERE id = 0;
 END;
 """
-_UPSERT = ("INSERT INTO entries (name, size, accessed, expires_at) VALUES (?, ?, ?, ?) "
-           "ON CONFLICT (name) DO UPDATE SET size = excluded.size, accessed = excluded.accessed, "
-           "expires_at = excluded.expires_at")
-_TOUCH = ("INSERT INTO entries (name, size, accessed, expires_at) VALUES (?, ?, ?, ?) "
-          "ON CONFLICT (name) DO UPDATE SET accessed = excluded.accessed")
+_UPSERT = (
+    "INSERT INTO entries (name, size, accessed, expires_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (name) DO UPDATE SET size = excluded.size, accessed = excluded.accessed, "
+    "expires_at = excluded.expires_at"
+)
+_TOUCH = (
+    "INSERT INTO entries (name, size, accessed, expires_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (name) DO UPDATE SET accessed = excluded.accessed"
+)
 
 
 def make_key(*parts: Any) -> str:
@@ -199,8 +204,9 @@ class Cache:
         for the request path."""
         now = time.time()
         with self._transaction() as db:
-            names = [r[0] for r in db.execute(
-                "SELECT name FROM entries WHERE expires_at <= ?", (now,))]
+            names = [
+                r[0] for r in db.execute("SELECT name FROM entries WHERE expires_at <= ?", (now,))
+            ]
             removed = self._delete(db, names)
         for path in self.cache_dir.glob("*" + _SUFFIX):
             try:
@@ -263,8 +269,9 @@ class Cache:
         return self._db
 
     def _open(self, index: Path) -> sqlite3.Connection:
-        db = sqlite3.connect(index, timeout=self.busy_timeout, isolation_level=None,
-                             check_same_thread=False)
+        db = sqlite3.connect(
+            index, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+        )
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=OFF")  # see the module docstring: a cache, no fsync
@@ -292,8 +299,10 @@ class Cache:
             except Exception:  # unreadable: not an entry worth keeping
                 _unlink(path)
                 continue
-            db.execute("INSERT INTO entries VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
-                       (path.name, st.st_size, st.st_mtime, expires_at))
+            db.execute(
+                "INSERT INTO entries VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+                (path.name, st.st_size, st.st_mtime, expires_at),
+            )
 
     @contextlib.contextmanager
     def _transaction(self):
@@ -338,7 +347,9 @@ class Cache:
         (by another thread or process) with a later expiry since it was read."""
         with self._transaction() as db:
             if expired_at is not None:
-                row = db.execute("SELECT expires_at FROM entries WHERE name = ?", (name,)).fetchone()
+                row = db.execute(
+                    "SELECT expires_at FROM entries WHERE name = ?", (name,)
+                ).fetchone()
                 if row and (row[0] is None or row[0] > expired_at):
                     return False
             return self._delete(db, [name]) > 0

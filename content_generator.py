@@ -24,6 +24,7 @@ model writes them; otherwise they are derived from the sentence and topic.
 Scripts from a model and the offline writer are cached (when a ``Cache`` is
 given) under everything that changes the answer; user scripts are not.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,24 +34,41 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from reelsmith.script import local_llm
 from cache import Cache, make_key
-from reelsmith.core.settings import Settings
 from reelsmith.core.exceptions import ScriptError
 from reelsmith.core.http_pool import PooledHTTP
+from reelsmith.core.settings import Settings
+from reelsmith.script import local_llm
 from reelsmith.script.text import (  # noqa: F401 (GAP, LEAD_IN, TAIL, estimated_seconds: the stage's own names)
-    GAP, LEAD_IN, MAX_SENTENCES, MIN_SENTENCES, PROMPT_VERSION, TAIL, Script, WordBudget,
-    _clean_terms, _hashtags, _title_case, _unique, _unit, derive_scenes, estimated_seconds,
-    script_from_text, style_for, word_budget)
+    GAP,
+    LEAD_IN,
+    MAX_SENTENCES,
+    MIN_SENTENCES,
+    PROMPT_VERSION,
+    TAIL,
+    Script,
+    WordBudget,
+    _clean_terms,
+    _hashtags,
+    _title_case,
+    _unique,
+    _unit,
+    derive_scenes,
+    estimated_seconds,
+    script_from_text,
+    style_for,
+    word_budget,
+)
 
 if TYPE_CHECKING:
     from openai import APIStatusError, OpenAI
 
+
 class SceneModel(BaseModel):
     """What to show while one sentence is spoken."""
 
-    search_terms: list[str]   # 1-3 short English stock-footage searches
-    visual_prompt: str        # for an image model
+    search_terms: list[str]  # 1-3 short English stock-footage searches
+    visual_prompt: str  # for an image model
 
 
 class ScriptModel(BaseModel):
@@ -74,11 +92,12 @@ SYSTEM_PROMPT = (
     "spoken. Answer with JSON that matches the schema."
 )
 
+
 @dataclass(frozen=True)
 class _Writer:
     """The server a script is asked of."""
 
-    name: str         # "openai" | "ollama" | "lmstudio"
+    name: str  # "openai" | "ollama" | "lmstudio"
     client: OpenAI
     model: str
     base_url: str
@@ -115,12 +134,14 @@ class ContentGenerator(PooledHTTP):
         self._local_timeout = float(timeout if timeout is not None else settings.local_llm_timeout)
         self.max_retries = max_retries if max_retries is not None else settings.openai_max_retries
         self.cache = cache
-        self.calls = 0   # requests sent to the LLM (a retried malformed reply counts twice)
+        self.calls = 0  # requests sent to the LLM (a retried malformed reply counts twice)
         self._calls_lock = threading.Lock()
-        self.client: OpenAI | None = None   # the configured server's client
+        self.client: OpenAI | None = None  # the configured server's client
         wants_offline = api_key == ""
         if self.api_key or (configured_url and not wants_offline):
-            from openai import OpenAI  # imported here: it takes ~0.7 s and offline use never needs it
+            from openai import (
+                OpenAI,
+            )  # imported here: it takes ~0.7 s and offline use never needs it
 
             self.client = OpenAI(
                 api_key=self.api_key or "none",  # local servers need no key; the SDK wants one
@@ -140,8 +161,14 @@ class ContentGenerator(PooledHTTP):
         """The server to ask now (None: the offline writer). A probe that
         found nothing is repeated at most every ``local_llm.RETRY_SECONDS``."""
         if self.client is not None:
-            return _Writer("openai", self.client, self.model,
-                           str(self.client.base_url).rstrip("/"), self.timeout, False)
+            return _Writer(
+                "openai",
+                self.client,
+                self.model,
+                str(self.client.base_url).rstrip("/"),
+                self.timeout,
+                False,
+            )
         if not self.discovers:
             return None
         server = local_llm.discover(self.settings).server
@@ -153,14 +180,24 @@ class ContentGenerator(PooledHTTP):
                 from openai import OpenAI
 
                 client = self._local_clients[server.base_url] = OpenAI(
-                    api_key="local", base_url=server.base_url, http_client=local_llm.http_client(),
-                    max_retries=self.max_retries, timeout=self._local_timeout)
-        return _Writer(server.name, client, server.pick_model(self.model), server.base_url,
-                       self._local_timeout, True)
+                    api_key="local",
+                    base_url=server.base_url,
+                    http_client=local_llm.http_client(),
+                    max_retries=self.max_retries,
+                    timeout=self._local_timeout,
+                )
+        return _Writer(
+            server.name,
+            client,
+            server.pick_model(self.model),
+            server.base_url,
+            self._local_timeout,
+            True,
+        )
 
     @property
     def mode(self) -> str:
-        """"openai", "ollama", "lmstudio" or "offline"."""
+        """ "openai", "ollama", "lmstudio" or "offline"."""
         writer = self._writer()
         return writer.name if writer is not None else "offline"
 
@@ -177,15 +214,20 @@ class ContentGenerator(PooledHTTP):
         "reasons": [<why no server is used>]}``."""
         writer = self._writer()
         if writer is not None:
-            return {"writer": writer.name, "model": writer.model, "base_url": writer.base_url,
-                    "discovered": writer.discovered}
+            return {
+                "writer": writer.name,
+                "model": writer.model,
+                "base_url": writer.base_url,
+                "discovered": writer.discovered,
+            }
         if self.discovers:
             reasons = list(local_llm.discover(self.settings).notes)
         elif self.api_key == "":
             reasons = ["the offline writer was asked for"]
         else:
-            reasons = ["DISCOVER_LOCAL_LLM is off, and OPENAI_API_KEY and OPENAI_BASE_URL "
-                       "are not set"]
+            reasons = [
+                "DISCOVER_LOCAL_LLM is off, and OPENAI_API_KEY and OPENAI_BASE_URL are not set"
+            ]
         return {"writer": "offline", "hint": local_llm.HINT, "reasons": reasons}
 
     # -- scripts ------------------------------------------------------------------
@@ -205,7 +247,9 @@ class ContentGenerator(PooledHTTP):
         voice's, from ``speech.words_per_second``). ``fresh=True`` skips the
         cache read (the new script is still cached). Raises ``ScriptError``
         with a plain message."""
-        from reelsmith.script.offline_writer import offline_script  # it imports this module: imported on use
+        from reelsmith.script.offline_writer import (
+            offline_script,
+        )  # it imports this module: imported on use
 
         topic = " ".join((topic or "").split())
         if user_script is not None and user_script.strip():
@@ -231,38 +275,79 @@ class ContentGenerator(PooledHTTP):
                 script = self._cached(writer, topic, language, budget, tone, fresh)
                 if script is None:
                     script = offline_script(topic, target_seconds, budget.words_per_second, tone)
-                script.note = "; ".join(filter(None, [f"{exc.message}; used the offline writer",
-                                                      script.note]))
+                script.note = "; ".join(
+                    filter(None, [f"{exc.message}; used the offline writer", script.note])
+                )
         if self.cache is not None:
             self.cache.set(self._key(writer, topic, language, budget, tone), script.to_dict())
         return script
 
-    def _cached(self, writer: _Writer | None, topic: str, language: str, budget: WordBudget,
-                tone: str, fresh: bool) -> Script | None:
+    def _cached(
+        self,
+        writer: _Writer | None,
+        topic: str,
+        language: str,
+        budget: WordBudget,
+        tone: str,
+        fresh: bool,
+    ) -> Script | None:
         if self.cache is None or fresh:
             return None
         cached = self.cache.get(self._key(writer, topic, language, budget, tone))
         return Script.from_dict(cached) if cached is not None else None
 
-    def cache_key(self, topic: str, language: str = "en", target_seconds: float = 30,
-                  tone: str = "informative", words_per_second: float | None = None) -> str:
+    def cache_key(
+        self,
+        topic: str,
+        language: str = "en",
+        target_seconds: float = 30,
+        tone: str = "informative",
+        words_per_second: float | None = None,
+    ) -> str:
         """The key a script is cached under (for ``Cache.invalidate``)."""
-        return self._key(self._writer(), " ".join(topic.split()), language,
-                         word_budget(target_seconds, words_per_second), tone)
+        return self._key(
+            self._writer(),
+            " ".join(topic.split()),
+            language,
+            word_budget(target_seconds, words_per_second),
+            tone,
+        )
 
     @staticmethod
-    def _key(writer: _Writer | None, topic: str, language: str, budget: WordBudget,
-             tone: str) -> str:
+    def _key(
+        writer: _Writer | None, topic: str, language: str, budget: WordBudget, tone: str
+    ) -> str:
         if writer is None:
-            return make_key("script", "offline", None, None, PROMPT_VERSION, language,
-                            budget.target_seconds, budget.words, tone, topic)
-        return make_key("script", writer.name, writer.model, writer.base_url, PROMPT_VERSION,
-                        language, budget.target_seconds, budget.words, budget.sentences, tone,
-                        topic)
+            return make_key(
+                "script",
+                "offline",
+                None,
+                None,
+                PROMPT_VERSION,
+                language,
+                budget.target_seconds,
+                budget.words,
+                tone,
+                topic,
+            )
+        return make_key(
+            "script",
+            writer.name,
+            writer.model,
+            writer.base_url,
+            PROMPT_VERSION,
+            language,
+            budget.target_seconds,
+            budget.words,
+            budget.sentences,
+            tone,
+            topic,
+        )
 
     # -- the LLM ----------------------------------------------------------
-    def _ask_llm(self, writer: _Writer, topic: str, language: str, budget: WordBudget,
-                 tone: str) -> Script:
+    def _ask_llm(
+        self, writer: _Writer, topic: str, language: str, budget: WordBudget, tone: str
+    ) -> Script:
         """Ask for the script; once more if the reply is unusable (not valid,
         cut off) or far from the word budget. Two replies far from the budget:
         the closer one is kept, and the script's note says so."""
@@ -285,12 +370,21 @@ class ContentGenerator(PooledHTTP):
             if best is None or abs(script.words - budget.words) < abs(best.words - budget.words):
                 best = script
             problem = miss
-            messages = [*messages,
-                        {"role": "assistant", "content": reply.model_dump_json()},
-                        {"role": "user", "content": _length_request(script, budget)}]
+            messages = [
+                *messages,
+                {"role": "assistant", "content": reply.model_dump_json()},
+                {"role": "user", "content": _length_request(script, budget)},
+            ]
         if best is not None:
-            best.note = "; ".join(filter(None, [
-                f"the model missed the length twice ({problem}); kept its closer script", best.note]))
+            best.note = "; ".join(
+                filter(
+                    None,
+                    [
+                        f"the model missed the length twice ({problem}); kept its closer script",
+                        best.note,
+                    ],
+                )
+            )
             return best
         raise ScriptError(f"the model's reply was not a valid script: {problem}")
 
@@ -304,7 +398,8 @@ class ContentGenerator(PooledHTTP):
             self.calls += 1
         try:
             completion = writer.client.chat.completions.parse(
-                model=writer.model, messages=messages, response_format=ScriptModel)
+                model=writer.model, messages=messages, response_format=ScriptModel
+            )
         except ValidationError as exc:  # the content is not JSON of the schema's shape
             raise _InvalidReply(_describe(exc)) from exc
         except openai.LengthFinishReasonError as exc:
@@ -314,19 +409,29 @@ class ContentGenerator(PooledHTTP):
         except openai.AuthenticationError as exc:
             raise ScriptError("the API key was rejected (HTTP 401): check OPENAI_API_KEY") from exc
         except openai.RateLimitError as exc:
-            raise ScriptError("rate limit or quota exceeded (HTTP 429): wait a little, or check the "
-                              "account's quota") from exc
+            raise ScriptError(
+                "rate limit or quota exceeded (HTTP 429): wait a little, or check the "
+                "account's quota"
+            ) from exc
         except openai.APITimeoutError as exc:
-            raise ScriptError(f"the script server did not answer within {writer.timeout:g} s") from exc
+            raise ScriptError(
+                f"the script server did not answer within {writer.timeout:g} s"
+            ) from exc
         except openai.APIConnectionError as exc:
-            raise _Unreachable(f"could not connect to the script server at {writer.base_url}") from exc
+            raise _Unreachable(
+                f"could not connect to the script server at {writer.base_url}"
+            ) from exc
         except openai.NotFoundError as exc:
-            raise ScriptError(f"the script server answered 404 for model {writer.model!r}: check "
-                              "OPENAI_MODEL and OPENAI_BASE_URL") from exc
+            raise ScriptError(
+                f"the script server answered 404 for model {writer.model!r}: check "
+                "OPENAI_MODEL and OPENAI_BASE_URL"
+            ) from exc
         except openai.APIStatusError as exc:
             if 400 <= exc.status_code < 500:  # say why: e.g. no JSON-schema support
-                raise ScriptError(f"the script server refused the request (HTTP {exc.status_code})"
-                                  f"{self._server_reason(exc)}") from exc
+                raise ScriptError(
+                    f"the script server refused the request (HTTP {exc.status_code})"
+                    f"{self._server_reason(exc)}"
+                ) from exc
             raise ScriptError(f"the script server failed (HTTP {exc.status_code})") from exc
         except openai.OpenAIError as exc:
             raise ScriptError(f"the script request failed ({type(exc).__name__})") from exc
@@ -340,7 +445,7 @@ class ContentGenerator(PooledHTTP):
         return message.parsed
 
     def _server_reason(self, exc: APIStatusError) -> str:
-        """": <the server's error message>", short and without the API key in
+        """ ": <the server's error message>", short and without the API key in
         it ("" when the server gave none)."""
         text = exc.message.removeprefix(f"Error code: {exc.status_code}").lstrip(" -")
         if self.api_key:
@@ -362,9 +467,11 @@ def _user_prompt(topic: str, language: str, budget: WordBudget, tone: str, style
     if unit is None:
         length = f"about {seconds} seconds of video: {budget.sentences} short sentences."
     else:
-        length = (f"about {seconds} seconds of video: {budget.sentences} sentences and "
-                  f"{budget.words} {unit} in all (between {budget.low} and {budget.high}); the "
-                  f"voice reads {budget.words_per_second:.1f} {unit} a second.")
+        length = (
+            f"about {seconds} seconds of video: {budget.sentences} sentences and "
+            f"{budget.words} {unit} in all (between {budget.low} and {budget.high}); the "
+            f"voice reads {budget.words_per_second:.1f} {unit} a second."
+        )
     return (
         f"Topic: {topic}\n"
         f"Language: write the title, sentences and description in the language with code "
@@ -374,18 +481,20 @@ def _user_prompt(topic: str, language: str, budget: WordBudget, tone: str, style
         "Title: under 60 characters. Description: one or two sentences for the post. "
         "Hashtags: 3 to 5 single lowercase words, without '#'.\n"
         "Scenes: one per sentence, in the same order. search_terms: 1 to 3 short English "
-        "searches for stock footage of concrete things that can be filmed (like \"octopus\" or "
-        "\"coral reef\"), the most specific first. visual_prompt: an English prompt for an image "
-        f"model: what the sentence shows, then \"{style}, vertical photo\"; no text in the image."
+        'searches for stock footage of concrete things that can be filmed (like "octopus" or '
+        '"coral reef"), the most specific first. visual_prompt: an English prompt for an image '
+        f'model: what the sentence shows, then "{style}, vertical photo"; no text in the image.'
     )
 
 
 def _length_request(script: Script, budget: WordBudget) -> str:
     unit = _unit(script.language)
-    return (f"That script has {script.words} {unit} in {len(script.sentences)} sentences. It "
-            f"must have about {budget.words} {unit} (between {budget.low} and {budget.high}) in "
-            f"{budget.sentences} sentences to fill {budget.target_seconds:g} seconds. Write it "
-            "again at that length, with one scene per sentence.")
+    return (
+        f"That script has {script.words} {unit} in {len(script.sentences)} sentences. It "
+        f"must have about {budget.words} {unit} (between {budget.low} and {budget.high}) in "
+        f"{budget.sentences} sentences to fill {budget.target_seconds:g} seconds. Write it "
+        "again at that length, with one scene per sentence."
+    )
 
 
 def _length_miss(script: Script, budget: WordBudget) -> str:
@@ -402,13 +511,15 @@ def _describe(exc: ValidationError) -> str:
     return f"{where}: {error['msg']}" if where else error["msg"]
 
 
-def _script_from_reply(reply: ScriptModel, topic: str, language: str, style: str,
-                       source: str) -> Script:
+def _script_from_reply(
+    reply: ScriptModel, topic: str, language: str, style: str, source: str
+) -> Script:
     kept = [(" ".join(s.split()), i) for i, s in enumerate(reply.sentences) if s.strip()]
     sentences = [s for s, _ in kept]
     if not MIN_SENTENCES <= len(sentences) <= MAX_SENTENCES:
-        raise _InvalidReply(f"expected {MIN_SENTENCES} to {MAX_SENTENCES} sentences, "
-                            f"got {len(sentences)}")
+        raise _InvalidReply(
+            f"expected {MIN_SENTENCES} to {MAX_SENTENCES} sentences, got {len(sentences)}"
+        )
     tags = _unique(re.sub(r"[^\w]", "", tag.lower()) for tag in reply.hashtags)
     script = Script(
         title=reply.title.strip() or _title_case(topic),
@@ -421,9 +532,11 @@ def _script_from_reply(reply: ScriptModel, topic: str, language: str, style: str
     derived = derive_scenes(sentences, topic, style)
     if len(reply.scenes) != len(reply.sentences):
         script.search_terms, script.visual_prompts = derived
-        script.note = (f"the model described {len(reply.scenes)} scenes for "
-                       f"{len(reply.sentences)} sentences; search terms and visual prompts were "
-                       "derived from the sentences")
+        script.note = (
+            f"the model described {len(reply.scenes)} scenes for "
+            f"{len(reply.sentences)} sentences; search terms and visual prompts were "
+            "derived from the sentences"
+        )
         return script
     for n, (_, i) in enumerate(kept):  # a scene left blank is derived
         scene = reply.scenes[i]

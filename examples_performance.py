@@ -10,6 +10,7 @@
 
 Everything stays on 127.0.0.1 and in a temporary folder.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,9 +21,9 @@ import urllib.request
 from pathlib import Path
 
 from cache import Cache
-from reelsmith.core.settings import RenderSettings, Settings
 from content_generator import ContentGenerator
 from pipeline import Pipeline
+from reelsmith.core.settings import RenderSettings, Settings
 from reelsmith.tasks.queue import TaskRequest
 from tests.helpers.servers import FakeOpenAI  # a small keep-alive OpenAI-compatible server
 
@@ -31,12 +32,14 @@ SMALL = RenderSettings(width=270, height=480, preset="veryfast")
 
 def cache_with_ttl(folder: Path) -> None:
     cache = Cache(folder / "cache", default_ttl=3600, max_size_mb=50)
-    cache.set("script:octopus", {"title": "Three hearts"})            # lives an hour
-    cache.set("breaking-news", "changes fast", ttl_override=0.2)      # lives 0.2 s
+    cache.set("script:octopus", {"title": "Three hearts"})  # lives an hour
+    cache.set("breaking-news", "changes fast", ttl_override=0.2)  # lives 0.2 s
     cache.set("old-poll", [1, 2, 3], ttl_override=0.2)
     time.sleep(0.3)
-    print(f"1. cache: kept={cache.get('script:octopus')} expired={cache.get('breaking-news')!r} "
-          f"size={cache.get_size()} bytes, cleaned={cache.cleanup_expired()}")
+    print(
+        f"1. cache: kept={cache.get('script:octopus')} expired={cache.get('breaking-news')!r} "
+        f"size={cache.get_size()} bytes, cleaned={cache.cleanup_expired()}"
+    )
 
 
 def pooled_generator() -> None:
@@ -45,8 +48,10 @@ def pooled_generator() -> None:
         generators = [ContentGenerator(settings=settings) for _ in range(3)]  # share one pool
         for i in range(9):
             generators[i % 3].generate_script(f"fact number {i}")
-        print(f"2. pooled generator: {len(server.requests)} requests over "
-              f"{server.connections} TCP connection(s)")
+        print(
+            f"2. pooled generator: {len(server.requests)} requests over "
+            f"{server.connections} TCP connection(s)"
+        )
 
 
 def batch_render(folder: Path) -> None:
@@ -69,9 +74,12 @@ def queue_through_api(folder: Path) -> None:
     threading.Thread(target=server.run, daemon=True).start()
     base = f"http://127.0.0.1:{server.effective_port}"
     try:
-        request = urllib.request.Request(f"{base}/api/create", method="POST",
-                                         data=json.dumps({"topic": "why cats purr"}).encode(),
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{base}/api/create",
+            method="POST",
+            data=json.dumps({"topic": "why cats purr"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         started = time.perf_counter()
         with urllib.request.urlopen(request) as resp:
             created = json.load(resp)
@@ -82,8 +90,10 @@ def queue_through_api(folder: Path) -> None:
             if task["status"] not in ("queued", "running"):
                 break
             time.sleep(0.2)
-        print(f"4. API: answered 202 in {answered * 1000:.0f} ms; task {task['status']} "
-              f"after {time.perf_counter() - started:.1f} s; video at {task['links']['video']}")
+        print(
+            f"4. API: answered 202 in {answered * 1000:.0f} ms; task {task['status']} "
+            f"after {time.perf_counter() - started:.1f} s; video at {task['links']['video']}"
+        )
     finally:
         server.close()
         app.extensions["reelsmith"].shutdown(30)

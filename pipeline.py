@@ -5,27 +5,28 @@
 The web worker, the CLI and the examples all call ``Pipeline.run``, so they
 share the same cache, the same fallbacks and the same errors.
 """
+
 from __future__ import annotations
 
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
 
-from reelsmith.core import disk
 from cache import Cache
-from reelsmith.captions.overlay import CaptionStyle, parse_style
-from reelsmith.core.settings import Settings
 from content_generator import ContentGenerator
-from reelsmith.script.text import Script
+from reelsmith.captions.overlay import CaptionStyle, parse_style
+from reelsmith.core import disk
 from reelsmith.core.exceptions import ReelsmithError, RenderError, StageFailed
-from reelsmith.voice.synthesizer import Narration, SpeechSynthesizer, words_per_second
+from reelsmith.core.settings import Settings
+from reelsmith.script.text import Script
 from reelsmith.tasks.queue import TaskRequest
 from reelsmith.visuals.sources import Context, VisualsResult, choose
+from reelsmith.voice.synthesizer import Narration, SpeechSynthesizer, words_per_second
 from video_creator import RenderJob, VideoCreator, VideoResult
 
 Reporter = Callable[[str, float], None]
@@ -61,13 +62,15 @@ class Pipeline:
         try:
             script, narration = self.prepare(request, work_dir, tracked)
             tracked("visuals", 0.20)
-            visuals = self.visuals(request, script,
-                                   lambda share: report("visuals", 0.20 + 0.05 * share))
+            visuals = self.visuals(
+                request, script, lambda share: report("visuals", 0.20 + 0.05 * share)
+            )
             with _stage("render"):
                 tracked("render", 0.25)
                 job = self.job(request, script, narration, output_path, visuals)
                 video = self.creator.create_video(
-                    job, progress=lambda p: report("render", 0.25 + 0.73 * p))
+                    job, progress=lambda p: report("render", 0.25 + 0.73 * p)
+                )
             tracked("finishing", 0.99)
         except BaseException as exc:
             remove_partial_files(output_path, since=started)
@@ -79,8 +82,9 @@ class Pipeline:
             shutil.rmtree(work_dir, ignore_errors=True)
         return summary(script, narration, video, visuals)
 
-    def disk_full(self, exc: BaseException, output_path: Path,
-                  stage: str = "render") -> ReelsmithError | None:
+    def disk_full(
+        self, exc: BaseException, output_path: Path, stage: str = "render"
+    ) -> ReelsmithError | None:
         """If ``exc`` is ENOSPC (anywhere in its chain), the error to fail with
         instead: its stage (else ``stage``), and the free space where the disk
         filled up (CACHE_DIR, DATA_DIR, or the output's folder)."""
@@ -88,8 +92,9 @@ class Pipeline:
             return None
         if isinstance(exc, ReelsmithError) and exc.stage != ReelsmithError.stage:
             stage = exc.stage
-        filename = next((str(e.filename) for e in _chain(exc)
-                         if isinstance(e, OSError) and e.filename), "")
+        filename = next(
+            (str(e.filename) for e in _chain(exc) if isinstance(e, OSError) and e.filename), ""
+        )
         where = [(self.settings.cache_dir, "CACHE_DIR"), (self.settings.data_dir, "DATA_DIR")]
         for folder, label in where:
             if filename and Path(filename).resolve().is_relative_to(Path(folder).resolve()):
@@ -97,17 +102,22 @@ class Pipeline:
         data_dir = self.settings.data_dir
         if Path(output_path).resolve().is_relative_to(Path(data_dir).resolve()):
             return StageFailed(disk.disk_full_message(data_dir, "DATA_DIR"), stage=stage)
-        return StageFailed(disk.disk_full_message(Path(output_path).parent, "the output folder"),
-                           stage=stage)
+        return StageFailed(
+            disk.disk_full_message(Path(output_path).parent, "the output folder"), stage=stage
+        )
 
-    def prepare(self, request: TaskRequest, work_dir: Path,
-                report: Reporter = _no_report) -> tuple[Script, Narration]:
+    def prepare(
+        self, request: TaskRequest, work_dir: Path, report: Reporter = _no_report
+    ) -> tuple[Script, Narration]:
         """The script and voice stages: the script, and its narration in ``work_dir``."""
         with _stage("script"):
             report("script", 0.02)
             # The word budget follows the chosen voice's own pace at the chosen speed.
-            pace = None if request.script else words_per_second(
-                request.voice, request.speed, request.language, self.settings)
+            pace = (
+                None
+                if request.script
+                else words_per_second(request.voice, request.speed, request.language, self.settings)
+            )
             script = self.generator.generate_script(
                 request.topic,
                 language=request.language,
@@ -121,12 +131,17 @@ class Pipeline:
             report("voice", 0.10)
             work_dir.mkdir(parents=True, exist_ok=True)
             narration = self.synthesizer.narrate(
-                script.sentences, work_dir, language=script.language, voice=request.voice,
-                speed=request.speed)
+                script.sentences,
+                work_dir,
+                language=script.language,
+                voice=request.voice,
+                speed=request.speed,
+            )
         return script, narration
 
-    def visuals(self, request: TaskRequest, script: Script,
-                progress: Callable[[float], None] | None = None) -> VisualsResult:
+    def visuals(
+        self, request: TaskRequest, script: Script, progress: Callable[[float], None] | None = None
+    ) -> VisualsResult:
         """A picture per sentence (visuals.py): the user's own backgrounds, else
         the request's source ("auto": the best with a key), falling back source
         by source down to the generated background. ``progress`` gets the share
@@ -136,18 +151,39 @@ class Pipeline:
         if name == "auto":
             name = self.settings.visuals
         with _stage("visuals"):
-            ctx = Context(topic=request.topic or script.title, aspect=request.aspect, uploads=uploads)
-            return choose(name, script.sentences, ctx, self.settings, self.cache,
-                          search_terms=script.search_terms, prompts=script.visual_prompts,
-                          title=script.title, progress=progress)
+            ctx = Context(
+                topic=request.topic or script.title, aspect=request.aspect, uploads=uploads
+            )
+            return choose(
+                name,
+                script.sentences,
+                ctx,
+                self.settings,
+                self.cache,
+                search_terms=script.search_terms,
+                prompts=script.visual_prompts,
+                title=script.title,
+                progress=progress,
+            )
 
-    def job(self, request: TaskRequest, script: Script, narration: Narration,
-            output_path: Path, visuals: VisualsResult) -> RenderJob:
+    def job(
+        self,
+        request: TaskRequest,
+        script: Script,
+        narration: Narration,
+        output_path: Path,
+        visuals: VisualsResult,
+    ) -> RenderJob:
         return RenderJob(
-            script, Path(output_path), narration, aspect=request.aspect,
-            music=self.music(request), caption_style=self.caption_style(request),
+            script,
+            Path(output_path),
+            narration,
+            aspect=request.aspect,
+            music=self.music(request),
+            caption_style=self.caption_style(request),
             backgrounds=visuals.paths if any(visuals.paths) else (),
-            transition=request.transition, transition_seconds=request.transition_seconds,
+            transition=request.transition,
+            transition_seconds=request.transition_seconds,
         )
 
     def caption_style(self, request: TaskRequest) -> CaptionStyle:
@@ -166,9 +202,13 @@ class Pipeline:
             raise RenderError(f"the music bed in MUSIC_PATH does not exist: {path.name}")
         return path
 
-    def run_batch(self, requests: list[TaskRequest], out_dir: Path,
-                  max_workers: int | None = None,
-                  report: Reporter = _no_report) -> list[dict | ReelsmithError]:
+    def run_batch(
+        self,
+        requests: list[TaskRequest],
+        out_dir: Path,
+        max_workers: int | None = None,
+        report: Reporter = _no_report,
+    ) -> list[dict | ReelsmithError]:
         """Many videos: scripts and voices one after another (cheap), then the
         renders, ``max_workers`` at a time. One entry per request: its summary,
         or the error it failed with. ``report(stage, progress)`` gets the whole
@@ -198,29 +238,42 @@ class Pipeline:
                     script, narration = self.prepare(request, work_dir, prepare_report)
                     prepare_report("visuals", 0.20)
                     visuals = self.visuals(request, script)
-                    prepared.append((self.job(request, script, narration,
-                                              out_dir / f"{i + 1:03d}.mp4", visuals), visuals))
+                    prepared.append(
+                        (
+                            self.job(
+                                request, script, narration, out_dir / f"{i + 1:03d}.mp4", visuals
+                            ),
+                            visuals,
+                        )
+                    )
                 except ReelsmithError as exc:
                     prepared.append(self.disk_full(exc, out_dir / f"{i + 1:03d}.mp4") or exc)
                     prepare_report("failed", 1.0)
-            ready = [(i, item) for i, item in enumerate(prepared)
-                     if not isinstance(item, ReelsmithError)]
+            ready = [
+                (i, item) for i, item in enumerate(prepared) if not isinstance(item, ReelsmithError)
+            ]
 
             def render(i: int, job: RenderJob) -> VideoResult | ReelsmithError:
                 started = time.time()
                 try:
                     video = self.creator.create_video(
-                        job, progress=lambda p: video_report(i, "render", 0.25 + 0.75 * p))
+                        job, progress=lambda p: video_report(i, "render", 0.25 + 0.75 * p)
+                    )
                 except Exception as exc:  # one failure never stops the others
                     remove_partial_files(job.output_path, since=started)
                     video = self.disk_full(exc, job.output_path) or (
-                        exc if isinstance(exc, ReelsmithError) else StageFailed(
-                            f"unexpected error: {type(exc).__name__}: {exc}", stage="render"))
+                        exc
+                        if isinstance(exc, ReelsmithError)
+                        else StageFailed(
+                            f"unexpected error: {type(exc).__name__}: {exc}", stage="render"
+                        )
+                    )
                 video_report(i, "render", 1.0)
                 return video
 
-            with ThreadPoolExecutor(max_workers=max_workers or self.creator.max_workers,
-                                    thread_name_prefix="render") as pool:
+            with ThreadPoolExecutor(
+                max_workers=max_workers or self.creator.max_workers, thread_name_prefix="render"
+            ) as pool:
                 rendered = iter(list(pool.map(lambda item: render(item[0], item[1][0]), ready)))
             results = []
             for item in prepared:
@@ -228,8 +281,11 @@ class Pipeline:
                     results.append(item)
                     continue
                 (job, visuals), video = item, next(rendered)
-                results.append(video if isinstance(video, ReelsmithError)
-                               else summary(job.script, job.narration, video, visuals))
+                results.append(
+                    video
+                    if isinstance(video, ReelsmithError)
+                    else summary(job.script, job.narration, video, visuals)
+                )
             return results
         finally:
             for work_dir in work_dirs:
@@ -273,8 +329,9 @@ def _stage(name: str):
         raise StageFailed(f"unexpected error: {type(exc).__name__}: {exc}", stage=name) from exc
 
 
-def summary(script: Script, narration: Narration, video: VideoResult,
-            visuals: VisualsResult) -> dict:
+def summary(
+    script: Script, narration: Narration, video: VideoResult, visuals: VisualsResult
+) -> dict:
     return {
         "title": script.title,
         "description": script.description,
@@ -296,9 +353,15 @@ def summary(script: Script, narration: Narration, video: VideoResult,
         "word_timing": video.word_timing,
         "missing_characters": video.missing_characters,
         "captions": [
-            {"start": round(c.start, 3), "end": round(c.end, 3), "text": c.text,
-             "words": [{"text": w.text, "start": round(w.start, 3), "end": round(w.end, 3)}
-                       for w in c.words]}
+            {
+                "start": round(c.start, 3),
+                "end": round(c.end, 3),
+                "text": c.text,
+                "words": [
+                    {"text": w.text, "start": round(w.start, 3), "end": round(w.end, 3)}
+                    for w in c.words
+                ],
+            }
             for c in video.cues
         ],
     }

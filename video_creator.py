@@ -14,6 +14,7 @@ The soundtrack is joined and mastered by ``audio.py``. Outputs are written
 under a temporary name and renamed into place when complete, so a crash
 never leaves a half-written file with the final name.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -24,23 +25,35 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 import proglog
 from PIL import Image
 
+from reelsmith.captions.overlay import (
+    PRESETS,
+    CaptionStyle,
+    CaptionTrack,
+    Cue,
+    Layout,
+    Overlay,
+    TextLook,
+    Word,
+    cues_for,
+    render_text_box,
+    to_srt,
+)
 from reelsmith.core import yuv
+from reelsmith.core.exceptions import ReelsmithError, RenderError
+from reelsmith.core.settings import ASPECTS, RenderSettings, Settings
 from reelsmith.render.audio import GAP, LEAD_IN, TAIL, assemble_narration, master_audio  # noqa: F401 (re-exported)
 from reelsmith.visuals.backgrounds import MediaBackground, make_scene
-from reelsmith.captions.overlay import (PRESETS, CaptionStyle, CaptionTrack, Cue, Layout, Overlay,
-                      TextLook, Word, cues_for, render_text_box, to_srt)
-from reelsmith.core.settings import ASPECTS, RenderSettings, Settings
-from reelsmith.core.exceptions import ReelsmithError, RenderError
 from reelsmith.voice.synthesizer import Narration
 
 if TYPE_CHECKING:  # only a type here; importing the script writer costs ~0.1 s per render process
@@ -74,7 +87,7 @@ class VideoResult:
     height: int
     voice_engine: str
     cues: list[Cue] = field(default_factory=list)
-    word_timing: str = "estimated"   # "engine": the words' times came from the voice
+    word_timing: str = "estimated"  # "engine": the words' times came from the voice
     missing_characters: list[str] = field(default_factory=list)  # no bundled font has them
 
 
@@ -88,9 +101,9 @@ class RenderJob:
     narration: Narration
     aspect: str = "9:16"
     music: Path | None = None
-    backgrounds: Sequence[Path | None] = ()   # per sentence; None: the generated background
+    backgrounds: Sequence[Path | None] = ()  # per sentence; None: the generated background
     caption_style: CaptionStyle = PRESETS["classic"]
-    transition: str = "cut"                   # between sentences: cut | crossfade | slide
+    transition: str = "cut"  # between sentences: cut | crossfade | slide
     transition_seconds: float = 0.5
 
 
@@ -136,19 +149,22 @@ class VideoCreator:
         ``ReelsmithError`` that job failed with (one failure never stops the
         others).
         """
+
         def run(job: RenderJob):
             try:
                 return self.create_video(job)
             except ReelsmithError as exc:
                 return exc
 
-        with ThreadPoolExecutor(max_workers=max_workers or self.max_workers,
-                                thread_name_prefix="render") as pool:
+        with ThreadPoolExecutor(
+            max_workers=max_workers or self.max_workers, thread_name_prefix="render"
+        ) as pool:
             return list(pool.map(run, jobs))
 
     # -- rendering --------------------------------------------------------
-    def _render(self, job: RenderJob, output_path: Path, work_dir: Path,
-                progress: ProgressCallback | None) -> VideoResult:
+    def _render(
+        self, job: RenderJob, output_path: Path, work_dir: Path, progress: ProgressCallback | None
+    ) -> VideoResult:
         from moviepy import VideoClip
 
         r = self.render
@@ -161,12 +177,19 @@ class VideoCreator:
             mastering = pool.submit(master_audio, raw_audio, work_dir / "master.wav", job.music)
             cues = cues_for(narration, spans)
             duration = cues[-1].end + TAIL
-            frames = FrameMaker(size=size, duration=duration, title=job.script.title, cues=cues,
-                                seed=job.script.title, ken_burns=self.ken_burns,
-                                media=list(job.backgrounds), style=job.caption_style,
-                                transition=job.transition,
-                                transition_seconds=job.transition_seconds,
-                                language=job.script.language)
+            frames = FrameMaker(
+                size=size,
+                duration=duration,
+                title=job.script.title,
+                cues=cues,
+                seed=job.script.title,
+                ken_burns=self.ken_burns,
+                media=list(job.backgrounds),
+                style=job.caption_style,
+                transition=job.transition,
+                transition_seconds=job.transition_seconds,
+                language=job.script.language,
+            )
             try:
                 audio_path = mastering.result()
             except BaseException:
@@ -214,12 +237,21 @@ class VideoCreator:
 # -- encoding -------------------------------------------------------------
 PIPE_BUFFER = 1 << 20  # bytes; Linux's default 64 KiB pipe means ~50 wake-ups per frame
 # The matrix OpenCV's RGB->I420 uses (BT.601, limited range), written into the file.
-BT601_TAGS = ["-colorspace", "smpte170m", "-color_primaries", "smpte170m",
-              "-color_trc", "smpte170m", "-color_range", "tv"]
+BT601_TAGS = [
+    "-colorspace",
+    "smpte170m",
+    "-color_primaries",
+    "smpte170m",
+    "-color_trc",
+    "smpte170m",
+    "-color_range",
+    "tv",
+]
 
 
-def encode_video(clip, size: tuple[int, int], path: Path, audio: Path, r: RenderSettings,
-                 logger=None) -> None:
+def encode_video(
+    clip, size: tuple[int, int], path: Path, audio: Path, r: RenderSettings, logger=None
+) -> None:
     """Encode a moviepy ``clip`` of yuv420p frames (``FrameMaker.yuv``) of
     ``size`` and ``audio`` to ``path``.
 
@@ -234,16 +266,44 @@ def encode_video(clip, size: tuple[int, int], path: Path, audio: Path, r: Render
     import imageio_ffmpeg
 
     width, height = size
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error",
-           "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}",
-           "-r", str(r.fps), "-i", "-", "-i", str(audio),
-           "-c:v", r.codec, "-preset", r.preset, "-pix_fmt", "yuv420p", *BT601_TAGS,
-           "-c:a", r.audio_codec, "-b:a", r.audio_bitrate, "-movflags", "+faststart"]
+    cmd = [
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-y",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "yuv420p",
+        "-s",
+        f"{width}x{height}",
+        "-r",
+        str(r.fps),
+        "-i",
+        "-",
+        "-i",
+        str(audio),
+        "-c:v",
+        r.codec,
+        "-preset",
+        r.preset,
+        "-pix_fmt",
+        "yuv420p",
+        *BT601_TAGS,
+        "-c:a",
+        r.audio_codec,
+        "-b:a",
+        r.audio_bitrate,
+        "-movflags",
+        "+faststart",
+    ]
     if r.threads:
         cmd += ["-threads", str(r.threads)]
     with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen([*cmd, str(path)], stdin=subprocess.PIPE,
-                                stdout=subprocess.DEVNULL, stderr=errors)
+        proc = subprocess.Popen(
+            [*cmd, str(path)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors
+        )
         try:
             with contextlib.suppress(AttributeError, OSError):  # not Linux: default pipe
                 import fcntl
@@ -264,7 +324,9 @@ def encode_video(clip, size: tuple[int, int], path: Path, audio: Path, r: Render
             errors.seek(0)
             lines = errors.read().decode(errors="replace").strip().splitlines()
             # The first line is the cause; later ones only repeat that it failed.
-            cause = re.sub(r"^\[[^]]*\]\s*", "", lines[0]) if lines else f"exit code {proc.returncode}"
+            cause = (
+                re.sub(r"^\[[^]]*\]\s*", "", lines[0]) if lines else f"exit code {proc.returncode}"
+            )
             raise RenderError(f"ffmpeg could not encode the video: {cause}")
 
 
@@ -273,9 +335,21 @@ class FrameMaker:
     """``frame(t) -> HxWx3 uint8``: the background, the title card for the
     first ``TITLE_SECONDS``, and the captions in their style."""
 
-    def __init__(self, *, size, duration, title, cues, seed, ken_burns=True, media=(),
-                 style: CaptionStyle = PRESETS["classic"], transition="cut", transition_seconds=0.5,
-                 language: str | None = None):
+    def __init__(
+        self,
+        *,
+        size,
+        duration,
+        title,
+        cues,
+        seed,
+        ken_burns=True,
+        media=(),
+        style: CaptionStyle = PRESETS["classic"],
+        transition="cut",
+        transition_seconds=0.5,
+        language: str | None = None,
+    ):
         self.width, self.height = size
         self.duration = duration
         self.cues = cues
@@ -283,19 +357,38 @@ class FrameMaker:
         self.layout = layout = Layout.for_size(*size)
         scale = min(size) / 1080
         self.media = bool(media)
-        self.background = make_scene(size, seed=seed, duration=duration, ken_burns=ken_burns,
-                                     media=media, starts=[c.start for c in cues],
-                                     text=" ".join(c.text for c in cues), transition=transition,
-                                     transition_seconds=transition_seconds)
-        title_box = render_text_box(title, style.font, width=int(self.width * 0.84),
-                                    font_size=int(84 * scale), max_lines=4,
-                                    look=TextLook(box_rgba=(0, 0, 0, 160)), language=language)
-        self.title = Overlay(title_box.image, (self.width - title_box.image.width) // 2,
-                             int(self.height * layout.title_top), size)
+        self.background = make_scene(
+            size,
+            seed=seed,
+            duration=duration,
+            ken_burns=ken_burns,
+            media=media,
+            starts=[c.start for c in cues],
+            text=" ".join(c.text for c in cues),
+            transition=transition,
+            transition_seconds=transition_seconds,
+        )
+        title_box = render_text_box(
+            title,
+            style.font,
+            width=int(self.width * 0.84),
+            font_size=int(84 * scale),
+            max_lines=4,
+            look=TextLook(box_rgba=(0, 0, 0, 160)),
+            language=language,
+        )
+        self.title = Overlay(
+            title_box.image,
+            (self.width - title_box.image.width) // 2,
+            int(self.height * layout.title_top),
+            size,
+        )
         self.captions = CaptionTrack(cues, style, size, language)
         # Characters no bundled font has: left out of the picture, reported in the result.
-        self.missing = [*title_box.missing,
-                        *(ch for ch in self.captions.missing if ch not in title_box.missing)]
+        self.missing = [
+            *title_box.missing,
+            *(ch for ch in self.captions.missing if ch not in title_box.missing),
+        ]
         self._last = {}  # form ("rgb" or "yuv") -> (key, frame)
 
     def _key(self, t: float):
@@ -342,11 +435,20 @@ def render_preview(title: str, sentence: str, style: CaptionStyle, size: tuple[i
     start, step = TITLE_SECONDS + 0.1, 0.3
     words = [Word(w, start + i * step, start + (i + 1) * step) for i, w in enumerate(tokens)]
     cue = Cue(1, " ".join(tokens), start, words[-1].end, words)
-    frames = FrameMaker(size=size, duration=cue.end + TAIL, title=title, cues=[cue], seed=title,
-                        ken_burns=False, style=style)
+    frames = FrameMaker(
+        size=size,
+        duration=cue.end + TAIL,
+        title=title,
+        cues=[cue],
+        seed=title,
+        ken_burns=False,
+        style=style,
+    )
     middle = words[len(words) // 2]
     buf = io.BytesIO()
-    Image.fromarray(frames((middle.start + middle.end) / 2)).save(buf, format="PNG", compress_level=1)
+    Image.fromarray(frames((middle.start + middle.end) / 2)).save(
+        buf, format="PNG", compress_level=1
+    )
     frames.close()
     return buf.getvalue()
 

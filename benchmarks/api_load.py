@@ -15,6 +15,7 @@ server answers: then latency is just clients / throughput).
 
 Last line: create_p99_ms=… status_p99_ms=… errors=… lost=…
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,8 +47,9 @@ def serve(port: int, data_dir: str) -> None:
     from app import WAITRESS_THREADS, create_app
     from reelsmith.core.settings import Settings
 
-    settings = Settings(data_dir=Path(data_dir), cache_dir=Path(data_dir) / "cache",
-                        queue_size=1_000_000)
+    settings = Settings(
+        data_dir=Path(data_dir), cache_dir=Path(data_dir) / "cache", queue_size=1_000_000
+    )
     app = create_app({"SETTINGS": settings, "RUNNER": lambda task, report: {"noop": True}})
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "queue depth" is expected here
@@ -120,8 +122,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--rate", type=float, default=100.0,
-                        help="creates per second from all clients together (0 = unbounded)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=100.0,
+        help="creates per second from all clients together (0 = unbounded)",
+    )
     parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -145,9 +151,12 @@ def main() -> None:
             queue = multiprocessing.Queue()
             per = max(1, args.clients // PROCESSES)
             interval = PROCESSES * per / args.rate if args.rate else 0.0
-            procs = [multiprocessing.Process(target=client_process,
-                                             args=(port, per, args.seconds, interval, queue))
-                     for _ in range(PROCESSES)]
+            procs = [
+                multiprocessing.Process(
+                    target=client_process, args=(port, per, args.seconds, interval, queue)
+                )
+                for _ in range(PROCESSES)
+            ]
             started = time.perf_counter()
             for proc in procs:
                 proc.start()
@@ -168,17 +177,25 @@ def main() -> None:
     errors = sum(r["errors"] for r in results)
     lost = sum(1 for i in ids if i not in stored)
     bound = f"{args.rate:g} creates/s offered" if args.rate else "unbounded (closed loop)"
-    print(f"machine: {os.cpu_count()} cores; {PROCESSES * per} clients for {args.seconds:g} s "
-          f"on 127.0.0.1, {bound}; no-op renderer")
+    print(
+        f"machine: {os.cpu_count()} cores; {PROCESSES * per} clients for {args.seconds:g} s "
+        f"on 127.0.0.1, {bound}; no-op renderer"
+    )
     print("| request | count | p50 ms | p90 ms | p99 ms | max ms |")
     print("|---|---|---|---|---|---|")
     for name, values in (("POST /api/create", create), ("GET /api/task/<id>", status)):
-        print(f"| {name} | {len(values)} | {p(values, 50):.1f} | {p(values, 90):.1f} | "
-              f"{p(values, 99):.1f} | {max(values):.1f} |")
-    print(f"throughput: {(len(create) + len(status)) / elapsed:.0f} requests/s; "
-          f"{len(ids)} tasks accepted, {len(stored)} in the store")
-    print(f"create_p99_ms={p(create, 99):.1f} status_p99_ms={p(status, 99):.1f} "
-          f"errors={errors} lost={lost}")
+        print(
+            f"| {name} | {len(values)} | {p(values, 50):.1f} | {p(values, 90):.1f} | "
+            f"{p(values, 99):.1f} | {max(values):.1f} |"
+        )
+    print(
+        f"throughput: {(len(create) + len(status)) / elapsed:.0f} requests/s; "
+        f"{len(ids)} tasks accepted, {len(stored)} in the store"
+    )
+    print(
+        f"create_p99_ms={p(create, 99):.1f} status_p99_ms={p(status, 99):.1f} "
+        f"errors={errors} lost={lost}"
+    )
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ no mode always goes first; the table shows the median of each.
 Last line: batch_ratio=<threads / sequential> process_ratio=<fork / sequential>
 spawn_ratio=<spawn / sequential> (1.0 = no gain; 0.5 = two videos in the time of one).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -95,7 +96,7 @@ def main() -> None:
     times: dict[str, list[float]] = {mode: [] for mode in MODES}
     with tempfile.TemporaryDirectory(prefix="reelsmith-batch-") as tmp:
         for r in range(rounds):
-            order = MODES[r % len(MODES):] + MODES[:r % len(MODES)]
+            order = MODES[r % len(MODES) :] + MODES[: r % len(MODES)]
             for mode in order:
                 folder = Path(tmp) / f"{r}-{MODES.index(mode)}"
                 times[mode].append(run_mode(mode, folder, size, seconds))
@@ -104,15 +105,19 @@ def main() -> None:
 
     rows = {mode: statistics.median(walls) for mode, walls in times.items()}
     seq = rows["sequential"]
-    print(f"machine: {os.cpu_count()} cores; 2 videos of {seconds:.0f} s at {size[0]}x{size[1]}, "
-          f"x264 medium; median of {rounds} round(s)")
+    print(
+        f"machine: {os.cpu_count()} cores; 2 videos of {seconds:.0f} s at {size[0]}x{size[1]}, "
+        f"x264 medium; median of {rounds} round(s)"
+    )
     print("| how | wall s | vs sequential |")
     print("|---|---|---|")
     for name, wall in rows.items():
         print(f"| {name} | {wall:.1f} | {wall / seq:.2f} |")
-    print(f"batch_ratio={rows['threads (max_workers=2)'] / seq:.2f} "
-          f"process_ratio={rows['processes (fork)'] / seq:.2f} "
-          f"spawn_ratio={rows['processes (spawn)'] / seq:.2f}")
+    print(
+        f"batch_ratio={rows['threads (max_workers=2)'] / seq:.2f} "
+        f"process_ratio={rows['processes (fork)'] / seq:.2f} "
+        f"spawn_ratio={rows['processes (spawn)'] / seq:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ under 2 ms, whatever the number of entries).
 Last line: llm_calls_second_pass=<n> tts_calls_second_pass=<n> hit_ms_p50=<ms per Cache.get hit>
 set_p99_ms=<ms per Cache.set at 10,000 entries, 99th percentile>
 """
+
 from __future__ import annotations
 
 import os
@@ -29,15 +30,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cache import Cache  # noqa: E402
-from reelsmith.core.settings import Settings  # noqa: E402
 from content_generator import ContentGenerator  # noqa: E402
+from reelsmith.core.settings import Settings  # noqa: E402
 from reelsmith.voice.synthesizer import SpeechSynthesizer  # noqa: E402
 from tests.helpers.servers import FakeOpenAI  # noqa: E402
 
 TOPICS = [f"benchmark topic number {i}" for i in range(50)]
 GETS = 1000
 SET_ENTRIES = 10_000  # entries already in the cache when sets are timed
-SETS = 2000           # timed sets (new keys)
+SETS = 2000  # timed sets (new keys)
 SET_VALUE = b"v" * 2048
 
 
@@ -49,10 +50,13 @@ class TopicOpenAI(FakeOpenAI):
     def script(self) -> dict:
         prompt = self.requests[-1]["body"]["messages"][1]["content"]
         topic = prompt.splitlines()[0].removeprefix("Topic: ")
-        return {"title": topic.title(),
-                "sentences": [f"Fact {n} about {topic}." for n in range(1, 5)]
-                             + [f"Follow for more on {topic}."],
-                "description": f"All about {topic}.", "hashtags": ["bench"]}
+        return {
+            "title": topic.title(),
+            "sentences": [f"Fact {n} about {topic}." for n in range(1, 5)]
+            + [f"Follow for more on {topic}."],
+            "description": f"All about {topic}.",
+            "hashtags": ["bench"],
+        }
 
     @script.setter
     def script(self, value) -> None:  # FakeOpenAI.__init__ assigns one; ignored
@@ -96,11 +100,20 @@ def time_sets(cache_dir: Path) -> list[float]:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="reelsmith-cache-bench-") as tmp, TopicOpenAI() as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="reelsmith-cache-bench-") as tmp,
+        TopicOpenAI() as server,
+    ):
         cache = Cache(Path(tmp) / "cache", max_size_mb=None)
         settings = Settings()
-        gen = ContentGenerator(api_key="bench", base_url=server.base_url, cache=cache,
-                               settings=settings, max_retries=0, timeout=10.0)
+        gen = ContentGenerator(
+            api_key="bench",
+            base_url=server.base_url,
+            cache=cache,
+            settings=settings,
+            max_retries=0,
+            timeout=10.0,
+        )
         synth = SpeechSynthesizer(settings, cache)
         first = one_pass(gen, synth, Path(tmp) / "pass1")
         second = one_pass(gen, synth, Path(tmp) / "pass2")
@@ -117,8 +130,10 @@ def main() -> None:
     print("| pass | requests | llm calls | tts calls | total s | ms/request |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, (llm, tts, secs) in (("first (cold)", first), ("second (cached)", second)):
-        print(f"| {name} | {len(TOPICS)} | {llm} | {tts} | {secs:.3f} | "
-              f"{secs / len(TOPICS) * 1000:.2f} |")
+        print(
+            f"| {name} | {len(TOPICS)} | {llm} | {tts} | {secs:.3f} | "
+            f"{secs / len(TOPICS) * 1000:.2f} |"
+        )
     print()
     print("| Cache.get hit | gets | p50 ms | p95 ms |")
     print("|---|---:|---:|---:|")
@@ -127,14 +142,20 @@ def main() -> None:
         print(f"| {name} | {len(ms)} | {statistics.median(ms):.3f} | {p95:.3f} |")
     print()
     set_p99 = statistics.quantiles(set_ms, n=100)[-1]
-    print("| Cache.set, new key, 2 KB | entries already | sets | p50 ms | p99 ms | max ms "
-          "| load avg (1 min) |")
+    print(
+        "| Cache.set, new key, 2 KB | entries already | sets | p50 ms | p99 ms | max ms "
+        "| load avg (1 min) |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|")
-    print(f"| with the size bound | {SET_ENTRIES} | {len(set_ms)} | "
-          f"{statistics.median(set_ms):.3f} | {set_p99:.3f} | {max(set_ms):.3f} "
-          f"| {os.getloadavg()[0]:.2f} |")
-    print(f"llm_calls_second_pass={second[0]} tts_calls_second_pass={second[1]} "
-          f"hit_ms_p50={statistics.median(script_ms):.3f} set_p99_ms={set_p99:.3f}")
+    print(
+        f"| with the size bound | {SET_ENTRIES} | {len(set_ms)} | "
+        f"{statistics.median(set_ms):.3f} | {set_p99:.3f} | {max(set_ms):.3f} "
+        f"| {os.getloadavg()[0]:.2f} |"
+    )
+    print(
+        f"llm_calls_second_pass={second[0]} tts_calls_second_pass={second[1]} "
+        f"hit_ms_p50={statistics.median(script_ms):.3f} set_p99_ms={set_p99:.3f}"
+    )
 
 
 if __name__ == "__main__":

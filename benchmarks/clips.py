@@ -15,6 +15,7 @@ x264 has the cores, so CPU is the figure that matters).
 
 Last line: portrait_speedup=… landscape_speedup=… uhd_speedup=… (CPU, before / now)
 """
+
 from __future__ import annotations
 
 import os
@@ -64,16 +65,22 @@ def main() -> None:
         for name, size in CLIPS.items():
             path = make_clip(Path(tmp) / f"{name}.mp4", seconds=4, size=size)
             clip = VideoFileClip(str(path), audio=False)
-            before = _measure(lambda i: yuv.frame_to_yuv(_cover(clip.get_frame(i / 30), SIZE)),
-                              lambda: clip.reader.proc.pid)
+            before = _measure(
+                lambda i: yuv.frame_to_yuv(_cover(clip.get_frame(i / 30), SIZE)),
+                lambda: clip.reader.proc.pid,
+            )
             clip.close()
             source = _ClipSource(path, SIZE)
             now = _measure(lambda i: source.frame_yuv(i / 30, 4.0), lambda: source._proc.pid)
             source.close()
             rows[name] = (size, before, now)
-    print(f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; "
-          f"{FRAMES} frames of a 1080x1920 video per clip")
-    print("| clip | before: wall ms | before: CPU ms | now: wall ms | now: CPU ms | CPU before / now |")
+    print(
+        f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; "
+        f"{FRAMES} frames of a 1080x1920 video per clip"
+    )
+    print(
+        "| clip | before: wall ms | before: CPU ms | now: wall ms | now: CPU ms | CPU before / now |"
+    )
     print("|---|---|---|---|---|---|")
     for name, (size, (bw, bc), (nw, nc)) in rows.items():
         print(f"| {name} {size} | {bw:.1f} | {bc:.1f} | {nw:.1f} | {nc:.1f} | {bc / nc:.2f} |")

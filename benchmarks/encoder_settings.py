@@ -9,6 +9,7 @@ with each setting, one after another in one run, and reports time and size.
 
 Last line: threads4_vs_default=<wall ratio> veryfast_vs_medium=<wall ratio>
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,11 +46,14 @@ def main() -> None:
         tmp = Path(tmp)
         narration = make_narration(tmp, seconds)
         for name, options in VARIANTS.items():
-            render = RenderSettings(width=size[0], height=size[1], preset=options["preset"],
-                                    threads=options["threads"])
+            render = RenderSettings(
+                width=size[0], height=size[1], preset=options["preset"], threads=options["threads"]
+            )
             out = tmp / f"{len(rows)}.mp4"
             started = time.perf_counter()
-            VideoCreator(Settings(), render=render).create_video(RenderJob(script(), out, narration))
+            VideoCreator(Settings(), render=render).create_video(
+                RenderJob(script(), out, narration)
+            )
             rows[name] = (time.perf_counter() - started, out.stat().st_size / 1e6)
 
     base = rows["moviepy defaults (threads=None, medium)"][0]
@@ -58,8 +62,10 @@ def main() -> None:
     print("|---|---|---|---|")
     for name, (wall, mb) in rows.items():
         print(f"| {name} | {wall:.1f} | {wall / base:.2f} | {mb:.2f} |")
-    print(f"threads4_vs_default={rows['ours (threads=4, medium)'][0] / base:.2f} "
-          f"veryfast_vs_medium={rows['threads=4, veryfast'][0] / rows['ours (threads=4, medium)'][0]:.2f}")
+    print(
+        f"threads4_vs_default={rows['ours (threads=4, medium)'][0] / base:.2f} "
+        f"veryfast_vs_medium={rows['threads=4, veryfast'][0] / rows['ours (threads=4, medium)'][0]:.2f}"
+    )
 
 
 if __name__ == "__main__":

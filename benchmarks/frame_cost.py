@@ -17,6 +17,7 @@ what the render makes, yuv420p:
 
 Last line: pillow_bg_ms=… ours_bg_ms=… photo_bg_ms=… caption_ms=… frame_ms=… yuv_ms=…
 """
+
 from __future__ import annotations
 
 import statistics
@@ -32,10 +33,10 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reelsmith.visuals.backgrounds import KEN_BURNS_ZOOM, Background, _ImageSource, make_background  # noqa: E402
 from reelsmith.captions.overlay import Cue  # noqa: E402
-from video_creator import FrameMaker  # noqa: E402
 from reelsmith.core import yuv  # noqa: E402
+from reelsmith.visuals.backgrounds import KEN_BURNS_ZOOM, Background, _ImageSource, make_background  # noqa: E402
+from video_creator import FrameMaker  # noqa: E402
 
 SIZE = (1080, 1920)
 RUNS = 60
@@ -66,9 +67,17 @@ def main() -> None:
         noise = np.random.default_rng(1).random((2400, 1600, 3)) * 255
         Image.fromarray(noise.astype(np.uint8)).save(photo_file)
         photo = _ImageSource(photo_file, SIZE)
-    cues = [Cue(1, "Octopuses have three hearts, and each one has a different job to do.", 0.0, 29.0)]
-    frames = FrameMaker(size=SIZE, duration=30, title="Why octopuses have three hearts", cues=cues,
-                        seed="bench", ken_burns=True)
+    cues = [
+        Cue(1, "Octopuses have three hearts, and each one has a different job to do.", 0.0, 29.0)
+    ]
+    frames = FrameMaker(
+        size=SIZE,
+        duration=30,
+        title="Why octopuses have three hearts",
+        cues=cues,
+        seed="bench",
+        ken_burns=True,
+    )
     canvas = ours.frame_at(1.0)
     planes = yuv.planes(ours.frame_yuv(1.0), *SIZE)
     caption = frames.captions.items[0].base
@@ -78,9 +87,10 @@ def main() -> None:
         "background, ours (quarter-size warp + upscale)": ms(lambda i: ours.frame_yuv(i / 30)),
         "photo background (full-size zoom)": ms(lambda i: photo.frame_yuv(i / 30, 5.0)),
         "caption blend (one overlay)": ms(lambda i: caption.apply_yuv(planes)),
-        "whole frame (Ken-Burns, title, caption, word)": ms(lambda i: frames.yuv(i / 30 + 0.001 * i)),
-        "yuv420p conversion of an RGB frame (OpenCV)":
-            ms(lambda i: yuv.frame_to_yuv(canvas)),
+        "whole frame (Ken-Burns, title, caption, word)": ms(
+            lambda i: frames.yuv(i / 30 + 0.001 * i)
+        ),
+        "yuv420p conversion of an RGB frame (OpenCV)": ms(lambda i: yuv.frame_to_yuv(canvas)),
     }
     print(f"1080x1920 frame, median of {RUNS} (ms)")
     print("| step | ms |")
@@ -88,8 +98,10 @@ def main() -> None:
     for name, value in rows.items():
         print(f"| {name} | {value:.2f} |")
     v = list(rows.values())
-    print(f"pillow_bg_ms={v[0]:.2f} ours_bg_ms={v[1]:.2f} photo_bg_ms={v[2]:.2f} "
-          f"caption_ms={v[3]:.3f} frame_ms={v[4]:.2f} yuv_ms={v[5]:.2f}")
+    print(
+        f"pillow_bg_ms={v[0]:.2f} ours_bg_ms={v[1]:.2f} photo_bg_ms={v[2]:.2f} "
+        f"caption_ms={v[3]:.3f} frame_ms={v[4]:.2f} yuv_ms={v[5]:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ it has to code again. A look that doubles x264's time doubles the render's.
 
 Last line: gradients_s=… particles_s=… shapes_s=… light_s=… slowest_vs_fastest=…
 """
+
 from __future__ import annotations
 
 import os
@@ -50,22 +51,48 @@ def main() -> None:
             walls = []
             for _ in range(ROUNDS):
                 start = time.perf_counter()
-                subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error",
-                                "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{W}x{H}", "-r", "30",
-                                "-i", str(raw), "-c:v", "libx264", "-preset", "medium", "-threads", "4",
-                                str(out)], check=True)
+                subprocess.run(
+                    [
+                        imageio_ffmpeg.get_ffmpeg_exe(),
+                        "-y",
+                        "-loglevel",
+                        "error",
+                        "-f",
+                        "rawvideo",
+                        "-pix_fmt",
+                        "yuv420p",
+                        "-s",
+                        f"{W}x{H}",
+                        "-r",
+                        "30",
+                        "-i",
+                        str(raw),
+                        "-c:v",
+                        "libx264",
+                        "-preset",
+                        "medium",
+                        "-threads",
+                        "4",
+                        str(out),
+                    ],
+                    check=True,
+                )
                 walls.append(time.perf_counter() - start)
             rows[family] = (statistics.median(walls), out.stat().st_size / 1e6, seed)
             raw.unlink()
-    print(f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; "
-          f"{W}x{H}, {SECONDS} s, 30 fps, x264 medium")
+    print(
+        f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; "
+        f"{W}x{H}, {SECONDS} s, 30 fps, x264 medium"
+    )
     print("| look | topic | x264 s | MB |")
     print("|---|---|---|---|")
     for family, (secs, mb, seed) in rows.items():
         print(f"| {family} | {seed} | {secs:.1f} | {mb:.2f} |")
     times = [secs for secs, _, _ in rows.values()]
-    print(" ".join(f"{family}_s={secs:.1f}" for family, (secs, _, _) in rows.items())
-          + f" slowest_vs_fastest={max(times) / min(times):.2f}")
+    print(
+        " ".join(f"{family}_s={secs:.1f}" for family, (secs, _, _) in rows.items())
+        + f" slowest_vs_fastest={max(times) / min(times):.2f}"
+    )
 
 
 if __name__ == "__main__":

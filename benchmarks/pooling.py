@@ -16,6 +16,7 @@ The server counts the TCP connections it accepts in each phase.
 
 Last line: pooled_connections=<n> unpooled_connections=<n> speedup=<unpooled s / pooled s>
 """
+
 from __future__ import annotations
 
 import ssl
@@ -29,9 +30,9 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import trustme  # noqa: E402
 
-from reelsmith.core.settings import Settings  # noqa: E402
 from content_generator import ContentGenerator  # noqa: E402
 from reelsmith.core.http_pool import POOL_LIMITS  # noqa: E402
+from reelsmith.core.settings import Settings  # noqa: E402
 from tests.helpers.servers import FakeOpenAI  # noqa: E402
 
 REQUESTS = 100
@@ -44,7 +45,8 @@ class FakeOpenAIOverTLS(FakeOpenAI):
     def __init__(self, server_ctx: ssl.SSLContext, **kwargs):
         super().__init__(**kwargs)
         self._server.socket = server_ctx.wrap_socket(
-            self._server.socket, server_side=True, do_handshake_on_connect=False)
+            self._server.socket, server_side=True, do_handshake_on_connect=False
+        )
 
     @property
     def url(self) -> str:
@@ -67,8 +69,13 @@ def run_phase(server, topics, client_factory, close_each: bool) -> tuple[int, fl
     for topic in topics:
         http = client_factory()
         ContentGenerator._http_client = http  # what _get_http_client() hands out
-        gen = ContentGenerator(api_key="bench", base_url=server.base_url, settings=Settings(),
-                               max_retries=0, timeout=10.0)
+        gen = ContentGenerator(
+            api_key="bench",
+            base_url=server.base_url,
+            settings=Settings(),
+            max_retries=0,
+            timeout=10.0,
+        )
         gen.generate_script(topic)
         if close_each:
             http.close()
@@ -89,23 +96,33 @@ def main() -> None:
 
             pooled = httpx.Client(verify=client_context(ca), limits=POOL_LIMITS, timeout=60.0)
             pooled_conns, pooled_s = run_phase(
-                server, [f"pooled topic {i}" for i in range(REQUESTS)],
-                lambda: pooled, close_each=False)
+                server,
+                [f"pooled topic {i}" for i in range(REQUESTS)],
+                lambda: pooled,
+                close_each=False,
+            )
             pooled.close()
 
             unpooled_conns, unpooled_s = run_phase(
-                server, [f"unpooled topic {i}" for i in range(REQUESTS)],
-                lambda: httpx.Client(verify=client_context(ca), timeout=60.0), close_each=True)
+                server,
+                [f"unpooled topic {i}" for i in range(REQUESTS)],
+                lambda: httpx.Client(verify=client_context(ca), timeout=60.0),
+                close_each=True,
+            )
         finally:
             ContentGenerator._http_client = original
 
     print("| mode | requests | connections | total s | ms/request |")
     print("|---|---:|---:|---:|---:|")
-    for mode, conns, secs in (("pooled", pooled_conns, pooled_s),
-                              ("unpooled", unpooled_conns, unpooled_s)):
+    for mode, conns, secs in (
+        ("pooled", pooled_conns, pooled_s),
+        ("unpooled", unpooled_conns, unpooled_s),
+    ):
         print(f"| {mode} | {REQUESTS} | {conns} | {secs:.3f} | {secs / REQUESTS * 1000:.2f} |")
-    print(f"pooled_connections={pooled_conns} unpooled_connections={unpooled_conns} "
-          f"speedup={unpooled_s / pooled_s:.2f}")
+    print(
+        f"pooled_connections={pooled_conns} unpooled_connections={unpooled_conns} "
+        f"speedup={unpooled_s / pooled_s:.2f}"
+    )
 
 
 if __name__ == "__main__":

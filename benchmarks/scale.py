@@ -11,6 +11,7 @@ own DATA_DIR and a shared storage folder, as separate machines would.
 Last line, exactly: ``scaling_efficiency=<x> redelivery_s=<y> lost=<n>`` where
 efficiency = (videos/min with 2) / (2 x videos/min with 1).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,12 +25,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.helpers.redis_server import RedisServer  # noqa: E402
 from tests.helpers.cluster import Cluster, call  # noqa: E402
+from tests.helpers.redis_server import RedisServer  # noqa: E402
 
-SENTENCES = ["Octopuses have three hearts and blue blood.", "Two hearts move blood to the gills.",
-             "The third pumps it to the rest of the body.", "It pauses when they swim.",
-             "That is why they prefer crawling.", "Their blood uses copper, not iron."]
+SENTENCES = [
+    "Octopuses have three hearts and blue blood.",
+    "Two hearts move blood to the gills.",
+    "The third pumps it to the rest of the body.",
+    "It pauses when they swim.",
+    "That is why they prefer crawling.",
+    "Their blood uses copper, not iron.",
+]
 
 
 def script_for(seconds: float) -> str:
@@ -45,8 +51,12 @@ def run_batch(cluster: Cluster, count: int, script: str) -> tuple[float, list[st
     """Wall time from the first task's creation to the last one's end, from
     the store's own timestamps (polled slowly, so the poller takes no CPU)."""
     ids = [cluster.create(script=script, topic=f"octopus {i}", length=15) for i in range(count)]
-    ended = [cluster.wait(task_id, lambda t: t["status"] in ("done", "failed", "canceled"),
-                          limit=1800, every=1.0) for task_id in ids]
+    ended = [
+        cluster.wait(
+            task_id, lambda t: t["status"] in ("done", "failed", "canceled"), limit=1800, every=1.0
+        )
+        for task_id in ids
+    ]
     wall = max(t["finished_at"] for t in ended) - min(t["created_at"] for t in ended)
     return wall, ids
 
@@ -67,9 +77,14 @@ def main() -> None:
     try:
         for workers in (1, 2):
             cluster = Cluster(tmp / f"run{workers}", server.url)
-            cluster.overrides = {"RENDER_WIDTH": width, "RENDER_HEIGHT": height,
-                                 "RENDER_THREADS": "1", "RENDER_PRESET": "veryfast",
-                                 "RENDER_FPS": "30", "ENGINE_HEARTBEAT_TIMEOUT": str(args.heartbeat)}
+            cluster.overrides = {
+                "RENDER_WIDTH": width,
+                "RENDER_HEIGHT": height,
+                "RENDER_THREADS": "1",
+                "RENDER_PRESET": "veryfast",
+                "RENDER_FPS": "30",
+                "ENGINE_HEARTBEAT_TIMEOUT": str(args.heartbeat),
+            }
             cluster.cpu = {f"w{i}": cpus[i % len(cpus)] for i in range(workers)}
             try:
                 cluster.start_web()
@@ -78,8 +93,11 @@ def main() -> None:
                 run_batch(cluster, 1, script)  # warm-up: voice, fonts, caches
                 wall, ids = run_batch(cluster, args.videos, script)
                 results[workers] = args.videos / wall * 60
-                print(f"{workers} worker(s): {args.videos} videos in {wall:.1f} s = "
-                      f"{results[workers]:.2f} videos/min", flush=True)
+                print(
+                    f"{workers} worker(s): {args.videos} videos in {wall:.1f} s = "
+                    f"{results[workers]:.2f} videos/min",
+                    flush=True,
+                )
                 if workers == 2:
                     redelivery, cancel = kill_and_cancel(cluster, script, ids)
                 lost += sum(1 for i in ids if cluster.task(i)["status"] != "done")
@@ -88,7 +106,9 @@ def main() -> None:
     finally:
         server.stop()
     efficiency = results[2] / (2 * results[1])
-    print(f"| workers | videos/min |\n|---|---|\n| 1 | {results[1]:.2f} |\n| 2 | {results[2]:.2f} |")
+    print(
+        f"| workers | videos/min |\n|---|---|\n| 1 | {results[1]:.2f} |\n| 2 | {results[2]:.2f} |"
+    )
     print(f"cancel_s={cancel:.2f} (POST cancel to the render stopping on a worker)")
     print(f"scaling_efficiency={efficiency:.2f} redelivery_s={redelivery:.1f} lost={lost}")
 

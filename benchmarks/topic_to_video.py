@@ -9,6 +9,7 @@ topics: the first right after start-up (loads the voice), the second warm.
 
 Last line: first_s=<topic to MP4, first request> second_s=<second request> video_s=<length of the video>
 """
+
 from __future__ import annotations
 
 import json
@@ -39,10 +40,17 @@ def main() -> None:
         port = s.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="reelsmith-e2e-") as data:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RENDER_", "TTS_"))}
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RENDER_", "TTS_"))
+        }
         env.update(DATA_DIR=data, CACHE_DIR=str(Path(data) / "cache"))
-        server = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [sys.executable, "app.py", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             for _ in range(300):
                 try:
@@ -54,7 +62,10 @@ def main() -> None:
             for topic in TOPICS:
                 started = time.perf_counter()
                 task_id = call(f"{base}/api/create", {"topic": topic})["task_id"]
-                while (task := call(f"{base}/api/task/{task_id}"))["status"] in ("queued", "running"):
+                while (task := call(f"{base}/api/task/{task_id}"))["status"] in (
+                    "queued",
+                    "running",
+                ):
                     time.sleep(0.1)
                 if task["status"] != "done":
                     raise SystemExit(f"task {task['status']}: {task['error']}")
@@ -63,13 +74,19 @@ def main() -> None:
             server.send_signal(signal.SIGTERM)
             server.wait(60)
 
-    print(f"machine: {os.cpu_count()} cores; default settings (1080x1920, 30 fps, x264 medium, "
-          "offline writer, Piper voice)")
+    print(
+        f"machine: {os.cpu_count()} cores; default settings (1080x1920, 30 fps, x264 medium, "
+        "offline writer, Piper voice)"
+    )
     print("| topic | topic to MP4 s | video s | size |")
     print("|---|---|---|---|")
     for topic, secs, result in rows:
-        print(f"| {topic} | {secs:.1f} | {result['duration']:.1f} | {result['width']}x{result['height']} |")
-    print(f"first_s={rows[0][1]:.1f} second_s={rows[1][1]:.1f} video_s={rows[0][2]['duration']:.1f}")
+        print(
+            f"| {topic} | {secs:.1f} | {result['duration']:.1f} | {result['width']}x{result['height']} |"
+        )
+    print(
+        f"first_s={rows[0][1]:.1f} second_s={rows[1][1]:.1f} video_s={rows[0][2]['duration']:.1f}"
+    )
 
 
 if __name__ == "__main__":

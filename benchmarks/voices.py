@@ -18,6 +18,7 @@
 Last line: max_length_error=<x> piper_rtf=<y> espeak_rtf=<z>
 (max_length_error is "n/a" while the writer has no words_per_second).
 """
+
 from __future__ import annotations
 
 import inspect
@@ -42,8 +43,12 @@ SENTENCES = [
     "Their blood is blue, because it carries oxygen with copper.",
 ]
 LENGTHS = (15, 30, 60, 90)
-TOPICS = ("why octopuses have three hearts", "how bees talk by dancing",
-          "the water cycle", "why the sky is blue")
+TOPICS = (
+    "why octopuses have three hearts",
+    "how bees talk by dancing",
+    "the water cycle",
+    "why the sky is blue",
+)
 LEAD_IN, GAP, TAIL = 0.4, 0.3, 0.8
 RUNS = 3
 
@@ -79,8 +84,9 @@ def length_errors() -> list[tuple[int, int, int, float, float]] | None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for asked, topic in zip(LENGTHS, TOPICS):
-            script = writer.generate_script(topic, target_seconds=asked, words_per_second=pace,
-                                            fresh=True)
+            script = writer.generate_script(
+                topic, target_seconds=asked, words_per_second=pace, fresh=True
+            )
             narration = synth.narrate(script.sentences, Path(tmp) / str(asked), voice="piper")
             n = len(narration.segments)
             video = LEAD_IN + narration.duration + GAP * (n - 1) + TAIL
@@ -90,9 +96,13 @@ def length_errors() -> list[tuple[int, int, int, float, float]] | None:
 
 
 def main() -> None:
-    print(f"pace: piper {words_per_second('piper', 1.0, 'en'):.2f} words/s, "
-          f"espeak {words_per_second('espeak', 1.0, 'en'):.2f} words/s (English, speed 1)")
-    print("| engine | real-time factor (median of 3) | x faster than real time | CPU s per audio s | audio s |")
+    print(
+        f"pace: piper {words_per_second('piper', 1.0, 'en'):.2f} words/s, "
+        f"espeak {words_per_second('espeak', 1.0, 'en'):.2f} words/s (English, speed 1)"
+    )
+    print(
+        "| engine | real-time factor (median of 3) | x faster than real time | CPU s per audio s | audio s |"
+    )
     print("|---|---|---|---|---|")
     factors = {}
     for engine in ("piper", "espeak"):
@@ -109,8 +119,10 @@ def main() -> None:
         for asked, n, words, video, error in rows:
             print(f"| {asked} | {n} | {words} | {video:.1f} | {error:.1%} |")
         worst = f"{max(r[4] for r in rows):.3f}"
-    print(f"max_length_error={worst} piper_rtf={factors['piper']:.4f} "
-          f"espeak_rtf={factors['espeak']:.4f}")
+    print(
+        f"max_length_error={worst} piper_rtf={factors['piper']:.4f} "
+        f"espeak_rtf={factors['espeak']:.4f}"
+    )
 
 
 if __name__ == "__main__":

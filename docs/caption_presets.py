@@ -5,6 +5,7 @@ code, at 540x960, saved at 270x480.
 
     .venv/bin/python docs/caption_presets.py
 """
+
 import io
 import sys
 from pathlib import Path
@@ -28,7 +29,8 @@ def main() -> None:
         png = render_preview(TITLE, SENTENCE, style, (540, 960))
         with Image.open(io.BytesIO(png)) as image:
             image.convert("RGB").resize((270, 480), Image.Resampling.LANCZOS).save(
-                out / f"{name}.png", optimize=True)
+                out / f"{name}.png", optimize=True
+            )
         print(out / f"{name}.png")
 
 

@@ -1,4 +1,5 @@
 """Shared fixtures. The autouse guard makes any non-loopback connection fail."""
+
 import ipaddress
 import socket
 

@@ -1,4 +1,5 @@
 """The HTTP API: validation, status, downloads, and one real end-to-end render."""
+
 import threading
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ def gate():
 @pytest.fixture
 def app(tmp_path, gate):
     """An app whose runner waits for ``gate`` and then returns a fixed summary."""
+
     def runner(task, report):
         report("render", 0.5)
         if not gate.wait(10):
@@ -52,8 +54,12 @@ def test_the_page_takes_its_limits_from_the_constants_the_api_checks(tmp_path):
     from reelsmith.visuals.backgrounds import MAX_TRANSITION_SECONDS
     from reelsmith.web.routes import LENGTH_RANGE, MAX_LANGUAGE, UPLOAD_KINDS
 
-    app = create_app({"SETTINGS": make_settings(tmp_path, max_topic_chars=77, max_script_chars=999),
-                      "START_WORKERS": False})
+    app = create_app(
+        {
+            "SETTINGS": make_settings(tmp_path, max_topic_chars=77, max_script_chars=999),
+            "START_WORKERS": False,
+        }
+    )
     inputs = {}
 
     class Inputs(HTMLParser):
@@ -83,14 +89,24 @@ def test_create_answers_at_once_with_202(client, gate):
     assert running["stage"] == "render" and running["progress"] == 0.5
     gate.set()
     done = poll(client, body["task_id"])
-    assert done["status"] == "done" and done["result"] == {"title": "why octopuses have three hearts"}
+    assert done["status"] == "done" and done["result"] == {
+        "title": "why octopuses have three hearts"
+    }
     assert set(done["links"]) == {"video", "subtitles", "thumbnail"}
 
 
 def test_form_encoded_create_works(client, gate):
     gate.set()
-    resp = client.post("/api/create", data={"topic": "tea", "length": "20", "voice": "espeak",
-                                            "transition": "slide", "transition_seconds": "0.8"})
+    resp = client.post(
+        "/api/create",
+        data={
+            "topic": "tea",
+            "length": "20",
+            "voice": "espeak",
+            "transition": "slide",
+            "transition_seconds": "0.8",
+        },
+    )
     assert resp.status_code == 202
     task = client.get(resp.get_json()["status_url"]).get_json()
     assert task["request"]["length"] == 20 and task["request"]["voice"] == "espeak"
@@ -113,7 +129,10 @@ def test_form_encoded_create_works(client, gate):
         ({"topic": "ok", "aspect": "4:3"}, "aspect"),
         ({"topic": "ok", "webhook_url": "file:///etc/passwd"}, "webhook_url"),
         ({"topic": "ok", "transition": "wipe"}, "transition"),
-        ({"topic": "ok", "transition": "crossfade", "transition_seconds": 2.5}, "transition_seconds"),
+        (
+            {"topic": "ok", "transition": "crossfade", "transition_seconds": 2.5},
+            "transition_seconds",
+        ),
     ],
 )
 def test_bad_input_is_a_json_400_naming_the_field(client, app, body, field):
@@ -156,7 +175,9 @@ def test_download_before_done_is_409(client):
 
 
 def test_tasks_lists_newest_first_and_cancel(client):
-    ids = [client.post("/api/create", json={"topic": f"t{i}"}).get_json()["task_id"] for i in range(3)]
+    ids = [
+        client.post("/api/create", json={"topic": f"t{i}"}).get_json()["task_id"] for i in range(3)
+    ]
     listed = [t["id"] for t in client.get("/api/tasks").get_json()["tasks"]]
     assert listed == ids[::-1]
     canceled = client.post(f"/api/task/{ids[2]}/cancel").get_json()
@@ -166,8 +187,13 @@ def test_tasks_lists_newest_first_and_cancel(client):
 
 
 def test_full_queue_answers_503_with_retry_after(tmp_path):
-    app = create_app({"SETTINGS": make_settings(tmp_path, queue_size=1), "START_WORKERS": False,
-                      "RUNNER": lambda t, r: {}})
+    app = create_app(
+        {
+            "SETTINGS": make_settings(tmp_path, queue_size=1),
+            "START_WORKERS": False,
+            "RUNNER": lambda t, r: {},
+        }
+    )
     client = app.test_client()
     assert client.post("/api/create", json={"topic": "a"}).status_code == 202
     resp = client.post("/api/create", json={"topic": "b"})
@@ -251,7 +277,9 @@ def test_retention_removes_old_outputs_and_says_so(tmp_path):
     task = client.get(f"/api/task/{task_id}").get_json()
     assert task["status"] == "done" and task["expired_at"] and "links" not in task
     assert client.get(f"/api/task/{task_id}/video").status_code == 410
-    assert "retention" in client.get(f"/api/task/{task_id}/events").get_json()["events"][-1]["message"]
+    assert (
+        "retention" in client.get(f"/api/task/{task_id}/events").get_json()["events"][-1]["message"]
+    )
     assert expire_outputs(store, videos, max_age_seconds=0) == 0  # once only
 
 
@@ -281,11 +309,18 @@ def test_uploads_are_checked_and_stored_under_generated_names(client, app, tmp_p
     from tests.helpers.media import make_tone
 
     wav = make_tone(tmp_path / "bed.wav", seconds=1.0).read_bytes()
-    resp = client.post("/api/create", content_type="multipart/form-data", data={
-        "topic": "tea",
-        "music": (io.BytesIO(wav), "../../evil name.wav"),
-        "backgrounds": [(io.BytesIO(_png_bytes()), "a.png"), (io.BytesIO(_png_bytes()), "b.PNG")],
-    })
+    resp = client.post(
+        "/api/create",
+        content_type="multipart/form-data",
+        data={
+            "topic": "tea",
+            "music": (io.BytesIO(wav), "../../evil name.wav"),
+            "backgrounds": [
+                (io.BytesIO(_png_bytes()), "a.png"),
+                (io.BytesIO(_png_bytes()), "b.PNG"),
+            ],
+        },
+    )
     assert resp.status_code == 202, resp.get_json()
     req = client.get(resp.get_json()["status_url"]).get_json()["request"]
     uploads = tmp_path / "instance" / "uploads"
@@ -300,8 +335,11 @@ def test_canceling_a_queued_task_removes_its_uploads(tmp_path):
 
     app = create_app({"SETTINGS": make_settings(tmp_path), "START_WORKERS": False, "TESTING": True})
     client = app.test_client()
-    resp = client.post("/api/create", content_type="multipart/form-data", data={
-        "topic": "tea", "backgrounds": [(io.BytesIO(_png_bytes()), "a.png")]})
+    resp = client.post(
+        "/api/create",
+        content_type="multipart/form-data",
+        data={"topic": "tea", "backgrounds": [(io.BytesIO(_png_bytes()), "a.png")]},
+    )
     assert resp.status_code == 202, resp.get_json()
     uploads = tmp_path / "instance" / "uploads"
     assert len(list(uploads.iterdir())) == 1
@@ -310,18 +348,26 @@ def test_canceling_a_queued_task_removes_its_uploads(tmp_path):
     assert list(uploads.iterdir()) == []
 
 
-@pytest.mark.parametrize("field, name, content, message", [
-    ("backgrounds", "notes.txt", b"hello", ".txt files are not accepted"),
-    ("backgrounds", "fake.png", b"not really a png", "not a readable image or video"),
-    ("music", "song.wav", b"RIFF....not audio", "not a readable audio file"),
-    ("music", "picture.png", None, ".png files are not accepted"),
-])
-def test_bad_uploads_are_refused_and_nothing_is_kept(client, tmp_path, field, name, content, message):
+@pytest.mark.parametrize(
+    "field, name, content, message",
+    [
+        ("backgrounds", "notes.txt", b"hello", ".txt files are not accepted"),
+        ("backgrounds", "fake.png", b"not really a png", "not a readable image or video"),
+        ("music", "song.wav", b"RIFF....not audio", "not a readable audio file"),
+        ("music", "picture.png", None, ".png files are not accepted"),
+    ],
+)
+def test_bad_uploads_are_refused_and_nothing_is_kept(
+    client, tmp_path, field, name, content, message
+):
     import io
 
     body = content if content is not None else _png_bytes()
-    resp = client.post("/api/create", content_type="multipart/form-data",
-                       data={"topic": "tea", field: (io.BytesIO(body), name)})
+    resp = client.post(
+        "/api/create",
+        content_type="multipart/form-data",
+        data={"topic": "tea", field: (io.BytesIO(body), name)},
+    )
     assert resp.status_code == 400
     assert message in resp.get_json()["error"] and resp.get_json()["field"] == field
     uploads = tmp_path / "instance" / "uploads"
@@ -333,8 +379,11 @@ def test_upload_over_the_size_limit_is_413(tmp_path):
 
     settings = make_settings(tmp_path, max_upload_mb=0.01)
     app = create_app({"SETTINGS": settings, "START_WORKERS": False})
-    resp = app.test_client().post("/api/create", content_type="multipart/form-data",
-                                  data={"topic": "t", "backgrounds": (io.BytesIO(b"x" * 20_000), "a.png")})
+    resp = app.test_client().post(
+        "/api/create",
+        content_type="multipart/form-data",
+        data={"topic": "t", "backgrounds": (io.BytesIO(b"x" * 20_000), "a.png")},
+    )
     assert resp.status_code == 413 and resp.get_json()["error"]
 
 
@@ -346,11 +395,16 @@ def test_end_to_end_with_uploaded_background_and_music(tmp_path):
     app = create_app({"SETTINGS": make_settings(tmp_path)})
     client = app.test_client()
     try:
-        resp = client.post("/api/create", content_type="multipart/form-data", data={
-            "topic": "green tea", "script": "Green tea is calm. It grows on hills.",
-            "music": (io.BytesIO(make_tone(tmp_path / "m.mp3").read_bytes()), "m.mp3"),
-            "backgrounds": (io.BytesIO(_png_bytes((20, 200, 40))), "green.png"),
-        })
+        resp = client.post(
+            "/api/create",
+            content_type="multipart/form-data",
+            data={
+                "topic": "green tea",
+                "script": "Green tea is calm. It grows on hills.",
+                "music": (io.BytesIO(make_tone(tmp_path / "m.mp3").read_bytes()), "m.mp3"),
+                "backgrounds": (io.BytesIO(_png_bytes((20, 200, 40))), "green.png"),
+            },
+        )
         assert resp.status_code == 202
         task = poll(client, resp.get_json()["task_id"], timeout=120)
     finally:
@@ -383,13 +437,17 @@ def test_music_bed_from_settings_and_a_missing_one(tmp_path):
     finally:
         app.extensions["reelsmith"].shutdown(30)
     assert task["status"] == "failed"
-    assert task["error"] == {"stage": "render",
-                             "message": "the music bed in MUSIC_PATH does not exist: gone.mp3"}
+    assert task["error"] == {
+        "stage": "render",
+        "message": "the music bed in MUSIC_PATH does not exist: gone.mp3",
+    }
     assert list((tmp_path / "instance" / "videos").iterdir()) == []
 
 
 def test_api_token_is_required_when_set(tmp_path):
-    app = create_app({"SETTINGS": make_settings(tmp_path, api_token="s3cret"), "START_WORKERS": False})
+    app = create_app(
+        {"SETTINGS": make_settings(tmp_path, api_token="s3cret"), "START_WORKERS": False}
+    )
     client = app.test_client()
     assert client.get("/").status_code == 200  # the page itself asks for the token
     denied = client.get("/api/tasks")
@@ -421,8 +479,9 @@ def test_cancel_while_the_pictures_are_fetched(tmp_path):
         app = create_app({"SETTINGS": make_settings(tmp_path, images_base_url=images.base_url)})
         client = app.test_client()
         try:
-            task_id = client.post("/api/create", json={"topic": "facts", "script": script,
-                                                       "visuals": "ai"}).get_json()["task_id"]
+            task_id = client.post(
+                "/api/create", json={"topic": "facts", "script": script, "visuals": "ai"}
+            ).get_json()["task_id"]
             deadline = time.monotonic() + 60
             while images.api_calls < 1 and time.monotonic() < deadline:
                 time.sleep(0.02)
@@ -438,13 +497,15 @@ def test_cancel_while_the_pictures_are_fetched(tmp_path):
 def test_cancel_mid_render_through_the_api(tmp_path):
     """A real render, canceled while frames are being encoded: it stops
     mid-render (the poll below gives up after 10 s) and leaves no file behind."""
-    settings = make_settings(tmp_path).with_(render=RenderSettings(width=540, height=960,
-                                                                    preset="medium"))
+    settings = make_settings(tmp_path).with_(
+        render=RenderSettings(width=540, height=960, preset="medium")
+    )
     app = create_app({"SETTINGS": settings})
     client = app.test_client()
     try:
-        task_id = client.post("/api/create", json={"topic": "why octopuses have three hearts"}
-                              ).get_json()["task_id"]
+        task_id = client.post(
+            "/api/create", json={"topic": "why octopuses have three hearts"}
+        ).get_json()["task_id"]
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             task = client.get(f"/api/task/{task_id}").get_json()

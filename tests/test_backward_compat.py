@@ -1,13 +1,14 @@
 """The simple call forms keep working, with nothing configured."""
+
 import pytest
 
 from app import create_app
 from cache import Cache
-from reelsmith.core.settings import Settings
 from content_generator import ContentGenerator
+from reelsmith.core.settings import Settings
 from reelsmith.script.text import Script
-from tests.helpers.media import probe
 from reelsmith.voice.synthesizer import SpeechSynthesizer
+from tests.helpers.media import probe
 from video_creator import RenderJob, VideoCreator
 
 
@@ -33,8 +34,13 @@ def test_content_generator_with_no_arguments():
 def test_video_creator_with_just_a_job(tmp_path, monkeypatch):
     monkeypatch.setenv("RENDER_WIDTH", "180")  # small, so the test takes seconds
     monkeypatch.setenv("RENDER_HEIGHT", "320")
-    script = Script(title="Tea", sentences=["Tea is a leaf.", "People brew it hot."],
-                    description="", hashtags=[], source="user")
+    script = Script(
+        title="Tea",
+        sentences=["Tea is a leaf.", "People brew it hot."],
+        description="",
+        hashtags=[],
+        source="user",
+    )
     narration = SpeechSynthesizer().narrate(script.sentences, tmp_path / "voice")
     result = VideoCreator().create_video(RenderJob(script, tmp_path / "tea.mp4", narration))
     info = probe(tmp_path / "tea.mp4")

@@ -3,8 +3,8 @@
 Needs Debian's Chromium at /usr/bin/chromium (`.ci/run` installs it). Without
 it the test is skipped with a message that says how to install it.
 """
-import time
 
+import time
 
 from tests.helpers.browser import needs_chromium
 
@@ -58,7 +58,8 @@ def test_topic_to_playing_video_in_the_browser(server, page, shots):
             await new Promise((r) => setTimeout(r, 500));
             return {readyState: v.readyState, duration: v.duration, time: v.currentTime,
                     width: v.videoWidth, height: v.videoHeight};
-        }""")
+        }"""
+    )
     assert state["readyState"] >= 2 and state["duration"] > 5, state
     assert state["time"] > 0 and (state["width"], state["height"]) == (360, 640), state
     href = item.locator("a.dl-video").get_attribute("href")

@@ -1,6 +1,7 @@
 """The options on the page in headless Chromium: the caption style picker
 (a real preview frame that follows the user's choice, sent with the task) and
 the voice picker (voices by id, a sample to hear, speed, the script estimate)."""
+
 import re
 
 from tests.helpers.browser import needs_chromium
@@ -29,8 +30,9 @@ def test_style_picker_previews_and_submits_the_style(server, page, shots):
     expect(image).to_have_attribute("src", re.compile("^blob:"), timeout=10_000)
     wait_until(page, "document.getElementById('cap-preview').naturalWidth > 0")
     first_src = image.get_attribute("src")
-    assert page.evaluate("document.getElementById('cap-preview').naturalHeight") > \
-        page.evaluate("document.getElementById('cap-preview').naturalWidth")  # 9:16
+    assert page.evaluate("document.getElementById('cap-preview').naturalHeight") > page.evaluate(
+        "document.getElementById('cap-preview').naturalWidth"
+    )  # 9:16
 
     page.select_option("#cap-preset", "pop")
     wait_until(page, f"document.getElementById('cap-preview').src !== {first_src!r}")
@@ -58,12 +60,18 @@ def test_voice_picker_sample_speed_and_script_estimate(server, page):
     page.click("summary:has-text('Your own script and options')")
     wait_until(page, "document.querySelectorAll('#voice optgroup').length > 0")
     # English voices from this machine, by id, under their engine.
-    ids = page.evaluate("[...document.querySelectorAll('#voice optgroup option')].map(o => o.value)")
-    assert "piper:en_US-joe-medium" in ids and all(i.split(":")[0] in ("piper", "espeak", "gtts",
-                                                                          "edge", "openai") for i in ids)
+    ids = page.evaluate(
+        "[...document.querySelectorAll('#voice optgroup option')].map(o => o.value)"
+    )
+    assert "piper:en_US-joe-medium" in ids and all(
+        i.split(":")[0] in ("piper", "espeak", "gtts", "edge", "openai") for i in ids
+    )
     page.fill("#language", "de")
     page.dispatch_event("#language", "change")
-    wait_until(page, "[...document.querySelectorAll('#voice optgroup option')].every(o => !o.value.startsWith('piper:en'))")
+    wait_until(
+        page,
+        "[...document.querySelectorAll('#voice optgroup option')].every(o => !o.value.startsWith('piper:en'))",
+    )
     page.fill("#language", "en")
     page.dispatch_event("#language", "change")
     page.select_option("#voice", "piper:en_US-joe-medium")
@@ -73,7 +81,9 @@ def test_voice_picker_sample_speed_and_script_estimate(server, page):
 
     page.fill("#script", "Bees dance to vote. The best site wins. Then the swarm flies there.")
     page.dispatch_event("#script", "input")
-    wait_until(page, "document.getElementById('script-estimate').textContent.includes('s of video')")
+    wait_until(
+        page, "document.getElementById('script-estimate').textContent.includes('s of video')"
+    )
     normal = page.locator("#script-estimate").text_content()
     page.locator("#speed").fill("2")
     page.dispatch_event("#speed", "input")
@@ -101,8 +111,10 @@ PREVIEW_PIXELS = """(() => {
 
 def preview_request(content_type: str):
     """Matches a preview request whose Content-Type starts with ``content_type``."""
-    return lambda r: (r.url.endswith("/api/preview")
-                      and r.headers.get("content-type", "").startswith(content_type))
+    return lambda r: (
+        r.url.endswith("/api/preview")
+        and r.headers.get("content-type", "").startswith(content_type)
+    )
 
 
 def test_preview_is_drawn_with_the_picked_font_file(server, page, tmp_path):
@@ -121,7 +133,9 @@ def test_preview_is_drawn_with_the_picked_font_file(server, page, tmp_path):
     note = page.locator("#cap-preview-note")
     assert "not in this preview" not in page.locator("label[for=font]").text_content()
     assert page.locator("#cap-preset").input_value() == "classic"  # Noto Sans
-    wait_until(page, "document.getElementById('cap-preview-note').textContent.includes('(classic)')")
+    wait_until(
+        page, "document.getElementById('cap-preview-note').textContent.includes('(classic)')"
+    )
     wait_until(page, f"{PREVIEW_PIXELS} !== null")
     plain = page.evaluate(PREVIEW_PIXELS)
 
@@ -129,7 +143,9 @@ def test_preview_is_drawn_with_the_picked_font_file(server, page, tmp_path):
     anton.write_bytes(fonts.FAMILIES["anton"].face().path.read_bytes())
     with page.expect_request(preview_request("multipart/form-data; boundary=")):
         page.set_input_files("#font", str(anton))
-    wait_until(page, "document.getElementById('cap-preview-note').textContent.includes('My Anton.ttf')")
+    wait_until(
+        page, "document.getElementById('cap-preview-note').textContent.includes('My Anton.ttf')"
+    )
     wait_until(page, f"![null, {plain}].includes({PREVIEW_PIXELS})")
     with_file = page.evaluate(PREVIEW_PIXELS)
     with page.expect_request(preview_request("multipart/form-data")):

@@ -81,8 +81,8 @@ def test_eviction_keeps_cache_under_max_size(tmp_path):
     for i in range(20):
         cache.set(f"k{i}", blob)
         assert cache.get_size() <= 0.1 * 1024 * 1024
-    assert cache.get("k19") == blob          # newest kept
-    assert cache.get("k0") is None           # oldest evicted
+    assert cache.get("k19") == blob  # newest kept
+    assert cache.get("k0") is None  # oldest evicted
     assert cache.get_size() <= 0.1 * 1024 * 1024
 
 
@@ -125,8 +125,12 @@ def test_no_temp_files_left_behind(tmp_path):
     cache = Cache(tmp_path)
     for i in range(10):
         cache.set(f"k{i}", i)
-    assert {p.suffix for p in tmp_path.iterdir()} <= {".entry", ".sqlite3", ".sqlite3-wal",
-                                                      ".sqlite3-shm"}
+    assert {p.suffix for p in tmp_path.iterdir()} <= {
+        ".entry",
+        ".sqlite3",
+        ".sqlite3-wal",
+        ".sqlite3-shm",
+    }
 
 
 def test_concurrent_writers_and_readers(tmp_path):
@@ -171,6 +175,7 @@ def test_bad_eviction_percentage(tmp_path):
 
 # -- the index: running totals, no folder scans, restarts, other processes --
 
+
 def assert_index_matches_folder(cache: Cache) -> None:
     files = list(cache.cache_dir.glob("*.entry"))
     assert len(cache) == len(files)
@@ -183,8 +188,13 @@ def test_set_get_and_eviction_never_list_the_folder(tmp_path, monkeypatch):
     def no_scan(*args, **kwargs):
         raise AssertionError("the cache listed its folder")
 
-    for target, name in ((os, "scandir"), (os, "listdir"), (Path, "glob"), (Path, "iterdir"),
-                         (Path, "rglob")):
+    for target, name in (
+        (os, "scandir"),
+        (os, "listdir"),
+        (Path, "glob"),
+        (Path, "iterdir"),
+        (Path, "rglob"),
+    ):
         monkeypatch.setattr(target, name, no_scan)
     for i in range(30):  # 600 kB through a 104 kB cache: several evictions
         cache.set(f"k{i}", b"x" * 20_000)
@@ -200,10 +210,10 @@ def test_totals_follow_every_kind_of_change(tmp_path, monkeypatch):
     monkeypatch.setattr(time, "time", lambda: now[0])
     cache = Cache(tmp_path, max_size_mb=0.2, default_ttl=100)
     for i in range(6):
-        cache.set(f"k{i}", b"a" * 10_000 * (i + 1))      # 210 kB in all: evicts
+        cache.set(f"k{i}", b"a" * 10_000 * (i + 1))  # 210 kB in all: evicts
         assert_index_matches_folder(cache)
         now[0] += 1
-    cache.set("k5", b"short")                            # overwrite with a smaller value
+    cache.set("k5", b"short")  # overwrite with a smaller value
     assert_index_matches_folder(cache)
     assert [cache.get(f"k{i}") is not None for i in range(6)] == [False] * 3 + [True] * 3
     cache.set("k5", b"long" * 5000, ttl_override=1000)
@@ -211,9 +221,9 @@ def test_totals_follow_every_kind_of_change(tmp_path, monkeypatch):
     cache.set("k6", b"small")
     assert_index_matches_folder(cache)
     now[0] = 506
-    assert cache.get("k3") is None                        # expired: removed on read
+    assert cache.get("k3") is None  # expired: removed on read
     assert_index_matches_folder(cache)
-    assert cache.cleanup_expired() == 1                   # k6
+    assert cache.cleanup_expired() == 1  # k6
     assert_index_matches_folder(cache)
     assert list(cache.cache_dir.glob("*.entry")) == [cache._path("k5")]
     cache.clear()
@@ -231,7 +241,9 @@ def test_index_survives_a_restart(tmp_path, monkeypatch):
     first.get("k0")
     now[0] += 1
     second = Cache(tmp_path, max_size_mb=0.1, eviction_percentage=0.3)
-    assert (len(second), second.get_size()) == (len(first), first.get_size()) == (4, first.get_size())
+    assert (
+        (len(second), second.get_size()) == (len(first), first.get_size()) == (4, first.get_size())
+    )
     second.set("k4", b"x" * 20_000)  # over the limit: the least recently used go
     second.set("k5", b"x" * 20_000)
     assert second.get("k0") is not None and second.get("k1") is None
@@ -282,7 +294,7 @@ def test_an_entry_missing_from_the_index_is_adopted_on_read(tmp_path):
 def _hammer(cache_dir: str, worker: int) -> None:
     cache = Cache(cache_dir, max_size_mb=0.25, eviction_percentage=0.2)
     for i in range(150):
-        key = f"k{(i * 7 + worker) % 40}"       # processes overwrite each other's keys
+        key = f"k{(i * 7 + worker) % 40}"  # processes overwrite each other's keys
         cache.set(key, (key, os.urandom(1000 + 97 * (i % 50))))
         value = cache.get(key)
         assert value is None or value[0] == key
@@ -295,8 +307,10 @@ def test_processes_sharing_the_folder_keep_one_consistent_index(tmp_path):
 
     cache = Cache(tmp_path, max_size_mb=0.25, eviction_percentage=0.2)
     cache.set("opened before the fork", 1)  # children inherit an open connection
-    procs = [multiprocessing.get_context(method).Process(target=_hammer, args=(str(tmp_path), n))
-             for n, method in enumerate(["fork", "fork", "spawn"])]
+    procs = [
+        multiprocessing.get_context(method).Process(target=_hammer, args=(str(tmp_path), n))
+        for n, method in enumerate(["fork", "fork", "spawn"])
+    ]
     for p in procs:
         p.start()
     _hammer(str(tmp_path), 3)
@@ -364,7 +378,7 @@ def test_an_index_damaged_inside_is_found_at_open_and_rebuilt(tmp_path):
     data = bytearray(index.read_bytes())
     page = 4096
     assert len(data) > 3 * page
-    data[2 * page:3 * page] = b"\xff" * page  # one page of garbage, the header intact
+    data[2 * page : 3 * page] = b"\xff" * page  # one page of garbage, the header intact
     index.write_bytes(bytes(data))
     reopened = Cache(tmp_path)
     assert len(reopened) == 300 and reopened.get("key number 7") == 7

@@ -1,5 +1,6 @@
 """Captions: timing from the voice, styles and modes, where they sit, what a
 frame shows at time t, and subtitle files that ffmpeg reads back."""
+
 import subprocess
 from pathlib import Path
 
@@ -8,9 +9,24 @@ import pytest
 from PIL import Image
 
 from reelsmith.captions import fonts
-from reelsmith.captions.overlay import (MODES, POSITIONS, PRESETS, CaptionStyle, CaptionStyleError, CaptionTrack,
-                      Cue, Layout, Word, cues_for, cues_from_result, parse_style, to_ass, to_srt,
-                      to_vtt, wrap_units)
+from reelsmith.captions.overlay import (
+    MODES,
+    POSITIONS,
+    PRESETS,
+    CaptionStyle,
+    CaptionStyleError,
+    CaptionTrack,
+    Cue,
+    Layout,
+    Word,
+    cues_for,
+    cues_from_result,
+    parse_style,
+    to_ass,
+    to_srt,
+    to_vtt,
+    wrap_units,
+)
 from reelsmith.voice.synthesizer import Narration, SpeechSegment, WordTiming
 from tests.helpers.media import FFMPEG
 from video_creator import FrameMaker, render_preview
@@ -19,8 +35,9 @@ YELLOW = np.array(PRESETS["classic"].rgb("highlight_color"))
 
 
 def timed_cue(text="one two three four", start=1.0, step=0.5, index=1) -> Cue:
-    words = [Word(w, start + i * step, start + (i + 1) * step - 0.05)
-             for i, w in enumerate(text.split())]
+    words = [
+        Word(w, start + i * step, start + (i + 1) * step - 0.05) for i, w in enumerate(text.split())
+    ]
     return Cue(index, text, start, words[-1].end, words)
 
 
@@ -37,26 +54,41 @@ def crop(frame, box):
 # -- timing -------------------------------------------------------------------
 def test_cues_take_each_words_time_from_the_voice(tmp_path):
     segments = [
-        SpeechSegment("Bees dance.", tmp_path / "a.wav", 1.0,
-                      [WordTiming("Bees", 0.05, 0.4), WordTiming("dance.", 0.45, 0.95)], "engine"),
-        SpeechSegment("They vote.", tmp_path / "b.wav", 0.8,
-                      [WordTiming("They", 0.1, 0.3), WordTiming("vote.", 0.3, 0.9)], "engine"),
+        SpeechSegment(
+            "Bees dance.",
+            tmp_path / "a.wav",
+            1.0,
+            [WordTiming("Bees", 0.05, 0.4), WordTiming("dance.", 0.45, 0.95)],
+            "engine",
+        ),
+        SpeechSegment(
+            "They vote.",
+            tmp_path / "b.wav",
+            0.8,
+            [WordTiming("They", 0.1, 0.3), WordTiming("vote.", 0.3, 0.9)],
+            "engine",
+        ),
     ]
     narration = Narration(segments, "piper", "en", 22050)
     cues = cues_for(narration, [(0.4, 1.4), (1.7, 2.5)])
     assert narration.word_timing == "engine"
     assert [(w.text, w.start, w.end) for w in cues[0].words] == [
-        ("Bees", pytest.approx(0.45), pytest.approx(0.8)), ("dance.", pytest.approx(0.85), pytest.approx(1.35))]
+        ("Bees", pytest.approx(0.45), pytest.approx(0.8)),
+        ("dance.", pytest.approx(0.85), pytest.approx(1.35)),
+    ]
     # The engine's 0.9 s end lies past the 0.8 s sentence: kept inside the cue.
-    assert cues[1].words[0].start == pytest.approx(1.8) and cues[1].words[-1].end == pytest.approx(2.5)
+    assert cues[1].words[0].start == pytest.approx(1.8) and cues[1].words[-1].end == pytest.approx(
+        2.5
+    )
     for cue in cues:
         starts = [w.start for w in cue.words]
         assert starts == sorted(starts) and cue.start <= starts[0] and cue.words[-1].end <= cue.end
 
 
 def test_a_segment_without_timings_is_estimated_and_says_so(tmp_path):
-    narration = Narration([SpeechSegment("A longer word here.", tmp_path / "a.wav", 2.0)],
-                          "gtts", "en", 24000)
+    narration = Narration(
+        [SpeechSegment("A longer word here.", tmp_path / "a.wav", 2.0)], "gtts", "en", 24000
+    )
     assert narration.word_timing == "estimated"
     (cue,) = cues_for(narration, [(0.4, 2.4)])
     assert [w.text for w in cue.words] == ["A", "longer", "word", "here."]
@@ -67,8 +99,14 @@ def test_a_segment_without_timings_is_estimated_and_says_so(tmp_path):
 
 def test_result_captions_round_trip():
     cue = timed_cue()
-    data = [{"text": cue.text, "start": cue.start, "end": cue.end,
-             "words": [{"text": w.text, "start": w.start, "end": w.end} for w in cue.words]}]
+    data = [
+        {
+            "text": cue.text,
+            "start": cue.start,
+            "end": cue.end,
+            "words": [{"text": w.text, "start": w.start, "end": w.end} for w in cue.words],
+        }
+    ]
     (back,) = cues_from_result(data)
     assert back == cue
 
@@ -78,27 +116,35 @@ def test_presets_and_objects_parse():
     assert parse_style(None) == PRESETS["classic"] == parse_style("classic")
     assert parse_style("pop").mode == "words"
     style = parse_style({"preset": "karaoke", "size": 80, "text_color": "#ff0000", "box": False})
-    assert (style.mode, style.size, style.text_color, style.box) == ("karaoke", 80, "#FF0000", False)
+    assert (style.mode, style.size, style.text_color, style.box) == (
+        "karaoke",
+        80,
+        "#FF0000",
+        False,
+    )
     assert style.rgb("text_color") == (255, 0, 0)
     assert parse_style({"case": "upper"}).cased("Hi there") == "HI THERE"
 
 
-@pytest.mark.parametrize("value, field", [
-    ("glitter", "caption_style"),
-    (42, "caption_style"),
-    ({"preset": "nope"}, "caption_style"),
-    ({"colour": "#fff"}, "caption_style.colour"),
-    ({"size": 5}, "caption_style.size"),
-    ({"size": "big"}, "caption_style.size"),
-    ({"size": 40.5}, "caption_style.size"),
-    ({"text_color": "red"}, "caption_style.text_color"),
-    ({"mode": "scroll"}, "caption_style.mode"),
-    ({"position": "left"}, "caption_style.position"),
-    ({"box": "yes"}, "caption_style.box"),
-    ({"box_opacity": 2}, "caption_style.box_opacity"),
-    ({"font": "comic-sans"}, "caption_style.font"),
-    ({"words_per_group": 4}, "caption_style.words_per_group"),
-])
+@pytest.mark.parametrize(
+    "value, field",
+    [
+        ("glitter", "caption_style"),
+        (42, "caption_style"),
+        ({"preset": "nope"}, "caption_style"),
+        ({"colour": "#fff"}, "caption_style.colour"),
+        ({"size": 5}, "caption_style.size"),
+        ({"size": "big"}, "caption_style.size"),
+        ({"size": 40.5}, "caption_style.size"),
+        ({"text_color": "red"}, "caption_style.text_color"),
+        ({"mode": "scroll"}, "caption_style.mode"),
+        ({"position": "left"}, "caption_style.position"),
+        ({"box": "yes"}, "caption_style.box"),
+        ({"box_opacity": 2}, "caption_style.box_opacity"),
+        ({"font": "comic-sans"}, "caption_style.font"),
+        ({"words_per_group": 4}, "caption_style.words_per_group"),
+    ],
+)
 def test_bad_styles_name_the_field(value, field):
     with pytest.raises(CaptionStyleError) as info:
         parse_style(value)
@@ -106,16 +152,21 @@ def test_bad_styles_name_the_field(value, field):
 
 
 # -- layout -------------------------------------------------------------------
-LONG = ("This deliberately long caption keeps going with many words so that it wraps over several "
-        "lines and would spill into the bottom of the frame if nothing kept it inside the safe area")
+LONG = (
+    "This deliberately long caption keeps going with many words so that it wraps over several "
+    "lines and would spill into the bottom of the frame if nothing kept it inside the safe area"
+)
 
 
 @pytest.mark.parametrize("mode", [m for m in MODES if m != "none"])
 @pytest.mark.parametrize("position", POSITIONS)
 @pytest.mark.parametrize("size", [(540, 960), (960, 540), (540, 540)])
 def test_every_mode_and_position_stays_inside_the_safe_area(mode, position, size):
-    cues = [timed_cue("Short.", 0.5), timed_cue(LONG, 1.2, 0.1, 2),
-            timed_cue("Antidisestablishmentarianism " * 6, 6.2, 0.2, 3)]
+    cues = [
+        timed_cue("Short.", 0.5),
+        timed_cue(LONG, 1.2, 0.1, 2),
+        timed_cue("Antidisestablishmentarianism " * 6, 6.2, 0.2, 3),
+    ]
     track = CaptionTrack(cues, CaptionStyle(mode=mode, position=position, size=120), size)
     w, h = size
     layout = Layout.for_size(w, h)
@@ -131,28 +182,47 @@ def test_every_mode_and_position_stays_inside_the_safe_area(mode, position, size
 
 def test_positions_place_the_caption_top_middle_and_bottom():
     cue = timed_cue()
-    tops = [CaptionTrack([cue], CaptionStyle(position=p), (540, 960)).items[0].base.box[1]
-            for p in POSITIONS]
+    tops = [
+        CaptionTrack([cue], CaptionStyle(position=p), (540, 960)).items[0].base.box[1]
+        for p in POSITIONS
+    ]
     assert tops == sorted(tops) and tops[0] < tops[2] - 200
 
 
 def test_title_stays_inside_the_frame():
-    frames = FrameMaker(size=(540, 960), duration=9, title=LONG, cues=[timed_cue()], seed="s",
-                        ken_burns=False)
+    frames = FrameMaker(
+        size=(540, 960), duration=9, title=LONG, cues=[timed_cue()], seed="s", ken_burns=False
+    )
     x0, y0, x1, y1 = frames.title.box
     assert 0 <= x0 and x1 <= 540 and y1 <= 960 * 0.6
 
 
 # -- what a frame shows -------------------------------------------------------
 def frames_for(cue, style, size=(540, 960)):
-    return FrameMaker(size=size, duration=cue.end + 1, title="t", cues=[cue], seed="s",
-                      ken_burns=False, style=style)
+    return FrameMaker(
+        size=size,
+        duration=cue.end + 1,
+        title="t",
+        cues=[cue],
+        seed="s",
+        ken_burns=False,
+        style=style,
+    )
 
 
 def test_sentence_mode_highlights_the_word_the_timings_name():
-    cue = Cue(1, "one two three four", 3.0, 5.0,
-              [Word("one", 3.0, 3.2), Word("two", 3.3, 4.1), Word("three", 4.2, 4.4),
-               Word("four", 4.5, 4.9)])  # uneven on purpose: not what a character count gives
+    cue = Cue(
+        1,
+        "one two three four",
+        3.0,
+        5.0,
+        [
+            Word("one", 3.0, 3.2),
+            Word("two", 3.3, 4.1),
+            Word("three", 4.2, 4.4),
+            Word("four", 4.5, 4.9),
+        ],
+    )  # uneven on purpose: not what a character count gives
     frames = frames_for(cue, PRESETS["classic"])
     overlays = frames.captions.items[0].highlights
     assert len(overlays) == 4
@@ -171,7 +241,10 @@ def test_words_mode_shows_the_group_being_spoken_and_pops_in():
     frames = frames_for(cue, style)
     items = frames.captions.items
     assert [[w.text for w in item.words] for item in items] == [
-        ["alpha", "beta"], ["gamma", "delta"], ["epsilon"]]
+        ["alpha", "beta"],
+        ["gamma", "delta"],
+        ["epsilon"],
+    ]
     assert [item.start for item in items] == [3.0, 4.0, 5.0]
     green = style.rgb("highlight_color")
     for t, item_no, word_no in [(3.2, 0, 0), (3.7, 0, 1), (4.2, 1, 0), (5.2, 2, 0)]:
@@ -198,10 +271,10 @@ def test_karaoke_fills_progressively():
     def filled(t):
         return share(crop(frames(t), second), blue)
 
-    assert filled(3.5) < 0.01               # first word filling, second not yet
+    assert filled(3.5) < 0.01  # first word filling, second not yet
     quarter, three_quarters = filled(4.2), filled(4.7)
-    assert 0 < quarter < three_quarters     # the second word fills as it is spoken
-    assert filled(5.5) >= three_quarters    # and stays filled
+    assert 0 < quarter < three_quarters  # the second word fills as it is spoken
+    assert filled(5.5) >= three_quarters  # and stays filled
 
 
 def test_right_to_left_highlight_and_fill_start_at_the_right():
@@ -230,8 +303,9 @@ def test_mode_none_draws_no_caption():
 def read_back(tmp_path: Path, name: str, text: str) -> str:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    proc = subprocess.run([FFMPEG, "-v", "error", "-i", str(path), "-f", "srt", "-"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [FFMPEG, "-v", "error", "-i", str(path), "-f", "srt", "-"], capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -252,7 +326,9 @@ def test_vtt_and_ass_carry_word_timing_and_ffmpeg_reads_them(tmp_path):
 # -- fonts and preview --------------------------------------------------------
 def test_wrap_fits_the_width_and_the_unit_limit():
     chain = fonts.FontChain("noto-sans", 40)
-    text = "Supercalifragilisticexpialidocious words wrap without running past the edge of the frame"
+    text = (
+        "Supercalifragilisticexpialidocious words wrap without running past the edge of the frame"
+    )
     lines = wrap_units(text, chain, 200)
     assert len(lines) > 3
     assert all(chain.length(line) <= 200 for line in lines)
@@ -285,15 +361,25 @@ SCRIPTS = {  # language -> a caption in its script (with emoji where creators pu
 def test_every_script_is_drawn_and_highlighted_inside_the_safe_area(language):
     text = SCRIPTS[language]
     cue = Cue(1, text, 3.0, 6.0)  # estimated timings, split into highlight units
-    frames = FrameMaker(size=(540, 960), duration=7, title=text[:12], cues=[cue], seed="s",
-                        ken_burns=False, language=language)
-    assert frames.missing == []   # every character has a bundled font
+    frames = FrameMaker(
+        size=(540, 960),
+        duration=7,
+        title=text[:12],
+        cues=[cue],
+        seed="s",
+        ken_burns=False,
+        language=language,
+    )
+    assert frames.missing == []  # every character has a bundled font
     item = frames.captions.items[0]
     assert len(item.highlights) == len(cue.words) > 1  # never the whole sentence as one unit
     layout = Layout.for_size(540, 960)
     for overlay in (item.base, *item.highlights):
         x0, y0, x1, y1 = overlay.box
-        assert x0 >= 540 * layout.caption_left - 1 and x1 <= 540 * (layout.caption_left + layout.caption_width) + 1
+        assert (
+            x0 >= 540 * layout.caption_left - 1
+            and x1 <= 540 * (layout.caption_left + layout.caption_width) + 1
+        )
         assert y1 <= 960 * layout.caption_bottom_limit + 1
     chain = fonts.FontChain("noto-sans", 40, language=language)
     assert chain.missing(text) == []
@@ -303,10 +389,17 @@ def test_chinese_breaks_between_characters_and_highlights_one_at_a_time():
     text = SCRIPTS["zh-CN"]
     cue = Cue(1, text, 3.0, 6.0)
     assert len(cue.words) >= 20 and all(len(w.text) <= 2 for w in cue.words)
-    frames = FrameMaker(size=(540, 960), duration=7, title="蜜蜂", cues=[cue], seed="s",
-                        ken_burns=False, language="zh-CN")
+    frames = FrameMaker(
+        size=(540, 960),
+        duration=7,
+        title="蜜蜂",
+        cues=[cue],
+        seed="s",
+        ken_burns=False,
+        language="zh-CN",
+    )
     item = frames.captions.items[0]
-    assert item.base.box[3] - item.base.box[1] > 80   # more than one line
+    assert item.base.box[3] - item.base.box[1] > 80  # more than one line
     frame = frames(cue.words[5].start + 0.01)
     lit = [share(crop(frame, o.box), YELLOW) for o in item.highlights]
     assert max(range(len(lit)), key=lit.__getitem__) == 5
@@ -314,11 +407,17 @@ def test_chinese_breaks_between_characters_and_highlights_one_at_a_time():
 
 def test_emoji_are_drawn_in_colour():
     cue = Cue(1, "Three hearts 💙💙💙", 3.0, 5.0)
-    frames = FrameMaker(size=(540, 960), duration=6, title="🐙 Octopus facts 🧠", cues=[cue],
-                        seed="s", ken_burns=False)
+    frames = FrameMaker(
+        size=(540, 960),
+        duration=6,
+        title="🐙 Octopus facts 🧠",
+        cues=[cue],
+        seed="s",
+        ken_burns=False,
+    )
     item = frames.captions.items[0]
-    emoji_box = item.highlights[-1].box   # the 💙💙💙 unit
-    region = crop(frames(3.1), emoji_box).astype(int)   # not spoken yet: the plain drawing
+    emoji_box = item.highlights[-1].box  # the 💙💙💙 unit
+    region = crop(frames(3.1), emoji_box).astype(int)  # not spoken yet: the plain drawing
     blue = (region[..., 2] - np.maximum(region[..., 0], region[..., 1])) > 60
     assert blue.mean() > 0.05
     title = crop(frames(0.1), frames.title.box).astype(int)
@@ -343,20 +442,27 @@ def test_a_rendered_frame_highlights_the_word_the_voice_timings_name(tmp_path):
     middle of each word (by the narration's own timings) that word's box is
     highlighted in the decoded video."""
     from reelsmith.core.settings import RenderSettings, Settings
+    from reelsmith.script.text import Script
     from reelsmith.voice.synthesizer import SpeechSynthesizer
     from video_creator import RenderJob, VideoCreator
-    from reelsmith.script.text import Script
 
     text = "Bees vote with a dance."
     narration = SpeechSynthesizer(Settings()).narrate([text], tmp_path / "voice", engine="piper")
-    creator = VideoCreator(Settings(), render=RenderSettings(width=270, height=480, preset="veryfast"),
-                           ken_burns=False)
+    creator = VideoCreator(
+        Settings(), render=RenderSettings(width=270, height=480, preset="veryfast"), ken_burns=False
+    )
     script = Script(title="Bees", sentences=[text])
     out = tmp_path / "v.mp4"
     result = creator.create_video(RenderJob(script, out, narration))
     (cue,) = result.cues
-    frames = FrameMaker(size=(270, 480), duration=result.duration, title="Bees", cues=result.cues,
-                        seed="Bees", ken_burns=False)
+    frames = FrameMaker(
+        size=(270, 480),
+        duration=result.duration,
+        title="Bees",
+        cues=result.cues,
+        seed="Bees",
+        ken_burns=False,
+    )
     overlays = frames.captions.items[0].highlights
     assert len(overlays) == len(cue.words) == 5
     checked = 0
@@ -365,9 +471,25 @@ def test_a_rendered_frame_highlights_the_word_the_voice_timings_name(tmp_path):
             continue  # too short to be sure which frame is its middle
         frame_no = int((word.start + word.end) / 2 * 30)
         raw = subprocess.run(
-            [FFMPEG, "-v", "error", "-i", str(out), "-vf", f"select=eq(n\\,{frame_no})",
-             "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-            capture_output=True, check=True).stdout
+            [
+                FFMPEG,
+                "-v",
+                "error",
+                "-i",
+                str(out),
+                "-vf",
+                f"select=eq(n\\,{frame_no})",
+                "-frames:v",
+                "1",
+                "-f",
+                "rawvideo",
+                "-pix_fmt",
+                "rgb24",
+                "-",
+            ],
+            capture_output=True,
+            check=True,
+        ).stdout
         frame = np.frombuffer(raw, np.uint8).reshape(480, 270, 3)
         lit = [share(crop(frame, o.box), YELLOW) for o in overlays]
         assert max(range(len(lit)), key=lit.__getitem__) == n, (word, lit)

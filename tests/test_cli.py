@@ -1,12 +1,16 @@
 """`flask --app app create` and `batch`: the same pipeline from the command line."""
+
 from app import create_app
 from reelsmith.core.settings import RenderSettings, Settings
 from tests.helpers.media import probe
 
 
 def cli(tmp_path):
-    settings = Settings(data_dir=tmp_path / "instance", cache_dir=tmp_path / "cache",
-                        render=RenderSettings(width=180, height=320, preset="veryfast"))
+    settings = Settings(
+        data_dir=tmp_path / "instance",
+        cache_dir=tmp_path / "cache",
+        render=RenderSettings(width=180, height=320, preset="veryfast"),
+    )
     return create_app({"SETTINGS": settings, "START_WORKERS": False}).test_cli_runner()
 
 
@@ -14,8 +18,9 @@ def test_create_renders_one_video(tmp_path):
     script = tmp_path / "script.txt"
     script.write_text("Tea is a leaf. People brew it hot. Some drink it cold.")
     out = tmp_path / "tea.mp4"
-    result = cli(tmp_path).invoke(args=["create", "tea", "--script", str(script), "--out", str(out),
-                                        "--aspect", "1:1"])
+    result = cli(tmp_path).invoke(
+        args=["create", "tea", "--script", str(script), "--out", str(out), "--aspect", "1:1"]
+    )
     assert result.exit_code == 0, result.output
     assert "voice piper, script user" in result.output
     info = probe(out)
@@ -26,17 +31,32 @@ def test_create_renders_one_video(tmp_path):
 def test_a_voice_that_cannot_speak_the_language_is_refused_before_any_work(tmp_path):
     script = tmp_path / "script.txt"
     script.write_text("Hallo Welt. Tee ist gut.")
-    result = cli(tmp_path).invoke(args=["create", "tee", "--script", str(script), "--voice", "piper",
-                                        "--language", "de", "--out", str(tmp_path / "x.mp4")])
+    result = cli(tmp_path).invoke(
+        args=[
+            "create",
+            "tee",
+            "--script",
+            str(script),
+            "--voice",
+            "piper",
+            "--language",
+            "de",
+            "--out",
+            str(tmp_path / "x.mp4"),
+        ]
+    )
     assert result.exit_code == 2
     assert "--voice" in result.output and "the piper voice does not speak 'de'" in result.output
     assert not (tmp_path / "x.mp4").exists()
 
 
 def test_create_reports_a_failure_with_its_stage(tmp_path):
-    settings = Settings(data_dir=tmp_path / "instance", cache_dir=tmp_path / "cache",
-                        music_path=tmp_path / "gone.mp3",
-                        render=RenderSettings(width=180, height=320, preset="veryfast"))
+    settings = Settings(
+        data_dir=tmp_path / "instance",
+        cache_dir=tmp_path / "cache",
+        music_path=tmp_path / "gone.mp3",
+        render=RenderSettings(width=180, height=320, preset="veryfast"),
+    )
     runner = create_app({"SETTINGS": settings, "START_WORKERS": False}).test_cli_runner()
     result = runner.invoke(args=["create", "tea", "--out", str(tmp_path / "x.mp4")])
     assert result.exit_code == 1
@@ -46,18 +66,35 @@ def test_create_reports_a_failure_with_its_stage(tmp_path):
 
 def test_cli_takes_speed_visuals_and_transition(tmp_path):
     runner = cli(tmp_path)
-    for args, hint in ((["--speed", "3"], "--speed"), (["--visuals", "pexels"], "--visuals"),
-                       (["--transition", "wipe"], "--transition"), (["--voice", "edge:nope"], "--voice"),
-                       (["--transition-seconds", "3"], "--transition-seconds")):
+    for args, hint in (
+        (["--speed", "3"], "--speed"),
+        (["--visuals", "pexels"], "--visuals"),
+        (["--transition", "wipe"], "--transition"),
+        (["--voice", "edge:nope"], "--voice"),
+        (["--transition-seconds", "3"], "--transition-seconds"),
+    ):
         result = runner.invoke(args=["create", "tea", *args])
         assert result.exit_code == 2 and hint in result.output, result.output
     script = tmp_path / "s.txt"
     script.write_text("Tea is a leaf. People brew it hot.")
     slow, fast = tmp_path / "slow.mp4", tmp_path / "fast.mp4"
     for out, speed in ((slow, "0.8"), (fast, "1.6")):
-        result = runner.invoke(args=["create", "tea", "--script", str(script), "--out", str(out),
-                                     "--speed", speed, "--transition", "crossfade",
-                                     "--transition-seconds", "0.8"])
+        result = runner.invoke(
+            args=[
+                "create",
+                "tea",
+                "--script",
+                str(script),
+                "--out",
+                str(out),
+                "--speed",
+                speed,
+                "--transition",
+                "crossfade",
+                "--transition-seconds",
+                "0.8",
+            ]
+        )
         assert result.exit_code == 0, result.output
     assert probe(fast).duration < 0.8 * probe(slow).duration
 
@@ -96,8 +133,9 @@ def test_create_with_a_music_bed(tmp_path):
     runner = cli(tmp_path)
     with_music, without = tmp_path / "music.mp4", tmp_path / "plain.mp4"
     for out, extra in ((with_music, ["--music", str(music)]), (without, [])):
-        result = runner.invoke(args=["create", "tea", "--script", str(script), "--out", str(out),
-                                     *extra])
+        result = runner.invoke(
+            args=["create", "tea", "--script", str(script), "--out", str(out), *extra]
+        )
         assert result.exit_code == 0, result.output
     # The lead-in has no voice: only the bed can sound there.
     assert band_volume_db(with_music, 0.1, LEAD_IN, 5000) > -70
@@ -106,8 +144,18 @@ def test_create_with_a_music_bed(tmp_path):
     not_audio = tmp_path / "notes.mp3"
     not_audio.write_text("not audio")
     out = tmp_path / "bad.mp4"
-    result = runner.invoke(args=["create", "tea", "--script", str(script), "--out", str(out),
-                                 "--music", str(not_audio)])
+    result = runner.invoke(
+        args=[
+            "create",
+            "tea",
+            "--script",
+            str(script),
+            "--out",
+            str(out),
+            "--music",
+            str(not_audio),
+        ]
+    )
     assert result.exit_code == 1
     assert "render: the music bed notes.mp3 could not be read: " in result.output
     assert "Invalid data" in result.output and not out.exists()

@@ -1,4 +1,5 @@
 """Progress on the command line: plain lines in a pipe, a bar on a terminal."""
+
 from __future__ import annotations
 
 import fcntl
@@ -17,21 +18,32 @@ import pytest
 from app import create_app
 from reelsmith.core.settings import RenderSettings, Settings
 from tests.helpers.media import probe
+
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = Path(sys.executable).parent / "flask"
 SCRIPT = "Tea is a leaf. People brew it hot. Some drink it cold."
 
 
 def tiny_settings(tmp_path, **overrides) -> Settings:
-    return Settings(data_dir=tmp_path / "instance", cache_dir=tmp_path / "cache",
-                    discover_local_llm=False,
-                    render=RenderSettings(width=180, height=320, preset="veryfast"), **overrides)
+    return Settings(
+        data_dir=tmp_path / "instance",
+        cache_dir=tmp_path / "cache",
+        discover_local_llm=False,
+        render=RenderSettings(width=180, height=320, preset="veryfast"),
+        **overrides,
+    )
 
 
 def child_env(tmp_path, **extra) -> dict[str, str]:
     """A clean environment for a child process: no settings but these."""
-    return {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "LANG": "C.UTF-8",
-            "DISCOVER_LOCAL_LLM": "0", "RETENTION_DAYS": "0", **extra}
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "DISCOVER_LOCAL_LLM": "0",
+        "RETENTION_DAYS": "0",
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -44,7 +56,9 @@ def environ():
 
 
 # -- progress in the CLI ------------------------------------------------------
-PLAIN_LINE = re.compile(r"^(?P<stage>[a-z]+(?: \d+/\d+)?) (?P<pct>\d+)%(?: · about \d+ (?:s|min) left)?$")
+PLAIN_LINE = re.compile(
+    r"^(?P<stage>[a-z]+(?: \d+/\d+)?) (?P<pct>\d+)%(?: · about \d+ (?:s|min) left)?$"
+)
 
 
 def progress_lines(output: str) -> list[tuple[str, int]]:
@@ -53,10 +67,19 @@ def progress_lines(output: str) -> list[tuple[str, int]]:
 
 def test_create_prints_plain_progress_lines_when_not_on_a_terminal(tmp_path):
     (tmp_path / "s.txt").write_text(SCRIPT)
-    runner = create_app({"SETTINGS": tiny_settings(tmp_path),
-                         "START_WORKERS": False}).test_cli_runner()
-    result = runner.invoke(args=["create", "tea", "--script", str(tmp_path / "s.txt"),
-                                 "--out", str(tmp_path / "tea.mp4")])
+    runner = create_app(
+        {"SETTINGS": tiny_settings(tmp_path), "START_WORKERS": False}
+    ).test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "create",
+            "tea",
+            "--script",
+            str(tmp_path / "s.txt"),
+            "--out",
+            str(tmp_path / "tea.mp4"),
+        ]
+    )
     assert result.exit_code == 0, result.output
     lines = progress_lines(result.output)
     stages = [stage for stage, _ in lines]
@@ -73,10 +96,12 @@ def test_create_prints_plain_progress_lines_when_not_on_a_terminal(tmp_path):
 def test_batch_prints_the_whole_batch_progress(tmp_path):
     topics = tmp_path / "topics.txt"
     topics.write_text("tea\ncoffee\n")
-    runner = create_app({"SETTINGS": tiny_settings(tmp_path),
-                         "START_WORKERS": False}).test_cli_runner()
-    result = runner.invoke(args=["batch", str(topics), "--out", str(tmp_path / "v"),
-                                 "--length", "10"])
+    runner = create_app(
+        {"SETTINGS": tiny_settings(tmp_path), "START_WORKERS": False}
+    ).test_cli_runner()
+    result = runner.invoke(
+        args=["batch", str(topics), "--out", str(tmp_path / "v"), "--length", "10"]
+    )
     assert result.exit_code == 0, result.output
     lines = progress_lines(result.output)
     stages = [stage for stage, _ in lines]
@@ -92,8 +117,9 @@ def run_on_terminal(cmd: list[str], env: dict, cwd: Path, timeout: float = 120) 
     stderr; return its exit code and everything it wrote."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd, start_new_session=True
+    )
     os.close(slave)
     chunks = []
     try:
@@ -118,12 +144,31 @@ def run_on_terminal(cmd: list[str], env: dict, cwd: Path, timeout: float = 120) 
 
 def test_create_shows_a_bar_on_a_terminal(tmp_path):
     (tmp_path / "s.txt").write_text(SCRIPT)
-    env = child_env(tmp_path, DATA_DIR=str(tmp_path / "data"), CACHE_DIR=str(tmp_path / "cache"),
-                    RENDER_WIDTH="180", RENDER_HEIGHT="320", RENDER_PRESET="veryfast",
-                    FLASK_SKIP_DOTENV="1", TERM="xterm")
+    env = child_env(
+        tmp_path,
+        DATA_DIR=str(tmp_path / "data"),
+        CACHE_DIR=str(tmp_path / "cache"),
+        RENDER_WIDTH="180",
+        RENDER_HEIGHT="320",
+        RENDER_PRESET="veryfast",
+        FLASK_SKIP_DOTENV="1",
+        TERM="xterm",
+    )
     code, output = run_on_terminal(
-        [str(FLASK), "--app", str(ROOT / "app.py"), "create", "tea", "--script", "s.txt",
-         "--out", "tea.mp4"], env, tmp_path)
+        [
+            str(FLASK),
+            "--app",
+            str(ROOT / "app.py"),
+            "create",
+            "tea",
+            "--script",
+            "s.txt",
+            "--out",
+            "tea.mp4",
+        ],
+        env,
+        tmp_path,
+    )
     assert code == 0, output
     frames = output.split("\r")  # tqdm redraws its line in place
     bars = [f for f in frames if re.search(r"\d+%\|[█▏▎▍▌▋▊▉ ]+\|", f)]
@@ -141,11 +186,26 @@ def test_the_flask_command_reads_env_in_its_folder_and_prints_plain_lines_in_a_p
     (tmp_path / "s.txt").write_text(SCRIPT)
     (tmp_path / ".env").write_text(
         f"DATA_DIR={tmp_path / 'data'}\nCACHE_DIR={tmp_path / 'cache'}\n"
-        "RENDER_WIDTH=180\nRENDER_HEIGHT=640\nRENDER_PRESET=veryfast\n")
+        "RENDER_WIDTH=180\nRENDER_HEIGHT=640\nRENDER_PRESET=veryfast\n"
+    )
     result = subprocess.run(
-        [str(FLASK), "--app", str(ROOT / "app.py"), "create", "tea", "--script", "s.txt",
-         "--out", "tea.mp4"], env=child_env(tmp_path, RENDER_HEIGHT="320"), cwd=tmp_path,
-        capture_output=True, text=True, timeout=180)
+        [
+            str(FLASK),
+            "--app",
+            str(ROOT / "app.py"),
+            "create",
+            "tea",
+            "--script",
+            "s.txt",
+            "--out",
+            "tea.mp4",
+        ],
+        env=child_env(tmp_path, RENDER_HEIGHT="320"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr
     info = probe(tmp_path / "tea.mp4")
     assert (info.width, info.height) == (180, 320)  # width from .env, height from the environment

@@ -1,17 +1,24 @@
 """Settings come from the environment once, into one object."""
+
 from pathlib import Path
 
 import pytest
 
-from reelsmith.core.settings import RenderSettings, Settings
 from reelsmith.core.exceptions import ConfigError
+from reelsmith.core.settings import RenderSettings, Settings
 
 
 def test_environment_values_are_converted_to_their_types():
-    settings = Settings.from_env({
-        "MUSIC_PATH": "/srv/music/bed.mp3", "CACHE_MAX_MB": "64", "WORKERS": "2",
-        "RENDER_PRESET": "veryfast", "RENDER_THREADS": "2", "OPENAI_MODEL": "local-model",
-    })
+    settings = Settings.from_env(
+        {
+            "MUSIC_PATH": "/srv/music/bed.mp3",
+            "CACHE_MAX_MB": "64",
+            "WORKERS": "2",
+            "RENDER_PRESET": "veryfast",
+            "RENDER_THREADS": "2",
+            "OPENAI_MODEL": "local-model",
+        }
+    )
     assert settings.music_path == Path("/srv/music/bed.mp3")
     assert settings.cache_max_mb == 64.0 and settings.workers == 2
     assert settings.openai_model == "local-model"
@@ -36,16 +43,19 @@ def test_bools_ints_and_lists_keep_their_real_types():
     assert Settings.from_env({}).webhook_allow_private is False
 
 
-@pytest.mark.parametrize("variable, raw, message", [
-    ("WORKERS", "two", "'two' is not a whole number"),
-    ("WEBHOOK_ALLOW_PRIVATE", "maybe", "'maybe' is not a yes/no value"),
-    ("CACHE_MAX_MB", "lots", "'lots' is not a number"),
-    ("RENDER_FPS", "29.97", "'29.97' is not a whole number"),
-    ("RETENTION_DAYS", "-1", "must not be negative"),
-    ("QUEUE_SIZE", "0", "must be at least 1"),
-    ("IMAGES_PARALLEL", "0", "must be at least 1"),
-    ("DATA_DIR", "", "is not a path"),
-])
+@pytest.mark.parametrize(
+    "variable, raw, message",
+    [
+        ("WORKERS", "two", "'two' is not a whole number"),
+        ("WEBHOOK_ALLOW_PRIVATE", "maybe", "'maybe' is not a yes/no value"),
+        ("CACHE_MAX_MB", "lots", "'lots' is not a number"),
+        ("RENDER_FPS", "29.97", "'29.97' is not a whole number"),
+        ("RETENTION_DAYS", "-1", "must not be negative"),
+        ("QUEUE_SIZE", "0", "must be at least 1"),
+        ("IMAGES_PARALLEL", "0", "must be at least 1"),
+        ("DATA_DIR", "", "is not a path"),
+    ],
+)
 def test_a_bad_value_fails_naming_the_variable(variable, raw, message):
     with pytest.raises(ConfigError) as caught:
         Settings.from_env({variable: raw})

@@ -1,5 +1,6 @@
 """ContentGenerator: the real openai SDK against the FakeOpenAI of
 tests/servers.py, the offline writer, user scripts and the cache."""
+
 from __future__ import annotations
 
 import threading
@@ -10,15 +11,21 @@ from typing import Any
 import httpx
 import pytest
 
-from reelsmith.core import http_pool
-from cache import Cache
-from reelsmith.core.settings import Settings
-from content_generator import ContentGenerator
-from reelsmith.script.text import PROMPT_VERSION, Script, estimated_seconds, split_sentences, word_budget
-from reelsmith.core.exceptions import ScriptError
-from reelsmith.script.offline_writer import offline_script
-from tests.helpers.servers import GOOD_SCRIPT, FakeOpenAI
 import video_creator
+from cache import Cache
+from content_generator import ContentGenerator
+from reelsmith.core import http_pool
+from reelsmith.core.exceptions import ScriptError
+from reelsmith.core.settings import Settings
+from reelsmith.script.offline_writer import offline_script
+from reelsmith.script.text import (
+    PROMPT_VERSION,
+    Script,
+    estimated_seconds,
+    split_sentences,
+    word_budget,
+)
+from tests.helpers.servers import GOOD_SCRIPT, FakeOpenAI
 
 KEY = "sk-test-0123456789-secret"
 OFFLINE = Settings(discover_local_llm=False)  # no probe for a local model: the offline writer
@@ -26,8 +33,9 @@ OFFLINE = Settings(discover_local_llm=False)  # no probe for a local model: the 
 
 def generator(server: FakeOpenAI, **kwargs: Any) -> ContentGenerator:
     kwargs.setdefault("max_retries", 0)
-    return ContentGenerator(api_key=KEY, base_url=server.base_url, model="fake-model",
-                            settings=Settings(), **kwargs)
+    return ContentGenerator(
+        api_key=KEY, base_url=server.base_url, model="fake-model", settings=Settings(), **kwargs
+    )
 
 
 # -- the LLM through the real SDK ----------------------------------------------
@@ -35,16 +43,21 @@ def test_structured_output_request_and_reply():
     reply = dict(GOOD_SCRIPT, hashtags=["#Octopus", "ocean", "marine biology", "Ocean"])
     with FakeOpenAI(script=reply) as server:
         gen = generator(server)
-        script = gen.generate_script("octopus hearts", language="fr", tone="playful",
-                                     target_seconds=30)
+        script = gen.generate_script(
+            "octopus hearts", language="fr", tone="playful", target_seconds=30
+        )
     assert gen.mode == "openai" and gen.calls == 1
     scenes = GOOD_SCRIPT["scenes"]
     assert script == Script(
-        title=GOOD_SCRIPT["title"], sentences=GOOD_SCRIPT["sentences"],
-        description=GOOD_SCRIPT["description"], hashtags=["octopus", "ocean", "marinebiology"],
-        source="openai", language="fr",
+        title=GOOD_SCRIPT["title"],
+        sentences=GOOD_SCRIPT["sentences"],
+        description=GOOD_SCRIPT["description"],
+        hashtags=["octopus", "ocean", "marinebiology"],
+        source="openai",
+        language="fr",
         search_terms=[scene["search_terms"] for scene in scenes],
-        visual_prompts=[scene["visual_prompt"] for scene in scenes])
+        visual_prompts=[scene["visual_prompt"] for scene in scenes],
+    )
     (request,) = server.requests
     assert request["path"] == "/v1/chat/completions"
     assert request["authorization"] == f"Bearer {KEY}"
@@ -61,18 +74,35 @@ def test_structured_output_request_and_reply():
     system, user = body["messages"]
     assert system["role"] == "system" and user["role"] == "user"
     budget = word_budget(30)
-    for wanted in ("octopus hearts", "playful", "'fr'", "30 seconds",
-                   f"{budget.sentences} sentences and {budget.words} words",
-                   f"between {budget.low} and {budget.high}", "bright colours, playful mood"):
+    for wanted in (
+        "octopus hearts",
+        "playful",
+        "'fr'",
+        "30 seconds",
+        f"{budget.sentences} sentences and {budget.words} words",
+        f"between {budget.low} and {budget.high}",
+        "bright colours, playful mood",
+    ):
         assert wanted in user["content"]
 
 
 def test_explicit_arguments_win_over_settings():
-    settings = Settings(openai_api_key="sk-from-settings", openai_base_url="http://127.0.0.1:9/v1",
-                        openai_model="settings-model", openai_timeout=99, openai_max_retries=5)
+    settings = Settings(
+        openai_api_key="sk-from-settings",
+        openai_base_url="http://127.0.0.1:9/v1",
+        openai_model="settings-model",
+        openai_timeout=99,
+        openai_max_retries=5,
+    )
     with FakeOpenAI() as server:
-        gen = ContentGenerator(api_key=KEY, base_url=server.base_url, model="explicit-model",
-                               settings=settings, timeout=3, max_retries=0)
+        gen = ContentGenerator(
+            api_key=KEY,
+            base_url=server.base_url,
+            model="explicit-model",
+            settings=settings,
+            timeout=3,
+            max_retries=0,
+        )
         gen.generate_script("tea")
     (request,) = server.requests
     assert request["authorization"] == f"Bearer {KEY}"
@@ -92,18 +122,26 @@ def test_malformed_reply_is_asked_for_once_more():
 
 def test_malformed_twice_is_a_script_error_naming_the_reply():
     with FakeOpenAI(mode="malformed") as server:
-        with pytest.raises(ScriptError, match="the model's reply was not a valid script: "
-                                              "Invalid JSON") as info:
+        with pytest.raises(
+            ScriptError, match="the model's reply was not a valid script: Invalid JSON"
+        ) as info:
             generator(server).generate_script("tea")
     assert len(server.requests) == 2
     assert info.value.stage == "script"
 
 
-@pytest.mark.parametrize("script, mode, reason", [
-    (dict(GOOD_SCRIPT, sentences=["Only one.", "  "]), "ok", "expected 3 to 40 sentences, got 1"),
-    ({"title": "No sentences"}, "ok", "sentences: Field required"),
-    (GOOD_SCRIPT, "length", "cut off at the length limit"),
-])
+@pytest.mark.parametrize(
+    "script, mode, reason",
+    [
+        (
+            dict(GOOD_SCRIPT, sentences=["Only one.", "  "]),
+            "ok",
+            "expected 3 to 40 sentences, got 1",
+        ),
+        ({"title": "No sentences"}, "ok", "sentences: Field required"),
+        (GOOD_SCRIPT, "length", "cut off at the length limit"),
+    ],
+)
 def test_unusable_replies(script, mode, reason):
     with FakeOpenAI(mode=mode, script=script) as server:
         with pytest.raises(ScriptError, match=reason):
@@ -111,11 +149,14 @@ def test_unusable_replies(script, mode, reason):
     assert len(server.requests) == 2
 
 
-@pytest.mark.parametrize("mode, message", [
-    ("401", r"the API key was rejected \(HTTP 401\)"),
-    ("429", r"rate limit or quota exceeded \(HTTP 429\)"),
-    ("500", r"the script server failed \(HTTP 500\)"),
-])
+@pytest.mark.parametrize(
+    "mode, message",
+    [
+        ("401", r"the API key was rejected \(HTTP 401\)"),
+        ("429", r"rate limit or quota exceeded \(HTTP 429\)"),
+        ("500", r"the script server failed \(HTTP 500\)"),
+    ],
+)
 def test_http_errors_become_clear_messages_without_the_key(mode, message):
     with FakeOpenAI(mode=mode) as server:
         with pytest.raises(ScriptError, match=message) as info:
@@ -126,16 +167,24 @@ def test_http_errors_become_clear_messages_without_the_key(mode, message):
 
 def test_refused_request_says_why_without_the_key():
     with FakeOpenAI(mode="400") as server:
-        with pytest.raises(ScriptError, match=r"refused the request \(HTTP 400\): Invalid parameter: "
-                                              "'response_format'") as info:
+        with pytest.raises(
+            ScriptError,
+            match=r"refused the request \(HTTP 400\): Invalid parameter: "
+            "'response_format'",
+        ) as info:
             generator(server).generate_script("tea")
     assert KEY not in info.value.message and "(request made with key ***)" in info.value.message
 
 
 def test_wrong_address_names_the_model():
     with FakeOpenAI() as server:  # the fake has no /chat/completions without /v1
-        gen = ContentGenerator(api_key=KEY, base_url=server.base_url.removesuffix("/v1"),
-                               model="fake-model", settings=Settings(), max_retries=0)
+        gen = ContentGenerator(
+            api_key=KEY,
+            base_url=server.base_url.removesuffix("/v1"),
+            model="fake-model",
+            settings=Settings(),
+            max_retries=0,
+        )
         with pytest.raises(ScriptError, match="answered 404 for model 'fake-model'") as info:
             gen.generate_script("tea")
     assert KEY not in info.value.message
@@ -152,8 +201,9 @@ def test_unreachable_server():
     with FakeOpenAI() as server:
         url = server.base_url
     with pytest.raises(ScriptError, match=f"could not connect to the script server at {url}$"):
-        ContentGenerator(api_key=KEY, base_url=url, settings=Settings(),
-                         max_retries=0).generate_script("tea")
+        ContentGenerator(
+            api_key=KEY, base_url=url, settings=Settings(), max_retries=0
+        ).generate_script("tea")
 
 
 # -- connection pooling -----------------------------------------------------------
@@ -214,8 +264,14 @@ def test_cache_spares_repeated_requests(tmp_path):
         assert (gen.calls, len(server.requests)) == (2, 2)
         gen.generate_script("octopus", tone="excited")  # another option misses
         assert (gen.calls, len(server.requests)) == (3, 3)
-        other = ContentGenerator(api_key=KEY, base_url=server.base_url, model="other-model",
-                                 cache=cache, settings=Settings(), max_retries=0)
+        other = ContentGenerator(
+            api_key=KEY,
+            base_url=server.base_url,
+            model="other-model",
+            cache=cache,
+            settings=Settings(),
+            max_retries=0,
+        )
         other.generate_script("octopus", tone="calm")  # another model misses
         assert len(server.requests) == 4
     assert server.connections == 1  # two instances, one pooled connection
@@ -249,9 +305,12 @@ def test_offline_scripts_are_cached_and_user_scripts_are_not(tmp_path):
 def test_user_script_is_split_into_sentences_without_the_llm():
     with FakeOpenAI() as server:
         gen = generator(server)
-        script = gen.generate_script("tea", language="de",
-                                     user_script="Tea is old.  It came from China!\nPeople love it")
-        untitled = gen.generate_script("", user_script="Honey is sweet and keeps for years. Bees make it.")
+        script = gen.generate_script(
+            "tea", language="de", user_script="Tea is old.  It came from China!\nPeople love it"
+        )
+        untitled = gen.generate_script(
+            "", user_script="Honey is sweet and keeps for years. Bees make it."
+        )
     assert script.sentences == ["Tea is old.", "It came from China!", "People love it"]
     assert (script.source, script.title, script.language) == ("user", "tea", "de")
     assert untitled.title == "Honey is sweet and keeps for"
@@ -290,11 +349,20 @@ def test_offline_writer_without_a_key():
     assert gen.calls == 0
 
 
-@pytest.mark.parametrize("topic", [
-    "why octopuses have three hearts", "How do bees make honey?", "what is a black hole",
-    "Why is the sky blue", "do fish sleep", "black holes", "the history of the bicycle", "tea",
-    "What are black holes made of?",
-])
+@pytest.mark.parametrize(
+    "topic",
+    [
+        "why octopuses have three hearts",
+        "How do bees make honey?",
+        "what is a black hole",
+        "Why is the sky blue",
+        "do fish sleep",
+        "black holes",
+        "the history of the bicycle",
+        "tea",
+        "What are black holes made of?",
+    ],
+)
 @pytest.mark.parametrize("seconds", [10, 15, 30, 45, 60, 90, 120])
 def test_offline_scripts_are_well_formed(topic, seconds):
     script = offline_script(topic, seconds)
@@ -308,18 +376,26 @@ def test_offline_scripts_are_well_formed(topic, seconds):
     assert all(tag == tag.lower() and tag.isalnum() for tag in script.hashtags)
 
 
-@pytest.mark.parametrize("topic, core, grammatical", [
-    ("do fish sleep", "fish sleep", ["Do fish sleep?", "whether fish sleep"]),
-    ("how do bees make honey", "bees make honey", ["How do bees make honey?", "how bees make honey"]),
-    ("what is a black hole", "black hole", ["What is a black hole?", "what a black hole is"]),
-    # questions that cannot be rephrased reliably are only ever asked as typed
-    ("Why is the sky blue", "sky", ["Why is the sky blue?"]),
-    ("What are black holes made of?", "black holes", ["What are black holes made of?"]),
-    ("what is inside a black hole", "black hole", ["What is inside a black hole?"]),
-])
+@pytest.mark.parametrize(
+    "topic, core, grammatical",
+    [
+        ("do fish sleep", "fish sleep", ["Do fish sleep?", "whether fish sleep"]),
+        (
+            "how do bees make honey",
+            "bees make honey",
+            ["How do bees make honey?", "how bees make honey"],
+        ),
+        ("what is a black hole", "black hole", ["What is a black hole?", "what a black hole is"]),
+        # questions that cannot be rephrased reliably are only ever asked as typed
+        ("Why is the sky blue", "sky", ["Why is the sky blue?"]),
+        ("What are black holes made of?", "black holes", ["What are black holes made of?"]),
+        ("what is inside a black hole", "black hole", ["What is inside a black hole?"]),
+    ],
+)
 @pytest.mark.parametrize("seconds", [15, 30, 45, 60, 120])
-def test_offline_writer_puts_question_topics_in_grammatical_phrases(topic, core, grammatical,
-                                                                    seconds):
+def test_offline_writer_puts_question_topics_in_grammatical_phrases(
+    topic, core, grammatical, seconds
+):
     """Never "Scientists have studied do fish sleep for years": every mention
     of the topic is the question itself or a clause made from it."""
     text = " ".join(offline_script(topic, seconds).sentences)
@@ -336,8 +412,16 @@ def test_offline_titles():
 
 def test_offline_writer_is_deterministic_and_varied():
     assert offline_script("coral reefs") == offline_script(" coral   reefs ")
-    topics = ["tea", "black holes", "volcanoes", "the Roman empire", "coral reefs", "jazz",
-              "why cats purr", "how rainbows form"]
+    topics = [
+        "tea",
+        "black holes",
+        "volcanoes",
+        "the Roman empire",
+        "coral reefs",
+        "jazz",
+        "why cats purr",
+        "how rainbows form",
+    ]
     scripts = [offline_script(t) for t in topics]
     # the templates picked differ between topics, not just the topic words in them
     assert len({s.sentences[1] for s in scripts}) >= 3
@@ -360,7 +444,8 @@ def test_script_round_trip():
     assert Script.from_dict(dict(script.to_dict(), unknown="ignored")) == script
     # the short form still works: a user script without description or hashtags
     assert Script(title="Tea", sentences=["Tea is a leaf."]) == Script(
-        title="Tea", sentences=["Tea is a leaf."], description="", hashtags=[], source="user")
+        title="Tea", sentences=["Tea is a leaf."], description="", hashtags=[], source="user"
+    )
 
 
 # -- the length asked for ------------------------------------------------------------------
@@ -368,7 +453,10 @@ def test_the_pauses_are_the_renders():
     import content_generator
 
     assert (content_generator.LEAD_IN, content_generator.GAP, content_generator.TAIL) == (
-        video_creator.LEAD_IN, video_creator.GAP, video_creator.TAIL)
+        video_creator.LEAD_IN,
+        video_creator.GAP,
+        video_creator.TAIL,
+    )
 
 
 @pytest.mark.parametrize("seconds", [10, 15, 30, 45, 60, 90, 120])
@@ -377,7 +465,9 @@ def test_word_budget_fills_the_video_with_its_pauses(seconds, pace):
     budget = word_budget(seconds, pace)
     assert budget.sentences >= 3 and budget.words_per_second == pace
     # words read at the pace, plus the lead-in, the pauses and the tail, make the target
-    assert estimated_seconds(budget.words, budget.sentences, pace) == pytest.approx(seconds, abs=0.3)
+    assert estimated_seconds(budget.words, budget.sentences, pace) == pytest.approx(
+        seconds, abs=0.3
+    )
     assert budget.words < seconds * pace  # the pauses take their share
 
 
@@ -386,18 +476,30 @@ def test_a_faster_voice_gets_more_words():
     assert slow < usual < fast and usual == word_budget(60, 2.5).words
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"target_seconds": 0}, "target_seconds"), ({"target_seconds": "30"}, "target_seconds"),
-    ({"words_per_second": 0}, "words_per_second"), ({"words_per_second": -2}, "words_per_second"),
-    ({"words_per_second": True}, "words_per_second"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"target_seconds": 0}, "target_seconds"),
+        ({"target_seconds": "30"}, "target_seconds"),
+        ({"words_per_second": 0}, "words_per_second"),
+        ({"words_per_second": -2}, "words_per_second"),
+        ({"words_per_second": True}, "words_per_second"),
+    ],
+)
 def test_bad_length_arguments_name_the_field(kwargs, field):
     with pytest.raises(ScriptError, match=field):
         ContentGenerator(settings=OFFLINE).generate_script("tea", **kwargs)
 
 
-TOPICS = ["why octopuses have three hearts", "How do bees make honey?", "Why is the sky blue",
-          "black holes", "the history of the bicycle", "tea", "do fish sleep"]
+TOPICS = [
+    "why octopuses have three hearts",
+    "How do bees make honey?",
+    "Why is the sky blue",
+    "black holes",
+    "the history of the bicycle",
+    "tea",
+    "do fish sleep",
+]
 
 
 @pytest.mark.parametrize("topic", TOPICS)
@@ -429,8 +531,10 @@ def test_offline_writer_says_when_it_cannot_fill_the_length():
 
 
 def long_script(words_per_sentence: int, sentences: int = 5) -> dict:
-    body = [" ".join(["Padded", "sentence", str(i), *["again"] * (words_per_sentence - 4), "end."])
-            for i in range(sentences)]
+    body = [
+        " ".join(["Padded", "sentence", str(i), *["again"] * (words_per_sentence - 4), "end."])
+        for i in range(sentences)
+    ]
     return dict(GOOD_SCRIPT, sentences=body, scenes=GOOD_SCRIPT["scenes"][:sentences])
 
 
@@ -447,8 +551,9 @@ def test_a_reply_far_from_the_budget_is_asked_again_with_the_count():
     assert assistant["role"] == "assistant" and "Padded sentence 0" in assistant["content"]
     budget = word_budget(30)
     assert retry["role"] == "user"
-    assert retry["content"].startswith(f"That script has 40 words in 5 sentences. It must have "
-                                       f"about {budget.words} words")
+    assert retry["content"].startswith(
+        f"That script has 40 words in 5 sentences. It must have about {budget.words} words"
+    )
 
 
 def test_two_replies_far_from_the_budget_keep_the_closer_and_say_so():
@@ -456,8 +561,10 @@ def test_two_replies_far_from_the_budget_keep_the_closer_and_say_so():
         script = generator(server).generate_script("octopus hearts", target_seconds=30)
     assert len(server.requests) == 2
     assert script.words == 5 * 24
-    assert script.note.startswith(f"the model missed the length twice (120 words for a budget "
-                                  f"of {word_budget(30).words}); kept its closer script")
+    assert script.note.startswith(
+        f"the model missed the length twice (120 words for a budget "
+        f"of {word_budget(30).words}); kept its closer script"
+    )
 
 
 def test_a_reply_within_the_budget_is_not_asked_again():
@@ -473,7 +580,10 @@ def test_the_voices_pace_sets_the_budget_and_the_cache_key(tmp_path):
         gen = generator(server, cache=cache)
         script = gen.generate_script("tea", words_per_second=3.6)
         assert len(server.requests) == 1 and script.words == 100
-        assert "the voice reads 3.6 words a second" in server.requests[0]["body"]["messages"][1]["content"]
+        assert (
+            "the voice reads 3.6 words a second"
+            in server.requests[0]["body"]["messages"][1]["content"]
+        )
         gen.generate_script("tea", words_per_second=3.6)
         assert len(server.requests) == 1  # cached
         assert gen.cache_key("tea", words_per_second=3.6) != gen.cache_key("tea")
@@ -497,13 +607,20 @@ def test_thai_length_is_not_counted():
         script = generator(server).generate_script("ปลาหมึก", language="th", target_seconds=60)
     assert len(server.requests) == 1 and script.note == ""
     prompt = server.requests[0]["body"]["messages"][1]["content"]
-    assert "60 seconds of video" in prompt and " words" not in prompt.split("Length:")[1].split("\n")[0]
+    assert (
+        "60 seconds of video" in prompt
+        and " words" not in prompt.split("Length:")[1].split("\n")[0]
+    )
 
 
 # -- per-sentence search terms and visual prompts ---------------------------------------------
 def test_model_scenes_are_cleaned():
-    scenes = [{"search_terms": ["  Octopus  HEART!", "octopus heart", "reef", "sea", "fish"],
-               "visual_prompt": "  An octopus,\n vertical photo "}] + GOOD_SCRIPT["scenes"][1:]
+    scenes = [
+        {
+            "search_terms": ["  Octopus  HEART!", "octopus heart", "reef", "sea", "fish"],
+            "visual_prompt": "  An octopus,\n vertical photo ",
+        }
+    ] + GOOD_SCRIPT["scenes"][1:]
     with FakeOpenAI(script=dict(GOOD_SCRIPT, scenes=scenes)) as server:
         script = generator(server).generate_script("octopus hearts")
     assert script.search_terms[0] == ["octopus heart", "reef", "sea"]
@@ -513,25 +630,33 @@ def test_model_scenes_are_cleaned():
 
 @pytest.mark.parametrize("scenes", [GOOD_SCRIPT["scenes"][:3], None])
 def test_scenes_that_do_not_match_the_sentences_are_derived_and_noted(scenes):
-    reply = dict(GOOD_SCRIPT, scenes=scenes) if scenes else {
-        k: v for k, v in GOOD_SCRIPT.items() if k != "scenes"}  # a server that ignored them
+    reply = (
+        dict(GOOD_SCRIPT, scenes=scenes)
+        if scenes
+        else {k: v for k, v in GOOD_SCRIPT.items() if k != "scenes"}
+    )  # a server that ignored them
     with FakeOpenAI(script=reply) as server:
         script = generator(server).generate_script("octopus hearts", tone="calm")
     assert len(server.requests) == 1  # not worth asking again
     count = len(scenes or [])
-    assert script.note == (f"the model described {count} scenes for 5 sentences; search terms "
-                           "and visual prompts were derived from the sentences")
+    assert script.note == (
+        f"the model described {count} scenes for 5 sentences; search terms "
+        "and visual prompts were derived from the sentences"
+    )
     assert len(script.search_terms) == len(script.visual_prompts) == 5
     # the sentence's own words first (the longest), then the topic
     assert script.search_terms[1] == ["oxygen", "blood", "octopus hearts"]
-    assert script.visual_prompts[1] == ("octopus hearts: Two of them push blood through the "
-                                        "gills, where it picks up fresh oxygen, soft light, calm "
-                                        "mood, vertical photo")
+    assert script.visual_prompts[1] == (
+        "octopus hearts: Two of them push blood through the "
+        "gills, where it picks up fresh oxygen, soft light, calm "
+        "mood, vertical photo"
+    )
 
 
 def test_blank_scenes_are_derived_one_by_one():
-    scenes = [dict(GOOD_SCRIPT["scenes"][0], search_terms=["!!"], visual_prompt=" ")] \
-        + GOOD_SCRIPT["scenes"][1:]
+    scenes = [dict(GOOD_SCRIPT["scenes"][0], search_terms=["!!"], visual_prompt=" ")] + GOOD_SCRIPT[
+        "scenes"
+    ][1:]
     with FakeOpenAI(script=dict(GOOD_SCRIPT, scenes=scenes)) as server:
         script = generator(server).generate_script("octopus hearts")
     assert script.search_terms[0] and script.search_terms[0] != ["!!"]
@@ -546,23 +671,30 @@ def test_offline_scenes(seconds):
     n = len(script.sentences)
     assert len(script.search_terms) == len(script.visual_prompts) == n
     assert all(terms and terms[0] == "octopuses hearts" for terms in script.search_terms)
-    assert all(p.startswith("octopuses hearts, ") and
-               p.endswith(", cinematic lighting, dramatic mood, vertical photo")
-               for p in script.visual_prompts)
+    assert all(
+        p.startswith("octopuses hearts, ")
+        and p.endswith(", cinematic lighting, dramatic mood, vertical photo")
+        for p in script.visual_prompts
+    )
     assert len(set(script.visual_prompts)) == n  # one picture per sentence, none twice
 
 
 def test_user_scripts_get_scenes_from_their_sentences():
     gen = ContentGenerator(settings=OFFLINE)
-    script = gen.generate_script("tea", tone="serious",
-                                 user_script="Tea came from China. Tea is drunk everywhere.")
+    script = gen.generate_script(
+        "tea", tone="serious", user_script="Tea came from China. Tea is drunk everywhere."
+    )
     assert script.search_terms[0] == ["china", "tea"]
     assert script.visual_prompts == [
         "Tea came from China, muted colours, documentary style, vertical photo",
-        "Tea is drunk everywhere, muted colours, documentary style, vertical photo"]
+        "Tea is drunk everywhere, muted colours, documentary style, vertical photo",
+    ]
     assert script.search_terms[1] == ["drunk", "tea"]
     untitled = gen.generate_script("", user_script="Volcanoes erupt when magma rises.")
-    assert untitled.search_terms[0] == ["volcanoes erupt magma", "volcanoes"]  # the title is the topic
+    assert untitled.search_terms[0] == [
+        "volcanoes erupt magma",
+        "volcanoes",
+    ]  # the title is the topic
 
 
 def test_an_unknown_tone_is_the_pictures_mood():

@@ -1,5 +1,6 @@
 """Settings from the .env file: the example names every setting, the file fills
 what the environment does not set, and the environment wins."""
+
 from __future__ import annotations
 
 import os
@@ -20,21 +21,32 @@ import app as app_module
 from app import create_app, load_env_file
 from reelsmith.core.settings import RenderSettings, Settings
 from tests.helpers import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = Path(sys.executable).parent / "flask"
 SCRIPT = "Tea is a leaf. People brew it hot. Some drink it cold."
 
 
 def tiny_settings(tmp_path, **overrides) -> Settings:
-    return Settings(data_dir=tmp_path / "instance", cache_dir=tmp_path / "cache",
-                    discover_local_llm=False,
-                    render=RenderSettings(width=180, height=320, preset="veryfast"), **overrides)
+    return Settings(
+        data_dir=tmp_path / "instance",
+        cache_dir=tmp_path / "cache",
+        discover_local_llm=False,
+        render=RenderSettings(width=180, height=320, preset="veryfast"),
+        **overrides,
+    )
 
 
 def child_env(tmp_path, **extra) -> dict[str, str]:
     """A clean environment for a child process: no settings but these."""
-    return {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "LANG": "C.UTF-8",
-            "DISCOVER_LOCAL_LLM": "0", "RETENTION_DAYS": "0", **extra}
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "DISCOVER_LOCAL_LLM": "0",
+        "RETENTION_DAYS": "0",
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -57,8 +69,12 @@ def test_env_example_names_every_setting_with_its_default(tmp_path):
     listed = example_lines()
     names = {f.name.upper() for f in fields(Settings) if f.name != "render"}
     names |= {"RENDER_" + f.name.upper() for f in fields(RenderSettings)}
-    assert set(listed) == names, ("missing: " + ", ".join(sorted(names - set(listed))) +
-                                  "; unknown: " + ", ".join(sorted(set(listed) - names)))
+    assert set(listed) == names, (
+        "missing: "
+        + ", ".join(sorted(names - set(listed)))
+        + "; unknown: "
+        + ", ".join(sorted(set(listed) - names))
+    )
     # Uncommented, the file gives exactly the defaults (the folders relative to app.py).
     env_file = tmp_path / ".env"
     env_file.write_text("\n".join(f"{k}={v}" for k, v in listed.items()))
@@ -70,8 +86,10 @@ def test_env_example_names_every_setting_with_its_default(tmp_path):
 
 def test_env_file_fills_what_the_environment_does_not_set(tmp_path, environ):
     env_file = tmp_path / ".env"
-    env_file.write_text(f"DATA_DIR={tmp_path / 'from-file'}\nWORKERS=3\n"
-                        "OPENAI_MODEL=model-from-file\nFLASK_SKIP_DOTENV=\n")
+    env_file.write_text(
+        f"DATA_DIR={tmp_path / 'from-file'}\nWORKERS=3\n"
+        "OPENAI_MODEL=model-from-file\nFLASK_SKIP_DOTENV=\n"
+    )
     for name in ("DATA_DIR", "WORKERS", "FLASK_SKIP_DOTENV"):
         environ.pop(name, None)
     environ["OPENAI_MODEL"] = "model-from-environment"
@@ -118,13 +136,18 @@ def get(url: str, token: str) -> int:
 def test_app_py_reads_its_env_file_and_the_environment_wins(tmp_path):
     """``python app.py`` (what ``make run`` runs) reads .env before its settings."""
     env_file = tmp_path / ".env"
-    env_file.write_text(f"API_TOKEN=token-from-file\nDATA_DIR={tmp_path / 'data'}\n"
-                        f"CACHE_DIR={tmp_path / 'cache'}\nWORKERS=0\n")
+    env_file.write_text(
+        f"API_TOKEN=token-from-file\nDATA_DIR={tmp_path / 'data'}\n"
+        f"CACHE_DIR={tmp_path / 'cache'}\nWORKERS=0\n"
+    )
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--env-file", str(env_file)],
-        env=child_env(tmp_path, API_TOKEN="token-from-environment"), cwd=tmp_path,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        env=child_env(tmp_path, API_TOKEN="token-from-environment"),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         url = f"http://127.0.0.1:{port}/api/status"
         deadline = time.monotonic() + 30
@@ -133,8 +156,9 @@ def test_app_py_reads_its_env_file_and_the_environment_wins(tmp_path):
                 status = get(url, "token-from-environment")
                 break
             except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, \
+                assert server.poll() is None and time.monotonic() < deadline, (
                     server.stdout.read().decode() if server.poll() is not None else "no answer"
+                )
                 time.sleep(0.1)
         assert status == 200
         assert get(url, "token-from-file") == 401  # the environment's token won

@@ -1,4 +1,5 @@
 """examples_performance.py runs offline and shows what it claims."""
+
 import re
 import subprocess
 import sys
@@ -8,8 +9,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_examples_run_offline():
-    proc = subprocess.run([sys.executable, "examples_performance.py"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=240)
+    proc = subprocess.run(
+        [sys.executable, "examples_performance.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "1. cache: kept={'title': 'Three hearts'} expired=None" in out and "cleaned=1" in out

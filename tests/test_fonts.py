@@ -1,7 +1,8 @@
 """fonts.py: every script drawn by a font that has it, colour emoji as one
 cluster, UAX #14 wrapping and highlight units, right-to-left order."""
+
 import colorsys
-from functools import lru_cache
+from functools import cache
 
 import pytest
 from fontTools.ttLib import TTFont
@@ -9,7 +10,15 @@ from PIL import Image, ImageDraw
 from uniseg.derived import default_ignorable_code_point
 
 from reelsmith.captions import fonts
-from reelsmith.captions.fonts import FAMILIES, FontChain, FontError, check_font_file, is_rtl, units, wrap
+from reelsmith.captions.fonts import (
+    FAMILIES,
+    FontChain,
+    FontError,
+    check_font_file,
+    is_rtl,
+    units,
+    wrap,
+)
 
 SIZE = 20
 
@@ -21,7 +30,7 @@ SCRIPTS = [
     ("ko", "꿀벌의 춤은 아름답다.", "CJK"),
     ("ar", "رقصة النحل جميلة", "Arabic"),
     ("he", "ריקוד הדבורים יפה", "Hebrew"),
-    ("hi", "मधुमक्खी का नृत्य सुंदर है", "NotoSans["),   # Noto Sans 2.15 has Devanagari itself
+    ("hi", "मधुमक्खी का नृत्य सुंदर है", "NotoSans["),  # Noto Sans 2.15 has Devanagari itself
     ("bn", "মৌমাছির নাচ সুন্দর", "Bengali"),
     ("ta", "தேனீக்களின் நடனம் அழகானது", "Tamil"),
     ("te", "తేనెటీగల నృత్యం అందంగా ఉంది", "Telugu"),
@@ -36,7 +45,7 @@ SCRIPTS = [
 ]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _glyph_names(path, index):
     """The cmap read afresh with fontTools (not through fonts.cmap)."""
     with TTFont(str(path), fontNumber=index, lazy=True) as font:
@@ -47,8 +56,14 @@ def _render(chain, text, width=None, colour_bg=(0, 0, 0, 0)):
     ascent, descent = chain.metrics(text)
     width = width or int(chain.length(text)) + 8
     img = Image.new("RGBA", (width, ascent + descent + 8), colour_bg)
-    chain.draw(ImageDraw.Draw(img), (4, 4), text, fill=(255, 255, 255, 255),
-               stroke_width=1, stroke_fill=(0, 0, 0, 255))
+    chain.draw(
+        ImageDraw.Draw(img),
+        (4, 4),
+        text,
+        fill=(255, 255, 255, 255),
+        stroke_width=1,
+        stroke_fill=(0, 0, 0, 255),
+    )
     return img
 
 
@@ -76,17 +91,30 @@ def test_every_script_is_drawn_by_a_font_that_has_it(language, text, expected):
             if not default_ignorable_code_point(ch):
                 assert names.get(ord(ch), ".notdef") != ".notdef", (ch, run.face.path.name)
     letters = [r for r in runs if any(ch.isalpha() for ch in r.text)]
-    assert letters and all(expected in r.face.path.name for r in letters), \
-        [(r.text, r.face.path.name) for r in runs]
+    assert letters and all(expected in r.face.path.name for r in letters), [
+        (r.text, r.face.path.name) for r in runs
+    ]
     img = _render(chain, text)
     assert img.getbbox() is not None
     ink = img.getbbox()
-    assert ink[2] - ink[0] > chain.length(text) * 0.8   # drawn across the line, not one box
+    assert ink[2] - ink[0] > chain.length(text) * 0.8  # drawn across the line, not one box
 
 
-@pytest.mark.parametrize("language,index", [("zh", 2), ("zh-CN", 2), ("cmn", 2), ("zh-TW", 3),
-                                            ("zh_Hant", 3), ("zh-HK", 4), ("yue", 4), ("ja", 0),
-                                            ("ko", 1), (None, 2)])
+@pytest.mark.parametrize(
+    "language,index",
+    [
+        ("zh", 2),
+        ("zh-CN", 2),
+        ("cmn", 2),
+        ("zh-TW", 3),
+        ("zh_Hant", 3),
+        ("zh-HK", 4),
+        ("yue", 4),
+        ("ja", 0),
+        ("ko", 1),
+        (None, 2),
+    ],
+)
 def test_cjk_face_follows_the_language(language, index):
     assert fonts.cjk_face_index(language) == index
     chain = FontChain(size=SIZE, language=language)
@@ -137,7 +165,7 @@ def test_cjk_lines_break_within_the_width_and_keep_punctuation_off_the_line_star
     assert "".join(lines) == text
     assert all(chain.length(line) <= 120 for line in lines)
     assert not any(line[0] in "，。！”、" for line in lines)
-    assert not any(line[-1] in "“" for line in lines)   # an opening quote stays with what follows
+    assert not any(line[-1] in "“" for line in lines)  # an opening quote stays with what follows
 
 
 def test_japanese_wraps_between_characters_too():
@@ -173,7 +201,12 @@ def test_a_word_longer_than_the_line_is_cut_by_grapheme_clusters():
 
 def test_highlight_units():
     assert units("Octopuses have  three hearts 💙💙💙.") == [
-        "Octopuses", "have", "three", "hearts", "💙💙💙."]
+        "Octopuses",
+        "have",
+        "three",
+        "hearts",
+        "💙💙💙.",
+    ]
     assert units("a well-known fact") == ["a", "well-known", "fact"]
     zh = units("蜜蜂的舞蹈，很美。")
     assert zh == ["蜜", "蜂", "的", "舞", "蹈，", "很", "美。"]
@@ -182,12 +215,15 @@ def test_highlight_units():
     assert "Python" in mixed and len(mixed) > 3
 
 
-@pytest.mark.parametrize("language, text, words", [
-    ("th", "ปลาหมึกมีหัวใจสามดวง", ["ปลาหมึก", "มี", "หัวใจ", "สาม", "ดวง"]),
-    ("lo", "ປາໝຶກມີຫົວໃຈສາມດວງ", ["ປາໝຶກ", "ມີ", "ຫົວໃຈ", "ສາມ", "ດວງ"]),
-    ("km", "ខ្ញុំចង់ទៅផ្សារ", ["ខ្ញុំ", "ចង់ទៅ", "ផ្សារ"]),
-    ("my", "ငါးမှာနှလုံးသုံးခုရှိတယ်", ["ငါး", "မှာ", "နှလုံး", "သုံး", "ခု", "ရှိ", "တယ်"]),
-])
+@pytest.mark.parametrize(
+    "language, text, words",
+    [
+        ("th", "ปลาหมึกมีหัวใจสามดวง", ["ปลาหมึก", "มี", "หัวใจ", "สาม", "ดวง"]),
+        ("lo", "ປາໝຶກມີຫົວໃຈສາມດວງ", ["ປາໝຶກ", "ມີ", "ຫົວໃຈ", "ສາມ", "ດວງ"]),
+        ("km", "ខ្ញុំចង់ទៅផ្សារ", ["ខ្ញុំ", "ចង់ទៅ", "ផ្សារ"]),
+        ("my", "ငါးမှာနှလုံးသုံးခုရှိတယ်", ["ငါး", "မှာ", "နှလုံး", "သုံး", "ခု", "ရှိ", "တယ်"]),
+    ],
+)
 def test_scripts_without_spaces_between_words_are_cut_into_words(language, text, words):
     """Thai, Lao, Khmer and Myanmar write no space between words: a dictionary
     (ICU's) finds them, so captions highlight and wrap word by word, not by

@@ -1,6 +1,7 @@
 """Local LLM discovery: the real probe and the real openai SDK against the
 FakeOpenAI of tests/servers.py on a free loopback port, standing in for
 Ollama or LM Studio (it lists models at GET /v1/models as they do)."""
+
 from __future__ import annotations
 
 import logging
@@ -8,9 +9,9 @@ import socket
 
 import pytest
 
-from reelsmith.script import local_llm
-from reelsmith.core.settings import Settings
 from content_generator import ContentGenerator
+from reelsmith.core.settings import Settings
+from reelsmith.script import local_llm
 from tests.helpers.servers import GOOD_SCRIPT, FakeOpenAI
 
 
@@ -28,9 +29,12 @@ def closed_port() -> int:
 
 def settings(ollama: str | None = None, lmstudio: str | None = None, **kw) -> Settings:
     """Settings whose local servers are the given addresses (a closed loopback port otherwise)."""
-    return Settings(ollama_host=ollama or f"127.0.0.1:{closed_port()}",
-                    lmstudio_url=lmstudio or f"http://127.0.0.1:{closed_port()}",
-                    openai_max_retries=0, **kw)
+    return Settings(
+        ollama_host=ollama or f"127.0.0.1:{closed_port()}",
+        lmstudio_url=lmstudio or f"http://127.0.0.1:{closed_port()}",
+        openai_max_retries=0,
+        **kw,
+    )
 
 
 @pytest.fixture
@@ -62,8 +66,12 @@ def test_ollama_found_lists_models_and_writes_the_script(caplog):
         status = gen.writer_status()
         script = gen.generate_script("octopus hearts")
         again = ContentGenerator(settings=config)
-    assert status == {"writer": "ollama", "model": "llama3.2:latest",
-                      "base_url": f"{server.url}/v1", "discovered": True}
+    assert status == {
+        "writer": "ollama",
+        "model": "llama3.2:latest",
+        "base_url": f"{server.url}/v1",
+        "discovered": True,
+    }
     assert gen.mode == "ollama" and gen.base_url == f"{server.url}/v1"
     assert script.source == "ollama" and script.sentences == GOOD_SCRIPT["sentences"]
     (request,) = server.requests
@@ -108,7 +116,9 @@ def test_a_server_without_models_is_not_used():
     with FakeOpenAI(models=[]) as server:
         status = ContentGenerator(settings=settings(ollama=server.url)).writer_status()
     assert status["writer"] == "offline"
-    assert status["reasons"][0] == f"ollama at {server.url} has no models (run `ollama pull llama3.2`)"
+    assert (
+        status["reasons"][0] == f"ollama at {server.url} has no models (run `ollama pull llama3.2`)"
+    )
 
 
 def test_a_failed_probe_is_repeated_only_after_a_while():
@@ -130,21 +140,27 @@ def test_a_server_that_goes_away_falls_back_to_offline_and_says_so():
         assert gen.mode == "ollama"
     script = gen.generate_script("tea")
     assert script.source == "offline"
-    assert script.note.startswith(f"could not connect to the script server at {server.url}/v1; "
-                                  "used the offline writer")
+    assert script.note.startswith(
+        f"could not connect to the script server at {server.url}/v1; used the offline writer"
+    )
     assert gen.writer_status()["writer"] == "offline"  # forgotten, probed again: nothing there
 
 
 def test_a_configured_server_is_used_without_probing():
     with FakeOpenAI(models=["llama3.2:latest"]) as server:
         config = settings(ollama=server.url)
-        keyed = ContentGenerator(settings=config.with_(openai_api_key="sk-x",
-                                                       openai_base_url=server.base_url))
+        keyed = ContentGenerator(
+            settings=config.with_(openai_api_key="sk-x", openai_base_url=server.base_url)
+        )
         url_only = ContentGenerator(settings=config.with_(openai_base_url=server.base_url))
         script = url_only.generate_script("tea")
         assert server.model_lists == 0
-    assert keyed.writer_status() == {"writer": "openai", "model": "gpt-4o-mini",
-                                     "base_url": server.base_url, "discovered": False}
+    assert keyed.writer_status() == {
+        "writer": "openai",
+        "model": "gpt-4o-mini",
+        "base_url": server.base_url,
+        "discovered": False,
+    }
     assert url_only.mode == "openai" and script.source == "openai"  # a base URL needs no key
     assert server.requests[0]["authorization"] == "Bearer none"
 
@@ -158,8 +174,17 @@ def test_discovery_can_be_turned_off():
     assert Settings.from_env({"DISCOVER_LOCAL_LLM": "0"}).discover_local_llm is False
 
 
-@pytest.mark.parametrize("host", ["192.168.1.20:11434", "http://10.0.0.5:11434", "gpu-box:11434",
-                                  "ollama.example.com", "8.8.8.8", "http://[2001:db8::1]:11434"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "192.168.1.20:11434",
+        "http://10.0.0.5:11434",
+        "gpu-box:11434",
+        "ollama.example.com",
+        "8.8.8.8",
+        "http://[2001:db8::1]:11434",
+    ],
+)
 def test_a_host_not_on_this_machine_is_refused_without_a_connection(host, connections, caplog):
     caplog.set_level(logging.WARNING, logger="reelsmith.script.local_llm")
     with FakeOpenAI(models=["llama3.2:latest"]) as lmstudio:
@@ -175,28 +200,37 @@ def test_a_host_not_on_this_machine_is_refused_without_a_connection(host, connec
 def test_the_refusal_is_given_as_a_reason_offline():
     status = ContentGenerator(settings=settings(ollama="10.1.2.3:11434")).writer_status()
     assert status["writer"] == "offline"
-    assert status["reasons"][0].startswith("OLLAMA_HOST='10.1.2.3:11434' was not probed: "
-                                           "10.1.2.3 is not a loopback address")
+    assert status["reasons"][0].startswith(
+        "OLLAMA_HOST='10.1.2.3:11434' was not probed: 10.1.2.3 is not a loopback address"
+    )
 
 
-@pytest.mark.parametrize("raw, url", [
-    ("127.0.0.1:11434", "http://127.0.0.1:11434"),
-    ("localhost", "http://127.0.0.1:11434"),
-    ("0.0.0.0", "http://127.0.0.1:11434"),            # Ollama's "listen everywhere"
-    ("http://localhost:1234/v1", "http://127.0.0.1:1234"),
-    ("https://127.0.0.2:8443", "https://127.0.0.2:8443"),
-    ("[::1]:11434", "http://[::1]:11434"),
-    ("  127.0.0.1  ", "http://127.0.0.1:11434"),
-])
+@pytest.mark.parametrize(
+    "raw, url",
+    [
+        ("127.0.0.1:11434", "http://127.0.0.1:11434"),
+        ("localhost", "http://127.0.0.1:11434"),
+        ("0.0.0.0", "http://127.0.0.1:11434"),  # Ollama's "listen everywhere"
+        ("http://localhost:1234/v1", "http://127.0.0.1:1234"),
+        ("https://127.0.0.2:8443", "https://127.0.0.2:8443"),
+        ("[::1]:11434", "http://[::1]:11434"),
+        ("  127.0.0.1  ", "http://127.0.0.1:11434"),
+    ],
+)
 def test_loopback_addresses(raw, url):
     assert local_llm.loopback_url(raw, 11434) == url
 
 
-@pytest.mark.parametrize("raw, reason", [
-    ("", "it is empty"), ("ftp://127.0.0.1", "the scheme 'ftp' is not http"),
-    ("127.0.0.1:99999", "the port"), ("example.com:11434", "host names other than localhost"),
-    ("169.254.1.1", "169.254.1.1 is not a loopback address"),
-])
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        ("", "it is empty"),
+        ("ftp://127.0.0.1", "the scheme 'ftp' is not http"),
+        ("127.0.0.1:99999", "the port"),
+        ("example.com:11434", "host names other than localhost"),
+        ("169.254.1.1", "169.254.1.1 is not a loopback address"),
+    ],
+)
 def test_addresses_refused(raw, reason):
     with pytest.raises(ValueError, match=reason):
         local_llm.loopback_url(raw, 11434)

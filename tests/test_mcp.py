@@ -3,6 +3,7 @@
 The server runs in a child process (``python -c`` with the same network guard
 as the tests, or ``flask --app app mcp``), offline, with a tiny render size.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,9 +35,17 @@ LONG_SCRIPT = " ".join(f"This is sentence number {n} of a long script." for n in
 
 def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """Offline settings for the child: its own data dir, a 180x320 render."""
-    return {"DATA_DIR": str(tmp_path / "data"), "CACHE_DIR": str(tmp_path / "cache"),
-            "RENDER_WIDTH": "180", "RENDER_HEIGHT": "320", "RENDER_FPS": "12",
-            "RETENTION_DAYS": "0", "SHUTDOWN_TIMEOUT": "5", "DISCOVER_LOCAL_LLM": "0", **extra}
+    return {
+        "DATA_DIR": str(tmp_path / "data"),
+        "CACHE_DIR": str(tmp_path / "cache"),
+        "RENDER_WIDTH": "180",
+        "RENDER_HEIGHT": "320",
+        "RENDER_FPS": "12",
+        "RETENTION_DAYS": "0",
+        "SHUTDOWN_TIMEOUT": "5",
+        "DISCOVER_LOCAL_LLM": "0",
+        **extra,
+    }
 
 
 def web_api(tmp_path: Path, path: str) -> dict:
@@ -44,8 +53,9 @@ def web_api(tmp_path: Path, path: str) -> dict:
     from app import create_app
     from reelsmith.core.settings import Settings
 
-    app = create_app({"SETTINGS": Settings.from_env(server_env(tmp_path / "web")),
-                      "START_WORKERS": False})
+    app = create_app(
+        {"SETTINGS": Settings.from_env(server_env(tmp_path / "web")), "START_WORKERS": False}
+    )
     return app.test_client().get(path).get_json()
 
 
@@ -85,7 +95,9 @@ def run_client(params: StdioServerParameters, body, timeout: float = 120):
         return result
 
     result = anyio.run(main)
-    assert helper.faults == [], f"the server wrote something other than the protocol: {helper.faults}"
+    assert helper.faults == [], (
+        f"the server wrote something other than the protocol: {helper.faults}"
+    )
     return result
 
 
@@ -100,8 +112,9 @@ async def wait_finished(helper: Calls, session: ClientSession, task_id: str) -> 
 
 @pytest.fixture
 def python_server(tmp_path) -> StdioServerParameters:
-    return StdioServerParameters(command=sys.executable, args=["-c", LAUNCH], cwd=str(ROOT),
-                                 env=server_env(tmp_path))
+    return StdioServerParameters(
+        command=sys.executable, args=["-c", LAUNCH], cwd=str(ROOT), env=server_env(tmp_path)
+    )
 
 
 def test_create_a_video_poll_until_done_and_cancel(python_server, tmp_path):
@@ -109,15 +122,17 @@ def test_create_a_video_poll_until_done_and_cancel(python_server, tmp_path):
         tools = {t.name for t in (await session.list_tools()).tools}
         assert tools == {"create_video", "get_task", "list_tasks", "cancel_task", "list_voices"}
 
-        created, error = await helper.call(session, "create_video", script=SCRIPT, voice="espeak",
-                                           length=10, caption_style="boxed")
+        created, error = await helper.call(
+            session, "create_video", script=SCRIPT, voice="espeak", length=10, caption_style="boxed"
+        )
         assert error is None, error
         assert created["request"]["caption_style"] == "boxed", created["request"]
         assert created["status"] in ("queued", "running")
         assert created["status_url"] == f"/api/task/{created['id']}"
         # A second task queued behind the first (one worker) is canceled.
-        doomed, error = await helper.call(session, "create_video", script=LONG_SCRIPT,
-                                          voice="espeak", length=60)
+        doomed, error = await helper.call(
+            session, "create_video", script=LONG_SCRIPT, voice="espeak", length=60
+        )
         assert error is None, error
         canceled, error = await helper.call(session, "cancel_task", task_id=doomed["id"])
         assert error is None, error
@@ -131,9 +146,12 @@ def test_create_a_video_poll_until_done_and_cancel(python_server, tmp_path):
     assert done["status"] == "done", done.get("error")
     assert done["result"]["voice_engine"] == "espeak"
     assert done["result"]["sentences"] == [
-        "Otters hold hands while they sleep.", "They float together on calm water."]
-    assert done["links"] == {kind: f"/api/task/{done['id']}/{kind}"
-                             for kind in ("video", "subtitles", "thumbnail")}
+        "Otters hold hands while they sleep.",
+        "They float together on calm water.",
+    ]
+    assert done["links"] == {
+        kind: f"/api/task/{done['id']}/{kind}" for kind in ("video", "subtitles", "thumbnail")
+    }
     video = Path(done["files"]["video"])
     assert video == (tmp_path / "data" / "videos" / f"{done['id']}.mp4").resolve()
     assert video.stat().st_size > 1000 and video.read_bytes()[4:8] == b"ftyp"
@@ -145,24 +163,39 @@ def test_create_a_video_poll_until_done_and_cancel(python_server, tmp_path):
 
 def test_bad_arguments_are_tool_errors_naming_the_field(python_server):
     async def body(helper: Calls, session: ClientSession):
-        return [await helper.call(session, "create_video", **args) for args in (
-            {"topic": "otters", "length": 500},
-            {"topic": "otters", "voice": "robot"},
-            {"topic": "otters", "language": "not a language"},
-            {"topic": "otters", "webhook_url": "ftp://example.com/hook"},
-            {"topic": ""},
-            {"topic": "otters", "caption_style": "no-such-preset"},
-            {"topic": "otters", "length": "long"},   # refused by the tool's input schema
-            {"topic": "otters", "speed": 4},
-            {"topic": "otters", "transition": "wipe"},
-            {"topic": "otters", "transition_seconds": 9},
-        )] + [await helper.call(session, "get_task", task_id="0" * 32),
-              await helper.call(session, "cancel_task", task_id="../etc/passwd"),
-              await helper.call(session, "list_tasks")]
+        return [
+            await helper.call(session, "create_video", **args)
+            for args in (
+                {"topic": "otters", "length": 500},
+                {"topic": "otters", "voice": "robot"},
+                {"topic": "otters", "language": "not a language"},
+                {"topic": "otters", "webhook_url": "ftp://example.com/hook"},
+                {"topic": ""},
+                {"topic": "otters", "caption_style": "no-such-preset"},
+                {"topic": "otters", "length": "long"},  # refused by the tool's input schema
+                {"topic": "otters", "speed": 4},
+                {"topic": "otters", "transition": "wipe"},
+                {"topic": "otters", "transition_seconds": 9},
+            )
+        ] + [
+            await helper.call(session, "get_task", task_id="0" * 32),
+            await helper.call(session, "cancel_task", task_id="../etc/passwd"),
+            await helper.call(session, "list_tasks"),
+        ]
 
     *errors, listed = run_client(python_server, body)
-    fields = ["length", "voice", "language", "webhook_url", "topic", "caption_style", "length",
-              "speed", "transition", "transition_seconds"]
+    fields = [
+        "length",
+        "voice",
+        "language",
+        "webhook_url",
+        "topic",
+        "caption_style",
+        "length",
+        "speed",
+        "transition",
+        "transition_seconds",
+    ]
     assert len(errors) == len(fields) + 2
     for (data, error), field in zip(errors, fields):
         assert data is None and field in error, (field, error)
@@ -174,8 +207,12 @@ def test_bad_arguments_are_tool_errors_naming_the_field(python_server):
 
 def test_flask_mcp_command_lists_voices(tmp_path):
     """The documented entry point, ``flask --app app mcp``."""
-    params = StdioServerParameters(command=str(VENV_BIN / "flask"), args=["--app", "app", "mcp"],
-                                   cwd=str(ROOT), env=server_env(tmp_path))
+    params = StdioServerParameters(
+        command=str(VENV_BIN / "flask"),
+        args=["--app", "app", "mcp"],
+        cwd=str(ROOT),
+        env=server_env(tmp_path),
+    )
 
     async def body(helper: Calls, session: ClientSession):
         voices, error = await helper.call(session, "list_voices")
@@ -193,8 +230,12 @@ def test_flask_mcp_command_lists_voices(tmp_path):
 def test_api_token_is_sent_for_the_agent(tmp_path):
     """With API_TOKEN set the web API wants it; the MCP server (a local process
     the user started) passes it, so its tools keep working."""
-    params = StdioServerParameters(command=sys.executable, args=["-c", LAUNCH], cwd=str(ROOT),
-                                   env=server_env(tmp_path, API_TOKEN="s3cret", WORKERS="0"))
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-c", LAUNCH],
+        cwd=str(ROOT),
+        env=server_env(tmp_path, API_TOKEN="s3cret", WORKERS="0"),
+    )
 
     async def body(helper: Calls, session: ClientSession):
         return await helper.call(session, "create_video", topic="otters")

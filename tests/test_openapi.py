@@ -1,5 +1,6 @@
 """The OpenAPI document is valid, covers every route, and is true of real responses;
 schemathesis, run on the live app, finds no server error and no schema violation."""
+
 import io
 import os
 import re
@@ -75,7 +76,8 @@ def test_create_fields_carry_the_limits_the_api_checks(tmp_path):
     app = create_app({"SETTINGS": settings, "START_WORKERS": False})
     doc = app.test_client().get("/api/openapi.json").get_json()
     fields = doc["paths"]["/api/create"]["post"]["requestBody"]["content"]["application/json"][
-        "schema"]["properties"]
+        "schema"
+    ]["properties"]
     assert fields["topic"]["maxLength"] == 50
     assert (fields["length"]["minimum"], fields["length"]["maximum"]) == (10, 120)
     client = app.test_client()
@@ -88,17 +90,26 @@ def test_create_fields_carry_the_limits_the_api_checks(tmp_path):
 def test_real_responses_match_the_document(app, doc, tmp_path):
     client = app.test_client()
     store = app.extensions["reelsmith"].store
-    created = check(doc, "/api/create", "post", client.post("/api/create", json={"topic": "otters"}))
+    created = check(
+        doc, "/api/create", "post", client.post("/api/create", json={"topic": "otters"})
+    )
     task_id = created.get_json()["task_id"]
     form = client.post("/api/create", data={"topic": "form", "length": "20"})
     check(doc, "/api/create", "post", form)
-    upload = client.post("/api/create", data={"topic": "x", "music": (io.BytesIO(b"no"), "a.mp3")},
-                         content_type="multipart/form-data")
+    upload = client.post(
+        "/api/create",
+        data={"topic": "x", "music": (io.BytesIO(b"no"), "a.mp3")},
+        content_type="multipart/form-data",
+    )
     assert check(doc, "/api/create", "post", upload).get_json()["field"] == "music"
     check(doc, "/api/create", "post", client.post("/api/create", json={"length": 5}))
     check(doc, "/api/create", "post", client.post("/api/create", json={"topic": "x" * 300_000}))
-    check(doc, "/api/create", "post",
-          client.post("/api/create", json={"topic": "x"}, headers={"Origin": "http://evil.example"}))
+    check(
+        doc,
+        "/api/create",
+        "post",
+        client.post("/api/create", json={"topic": "x"}, headers={"Origin": "http://evil.example"}),
+    )
     check(doc, "/api/tasks", "get", client.get("/api/tasks"))
     check(doc, "/api/tasks", "get", client.get("/api/tasks", base_url="http://evil.example"))
     check(doc, "/api/task/{task_id}", "get", client.get(f"/api/task/{task_id}"))
@@ -109,8 +120,12 @@ def test_real_responses_match_the_document(app, doc, tmp_path):
     check(doc, "/", "get", client.get("/"))
 
     # a finished task: links, every download, and one whose files expired
-    store.transition(task_id, store.get(task_id).status.__class__("done"), progress=1.0,
-                     result={"title": "Otters", "captions": []})
+    store.transition(
+        task_id,
+        store.get(task_id).status.__class__("done"),
+        progress=1.0,
+        result={"title": "Otters", "captions": []},
+    )
     videos = app.config["SETTINGS"].data_dir / "videos"
     for suffix, _ in DOWNLOADS.values():
         (videos / f"{task_id}{suffix}").write_bytes(b"1\n00:00:00,000 --> 00:00:01,000\nhi\n")
@@ -122,8 +137,9 @@ def test_real_responses_match_the_document(app, doc, tmp_path):
     check(doc, "/api/task/{task_id}/video", "get", client.get(done["links"]["video"]))
 
     other = client.post("/api/create", json={"topic": "cancel me"}).get_json()["task_id"]
-    canceled = check(doc, "/api/task/{task_id}/cancel", "post",
-                     client.post(f"/api/task/{other}/cancel"))
+    canceled = check(
+        doc, "/api/task/{task_id}/cancel", "post", client.post(f"/api/task/{other}/cancel")
+    )
     assert canceled.get_json()["status"] == "canceled"
 
 
@@ -136,12 +152,17 @@ def test_previews_match_the_document(app, doc):
     assert "font" in body["multipart/form-data"]["schema"]["properties"]
     check(doc, "/api/preview", "post", client.post("/api/preview", json={"topic": "Bees"}))
     anton = fonts.FAMILIES["anton"].face().path.read_bytes()
-    ok = client.post("/api/preview", content_type="multipart/form-data",
-                     data={"topic": "Bees", "caption_style": "pop",
-                           "font": (io.BytesIO(anton), "a.ttf")})
+    ok = client.post(
+        "/api/preview",
+        content_type="multipart/form-data",
+        data={"topic": "Bees", "caption_style": "pop", "font": (io.BytesIO(anton), "a.ttf")},
+    )
     assert check(doc, "/api/preview", "post", ok).status_code == 200
-    bad = client.post("/api/preview", content_type="multipart/form-data",
-                      data={"font": (io.BytesIO(b"nope"), "a.ttf")})
+    bad = client.post(
+        "/api/preview",
+        content_type="multipart/form-data",
+        data={"font": (io.BytesIO(b"nope"), "a.ttf")},
+    )
     assert check(doc, "/api/preview", "post", bad).get_json()["field"] == "font"
 
 
@@ -150,8 +171,9 @@ def test_presigned_downloads_redirect_as_documented(tmp_path):
     is tested in test_storage.py), each download is a 302 to the presigned URL."""
     from reelsmith.tasks.queue import TaskStatus
 
-    settings = Settings(data_dir=tmp_path / "instance", cache_dir=tmp_path / "cache",
-                        storage_presign=True)
+    settings = Settings(
+        data_dir=tmp_path / "instance", cache_dir=tmp_path / "cache", storage_presign=True
+    )
     app = create_app({"SETTINGS": settings, "START_WORKERS": False})
 
     class Bucket:  # what routes.download asks of S3Storage
@@ -182,15 +204,19 @@ def test_presigned_downloads_redirect_as_documented(tmp_path):
 
 
 def test_errors_on_a_token_and_a_full_queue_match_the_document(tmp_path, doc):
-    settings = Settings(data_dir=tmp_path / "i", cache_dir=tmp_path / "c", api_token="t",
-                        queue_size=1)
+    settings = Settings(
+        data_dir=tmp_path / "i", cache_dir=tmp_path / "c", api_token="t", queue_size=1
+    )
     app = create_app({"SETTINGS": settings, "START_WORKERS": False})
     client = app.test_client()
     check(doc, "/api/tasks", "get", client.get("/api/tasks"))  # 401
     bearer = {"Authorization": "Bearer t"}
-    check(doc, "/api/create", "post", client.post("/api/create", json={"topic": "a"}, headers=bearer))
-    full = check(doc, "/api/create", "post",
-                 client.post("/api/create", json={"topic": "b"}, headers=bearer))
+    check(
+        doc, "/api/create", "post", client.post("/api/create", json={"topic": "a"}, headers=bearer)
+    )
+    full = check(
+        doc, "/api/create", "post", client.post("/api/create", json={"topic": "b"}, headers=bearer)
+    )
     assert full.status_code == 503 and full.headers["Retry-After"]
     token_doc = client.get("/api/openapi.json", headers=bearer).get_json()
     validate(token_doc)
@@ -213,21 +239,45 @@ MAX_SECONDS = int(os.environ.get("SCHEMATHESIS_MAX_SECONDS", "60"))
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path):
     """WORKERS=0: the app accepts and queues but renders nothing, as a web-only
     node does; a large queue so a full one (503) is not what is being tested."""
-    settings = Settings.from_env({"WORKERS": "0", "QUEUE_SIZE": "100000",
-                                  "DATA_DIR": str(tmp_path / "instance"),
-                                  "CACHE_DIR": str(tmp_path / "cache")})
+    settings = Settings.from_env(
+        {
+            "WORKERS": "0",
+            "QUEUE_SIZE": "100000",
+            "DATA_DIR": str(tmp_path / "instance"),
+            "CACHE_DIR": str(tmp_path / "cache"),
+        }
+    )
     app = create_app({"SETTINGS": settings})
     with serve(app, threads=4) as url:
         run = subprocess.run(
-            [str(SCHEMATHESIS), "run", f"{url}/api/openapi.json", "--url", url,
-             "--checks", "not_a_server_error,response_schema_conformance",
-             "--max-examples", str(MAX_EXAMPLES), "--max-time", str(MAX_SECONDS),
-             "--workers", "2", "--phases", "examples,coverage,fuzzing,stateful",
-             "--request-timeout", "20", "--no-color"],
-            capture_output=True, text=True, timeout=MAX_SECONDS + 120, cwd=tmp_path,
-            env={**os.environ, "SCHEMATHESIS_HOOKS": "", "NO_COLOR": "1"})
+            [
+                str(SCHEMATHESIS),
+                "run",
+                f"{url}/api/openapi.json",
+                "--url",
+                url,
+                "--checks",
+                "not_a_server_error,response_schema_conformance",
+                "--max-examples",
+                str(MAX_EXAMPLES),
+                "--max-time",
+                str(MAX_SECONDS),
+                "--workers",
+                "2",
+                "--phases",
+                "examples,coverage,fuzzing,stateful",
+                "--request-timeout",
+                "20",
+                "--no-color",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=MAX_SECONDS + 120,
+            cwd=tmp_path,
+            env={**os.environ, "SCHEMATHESIS_HOOKS": "", "NO_COLOR": "1"},
+        )
     output = run.stdout + run.stderr
-    summary = output[output.rfind("SUMMARY"):]
+    summary = output[output.rfind("SUMMARY") :]
     assert run.returncode == 0, output[-6000:]
     assert "Failures:" not in summary and "Errors:" not in summary, output[-6000:]
     assert re.search(r"(\d+) generated, \1 passed", summary), summary

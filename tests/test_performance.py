@@ -2,12 +2,13 @@
 
 Timing claims live in benchmarks/ and PERFORMANCE_OPTIMIZATION.md.
 """
+
 import threading
 
 from cache import Cache
-from reelsmith.core.settings import RenderSettings, Settings
 from content_generator import ContentGenerator
 from pipeline import Pipeline
+from reelsmith.core.settings import RenderSettings, Settings
 from reelsmith.tasks.queue import TaskRequest
 from tests.helpers.media import probe
 from tests.helpers.servers import FakeOpenAI
@@ -16,15 +17,23 @@ KEY = "sk-test-perf"
 
 
 def llm_settings(server, tmp_path, **kw) -> Settings:
-    return Settings(openai_api_key=KEY, openai_base_url=server.base_url, openai_max_retries=0,
-                    data_dir=tmp_path, cache_dir=tmp_path / "cache",
-                    render=RenderSettings(width=180, height=320, preset="veryfast"), **kw)
+    return Settings(
+        openai_api_key=KEY,
+        openai_base_url=server.base_url,
+        openai_max_retries=0,
+        data_dir=tmp_path,
+        cache_dir=tmp_path / "cache",
+        render=RenderSettings(width=180, height=320, preset="veryfast"),
+        **kw,
+    )
 
 
 def test_pooled_client_is_one_object_across_instances_and_threads():
     seen = []
-    threads = [threading.Thread(target=lambda: seen.append(ContentGenerator._get_http_client()))
-               for _ in range(8)]
+    threads = [
+        threading.Thread(target=lambda: seen.append(ContentGenerator._get_http_client()))
+        for _ in range(8)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -40,7 +49,9 @@ def test_pooled_client_is_one_object_across_instances_and_threads():
 
 def test_pooled_calls_reuse_one_connection():
     with FakeOpenAI() as server:
-        gen = ContentGenerator(settings=Settings(openai_api_key=KEY, openai_base_url=server.base_url))
+        gen = ContentGenerator(
+            settings=Settings(openai_api_key=KEY, openai_base_url=server.base_url)
+        )
         for i in range(10):
             gen.generate_script(f"topic {i}")
     assert len(server.requests) == 10
@@ -57,8 +68,8 @@ def test_a_repeat_request_calls_neither_the_llm_nor_the_voice(tmp_path):
         llm_calls, tts_calls = pipeline.generator.calls, pipeline.synthesizer.engine_calls
         second = pipeline.run(request, tmp_path / "two.mp4")
     assert llm_calls == 1 and tts_calls == len(first["sentences"]) == 5
-    assert pipeline.generator.calls == llm_calls            # no second LLM call
-    assert pipeline.synthesizer.engine_calls == tts_calls   # no second TTS call
+    assert pipeline.generator.calls == llm_calls  # no second LLM call
+    assert pipeline.synthesizer.engine_calls == tts_calls  # no second TTS call
     assert len(server.requests) == 1
     assert first["sentences"] == second["sentences"]
     assert probe(tmp_path / "two.mp4").duration == probe(tmp_path / "one.mp4").duration
@@ -76,8 +87,10 @@ def test_batch_renders_n_videos(tmp_path):
     from pipeline import Pipeline
     from reelsmith.tasks.queue import TaskRequest
 
-    settings = Settings(render=RenderSettings(width=180, height=320, preset="veryfast"),
-                        cache_dir=tmp_path / "cache")
+    settings = Settings(
+        render=RenderSettings(width=180, height=320, preset="veryfast"),
+        cache_dir=tmp_path / "cache",
+    )
     requests = [TaskRequest(topic=t) for t in ["tea", "bees", "rain"]]
     results = Pipeline(settings).run_batch(requests, tmp_path / "out", max_workers=2)
     assert [r["title"] for r in results] and all(isinstance(r, dict) for r in results)
@@ -95,15 +108,18 @@ def test_create_returns_before_the_render_starts(tmp_path):
         finished.set()
         return {}
 
-    app = create_app({"SETTINGS": Settings(data_dir=tmp_path, cache_dir=tmp_path / "c"),
-                      "RUNNER": runner})
+    app = create_app(
+        {"SETTINGS": Settings(data_dir=tmp_path, cache_dir=tmp_path / "c"), "RUNNER": runner}
+    )
     try:
         resp = app.test_client().post("/api/create", json={"topic": "t"})
         assert resp.status_code == 202
         assert resp.get_json()["task_id"]
         assert not finished.is_set()  # the answer came while the render was held back
         assert started.wait(5)
-        assert app.test_client().get(resp.get_json()["status_url"]).get_json()["status"] == "running"
+        assert (
+            app.test_client().get(resp.get_json()["status_url"]).get_json()["status"] == "running"
+        )
     finally:
         release.set()
         app.extensions["reelsmith"].shutdown(5)

@@ -1,5 +1,6 @@
 """A queued task's place in line, and a full disk said plainly (507 on create,
 a clear failure during a render, nothing half-written left)."""
+
 from __future__ import annotations
 
 import errno
@@ -15,26 +16,37 @@ from pathlib import Path
 
 import pytest
 
-from reelsmith.core import disk
 import video_creator
 from app import create_app
+from reelsmith.core import disk
 from reelsmith.core.settings import RenderSettings, Settings
 from tests.helpers import poll
+
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = Path(sys.executable).parent / "flask"
 SCRIPT = "Tea is a leaf. People brew it hot. Some drink it cold."
 
 
 def tiny_settings(tmp_path, **overrides) -> Settings:
-    return Settings(data_dir=tmp_path / "instance", cache_dir=tmp_path / "cache",
-                    discover_local_llm=False,
-                    render=RenderSettings(width=180, height=320, preset="veryfast"), **overrides)
+    return Settings(
+        data_dir=tmp_path / "instance",
+        cache_dir=tmp_path / "cache",
+        discover_local_llm=False,
+        render=RenderSettings(width=180, height=320, preset="veryfast"),
+        **overrides,
+    )
 
 
 def child_env(tmp_path, **extra) -> dict[str, str]:
     """A clean environment for a child process: no settings but these."""
-    return {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "LANG": "C.UTF-8",
-            "DISCOVER_LOCAL_LLM": "0", "RETENTION_DAYS": "0", **extra}
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "DISCOVER_LOCAL_LLM": "0",
+        "RETENTION_DAYS": "0",
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -59,8 +71,9 @@ def gated(tmp_path):
             raise TimeoutError("never released")
         return {"title": task.request.topic}
 
-    app = create_app({"SETTINGS": tiny_settings(tmp_path, min_free_mb=0), "RUNNER": runner,
-                      "TESTING": True})
+    app = create_app(
+        {"SETTINGS": tiny_settings(tmp_path, min_free_mb=0), "RUNNER": runner, "TESTING": True}
+    )
     yield app.test_client(), releases
     for event in releases.values():
         event.set()
@@ -126,42 +139,73 @@ console.log(JSON.stringify(lines));
 def page_lines(tmp_path, tasks: list[dict]) -> list[list]:
     node = shutil.which("node")
     if node is None:
-        pytest.skip("Node.js is not installed (apt-get install -y nodejs): the page's render() "
-                    "is not run")
+        pytest.skip(
+            "Node.js is not installed (apt-get install -y nodejs): the page's render() is not run"
+        )
     harness = tmp_path / "render.js"
     harness.write_text(RENDER_HARNESS)
-    out = subprocess.run([node, str(harness), str(ROOT / "static" / "app.js"), json.dumps(tasks)],
-                         capture_output=True, text=True, timeout=30, check=True).stdout
+    out = subprocess.run(
+        [node, str(harness), str(ROOT / "static" / "app.js"), json.dumps(tasks)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
     return json.loads(out)
 
 
 def test_the_page_says_the_place_in_line_and_a_full_disk(tmp_path):
-    base = {"id": "a" * 32, "stage": "queued", "progress": 0, "request": {"topic": "tea"},
-            "error": None, "result": None}
+    base = {
+        "id": "a" * 32,
+        "stage": "queued",
+        "progress": 0,
+        "request": {"topic": "tea"},
+        "error": None,
+        "result": None,
+    }
     message = "disk full: 1.5 MB free in DATA_DIR (/srv/instance)"
-    lines = page_lines(tmp_path, [
-        {**base, "status": "queued", "queue_position": 3, "eta_seconds": 70},
-        {**base, "status": "queued", "queue_position": 1, "eta_seconds": 12.2},
-        {**base, "status": "queued", "queue_position": 12, "eta_seconds": None},
-        {**base, "status": "running", "stage": "render", "progress": 0.4, "queue_position": None,
-         "eta_seconds": 12.2},
-        {**base, "status": "failed", "stage": "render", "queue_position": None,
-         "eta_seconds": None, "error": {"stage": "render", "message": message}},
-    ])
-    assert lines == [["3rd in line · about 1 min", None], ["1st in line · about 13 s", None],
-                     ["12th in line", None], ["render · 40% · about 13 s left", None],
-                     ["failed", f"Failed at render: {message}"]]
+    lines = page_lines(
+        tmp_path,
+        [
+            {**base, "status": "queued", "queue_position": 3, "eta_seconds": 70},
+            {**base, "status": "queued", "queue_position": 1, "eta_seconds": 12.2},
+            {**base, "status": "queued", "queue_position": 12, "eta_seconds": None},
+            {
+                **base,
+                "status": "running",
+                "stage": "render",
+                "progress": 0.4,
+                "queue_position": None,
+                "eta_seconds": 12.2,
+            },
+            {
+                **base,
+                "status": "failed",
+                "stage": "render",
+                "queue_position": None,
+                "eta_seconds": None,
+                "error": {"stage": "render", "message": message},
+            },
+        ],
+    )
+    assert lines == [
+        ["3rd in line · about 1 min", None],
+        ["1st in line · about 13 s", None],
+        ["12th in line", None],
+        ["render · 40% · about 13 s left", None],
+        ["failed", f"Failed at render: {message}"],
+    ]
 
 
 # -- disk space --------------------------------------------------------------
 def test_create_answers_507_when_data_dir_is_nearly_full(tmp_path, monkeypatch):
     settings = tiny_settings(tmp_path, min_free_mb=500)
-    app = create_app({"SETTINGS": settings, "RUNNER": lambda task, report: {},
-                      "START_WORKERS": False})
+    app = create_app(
+        {"SETTINGS": settings, "RUNNER": lambda task, report: {}, "START_WORKERS": False}
+    )
     client = app.test_client()
     seen = []
-    monkeypatch.setattr(disk, "free_bytes",
-                        lambda path: seen.append(Path(path)) or 3 * 1024 * 1024)
+    monkeypatch.setattr(disk, "free_bytes", lambda path: seen.append(Path(path)) or 3 * 1024 * 1024)
     reply = client.post("/api/create", json={"topic": "tea"})
     assert reply.status_code == 507 and seen == [settings.data_dir]
     body = reply.get_json()
@@ -179,9 +223,11 @@ def enospc(path=None):
 
 def fail_in_encoder(monkeypatch):
     """The encoder writes half a video, then the disk is full."""
+
     def encode(clip, size, path, audio, r, logger=None):
         Path(path).write_bytes(b"\0" * 4096)
         raise enospc(path)
+
     monkeypatch.setattr(video_creator, "encode_video", encode)
 
 
@@ -193,26 +239,31 @@ def fail_at_thumbnail(monkeypatch):
         if str(dst).endswith(".jpg"):
             raise enospc(dst)
         return real(src, dst)
+
     monkeypatch.setattr(video_creator.os, "replace", replace)
 
 
 @pytest.mark.parametrize("inject", [fail_in_encoder, fail_at_thumbnail])
-def test_a_full_disk_during_a_render_fails_plainly_and_leaves_nothing(tmp_path, monkeypatch,
-                                                                      inject):
+def test_a_full_disk_during_a_render_fails_plainly_and_leaves_nothing(
+    tmp_path, monkeypatch, inject
+):
     settings = tiny_settings(tmp_path, min_free_mb=0)
     app = create_app({"SETTINGS": settings, "TESTING": True})
     client = app.test_client()
     try:
         inject(monkeypatch)
         monkeypatch.setattr(disk, "free_bytes", lambda path: int(1.5 * 1024 * 1024))
-        task_id = client.post("/api/create", json={"topic": "tea", "script": SCRIPT}
-                              ).get_json()["task_id"]
+        task_id = client.post("/api/create", json={"topic": "tea", "script": SCRIPT}).get_json()[
+            "task_id"
+        ]
         task = poll(client, task_id)
     finally:
         app.extensions["reelsmith"].shutdown(10)
     assert task["status"] == "failed"
-    assert task["error"] == {"stage": "render", "message":
-                             f"disk full: 1.5 MB free in DATA_DIR ({settings.data_dir})"}
+    assert task["error"] == {
+        "stage": "render",
+        "message": f"disk full: 1.5 MB free in DATA_DIR ({settings.data_dir})",
+    }
     assert list((settings.data_dir / "videos").iterdir()) == []  # no partial file, no work folder
 
 
@@ -221,10 +272,19 @@ def test_the_cli_says_disk_full_too(tmp_path, monkeypatch):
     fail_in_encoder(monkeypatch)
     monkeypatch.setattr(disk, "free_bytes", lambda path: 0)
     out_dir = tmp_path / "out"
-    runner = create_app({"SETTINGS": tiny_settings(tmp_path), "START_WORKERS": False}
-                        ).test_cli_runner()
-    result = runner.invoke(args=["create", "tea", "--script", str(tmp_path / "s.txt"),
-                                 "--out", str(out_dir / "tea.mp4")])
+    runner = create_app(
+        {"SETTINGS": tiny_settings(tmp_path), "START_WORKERS": False}
+    ).test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "create",
+            "tea",
+            "--script",
+            str(tmp_path / "s.txt"),
+            "--out",
+            str(out_dir / "tea.mp4"),
+        ]
+    )
     assert result.exit_code == 1
     assert f"render: disk full: 0.0 MB free in the output folder ({out_dir})" in result.output
     assert list(out_dir.iterdir()) == []
@@ -235,11 +295,16 @@ def tiny_disk(tmp_path):
     """A real 3 MB tmpfs (needs root or CAP_SYS_ADMIN)."""
     mount_point = tmp_path / "tiny"
     mount_point.mkdir()
-    tried = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount_point)],
-                           capture_output=True, text=True)
+    tried = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+    )
     if tried.returncode:
-        pytest.skip("a 3 MB tmpfs could not be mounted here (needs root or CAP_SYS_ADMIN): "
-                    + (tried.stderr.strip() or f"exit code {tried.returncode}"))
+        pytest.skip(
+            "a 3 MB tmpfs could not be mounted here (needs root or CAP_SYS_ADMIN): "
+            + (tried.stderr.strip() or f"exit code {tried.returncode}")
+        )
     yield mount_point
     subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
@@ -247,9 +312,12 @@ def tiny_disk(tmp_path):
 def test_a_real_full_disk(tiny_disk, tmp_path):
     """On a real 3 MB file system: 507 with the default MIN_FREE_MB, then with the
     check lowered, a render that runs out of space fails with "disk full"."""
-    settings = Settings(data_dir=tiny_disk, cache_dir=tmp_path / "cache",
-                        discover_local_llm=False,
-                        render=RenderSettings(width=360, height=640, preset="veryfast"))
+    settings = Settings(
+        data_dir=tiny_disk,
+        cache_dir=tmp_path / "cache",
+        discover_local_llm=False,
+        render=RenderSettings(width=360, height=640, preset="veryfast"),
+    )
     app = create_app({"SETTINGS": settings, "START_WORKERS": False})
     reply = app.test_client().post("/api/create", json={"topic": "tea"})
     assert reply.status_code == 507
@@ -264,13 +332,16 @@ def test_a_real_full_disk(tiny_disk, tmp_path):
     app = create_app({"SETTINGS": settings.with_(min_free_mb=0), "TESTING": True})
     client = app.test_client()
     try:
-        task_id = client.post("/api/create", json={"topic": "tea", "script": SCRIPT * 3}
-                              ).get_json()["task_id"]
+        task_id = client.post(
+            "/api/create", json={"topic": "tea", "script": SCRIPT * 3}
+        ).get_json()["task_id"]
         task = poll(client, task_id)
     finally:
         app.extensions["reelsmith"].shutdown(10)
     assert task["status"] == "failed", task
-    assert re.fullmatch(rf"disk full: \d+\.\d MB free in DATA_DIR \({re.escape(str(tiny_disk))}\)",
-                        task["error"]["message"]), task["error"]
+    assert re.fullmatch(
+        rf"disk full: \d+\.\d MB free in DATA_DIR \({re.escape(str(tiny_disk))}\)",
+        task["error"]["message"],
+    ), task["error"]
     assert task["error"]["stage"] in ("voice", "render")
     assert {p.name for p in (tiny_disk / "videos").iterdir()} == before  # nothing left behind

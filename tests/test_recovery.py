@@ -1,4 +1,5 @@
 """A real server process killed with SIGKILL mid-render loses nothing."""
+
 import json
 import os
 import signal
@@ -22,11 +23,21 @@ def call(url, body=None):
 
 
 def start_server(tmp_path, port, log):
-    env = dict(os.environ, DATA_DIR=str(tmp_path / "instance"),
-               CACHE_DIR=str(tmp_path / "instance" / "cache"), OPENAI_API_KEY="",
-               RENDER_WIDTH="360", RENDER_HEIGHT="640")
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    env = dict(
+        os.environ,
+        DATA_DIR=str(tmp_path / "instance"),
+        CACHE_DIR=str(tmp_path / "instance" / "cache"),
+        OPENAI_API_KEY="",
+        RENDER_WIDTH="360",
+        RENDER_HEIGHT="640",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -45,7 +56,9 @@ def test_sigkill_mid_render_then_restart_completes_the_task(tmp_path):
     with open(tmp_path / "server.log", "ab") as log:
         first = start_server(tmp_path, port, log)
         try:
-            task_id = call(f"{base}/api/create", {"topic": "why octopuses have three hearts"})["task_id"]
+            task_id = call(f"{base}/api/create", {"topic": "why octopuses have three hearts"})[
+                "task_id"
+            ]
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
                 task = call(f"{base}/api/task/{task_id}")
@@ -89,4 +102,5 @@ def test_sigkill_mid_render_then_restart_completes_the_task(tmp_path):
     info = probe(videos / f"{task_id}.mp4")
     assert (info.width, info.height) == (360, 640) and info.audio
     assert sorted(p.name for p in videos.iterdir()) == sorted(
-        f"{task_id}{s}" for s in (".jpg", ".mp4", ".srt"))
+        f"{task_id}{s}" for s in (".jpg", ".mp4", ".srt")
+    )

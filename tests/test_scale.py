@@ -8,6 +8,7 @@ and a worker sending a task's webhook (once, done or failed).
 Tiny renders (180x320, veryfast, short scripts). Deadlines below only bound a
 hang; the timing goals are measured by benchmarks/scale.py.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.media import probe
 from tests.helpers import free_port
-from tests.helpers.redis_server import RedisServer, require_redis
 from tests.helpers.cluster import SCRIPT, Cluster, call
+from tests.helpers.media import probe
+from tests.helpers.redis_server import RedisServer, require_redis
 from tests.helpers.servers import WebhookReceiver
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,11 +57,13 @@ def no_partial_listed(task_id):
     mp4 last), never from a worker killed mid-render. The listing is taken
     before the task is read, so a listed mp4 means the task had reached
     "finishing" (or ended) when it was read."""
+
     def watch(task, listed):
         for name in listed:
             assert not name.startswith("."), f"a temporary file is listed: {name}"
             if name.startswith(task_id) and task["status"] in ("queued", "running"):
                 assert task["stage"] == "finishing", (name, task["stage"])
+
     return watch
 
 
@@ -74,8 +77,9 @@ def test_sigkill_mid_render_runs_again_on_another_machine_then_a_second_kill_fai
     os.kill(victim, signal.SIGKILL)
 
     watch = no_partial_listed(task_id)
-    done = cluster.wait(task_id, lambda t: t["status"] in ("done", "failed", "canceled"),
-                        watch=watch)
+    done = cluster.wait(
+        task_id, lambda t: t["status"] in ("done", "failed", "canceled"), watch=watch
+    )
     assert done["status"] == "done" and done["attempts"] == 2
     assert "started again: its worker stopped mid-render" in cluster.events(task_id)
     assert f"{task_id}.mp4" in cluster.listed()
@@ -145,18 +149,37 @@ def test_redis_restart_loses_no_acknowledged_task(tmp_path):
 
 
 def test_a_worker_that_cannot_reach_redis_or_storage_says_so(tmp_path, redis_server):
-    env = dict(os.environ, DATA_DIR=str(tmp_path / "w"), REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
-    run = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT,
-                         env=env, capture_output=True, text=True, timeout=60)
+    env = dict(
+        os.environ, DATA_DIR=str(tmp_path / "w"), REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "worker"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 1
     assert "cannot reach Redis at 127.0.0.1" in run.stderr and "REDIS_URL" in run.stderr
     assert "Traceback" not in run.stderr + run.stdout
 
-    env.update(REDIS_URL=redis_server.url, STORAGE_URL="s3://reels/out",
-               S3_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}", AWS_ACCESS_KEY_ID="k",
-               AWS_SECRET_ACCESS_KEY="s", AWS_DEFAULT_REGION="us-east-1")
-    run = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT,
-                         env=env, capture_output=True, text=True, timeout=120)
+    env.update(
+        REDIS_URL=redis_server.url,
+        STORAGE_URL="s3://reels/out",
+        S3_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}",
+        AWS_ACCESS_KEY_ID="k",
+        AWS_SECRET_ACCESS_KEY="s",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "worker"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 1
     assert "cannot reach storage s3://reels/out" in run.stderr and "STORAGE_URL" in run.stderr
     assert "Traceback" not in run.stderr + run.stdout
@@ -171,9 +194,11 @@ def test_an_upload_to_the_web_machine_is_rendered_on_a_worker_machine(cluster):
     cluster.start_worker("w1")
     image = io.BytesIO()
     Image.new("RGB", (90, 160), (20, 200, 40)).save(image, "PNG")
-    response = httpx.post(f"{cluster.base}/api/create",
-                          data={"topic": "green", "script": SCRIPT, "length": "15"},
-                          files={"backgrounds": ("green.png", image.getvalue(), "image/png")})
+    response = httpx.post(
+        f"{cluster.base}/api/create",
+        data={"topic": "green", "script": SCRIPT, "length": "15"},
+        files={"backgrounds": ("green.png", image.getvalue(), "image/png")},
+    )
     assert response.status_code == 202, response.text
     task_id = response.json()["task_id"]
     name = cluster.task(task_id)["request"]["backgrounds"][0]
@@ -208,7 +233,7 @@ class HookReceiver(WebhookReceiver):
         for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
             fields = line.split()
             local, remote = fields[1], fields[2]
-            if (local == f"0100007F:{peer_port:04X}" and remote == f"0100007F:{ours:04X}"):
+            if local == f"0100007F:{peer_port:04X}" and remote == f"0100007F:{ours:04X}":
                 inode = fields[9]
         if inode is None:
             return "unknown"
@@ -271,8 +296,9 @@ def test_a_task_rendered_on_a_worker_gets_its_webhook_once_from_that_worker(hook
     assert body["result"] == done["result"] and body["result"]["duration"] > 3
     assert (body["result"]["width"], body["result"]["height"]) == (180, 320)
     assert body["request"]["webhook_url"] == hooks.url and body["attempts"] == 1
-    delivered = cluster.wait(done_id, lambda t: "webhook delivered (HTTP 200, attempt 1)"
-                             in cluster.events(done_id))  # recorded by w1, seen from the web
+    delivered = cluster.wait(
+        done_id, lambda t: "webhook delivered (HTTP 200, attempt 1)" in cluster.events(done_id)
+    )  # recorded by w1, seen from the web
     assert delivered["status"] == "done"
     # SIGTERM: w1 leaves (after its webhook threads), so nothing more can come from it.
     w1.send_signal(signal.SIGTERM)
@@ -291,8 +317,9 @@ def test_a_task_rendered_on_a_worker_gets_its_webhook_once_from_that_worker(hook
     assert post["sender"] == "w2"
     assert post["body"]["status"] == "failed" and post["body"]["error"] == error
     assert post["body"]["result"] is None
-    cluster.wait(failed_id, lambda t: "webhook delivered (HTTP 200, attempt 1)"
-                 in cluster.events(failed_id))
+    cluster.wait(
+        failed_id, lambda t: "webhook delivered (HTTP 200, attempt 1)" in cluster.events(failed_id)
+    )
     w2.send_signal(signal.SIGTERM)
     assert w2.wait(60) == 0
 

@@ -4,6 +4,7 @@ DNS rebinding (a foreign Host), CSRF (a cross-site form POST), SSRF through
 webhooks (private targets at create, and a DNS answer that changes before
 delivery), and the headers the page is served with.
 """
+
 import http.client
 import threading
 from html.parser import HTMLParser
@@ -11,8 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from reelsmith.core import netguard
 from app import create_app
+from reelsmith.core import netguard
 from reelsmith.core.settings import Settings
 from tests.helpers import wait_for
 from tests.helpers.live import serve
@@ -44,6 +45,7 @@ def raw_request(base_url, method, path, headers, body=b""):
 
 # -- DNS rebinding: the Host allow-list ----------------------------------------
 
+
 def test_a_foreign_host_is_refused_over_real_http(tmp_path):
     app = make_app(tmp_path)
     with serve(app) as url:
@@ -69,13 +71,17 @@ def test_allowed_hosts_and_the_bound_address_extend_the_list(tmp_path):
 
 # -- CSRF: the Origin check ------------------------------------------------------
 
+
 def test_a_cross_site_form_post_is_refused_over_real_http(tmp_path):
     app = make_app(tmp_path)
     form = b"topic=free+video"
     with serve(app) as url:
         host = urlsplit(url).netloc
-        headers = {"Host": host, "Content-Type": "application/x-www-form-urlencoded",
-                   "Origin": "http://evil.example"}
+        headers = {
+            "Host": host,
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": "http://evil.example",
+        }
         status, ctype, body = raw_request(url, "POST", "/api/create", headers, form)
         assert status == 403 and ctype == "application/json"
         assert b"http://evil.example" in body
@@ -89,13 +95,16 @@ def test_a_cross_site_form_post_is_refused_over_real_http(tmp_path):
     assert len(app.extensions["reelsmith"].store.list()) == 2
 
 
-@pytest.mark.parametrize("headers", [
-    {"Origin": "http://localhost:8080"},   # another local app, another port
-    {"Origin": "null"},                    # a sandboxed frame or a file:// page
-    {"Origin": "https://localhost.evil.example"},
-    {"Sec-Fetch-Site": "cross-site"},      # a browser that left Origin out
-    {"Sec-Fetch-Site": "same-site"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://localhost:8080"},  # another local app, another port
+        {"Origin": "null"},  # a sandboxed frame or a file:// page
+        {"Origin": "https://localhost.evil.example"},
+        {"Sec-Fetch-Site": "cross-site"},  # a browser that left Origin out
+        {"Sec-Fetch-Site": "same-site"},
+    ],
+)
 def test_other_cross_origin_state_changes_are_refused(tmp_path, headers):
     app = make_app(tmp_path)
     client = app.test_client()
@@ -112,8 +121,11 @@ def test_same_origin_and_allowed_origins_may_post(tmp_path):
     app = make_app(tmp_path, allowed_hosts=("studio.lan",))
     client = app.test_client()
     for origin in ("http://localhost", "http://studio.lan:3000"):
-        reply = client.post("/api/create", json={"topic": "ok"},
-                            headers={"Origin": origin, "Sec-Fetch-Site": "same-origin"})
+        reply = client.post(
+            "/api/create",
+            json={"topic": "ok"},
+            headers={"Origin": origin, "Sec-Fetch-Site": "same-origin"},
+        )
         assert reply.status_code == 202, origin
 
 
@@ -134,18 +146,22 @@ def test_token_flows_keep_working(tmp_path):
 
 # -- SSRF: webhook targets --------------------------------------------------------
 
-@pytest.mark.parametrize("url, kind", [
-    ("http://127.0.0.1:9000/hook", "loopback"),
-    ("http://10.1.2.3/hook", "private"),
-    ("http://192.168.0.10/hook", "private"),
-    ("http://169.254.169.254/latest/meta-data/", "link-local"),
-    ("http://[::1]:8080/hook", "loopback"),
-    ("http://[::ffff:127.0.0.1]/hook", "loopback"),
-    ("http://0.0.0.0/", "unspecified"),
-    ("http://224.0.0.1/", "multicast"),
-    ("http://100.64.0.1/", "not a public"),
-    ("http://localhost:9000/hook", "loopback"),
-])
+
+@pytest.mark.parametrize(
+    "url, kind",
+    [
+        ("http://127.0.0.1:9000/hook", "loopback"),
+        ("http://10.1.2.3/hook", "private"),
+        ("http://192.168.0.10/hook", "private"),
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("http://[::1]:8080/hook", "loopback"),
+        ("http://[::ffff:127.0.0.1]/hook", "loopback"),
+        ("http://0.0.0.0/", "unspecified"),
+        ("http://224.0.0.1/", "multicast"),
+        ("http://100.64.0.1/", "not a public"),
+        ("http://localhost:9000/hook", "loopback"),
+    ],
+)
 def test_webhooks_to_private_addresses_are_refused_at_create(tmp_path, url, kind):
     client = make_app(tmp_path).test_client()
     reply = client.post("/api/create", json={"topic": "x", "webhook_url": url})
@@ -167,10 +183,12 @@ def test_a_name_is_judged_by_what_it_resolves_to(tmp_path, monkeypatch):
     client = make_app(tmp_path).test_client()
     ok = client.post("/api/create", json={"topic": "x", "webhook_url": "https://hooks.example/a"})
     assert ok.status_code == 202
-    for url, message in [("http://sneaky.example/", "resolves to 10.0.0.7, which is a private address"),
-                         ("http://nowhere.example/", "does not resolve"),
-                         ("ftp://hooks.example/", "http:// or https://"),
-                         ("http://hooks.example:99999/", "port")]:
+    for url, message in [
+        ("http://sneaky.example/", "resolves to 10.0.0.7, which is a private address"),
+        ("http://nowhere.example/", "does not resolve"),
+        ("ftp://hooks.example/", "http:// or https://"),
+        ("http://hooks.example:99999/", "port"),
+    ]:
         reply = client.post("/api/create", json={"topic": "x", "webhook_url": url})
         assert reply.status_code == 400 and message in reply.get_json()["error"], url
 
@@ -196,8 +214,9 @@ def test_a_dns_answer_that_changes_before_delivery_is_refused(tmp_path, monkeypa
     client = app.test_client()
     with WebhookReceiver() as hook:
         port = urlsplit(hook.url).port
-        reply = client.post("/api/create", json={"topic": "x",
-                                                 "webhook_url": f"http://rebind.example:{port}/h"})
+        reply = client.post(
+            "/api/create", json={"topic": "x", "webhook_url": f"http://rebind.example:{port}/h"}
+        )
         assert reply.status_code == 202
         task_id = reply.get_json()["task_id"]
         release.set()
@@ -219,16 +238,19 @@ def test_delivery_connects_to_the_address_it_resolved(tmp_path, monkeypatch):
     with WebhookReceiver() as hook:
         port = urlsplit(hook.url).port
         reply = app.test_client().post(
-            "/api/create", json={"topic": "x", "webhook_url": f"http://rebind.example:{port}/h"})
+            "/api/create", json={"topic": "x", "webhook_url": f"http://rebind.example:{port}/h"}
+        )
         task_id = reply.get_json()["task_id"]
         store = app.extensions["reelsmith"].store
-        wait_for(lambda: any("webhook delivered" in (e["message"] or "")
-                             for e in store.events(task_id)))
+        wait_for(
+            lambda: any("webhook delivered" in (e["message"] or "") for e in store.events(task_id))
+        )
         app.extensions["reelsmith"].shutdown(5)
         assert hook.requests[0]["body"]["id"] == task_id
 
 
 # -- Headers ------------------------------------------------------------------------
+
 
 def test_the_page_is_served_with_a_strict_csp_and_no_inline_code(tmp_path):
     client = make_app(tmp_path).test_client()

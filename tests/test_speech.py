@@ -1,5 +1,6 @@
 """speech.py for real: piper and espeak offline, the real gTTS code against
 tests/fake_gtts.py. The conftest guard keeps everything on 127.0.0.1."""
+
 from __future__ import annotations
 
 import threading
@@ -10,10 +11,10 @@ import numpy as np
 import pytest
 
 from cache import Cache
-from reelsmith.core.settings import Settings
 from reelsmith.core.exceptions import SpeechError
-from reelsmith.voice.synthesizer import SpeechSynthesizer, available_voices
+from reelsmith.core.settings import Settings
 from reelsmith.voice.engines import reset_edge_voice_list
+from reelsmith.voice.synthesizer import SpeechSynthesizer, available_voices
 from tests.helpers.fake_gtts import TONE_HZ, TONE_SECONDS, FakeGoogleTTS
 
 
@@ -51,8 +52,10 @@ def synth(**settings) -> SpeechSynthesizer:
 
 # -- engines ----------------------------------------------------------------
 def test_piper_speaks_english(tmp_path):
-    sentences = ["Octopuses have three hearts.",
-                 "Two of them pump blood through the gills, and the third feeds the body."]
+    sentences = [
+        "Octopuses have three hearts.",
+        "Two of them pump blood through the gills, and the third feeds the body.",
+    ]
     narration = synth().narrate(sentences, tmp_path, engine="piper")
     assert (narration.engine, narration.language, narration.sample_rate) == ("piper", "en", 22050)
     assert [s.path.name for s in narration.segments] == ["voice_000.wav", "voice_001.wav"]
@@ -62,13 +65,20 @@ def test_piper_speaks_english(tmp_path):
     assert narration.duration == pytest.approx(sum(s.duration for s in narration.segments))
 
 
-@pytest.mark.parametrize("language, text", [
-    ("de", "Kraken haben drei Herzen und blaues Blut."),
-    ("en", "Octopuses have three hearts and blue blood."),
-])
+@pytest.mark.parametrize(
+    "language, text",
+    [
+        ("de", "Kraken haben drei Herzen und blaues Blut."),
+        ("en", "Octopuses have three hearts and blue blood."),
+    ],
+)
 def test_espeak_speaks(tmp_path, language, text):
     narration = synth().narrate([text], tmp_path, language=language, engine="espeak")
-    assert (narration.engine, narration.language, narration.sample_rate) == ("espeak", language, 22050)
+    assert (narration.engine, narration.language, narration.sample_rate) == (
+        "espeak",
+        language,
+        22050,
+    )
     assert_spoken(narration.segments[0], 22050)
 
 
@@ -85,17 +95,24 @@ def test_espeak_is_safe_from_many_threads(tmp_path):
     not mix up audio or voices. Sentences of very different lengths, half in
     German, make a mix-up show in the durations (espeak is not bit-exact from
     call to call - a few samples vary - so bytes can't be compared)."""
-    jobs = [(" ".join([word] * n) + ".", language)
-            for n in (1, 4, 9, 16) for word, language in (("word", "en"), ("Wort", "de"))]
-    alone = [synth().narrate([text], tmp_path / f"alone{i}", language=language,
-                             engine="espeak").duration
-             for i, (text, language) in enumerate(jobs)]
+    jobs = [
+        (" ".join([word] * n) + ".", language)
+        for n in (1, 4, 9, 16)
+        for word, language in (("word", "en"), ("Wort", "de"))
+    ]
+    alone = [
+        synth().narrate([text], tmp_path / f"alone{i}", language=language, engine="espeak").duration
+        for i, (text, language) in enumerate(jobs)
+    ]
     together: dict[int, float] = {}
 
     def speak(i: int) -> None:
         text, language = jobs[i]
-        together[i] = synth().narrate([text], tmp_path / f"together{i}", language=language,
-                                      engine="espeak").duration
+        together[i] = (
+            synth()
+            .narrate([text], tmp_path / f"together{i}", language=language, engine="espeak")
+            .duration
+        )
 
     threads = [threading.Thread(target=speak, args=(i,)) for i in range(len(jobs))]
     for t in threads:
@@ -119,14 +136,19 @@ def test_gtts_through_the_fake_endpoint(tmp_path, monkeypatch):
         assert segment.duration == pytest.approx(TONE_SECONDS, abs=0.03)
         # It is the server's tone that arrived, not some other sound.
         spectrum = np.abs(np.fft.rfft(samples))
-        assert np.fft.rfftfreq(len(samples), 1 / rate)[spectrum.argmax()] == pytest.approx(TONE_HZ, abs=5)
+        assert np.fft.rfftfreq(len(samples), 1 / rate)[spectrum.argmax()] == pytest.approx(
+            TONE_HZ, abs=5
+        )
     assert not list(tmp_path.glob("*.mp3"))  # the temporary MP3s are gone
 
 
-@pytest.mark.parametrize("mode, message", [
-    ("error500", "could not be reached: 500"),
-    ("noaudio", "answered without audio"),
-])
+@pytest.mark.parametrize(
+    "mode, message",
+    [
+        ("error500", "could not be reached: 500"),
+        ("noaudio", "answered without audio"),
+    ],
+)
 def test_gtts_failures_are_speech_errors(tmp_path, monkeypatch, mode, message):
     with FakeGoogleTTS(mode) as google:
         google.patch(monkeypatch)
@@ -170,8 +192,9 @@ def test_auto_uses_gtts_for_other_languages_when_edge_is_unreachable(tmp_path, m
 def test_auto_redoes_everything_with_espeak_when_gtts_fails(tmp_path, monkeypatch):
     with FakeGoogleTTS(modes=["ok", "error500"]) as google:  # the second sentence fails
         google.patch(monkeypatch)
-        narration = synth().narrate(["Hallo zusammen.", "Wie geht es dir heute?"], tmp_path,
-                                    language="de")
+        narration = synth().narrate(
+            ["Hallo zusammen.", "Wie geht es dir heute?"], tmp_path, language="de"
+        )
     assert google.request_count == 2
     assert (narration.engine, narration.sample_rate) == ("espeak", 22050)
     assert "gtts: Google Text-to-Speech could not be reached: 500" in narration.fallback_reason
@@ -195,7 +218,9 @@ def test_cache_spares_engine_calls(tmp_path):
     second = speaker.narrate(sentences, tmp_path / "b", engine="piper")
     assert speaker.engine_calls == 2
     # piper is not deterministic, so equal bytes prove the audio came from the cache.
-    assert [s.path.read_bytes() for s in first.segments] == [s.path.read_bytes() for s in second.segments]
+    assert [s.path.read_bytes() for s in first.segments] == [
+        s.path.read_bytes() for s in second.segments
+    ]
     assert [s.duration for s in first.segments] == [s.duration for s in second.segments]
     speaker.narrate(sentences[:1], tmp_path / "c", engine="espeak")
     assert speaker.engine_calls == 3  # another engine is another entry
@@ -212,13 +237,16 @@ def test_cache_spares_requests_to_google(tmp_path, monkeypatch):
 
 
 # -- errors and listing -------------------------------------------------------
-@pytest.mark.parametrize("sentences, kwargs, message", [
-    (["Hello."], {"engine": "robot"}, "unknown voice 'robot'"),
-    (["Hallo."], {"engine": "piper", "language": "de"}, "piper voice does not speak 'de'"),
-    (["Hello."], {"engine": "espeak", "language": "xx"}, "espeak voice does not speak 'xx'"),
-    ([], {}, "nothing to say"),
-    (["  ", ""], {}, "nothing to say"),
-])
+@pytest.mark.parametrize(
+    "sentences, kwargs, message",
+    [
+        (["Hello."], {"engine": "robot"}, "unknown voice 'robot'"),
+        (["Hallo."], {"engine": "piper", "language": "de"}, "piper voice does not speak 'de'"),
+        (["Hello."], {"engine": "espeak", "language": "xx"}, "espeak voice does not speak 'xx'"),
+        ([], {}, "nothing to say"),
+        (["  ", ""], {}, "nothing to say"),
+    ],
+)
 def test_bad_requests_are_clear_errors(tmp_path, sentences, kwargs, message):
     with pytest.raises(SpeechError, match=message):
         synth().narrate(sentences, tmp_path, **kwargs)
@@ -230,10 +258,13 @@ def test_engine_table_lists_every_engine():
     assert list(rows) == ["piper", "espeak", "gtts", "edge", "openai"]
     assert rows["piper"]["languages"] == ["en-US"] and rows["piper"]["offline"]
     assert {"en", "de", "fr", "es", "it", "pt", "ru", "hi", "ar", "el", "cmn", "ja", "ko"} <= set(
-        rows["espeak"]["languages"])
+        rows["espeak"]["languages"]
+    )
     assert rows["espeak"]["offline"] and rows["espeak"]["word_timings"]
     assert {"de", "ja", "hi"} <= set(rows["gtts"]["languages"]) and not rows["gtts"]["offline"]
     assert not rows["gtts"]["word_timings"] and rows["edge"]["word_timings"]
     # Offline: Edge says why it cannot speak, openai says what it needs.
-    assert not rows["edge"]["available"] and "could not connect" in rows["edge"]["unavailable_reason"]
+    assert (
+        not rows["edge"]["available"] and "could not connect" in rows["edge"]["unavailable_reason"]
+    )
     assert "TTS_BASE_URL" in rows["openai"]["unavailable_reason"]

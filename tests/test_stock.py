@@ -1,6 +1,7 @@
 """Stock sources (Pexels, Pixabay) through visuals.choose, against loopback fakes
 of their APIs: search terms, orientation and duration, no clip repeated,
 downloads through the disk cache."""
+
 from urllib.parse import urlparse
 
 import pytest
@@ -26,10 +27,14 @@ def served(server, result, source: str) -> list[str | None]:
     """The file each sentence got, as its path on ``server`` (the files download
     several at once, so in no set order; each copy is named after its cache
     entry, whose key is the file's URL)."""
-    urls = {server.url + urlparse(r["path"]).path for r in server.requests
-            if r["path"].startswith("/files/")}
-    by_name = {Cache.digest(make_key("visuals", source, "file", url)): urlparse(url).path
-               for url in urls}
+    urls = {
+        server.url + urlparse(r["path"]).path
+        for r in server.requests
+        if r["path"].startswith("/files/")
+    }
+    by_name = {
+        Cache.digest(make_key("visuals", source, "file", url)): urlparse(url).path for url in urls
+    }
     return [by_name[p.stem] if p else None for p in result.paths]
 
 
@@ -43,7 +48,10 @@ def test_pexels_one_clip_per_sentence_never_repeated_right_shape_first(tmp_path)
         assert len(set(names)) == 3 and all(p.exists() and p.suffix == ".mp4" for p in result.paths)
         # Portrait long enough first, then the short portrait one, then the landscape one.
         assert served(server, result, "pexels") == [
-            "/files/v13-hd.mp4", "/files/v12-hd.mp4", "/files/v11-hd.mp4"]
+            "/files/v13-hd.mp4",
+            "/files/v12-hd.mp4",
+            "/files/v11-hd.mp4",
+        ]
         # The script's own terms when it has them, else words of the sentence.
         assert server.queries("/videos/search") == ["octopus heart", "blood blue", "octopus hearts"]
         searches = [r for r in server.requests if r["path"].startswith("/videos/search")]
@@ -60,15 +68,19 @@ def test_pexels_one_clip_per_sentence_never_repeated_right_shape_first(tmp_path)
 def test_pexels_photos_when_the_clips_are_used_up(tmp_path):
     with FakePexels2() as server:
         s = settings(tmp_path, pexels_api_key="k", pexels_base_url=server.url)
-        result = run("pexels", s, sentences=SENTENCES + ["Blue blood carries copper."],
-                     aspect="16:9")
+        result = run(
+            "pexels", s, sentences=SENTENCES + ["Blue blood carries copper."], aspect="16:9"
+        )
         assert result.source == "pexels"
         assert [p.suffix for p in result.paths] == [".mp4", ".mp4", ".mp4", ".jpg"]
         files = served(server, result, "pexels")
-        assert files[0] == "/files/v11-hd.mp4"          # landscape first for 16:9
-        assert files[-1] == "/files/p21-l.jpg"          # the landscape photo size
-        assert all(r["query"]["orientation"] == ["landscape"]
-                   for r in server.requests if "search" in r["path"])
+        assert files[0] == "/files/v11-hd.mp4"  # landscape first for 16:9
+        assert files[-1] == "/files/p21-l.jpg"  # the landscape photo size
+        assert all(
+            r["query"]["orientation"] == ["landscape"]
+            for r in server.requests
+            if "search" in r["path"]
+        )
 
 
 def test_pixabay_clips_and_images(tmp_path):
@@ -78,7 +90,10 @@ def test_pixabay_clips_and_images(tmp_path):
         assert result.source == "pixabay"
         # portrait clip (its 720 px wide file), then the landscape clip, then the image
         assert served(server, result, "pixabay") == [
-            "/files/x32-medium.mp4", "/files/x31-medium.mp4", "/files/i41.jpg"]
+            "/files/x32-medium.mp4",
+            "/files/x31-medium.mp4",
+            "/files/i41.jpg",
+        ]
         api = [r for r in server.requests if r["path"].startswith("/api/")]
         assert all(r["query"]["key"] == ["pb-key"] for r in api)
         images = [r for r in api if urlparse(r["path"]).path == "/api/"]
@@ -86,20 +101,26 @@ def test_pixabay_clips_and_images(tmp_path):
         assert [p.suffix for p in result.paths] == [".mp4", ".mp4", ".jpg"]
 
 
-@pytest.mark.parametrize("mode, note", [
-    ("empty", "pexels: nothing new for 'octopuses hearts three', 'octopus hearts'"),
-    ("401", "pexels: the API key was rejected (HTTP 401)"),
-    ("500", "pexels: HTTP 500"),
-])
+@pytest.mark.parametrize(
+    "mode, note",
+    [
+        ("empty", "pexels: nothing new for 'octopuses hearts three', 'octopus hearts'"),
+        ("401", "pexels: the API key was rejected (HTTP 401)"),
+        ("500", "pexels: HTTP 500"),
+    ],
+)
 def test_pexels_failures_fall_back_to_the_generated_background(tmp_path, mode, note):
     with FakePexels2(mode=mode) as server:
         s = settings(tmp_path, pexels_api_key="k", pexels_base_url=server.url)
         result = run("auto", s)
         if mode != "empty":
-            assert server.api_calls == 1   # a source that failed is not asked again in this video
+            assert server.api_calls == 1  # a source that failed is not asked again in this video
     assert result.source == "generated" and result.paths == [None] * 3
     assert result.note.startswith(note)
-    assert result.per_sentence[0] == {"source": "generated", "note": f"{note} -> generated background"}
+    assert result.per_sentence[0] == {
+        "source": "generated",
+        "note": f"{note} -> generated background",
+    }
 
 
 def test_no_key_means_no_request(tmp_path):
@@ -122,16 +143,21 @@ def test_keywords():
 
 
 def test_pipeline_uses_pexels_and_says_when_it_cannot(tmp_path):
-    from reelsmith.core.settings import RenderSettings
     from pipeline import Pipeline
+    from reelsmith.core.settings import RenderSettings
     from reelsmith.tasks.queue import TaskRequest
     from tests.helpers.media import corner_colour, probe
 
     small = RenderSettings(width=180, height=320, preset="veryfast")
     request = TaskRequest(topic="octopus", script="Blue blood. Three hearts.")
     with FakePexels2() as server:
-        s = Settings(pexels_api_key="k", pexels_base_url=server.url, data_dir=tmp_path,
-                     cache_dir=tmp_path / "cache", render=small)
+        s = Settings(
+            pexels_api_key="k",
+            pexels_base_url=server.url,
+            data_dir=tmp_path,
+            cache_dir=tmp_path / "cache",
+            render=small,
+        )
         result = Pipeline(s).run(request, tmp_path / "v.mp4")
     assert result["visuals"] == "pexels" and probe(tmp_path / "v.mp4").width == 180
     assert [p["source"] for p in result["visuals_per_sentence"]] == ["pexels", "pexels"]

@@ -1,5 +1,6 @@
 """storage.py: the local folder and S3 (boto3 against moto's server on loopback),
 and downloads through the API from either."""
+
 from __future__ import annotations
 
 import time
@@ -9,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from reelsmith.core import storage as storage_mod
-from reelsmith.core.settings import Settings
 from reelsmith.core.exceptions import ConfigError
+from reelsmith.core.settings import Settings
 from reelsmith.core.storage import LocalStorage, S3Storage, StorageUnavailable
 from tests.helpers import free_port
 
@@ -30,8 +31,11 @@ def s3_endpoint():
 def s3(s3_endpoint, monkeypatch):
     import boto3
 
-    for key, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(key, value)
     bucket = f"reels-{time.time_ns()}"
     boto3.client("s3", endpoint_url=s3_endpoint).create_bucket(Bucket=bucket)
@@ -124,10 +128,13 @@ def test_unreachable_or_missing_storage_says_which(s3_endpoint, monkeypatch, tmp
 def test_storage_url_picks_the_backend_and_names_the_field(tmp_path):
     base = Settings(data_dir=tmp_path)
     assert storage_mod.from_settings(base) == LocalStorage(tmp_path)
-    assert storage_mod.from_settings(base.with_(storage_url=f"file://{tmp_path}/x")).root == \
-        tmp_path / "x"
-    s3 = storage_mod.from_settings(base.with_(storage_url="s3://bucket/a/b",
-                                              s3_endpoint_url="http://127.0.0.1:9"))
+    assert (
+        storage_mod.from_settings(base.with_(storage_url=f"file://{tmp_path}/x")).root
+        == tmp_path / "x"
+    )
+    s3 = storage_mod.from_settings(
+        base.with_(storage_url="s3://bucket/a/b", s3_endpoint_url="http://127.0.0.1:9")
+    )
     assert (s3.bucket, s3.prefix, s3.endpoint_url) == ("bucket", "a/b", "http://127.0.0.1:9")
     for bad in ("s3://", "ftp://host/x"):
         with pytest.raises(ConfigError) as info:
@@ -140,9 +147,15 @@ def test_downloads_come_from_s3_behind_the_token(s3, tmp_path, presign):
     from app import create_app
     from reelsmith.tasks.queue import Task, TaskRequest, TaskStatus
 
-    settings = Settings(data_dir=tmp_path / "web", cache_dir=tmp_path / "cache", workers=0,
-                        api_token="secret", storage_url=s3.url,
-                        s3_endpoint_url=s3.endpoint_url, storage_presign=presign)
+    settings = Settings(
+        data_dir=tmp_path / "web",
+        cache_dir=tmp_path / "cache",
+        workers=0,
+        api_token="secret",
+        storage_url=s3.url,
+        s3_endpoint_url=s3.endpoint_url,
+        storage_presign=presign,
+    )
     app = create_app({"SETTINGS": settings, "START_WORKERS": False})
     store = app.extensions["reelsmith"].store
     task = Task(id="b" * 32, request=TaskRequest(topic="t"))

@@ -1,12 +1,21 @@
 """The task lifecycle, store and queue, with a small in-test runner."""
+
 import threading
 import time
 
 import pytest
 
 from reelsmith.core.exceptions import RenderError
+from reelsmith.tasks.queue import (
+    MAX_ATTEMPTS,
+    QueueFull,
+    Task,
+    TaskQueue,
+    TaskRequest,
+    TaskStatus,
+    TaskStore,
+)
 from tests.helpers import wait_for
-from reelsmith.tasks.queue import MAX_ATTEMPTS, QueueFull, Task, TaskQueue, TaskRequest, TaskStatus, TaskStore
 
 
 @pytest.fixture
@@ -66,7 +75,7 @@ def test_progress_is_stored_at_each_stage_and_at_most_every_half_second(store):
     finally:
         q.shutdown(5)
     stages = [stage for stage, _ in writes]
-    assert stages[:3] == ["script", "voice", "render"]                 # each stage at once
+    assert stages[:3] == ["script", "voice", "render"]  # each stage at once
     renders = stages.count("render")
     assert 2 <= renders <= done.result["seconds"] / PROGRESS_EVERY + 2  # not 3000 writes
     progress = [value for stage, value in writes if stage == "render"]
@@ -159,8 +168,10 @@ def test_restart_requeues_queued_and_interrupted_tasks_in_order(tmp_path):
 def test_restart_runs_every_stored_task_even_beyond_the_queue_size(tmp_path):
     path = tmp_path / "tasks.sqlite3"
     first = TaskStore(path)
-    ids = [TaskQueue(first, lambda t, r: {}, maxsize=10).submit(TaskRequest(topic=str(i))).id
-           for i in range(5)]
+    ids = [
+        TaskQueue(first, lambda t, r: {}, maxsize=10).submit(TaskRequest(topic=str(i))).id
+        for i in range(5)
+    ]
     first.close()
 
     second = TaskStore(path)
@@ -219,7 +230,9 @@ def test_webhook_is_retried_until_delivered(store):
         q.webhooks.allow_private = True  # the receiver is on loopback
         q.start()
         task = q.submit(TaskRequest(topic="hook", webhook_url=hook.url + "/done"))
-        wait_for(lambda: any("webhook delivered" in (e["message"] or "") for e in store.events(task.id)))
+        wait_for(
+            lambda: any("webhook delivered" in (e["message"] or "") for e in store.events(task.id))
+        )
         q.shutdown(5)
     assert [r["mode"] for r in hook.requests] == ["500", "500", "200"]
     body = hook.requests[-1]["body"]
@@ -243,8 +256,13 @@ def test_failed_webhook_never_fails_the_task(store):
 
 
 def test_eta_is_derived_from_the_pace(store):
-    task = Task(id="e" * 32, request=TaskRequest(topic="t"), status=TaskStatus.RUNNING,
-                started_at=time.time() - 10, progress=0.25)
+    task = Task(
+        id="e" * 32,
+        request=TaskRequest(topic="t"),
+        status=TaskStatus.RUNNING,
+        started_at=time.time() - 10,
+        progress=0.25,
+    )
     assert task.eta_seconds == pytest.approx(30, abs=0.5)
     assert task.to_dict()["eta_seconds"] == task.eta_seconds
     task.progress = 0.01

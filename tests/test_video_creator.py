@@ -4,13 +4,20 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from reelsmith.core.settings import RenderSettings, Settings
-from reelsmith.script.text import Script
-from reelsmith.core.exceptions import TaskCanceled
-from reelsmith.voice.synthesizer import SpeechSynthesizer
-from tests.helpers.media import FFMPEG, corner_colour, loudness, mean_volume_db, probe, stream_duration
-from reelsmith.render.audio import GAP, LEAD_IN, TAIL, assemble_narration
 from reelsmith.captions.overlay import cues_for, to_srt
+from reelsmith.core.exceptions import TaskCanceled
+from reelsmith.core.settings import RenderSettings, Settings
+from reelsmith.render.audio import GAP, LEAD_IN, TAIL, assemble_narration
+from reelsmith.script.text import Script
+from reelsmith.voice.synthesizer import SpeechSynthesizer
+from tests.helpers.media import (
+    FFMPEG,
+    corner_colour,
+    loudness,
+    mean_volume_db,
+    probe,
+    stream_duration,
+)
 from video_creator import FrameMaker, RenderJob, VideoCreator
 
 SENTENCES = [
@@ -33,8 +40,13 @@ def creator():
 
 
 def script():
-    return Script(title="Why octopuses have three hearts", sentences=SENTENCES,
-                  description="", hashtags=[], source="user")
+    return Script(
+        title="Why octopuses have three hearts",
+        sentences=SENTENCES,
+        description="",
+        hashtags=[],
+        source="user",
+    )
 
 
 def test_render_produces_platform_ready_mp4(creator, narration, tmp_path):
@@ -125,7 +137,9 @@ def test_render_settings_are_passed_to_ffmpeg(narration, tmp_path, monkeypatch):
         return real(cmd, *args, **kwargs)
 
     monkeypatch.setattr(subprocess, "Popen", spy)
-    render = RenderSettings(width=270, height=480, threads=2, preset="ultrafast", audio_bitrate="96k")
+    render = RenderSettings(
+        width=270, height=480, threads=2, preset="ultrafast", audio_bitrate="96k"
+    )
     out = tmp_path / "v.mp4"
     VideoCreator(Settings(), render=render).create_video(RenderJob(script(), out, narration))
     (cmd,) = [c for c in commands if "-i" in c and c[c.index("-i") + 1] == "-"]
@@ -145,28 +159,62 @@ def test_colours_survive_the_yuv_pipe(creator, narration, tmp_path):
     w, h = SMALL.width, SMALL.height
     frame_no = 45  # 1.5 s: title card and the first caption over the background
     decoded = subprocess.run(
-        [FFMPEG, "-v", "error", "-i", str(out), "-vf", f"select=eq(n\\,{frame_no})",
-         "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-        capture_output=True, check=True).stdout
+        [
+            FFMPEG,
+            "-v",
+            "error",
+            "-i",
+            str(out),
+            "-vf",
+            f"select=eq(n\\,{frame_no})",
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
     decoded = np.frombuffer(decoded, np.uint8).reshape(h, w, 3).astype(int)
     raw_audio, spans = assemble_narration(narration, tmp_path / "n.wav")
     cues = cues_for(narration, spans)
-    made = FrameMaker(size=(w, h), duration=cues[-1].end + TAIL, title=script().title, cues=cues,
-                      seed=script().title, ken_burns=True)(frame_no / 30)
+    made = FrameMaker(
+        size=(w, h),
+        duration=cues[-1].end + TAIL,
+        title=script().title,
+        cues=cues,
+        seed=script().title,
+        ken_burns=True,
+    )(frame_no / 30)
     error = np.abs(decoded - made.astype(int))
     assert error.mean() < 3, error.mean()
     assert np.abs(decoded.mean(axis=(0, 1)) - made.mean(axis=(0, 1))).max() < 3
-    assert "smpte170m" in subprocess.run([FFMPEG, "-hide_banner", "-i", str(out)],
-                                         capture_output=True, text=True).stderr
+    assert (
+        "smpte170m"
+        in subprocess.run(
+            [FFMPEG, "-hide_banner", "-i", str(out)], capture_output=True, text=True
+        ).stderr
+    )
 
 
 def test_default_render_settings():
     r = RenderSettings()
     assert (r.width, r.height, r.fps, r.threads, r.preset, r.audio_bitrate) == (
-        1080, 1920, 30, 4, "medium", "128k")
+        1080,
+        1920,
+        30,
+        4,
+        "medium",
+        "128k",
+    )
 
 
-@pytest.mark.parametrize("aspect, size", [("9:16", (1080, 1920)), ("16:9", (1920, 1080)), ("1:1", (1080, 1080))])
+@pytest.mark.parametrize(
+    "aspect, size", [("9:16", (1080, 1920)), ("16:9", (1920, 1080)), ("1:1", (1080, 1080))]
+)
 def test_frame_size_per_aspect(aspect, size):
     from video_creator import frame_size
 
@@ -176,7 +224,9 @@ def test_frame_size_per_aspect(aspect, size):
 
 def test_landscape_and_square_renders(creator, narration, tmp_path):
     for aspect, size in (("16:9", (480, 270)), ("1:1", (270, 270))):
-        result = creator.create_video(RenderJob(script(), tmp_path / f"{size[0]}.mp4", narration, aspect=aspect))
+        result = creator.create_video(
+            RenderJob(script(), tmp_path / f"{size[0]}.mp4", narration, aspect=aspect)
+        )
         info = probe(result.video_path)
         assert (info.width, info.height) == size == (result.width, result.height)
 
@@ -190,13 +240,13 @@ def test_music_bed_is_ducked_under_the_voice(creator, narration, tmp_path):
     integrated, true_peak = loudness(out)
     assert integrated == pytest.approx(-14.0, abs=1.0) and true_peak <= -1.0
     first = result.cues[0]
-    alone = band_volume_db(out, 0.05, LEAD_IN - 0.05, 5000)              # music only (fading in)
+    alone = band_volume_db(out, 0.05, LEAD_IN - 0.05, 5000)  # music only (fading in)
     gap = band_volume_db(out, result.cues[1].end + 0.05, result.cues[2].start - 0.02, 5000)
     under_voice = band_volume_db(out, first.start + 0.3, first.end - 0.1, 5000)
     last = band_volume_db(out, result.duration - 0.6, result.duration - 0.1, 5000)
-    assert alone > -70 and gap > -60                                     # the bed is there
-    assert under_voice < gap - 4                                         # and ducked while speaking
-    assert last < gap                                                    # fading out at the end
+    assert alone > -70 and gap > -60  # the bed is there
+    assert under_voice < gap - 4  # and ducked while speaking
+    assert last < gap  # fading out at the end
 
 
 def test_own_images_and_clips_as_backgrounds(creator, narration, tmp_path):
@@ -210,13 +260,13 @@ def test_own_images_and_clips_as_backgrounds(creator, narration, tmp_path):
     assert probe(out).width == 270
 
     c = result.cues
-    r, _, b = corner_colour(out, c[0].start + 0.2)        # sentence 1: the red image
+    r, _, b = corner_colour(out, c[0].start + 0.2)  # sentence 1: the red image
     assert r > 150 and b < 80
-    r, _, b = corner_colour(out, c[1].start + 0.2)        # sentence 2: the blue clip
+    r, _, b = corner_colour(out, c[1].start + 0.2)  # sentence 2: the blue clip
     assert b > 150 and r < 80
-    r, _, b = corner_colour(out, c[1].start + 1.3)        # past the 1 s clip's end: it loops
+    r, _, b = corner_colour(out, c[1].start + 1.3)  # past the 1 s clip's end: it loops
     assert b > 150
-    r, _, b = corner_colour(out, c[2].start + 0.2)        # sentence 3: the image again
+    r, _, b = corner_colour(out, c[2].start + 0.2)  # sentence 3: the image again
     assert r > 150
 
 
@@ -226,8 +276,8 @@ def test_clip_frames_come_from_ffmpeg_scaled_cropped_and_in_order(tmp_path):
     held on its first frame before its span starts, and going back restarts."""
     from moviepy import VideoFileClip
 
-    from reelsmith.visuals.backgrounds import CLIP_FPS, _ClipSource, _cover
     from reelsmith.core.exceptions import RenderError
+    from reelsmith.visuals.backgrounds import CLIP_FPS, _ClipSource, _cover
     from tests.helpers.media import make_clip
 
     path = make_clip(tmp_path / "wide.mp4", seconds=1.0, size="320x180")  # landscape into portrait
@@ -239,7 +289,7 @@ def test_clip_frames_come_from_ffmpeg_scaled_cropped_and_in_order(tmp_path):
             index = max(0, int(local_t * CLIP_FPS + 1e-6)) % CLIP_FPS
             expected = _cover(reference.get_frame(index / CLIP_FPS), (108, 192)).astype(int)
             assert got.shape == (192, 108, 3)
-            assert np.abs(got - expected).mean() < 6, local_t          # the same picture
+            assert np.abs(got - expected).mean() < 6, local_t  # the same picture
             other = _cover(reference.get_frame((index + 7) % CLIP_FPS / CLIP_FPS), (108, 192))
             assert np.abs(got - other.astype(int)).mean() > 2 * np.abs(got - expected).mean()
         # A clip shorter than it says: the frames it has are learnt, and it loops there.
@@ -248,7 +298,7 @@ def test_clip_frames_come_from_ffmpeg_scaled_cropped_and_in_order(tmp_path):
         assert source.count == CLIP_FPS
         proc = source._proc
         source.close()
-        assert proc.poll() is not None                                # ffmpeg is gone
+        assert proc.poll() is not None  # ffmpeg is gone
     finally:
         source.close()
         reference.close()
@@ -265,15 +315,18 @@ def test_only_the_clips_near_the_frame_keep_a_decoder(tmp_path):
     from tests.helpers.media import make_clip
 
     clips = [make_clip(tmp_path / f"c{i}.mp4", seconds=1.0, size="64x64") for i in range(4)]
-    scene = MediaBackground(clips, (64, 64), [0.0, 1.0, 2.0, 3.0], 4.0,
-                            transition="crossfade", transition_seconds=0.4)
+    scene = MediaBackground(
+        clips, (64, 64), [0.0, 1.0, 2.0, 3.0], 4.0, transition="crossfade", transition_seconds=0.4
+    )
     try:
         alive = []
         for k in range(40):
             scene.frame_yuv(k / 10)
-            alive.append(sum(s._proc is not None for s in scene.sources if isinstance(s, _ClipSource)))
-        assert max(alive) == 2       # two during a crossfade (0.2 s each side of a boundary)
-        assert alive[15] == 1        # one mid-sentence (t = 1.5 s)
+            alive.append(
+                sum(s._proc is not None for s in scene.sources if isinstance(s, _ClipSource))
+            )
+        assert max(alive) == 2  # two during a crossfade (0.2 s each side of a boundary)
+        assert alive[15] == 1  # one mid-sentence (t = 1.5 s)
     finally:
         scene.close()
     assert all(s._proc is None for s in scene.sources)
@@ -284,16 +337,18 @@ def test_one_image_zooms_on_across_sentences_without_a_jump(tmp_path):
 
     photo = tmp_path / "photo.png"
     rng = np.random.default_rng(1)  # detailed, so any jump in the zoom shows
-    Image.fromarray(rng.integers(0, 255, (480, 270, 3), dtype=np.uint8)).resize((540, 960)).save(photo)
+    Image.fromarray(rng.integers(0, 255, (480, 270, 3), dtype=np.uint8)).resize((540, 960)).save(
+        photo
+    )
     background = MediaBackground([photo], (270, 480), [0.4, 2.3, 4.3], duration=6.8)
     assert [(start, end) for start, end, _ in background.spans] == [(0.0, 6.8)]
 
     def change(t0, t1):
         return np.abs(background.frame_at(t0).astype(int) - background.frame_at(t1)).mean()
 
-    step = change(1.0, 1.0 + 1 / 30)                     # one frame's zoom inside a sentence
-    assert change(2.3 - 1 / 30, 2.3) < 2 * step          # the same across a sentence change
-    assert change(0.0, 6.8) > 10 * step                  # while it does zoom over the video
+    step = change(1.0, 1.0 + 1 / 30)  # one frame's zoom inside a sentence
+    assert change(2.3 - 1 / 30, 2.3) < 2 * step  # the same across a sentence change
+    assert change(0.0, 6.8) > 10 * step  # while it does zoom over the video
 
 
 @pytest.mark.parametrize("size", [(108, 192), (110, 110), (96, 54)])
@@ -315,8 +370,13 @@ def test_zoom_by_quadrant_resizes_gives_the_pixels_of_the_exact_warp(size, a):
         got = np.empty((h, w, *shape[2:]), np.uint8)
         _Quadrants(src, (cx, cy)).zoom(a, got, (qx, qy))
         m = np.array([[a, 0.0, cx - (qx - 0.5) * a - 0.5], [0.0, a, cy - (qy - 0.5) * a - 0.5]])
-        expected = cv2.warpAffine(src, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                  borderMode=cv2.BORDER_REPLICATE)
+        expected = cv2.warpAffine(
+            src,
+            m,
+            (w, h),
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
         assert np.abs(got.astype(int) - expected).max() <= 1  # fixed-point rounding only
 
 
@@ -330,11 +390,15 @@ def test_transitions_blend_planes_as_they_blend_rgb_frames(tmp_path):
     yy, xx = np.mgrid[0:400, 0:240].astype(np.float32)
     paths = []
     for i in range(2):  # colour waves a few pixels across, like detail in a photo
-        field = 120 + 60 * np.sin(xx[..., None] / (5 + 2 * i) + yy[..., None] / 7 + np.arange(3) * 2.1)
+        field = 120 + 60 * np.sin(
+            xx[..., None] / (5 + 2 * i) + yy[..., None] / 7 + np.arange(3) * 2.1
+        )
         paths.append(tmp_path / f"p{i}.png")
         Image.fromarray(np.clip(field, 0, 255).astype(np.uint8)).save(paths[i])
     for transition in ("crossfade", "slide"):
-        scene = MediaBackground(paths, size, [0.0, 3.0], 6.0, transition=transition, transition_seconds=1.0)
+        scene = MediaBackground(
+            paths, size, [0.0, 3.0], 6.0, transition=transition, transition_seconds=1.0
+        )
         for t in (0.0, 1.7, 2.75, 3.0, 3.3, 6.0):
             got = scene.frame_yuv(t).astype(int)
             expected = yuv.frame_to_yuv(scene.frame_at(t)).astype(int)
@@ -370,12 +434,19 @@ def test_yuv_frames_are_the_rgb_frames(preset):
     upscaled plane by plane, the overlays blended in YUV): the same pictures,
     to within rounding, as the RGB frames converted, in every mode (karaoke's
     part-filled words and right-to-left included) and with the title card."""
-    from reelsmith.core import yuv
     from reelsmith.captions.overlay import PRESETS, Cue
+    from reelsmith.core import yuv
 
     cues = [Cue(1, "Octopuses have three hearts", 0.5, 2.0), Cue(2, "مرحبا بكم في عالم", 2.3, 4.0)]
-    frames = FrameMaker(size=(270, 480), duration=5, title="Octopus facts 🐙", cues=cues, seed="s",
-                        ken_burns=True, style=PRESETS[preset])
+    frames = FrameMaker(
+        size=(270, 480),
+        duration=5,
+        title="Octopus facts 🐙",
+        cues=cues,
+        seed="s",
+        ken_burns=True,
+        style=PRESETS[preset],
+    )
     for t in (0.2, 0.9, 1.4, 2.5, 3.1, 3.9):
         made = frames.yuv(t).astype(int)
         converted = yuv.frame_to_yuv(frames(t)).astype(int)

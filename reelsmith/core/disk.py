@@ -1,5 +1,6 @@
 """Free disk space: the check before a task is accepted, and the plain message
 a task fails with when the disk fills up under it (ENOSPC)."""
+
 from __future__ import annotations
 
 import errno

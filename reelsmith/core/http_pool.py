@@ -5,6 +5,7 @@ created lazily under a lock on first use and shared by all its instances and
 threads, so repeated calls reuse keep-alive connections (and their TLS
 sessions) instead of opening new ones.
 """
+
 from __future__ import annotations
 
 import threading

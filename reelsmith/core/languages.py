@@ -6,26 +6,41 @@ People type ``zh``, ``zh-CN``, ``zh_TW``, ``cmn``, ``ja``, ``ko``, ``pt-br``…
 espeak says Mandarin is ``cmn`` and Cantonese ``yue``, gTTS wants ``zh-CN``
 and calls Hebrew ``iw``, Edge's voices have locales like ``zh-CN``.
 """
+
 from __future__ import annotations
 
 # What people type -> the canonical tag.
 ALIASES = {
-    "zh": "zh-CN", "zh-hans": "zh-CN", "zh-sg": "zh-CN", "cmn": "zh-CN", "zh-cmn": "zh-CN",
-    "zh-hant": "zh-TW", "yue": "zh-HK", "zh-yue": "zh-HK", "iw": "he", "jw": "jv",
+    "zh": "zh-CN",
+    "zh-hans": "zh-CN",
+    "zh-sg": "zh-CN",
+    "cmn": "zh-CN",
+    "zh-cmn": "zh-CN",
+    "zh-hant": "zh-TW",
+    "yue": "zh-HK",
+    "zh-yue": "zh-HK",
+    "iw": "he",
+    "jw": "jv",
     "nb": "no",
 }
 
 # Canonical tag -> each engine's preferred codes, tried in order before the plain match.
 ENGINE_CODES = {
     "espeak": {"zh-CN": ["cmn"], "zh-TW": ["cmn"], "zh-HK": ["yue"], "no": ["nb"]},
-    "gtts": {"zh-CN": ["zh-CN"], "zh-TW": ["zh-TW"], "zh-HK": ["yue"], "he": ["iw"],
-             "jv": ["jw"], "pt-BR": ["pt"]},
+    "gtts": {
+        "zh-CN": ["zh-CN"],
+        "zh-TW": ["zh-TW"],
+        "zh-HK": ["yue"],
+        "he": ["iw"],
+        "jv": ["jw"],
+        "pt-BR": ["pt"],
+    },
     "edge": {"no": ["nb-NO"]},
 }
 
 
 def canonical(language: str) -> str:
-    """"ZH_tw" -> "zh-TW", "cmn" -> "zh-CN", "pt-br" -> "pt-BR", "en" -> "en"."""
+    """ "ZH_tw" -> "zh-TW", "cmn" -> "zh-CN", "pt-br" -> "pt-BR", "en" -> "en"."""
     tag = language.strip().replace("_", "-")
     lowered = tag.lower()
     if lowered in ALIASES:
@@ -35,7 +50,7 @@ def canonical(language: str) -> str:
 
 
 def base(language: str) -> str:
-    """"pt-BR" -> "pt"; "zh-TW" -> "zh"."""
+    """ "pt-BR" -> "pt"; "zh-TW" -> "zh"."""
     return canonical(language).split("-")[0]
 
 

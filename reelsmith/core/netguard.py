@@ -6,6 +6,7 @@ and again at delivery, on the very address the connection uses
 (``GuardedBackend``), because DNS can change in between.
 WEBHOOK_ALLOW_PRIVATE lifts this.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -20,6 +21,7 @@ class UnsafeURL(ValueError):
 
 
 # -- Webhook targets ----------------------------------------------------------
+
 
 def resolve(host: str, port: int) -> list[str]:
     """Every address ``host`` resolves to. Tests replace this to play DNS."""
@@ -60,10 +62,15 @@ def safe_addresses(host: str, port: int) -> list[str]:
     for address in addresses:
         problem = address_problem(address)
         if problem:
-            where = (f"the address {address}" if address == host.strip("[]")
-                     else f"the host {host!r} resolves to {address}, which")
-            raise UnsafeURL(f"{where} is {problem}; webhooks go to public addresses only "
-                            "(WEBHOOK_ALLOW_PRIVATE=1 allows others)")
+            where = (
+                f"the address {address}"
+                if address == host.strip("[]")
+                else f"the host {host!r} resolves to {address}, which"
+            )
+            raise UnsafeURL(
+                f"{where} is {problem}; webhooks go to public addresses only "
+                "(WEBHOOK_ALLOW_PRIVATE=1 allows others)"
+            )
     return addresses
 
 

@@ -13,14 +13,16 @@ Names are relative and built here only: ``videos/<task id><suffix>`` for
 outputs, ``uploads/<generated name>`` for uploads. Files whose name starts
 with a dot are temporary and never listed.
 """
+
 from __future__ import annotations
 
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Protocol
 from urllib.parse import urlparse
 
 from reelsmith.core.exceptions import ConfigError
@@ -43,13 +45,13 @@ def upload_name(name: str) -> str:
 class Storage(Protocol):
     url: str
 
-    def check(self) -> None: ...                                  # raises StorageUnavailable
-    def publish(self, local_path: Path, name: str) -> None: ...   # atomic: all or nothing
+    def check(self) -> None: ...  # raises StorageUnavailable
+    def publish(self, local_path: Path, name: str) -> None: ...  # atomic: all or nothing
     def exists(self, name: str) -> bool: ...
     def delete(self, name: str) -> None: ...
-    def fetch(self, name: str, dest: Path) -> Path: ...           # a local copy to read
-    def list(self, prefix: str = "") -> list[str]: ...            # finished names only
-    def local_path(self, name: str) -> Path | None: ...           # None where not a file
+    def fetch(self, name: str, dest: Path) -> Path: ...  # a local copy to read
+    def list(self, prefix: str = "") -> list[str]: ...  # finished names only
+    def local_path(self, name: str) -> Path | None: ...  # None where not a file
     def open_stream(self, name: str, chunk: int = 1 << 20) -> Iterator[bytes]: ...
     def presigned_url(self, name: str, expires: int = 300) -> str | None: ...
     def modified_before(self, prefix: str, when: float) -> list[str]: ...
@@ -77,8 +79,9 @@ class LocalStorage:
             probe.write_bytes(b"ok")
             probe.unlink()
         except OSError as exc:
-            raise StorageUnavailable(f"cannot write to the storage folder {self.root}: "
-                                     f"{exc.strerror or exc}") from None
+            raise StorageUnavailable(
+                f"cannot write to the storage folder {self.root}: {exc.strerror or exc}"
+            ) from None
 
     def publish(self, local_path: Path, name: str) -> None:
         target = self._path(name)
@@ -113,8 +116,11 @@ class LocalStorage:
         folder = self._path(prefix) if prefix else self.root
         if not folder.is_dir():
             return []
-        return sorted(str(p.relative_to(self.root)) for p in folder.rglob("*")
-                      if p.is_file() and not p.name.startswith("."))
+        return sorted(
+            str(p.relative_to(self.root))
+            for p in folder.rglob("*")
+            if p.is_file() and not p.name.startswith(".")
+        )
 
     def local_path(self, name: str) -> Path | None:
         return self._path(name)
@@ -132,8 +138,7 @@ class LocalStorage:
 
 
 class S3Storage:
-    def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None,
-                 client=None):
+    def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None, client=None):
         import boto3
         from botocore.config import Config
 
@@ -142,8 +147,10 @@ class S3Storage:
         self.endpoint_url = endpoint_url
         self.url = f"s3://{bucket}/{self.prefix}".rstrip("/")
         self.client = client or boto3.client(
-            "s3", endpoint_url=endpoint_url,
-            config=Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 3}))
+            "s3",
+            endpoint_url=endpoint_url,
+            config=Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 3}),
+        )
 
     def _key(self, name: str) -> str:
         if ".." in Path(name).parts:
@@ -151,7 +158,7 @@ class S3Storage:
         return f"{self.prefix}/{name}" if self.prefix else name
 
     def _name(self, key: str) -> str:
-        return key[len(self.prefix) + 1:] if self.prefix else key
+        return key[len(self.prefix) + 1 :] if self.prefix else key
 
     def check(self) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -161,11 +168,14 @@ class S3Storage:
         except ClientError as exc:
             raise StorageUnavailable(
                 f"cannot use storage {self.url}: {exc.response['Error'].get('Code')} "
-                f"{exc.response['Error'].get('Message', '')}".strip()) from None
+                f"{exc.response['Error'].get('Message', '')}".strip()
+            ) from None
         except BotoCoreError as exc:
-            raise StorageUnavailable(f"cannot reach storage {self.url}"
-                                     f"{' at ' + self.endpoint_url if self.endpoint_url else ''}: "
-                                     f"{exc}") from None
+            raise StorageUnavailable(
+                f"cannot reach storage {self.url}"
+                f"{' at ' + self.endpoint_url if self.endpoint_url else ''}: "
+                f"{exc}"
+            ) from None
 
     def publish(self, local_path: Path, name: str) -> None:
         self.client.upload_file(str(local_path), self.bucket, self._key(name))
@@ -199,8 +209,11 @@ class S3Storage:
             yield from page.get("Contents", [])
 
     def list(self, prefix: str = "") -> list[str]:
-        return sorted(self._name(o["Key"]) for o in self._objects(prefix)
-                      if not Path(o["Key"]).name.startswith("."))
+        return sorted(
+            self._name(o["Key"])
+            for o in self._objects(prefix)
+            if not Path(o["Key"]).name.startswith(".")
+        )
 
     def local_path(self, name: str) -> Path | None:
         return None
@@ -214,12 +227,15 @@ class S3Storage:
 
     def presigned_url(self, name: str, expires: int = 300) -> str | None:
         return self.client.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": self._key(name)},
-            ExpiresIn=expires)
+            "get_object", Params={"Bucket": self.bucket, "Key": self._key(name)}, ExpiresIn=expires
+        )
 
     def modified_before(self, prefix: str, when: float) -> list[str]:
-        return [self._name(o["Key"]) for o in self._objects(prefix)
-                if o["LastModified"].timestamp() < when]
+        return [
+            self._name(o["Key"])
+            for o in self._objects(prefix)
+            if o["LastModified"].timestamp() < when
+        ]
 
 
 def from_settings(settings) -> Storage:
@@ -248,4 +264,3 @@ def expire(storage: Storage, task_ids: list[str], older_than: float | None = Non
     if older_than is not None:
         for name in storage.modified_before("uploads/", older_than):
             storage.delete(name)
-

@@ -6,6 +6,7 @@ The render makes its frames in this form directly (``frame_yuv`` of every
 background, ``Overlay.apply_yuv``): half the bytes of RGB, and no full-size
 colour conversion per frame.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -26,5 +27,8 @@ def planes(frame: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray, n
     writing into them writes into ``frame``."""
     flat = frame.reshape(-1)
     y, quarter = w * h, w * h // 4
-    return (flat[:y].reshape(h, w), flat[y:y + quarter].reshape(h // 2, w // 2),
-            flat[y + quarter:y + 2 * quarter].reshape(h // 2, w // 2))
+    return (
+        flat[:y].reshape(h, w),
+        flat[y : y + quarter].reshape(h // 2, w // 2),
+        flat[y + quarter : y + 2 * quarter].reshape(h // 2, w // 2),
+    )

@@ -5,6 +5,7 @@ so captions can be timed to them), an optional music bed is mixed in and
 ducked under the voice, and the result is mastered to -14 LUFS integrated
 with peaks below -2 dBFS (true peak <= -1 dBTP).
 """
+
 from __future__ import annotations
 
 import re
@@ -17,16 +18,17 @@ import numpy as np
 from reelsmith.core.exceptions import RenderError
 from reelsmith.voice.synthesizer import Narration
 
-LEAD_IN = 0.4      # seconds of silence before the first sentence
-GAP = 0.3          # seconds of silence between sentences
-TAIL = 0.8         # seconds after the last sentence
-TARGET_LUFS = -14.0    # integrated loudness the platforms normalise to
+LEAD_IN = 0.4  # seconds of silence before the first sentence
+GAP = 0.3  # seconds of silence between sentences
+TAIL = 0.8  # seconds after the last sentence
+TARGET_LUFS = -14.0  # integrated loudness the platforms normalise to
 PEAK_CEILING_DB = -2.0  # sample-peak ceiling; leaves room for true peak <= -1 dBTP
 MUSIC_BELOW_VOICE_LU = 16.0  # a music bed sits this far under the voice, before ducking
 
 
-def assemble_narration(narration: Narration,
-                       out_path: Path) -> tuple[Path, list[tuple[float, float]]]:
+def assemble_narration(
+    narration: Narration, out_path: Path
+) -> tuple[Path, list[tuple[float, float]]]:
     """Join the sentence WAVs with short pauses; return the file and each
     sentence's (start, end) in seconds: exact sample offsets in the joined
     track, so captions and subtitles match the voice."""
@@ -58,8 +60,11 @@ def _ffmpeg(*args: str, failure: str = "ffmpeg failed on the audio") -> str:
     ``RenderError("<failure>: <ffmpeg's reason>")``."""
     import imageio_ffmpeg
 
-    proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", *args],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", *args],
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode:  # (the log is at info level, for ebur128: its last line is the cause)
         last = proc.stderr.strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
         raise RenderError(f"{failure}: {last[0]}")
@@ -68,7 +73,9 @@ def _ffmpeg(*args: str, failure: str = "ffmpeg failed on the audio") -> str:
 
 def integrated_loudness(path: Path, filters: str = "anull") -> float:
     """Integrated loudness (LUFS, EBU R128) of an audio file after ``filters``."""
-    log_text = _ffmpeg("-i", str(path), "-af", f"{filters},ebur128=framelog=quiet", "-f", "null", "-")
+    log_text = _ffmpeg(
+        "-i", str(path), "-af", f"{filters},ebur128=framelog=quiet", "-f", "null", "-"
+    )
     match = re.findall(r"I:\s+(-?[\d.]+|-inf) LUFS", log_text)
     return float(match[-1]) if match and match[-1] != "-inf" else -70.0
 
@@ -105,8 +112,9 @@ def _mix_music_bed(voice: Path, music: Path, dst: Path, layout: str) -> Path:
     stereo = "aresample=48000,aformat=channel_layouts=stereo"
     voice_lufs = integrated_loudness(voice, layout)
     unreadable = f"the music bed {Path(music).name} could not be read"
-    log_text = _ffmpeg(*music_in, "-af", f"{stereo},ebur128=framelog=quiet", "-f", "null", "-",
-                       failure=unreadable)
+    log_text = _ffmpeg(
+        *music_in, "-af", f"{stereo},ebur128=framelog=quiet", "-f", "null", "-", failure=unreadable
+    )
     found = re.findall(r"I:\s+(-?[\d.]+) LUFS", log_text)
     music_gain = voice_lufs - MUSIC_BELOW_VOICE_LU - (float(found[-1]) if found else -20.0)
     graph = (
@@ -116,8 +124,20 @@ def _mix_music_bed(voice: Path, music: Path, dst: Path, layout: str) -> Path:
         "[music][key]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400[ducked];"
         "[voice][ducked]amix=inputs=2:normalize=0:duration=first[mix]"
     )
-    _ffmpeg("-y", "-i", str(voice), *music_in, "-filter_complex", graph, "-map", "[mix]",
-            "-c:a", "pcm_s16le", str(dst), failure=unreadable)
+    _ffmpeg(
+        "-y",
+        "-i",
+        str(voice),
+        *music_in,
+        "-filter_complex",
+        graph,
+        "-map",
+        "[mix]",
+        "-c:a",
+        "pcm_s16le",
+        str(dst),
+        failure=unreadable,
+    )
     return dst
 
 

@@ -17,6 +17,7 @@ The answer is kept for the process: a server found is used from then on
 (``forget`` drops it when it stops answering); when none is found, asking
 again within ``RETRY_SECONDS`` costs nothing, and after that probes again.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -28,13 +29,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from reelsmith.core.settings import Settings
 from reelsmith.core.http_pool import POOL_LIMITS
+from reelsmith.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PROBE_TIMEOUT = 0.5    # seconds per server: loopback answers in milliseconds
-RETRY_SECONDS = 30.0   # a failed discovery is repeated at most this often
+PROBE_TIMEOUT = 0.5  # seconds per server: loopback answers in milliseconds
+RETRY_SECONDS = 30.0  # a failed discovery is repeated at most this often
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Kind:
     and its usual port."""
 
     name: str
-    variable: str       # the environment variable (the Settings field, in capitals)
+    variable: str  # the environment variable (the Settings field, in capitals)
     default_port: int
 
 
@@ -65,9 +66,9 @@ HINT = (
 
 @dataclass(frozen=True)
 class LocalServer:
-    name: str                 # "ollama" | "lmstudio"
-    base_url: str             # the OpenAI-compatible API: "http://127.0.0.1:11434/v1"
-    models: tuple[str, ...]   # as listed by GET /v1/models, in the server's order
+    name: str  # "ollama" | "lmstudio"
+    base_url: str  # the OpenAI-compatible API: "http://127.0.0.1:11434/v1"
+    models: tuple[str, ...]  # as listed by GET /v1/models, in the server's order
 
     def pick_model(self, wanted: str | None) -> str:
         """``wanted`` when the server has it ("llama3.2" matches
@@ -82,8 +83,8 @@ class LocalServer:
 @dataclass(frozen=True)
 class Discovery:
     server: LocalServer | None
-    notes: tuple[str, ...]    # why each server that was not used was not used
-    at: float                 # time.monotonic() of the probe
+    notes: tuple[str, ...]  # why each server that was not used was not used
+    at: float  # time.monotonic() of the probe
 
 
 def loopback_url(raw: str, default_port: int) -> str:
@@ -109,8 +110,10 @@ def loopback_url(raw: str, default_port: int) -> str:
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        raise ValueError(f"{host!r} is not a loopback address (host names other than "
-                         "localhost are not looked up)") from None
+        raise ValueError(
+            f"{host!r} is not a loopback address (host names other than "
+            "localhost are not looked up)"
+        ) from None
     if not address.is_loopback:
         raise ValueError(f"{host} is not a loopback address")
     netloc = f"[{host}]:{port}" if address.version == 6 else f"{host}:{port}"
@@ -125,8 +128,10 @@ def candidates(settings: Settings) -> tuple[list[tuple[Kind, str]], list[str]]:
         try:
             urls.append((kind, loopback_url(raw, kind.default_port)))
         except ValueError as exc:
-            note = (f"{kind.variable}={raw!r} was not probed: {exc}; the probe stays on this "
-                    f"machine (set OPENAI_BASE_URL to use a server elsewhere)")
+            note = (
+                f"{kind.variable}={raw!r} was not probed: {exc}; the probe stays on this "
+                f"machine (set OPENAI_BASE_URL to use a server elsewhere)"
+            )
             log.warning("script writer: %s", note)
             notes.append(note)
     return urls, notes
@@ -141,7 +146,9 @@ def probe(kind: Kind, root: str, timeout: float = PROBE_TIMEOUT) -> LocalServer:
         with httpx.Client(trust_env=False, timeout=timeout, follow_redirects=False) as client:
             reply = client.get(f"{base_url}/models")
     except httpx.HTTPError as exc:
-        raise LookupError(f"{kind.name}: nothing answered at {root} ({type(exc).__name__})") from None
+        raise LookupError(
+            f"{kind.name}: nothing answered at {root} ({type(exc).__name__})"
+        ) from None
     if reply.status_code != 200:
         raise LookupError(f"{kind.name}: {root}/v1/models answered HTTP {reply.status_code}")
     try:
@@ -178,11 +185,17 @@ def discover(settings: Settings, *, now: float | None = None) -> Discovery:
             except LookupError as exc:
                 notes.append(str(exc))
         if server is not None:
-            log.info("script writer: using %s at %s (models: %s)", server.name, server.base_url,
-                     ", ".join(server.models[:5]))
+            log.info(
+                "script writer: using %s at %s (models: %s)",
+                server.name,
+                server.base_url,
+                ", ".join(server.models[:5]),
+            )
         else:
-            log.info("script writer: no local model found (%s); using the offline writer",
-                     "; ".join(notes))
+            log.info(
+                "script writer: no local model found (%s); using the offline writer",
+                "; ".join(notes),
+            )
         _found[key] = result = Discovery(server, tuple(notes), now)
         return result
 

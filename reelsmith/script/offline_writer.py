@@ -11,26 +11,47 @@ scripts always say ``language="en"``.
 ``offline_script``; it also reads ``TEMPLATE_WORDS`` (this writer's words are
 too vague to search stock footage for).
 """
+
 from __future__ import annotations
 
 import hashlib
 import string
 from dataclasses import dataclass
 
-from reelsmith.script.templates import (_BODY, _CALLS_TO_FOLLOW, _HOOKS, _PRIORITY, _SHOTS, _TAKEAWAYS,  # noqa: F401
-                                       _TONES, TEMPLATE_WORDS)
-from reelsmith.script.text import (_AUX, _PREPOSITIONS, _WH, Script, _capitalised, _hashtags,
-                               _keywords, _title_case, _unique, count_words, estimated_seconds,
-                               style_for, word_budget)
+from reelsmith.script.templates import (
+    _BODY,
+    _CALLS_TO_FOLLOW,
+    _HOOKS,
+    _PRIORITY,
+    _SHOTS,
+    _TAKEAWAYS,  # noqa: F401
+    _TONES,
+)
+from reelsmith.script.text import (
+    _AUX,
+    _PREPOSITIONS,
+    _WH,
+    Script,
+    _capitalised,
+    _hashtags,
+    _keywords,
+    _title_case,
+    _unique,
+    count_words,
+    estimated_seconds,
+    style_for,
+    word_budget,
+)
 
 _BE = {"is", "are", "was", "were"}
 
+
 @dataclass(frozen=True)
 class _Topic:
-    text: str               # whitespace-normalised, without trailing punctuation
-    question: str | None    # a direct question: "Why is the sky blue?"
-    clause: str | None      # an embedded question: "why octopuses have three hearts"
-    subject: str | None     # a noun phrase: "black holes"
+    text: str  # whitespace-normalised, without trailing punctuation
+    question: str | None  # a direct question: "Why is the sky blue?"
+    clause: str | None  # an embedded question: "why octopuses have three hearts"
+    subject: str | None  # a noun phrase: "black holes"
 
     @property
     def kind(self) -> str:
@@ -43,26 +64,33 @@ def _read_topic(topic: str) -> _Topic:
     words = text.split()
     first, second = (w.lower() for w in (words + [""])[:2])
     rest = words[2:]
-    if first in _WH and second in _AUX and rest:             # "why is the sky blue"
+    if first in _WH and second in _AUX and rest:  # "why is the sky blue"
         clause = subject = None
-        if second == "do":                                    # "how do bees make honey"
+        if second == "do":  # "how do bees make honey"
             clause = " ".join([first] + rest)
-        elif (first in {"what", "who"} and second in _BE      # "what is a black hole"; not
-              and rest[0].lower() not in _PREPOSITIONS        # "what is inside a black hole"
-              and rest[-1].lower() not in _PREPOSITIONS):     # or "what is it made of"
+        elif (
+            first in {"what", "who"}
+            and second in _BE  # "what is a black hole"; not
+            and rest[0].lower() not in _PREPOSITIONS  # "what is inside a black hole"
+            and rest[-1].lower() not in _PREPOSITIONS
+        ):  # or "what is it made of"
             subject = " ".join(rest)
             clause = f"{first} {subject} {second}"
         return _Topic(text, _capitalised(text) + "?", clause, subject)
-    if first in _WH and second:                               # "why octopuses have three hearts"
+    if first in _WH and second:  # "why octopuses have three hearts"
         return _Topic(text, None, _lower_first(text), None)
     if (first in _AUX and second) or topic.rstrip().endswith("?"):  # "do fish sleep"
         clause = " ".join(["whether"] + words[1:]) if first == "do" else None
         return _Topic(text, _capitalised(text) + "?", clause, None)
-    return _Topic(text, None, None, _lower_first(text))       # "black holes"
+    return _Topic(text, None, None, _lower_first(text))  # "black holes"
 
 
-def offline_script(topic: str, target_seconds: float = 30, words_per_second: float | None = None,
-                   tone: str = "informative") -> Script:
+def offline_script(
+    topic: str,
+    target_seconds: float = 30,
+    words_per_second: float | None = None,
+    tone: str = "informative",
+) -> Script:
     """A sensible, deterministic English script built from templates: a hook,
     what it is, how it works, why it matters, its history, a surprising
     angle, details, a takeaway and a call to follow. Longer targets keep more
@@ -79,9 +107,13 @@ def offline_script(topic: str, target_seconds: float = 30, words_per_second: flo
         "about": parsed.clause or parsed.subject,
         "seconds": f"{budget.target_seconds:g}",
     }
-    pools = {"hook": _HOOKS[parsed.kind], **_BODY, "takeaway": _TAKEAWAYS[parsed.kind],
-             "call": _CALLS_TO_FOLLOW}
-    options: dict[str, list[str]] = {}   # per part: its usable sentences, in the topic's order
+    pools = {
+        "hook": _HOOKS[parsed.kind],
+        **_BODY,
+        "takeaway": _TAKEAWAYS[parsed.kind],
+        "call": _CALLS_TO_FOLLOW,
+    }
+    options: dict[str, list[str]] = {}  # per part: its usable sentences, in the topic's order
     for slot, (part, templates) in enumerate(pools.items()):
         usable = [_capitalised(t.format(**fields)) for t in templates if _fits(t, fields)]
         turn = digest[slot] % len(usable)
@@ -106,20 +138,25 @@ def offline_script(topic: str, target_seconds: float = 30, words_per_second: flo
         title=title,
         sentences=sentences,
         description=f"{title} A {budget.target_seconds:g}-second explainer."
-        if title.endswith("?") else f"{title}: a {budget.target_seconds:g}-second explainer.",
+        if title.endswith("?")
+        else f"{title}: a {budget.target_seconds:g}-second explainer.",
         hashtags=_hashtags(parsed.text),
         source="offline",
         language="en",
-        search_terms=[_unique([subject, *_keywords(parsed.text, generic=False)[:2]])[:3]
-                      for _ in sentences],
-        visual_prompts=[f"{subject}, {_shot(i)}, {style}, vertical photo"
-                        for i in range(len(sentences))],
+        search_terms=[
+            _unique([subject, *_keywords(parsed.text, generic=False)[:2]])[:3] for _ in sentences
+        ],
+        visual_prompts=[
+            f"{subject}, {_shot(i)}, {style}, vertical photo" for i in range(len(sentences))
+        ],
     )
     seconds = estimated_seconds(script.words, len(sentences), budget.words_per_second)
     if abs(seconds - budget.target_seconds) > 0.1 * budget.target_seconds:
-        script.note = (f"the offline writer could only fit {script.words} words "
-                       f"(about {seconds:.0f} s read aloud) to a target of "
-                       f"{budget.target_seconds:g} s")
+        script.note = (
+            f"the offline writer could only fit {script.words} words "
+            f"(about {seconds:.0f} s read aloud) to a target of "
+            f"{budget.target_seconds:g} s"
+        )
     return script
 
 
@@ -137,12 +174,16 @@ def _plan(body: int, options: dict[str, list[str]]) -> list[tuple[str, int]]:
         for part in _PRIORITY:
             if sum(taken.values()) < body and taken[part] < len(options[part]):
                 taken[part] += 1
-    return ([("hook", 0)] + [(part, i) for part in _BODY for i in range(taken[part])]
-            + [("takeaway", 0), ("call", 0)])
+    return (
+        [("hook", 0)]
+        + [(part, i) for part in _BODY for i in range(taken[part])]
+        + [("takeaway", 0), ("call", 0)]
+    )
 
 
-def _fit(plan: list[tuple[str, int]], options: dict[str, list[str]],
-         target: float) -> list[tuple[str, str]]:
+def _fit(
+    plan: list[tuple[str, int]], options: dict[str, list[str]], target: float
+) -> list[tuple[str, str]]:
     """Fill the slots with the topic's first choices, then swap a slot's
     sentence for an unused one of its part while that brings the word count
     closer to ``target``."""
@@ -164,9 +205,9 @@ def _fit(plan: list[tuple[str, int]], options: dict[str, list[str]],
 
 
 def _fits(template: str, fields: dict[str, str | None]) -> bool:
-    return all(fields.get(name) is not None
-               for _, name, _, _ in string.Formatter().parse(template) if name)
-
+    return all(
+        fields.get(name) is not None for _, name, _, _ in string.Formatter().parse(template) if name
+    )
 
 
 def _lower_first(text: str) -> str:

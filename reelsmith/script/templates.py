@@ -1,5 +1,6 @@
 """The offline writer's sentence templates, and the words they use (too vague
 to search stock footage for)."""
+
 from __future__ import annotations
 
 import re
@@ -108,12 +109,25 @@ _CALLS_TO_FOLLOW = [
 # How each sentence's picture is framed, by its place in the script: offline
 # sentences say little a camera could film, so the topic is shown from a new
 # angle each time (and a long script's second round in other tones).
-_SHOTS = ("wide shot", "close-up", "in detail", "seen from above", "in everyday life",
-          "vintage photo", "unusual angle", "macro detail", "at night", "silhouette",
-          "golden hour", "soft focus background")
+_SHOTS = (
+    "wide shot",
+    "close-up",
+    "in detail",
+    "seen from above",
+    "in everyday life",
+    "vintage photo",
+    "unusual angle",
+    "macro detail",
+    "at night",
+    "silhouette",
+    "golden hour",
+    "soft focus background",
+)
 _TONES = ("", "cool tones", "warm tones", "high contrast")
 TEMPLATE_WORDS = {
-    word for pools in (_HOOKS, _BODY, _TAKEAWAYS, {"call": _CALLS_TO_FOLLOW})
-    for templates in pools.values() for template in templates
+    word
+    for pools in (_HOOKS, _BODY, _TAKEAWAYS, {"call": _CALLS_TO_FOLLOW})
+    for templates in pools.values()
+    for template in templates
     for word in re.findall(r"[\w']+", re.sub(r"\{\w+\}", " ", template).lower())
 }

@@ -1,6 +1,7 @@
 """The words of a script: its dataclass, length budget, sentence splitting,
 search terms and visual prompts derived from the sentences, and the word
 lists the offline writer shares."""
+
 from __future__ import annotations
 
 import re
@@ -15,10 +16,10 @@ from reelsmith.script.templates import TEMPLATE_WORDS
 # change, so old cached scripts are not served for the new wording.
 PROMPT_VERSION = "3"
 
-MIN_SENTENCES, MAX_SENTENCES = 3, 40   # what a reply from the model must have
-WORDS_PER_SECOND = 2.5                 # calm narration pace, when the voice's is not known
-WORDS_PER_SENTENCE = 13                # one caption's worth
-LENGTH_TOLERANCE = 0.2                 # a reply further than this from the budget is asked again
+MIN_SENTENCES, MAX_SENTENCES = 3, 40  # what a reply from the model must have
+WORDS_PER_SECOND = 2.5  # calm narration pace, when the voice's is not known
+WORDS_PER_SENTENCE = 13  # one caption's worth
+LENGTH_TOLERANCE = 0.2  # a reply further than this from the budget is asked again
 # The pauses the render puts around the sentences (audio.py; a test checks they agree).
 # The title is shown over the first sentences, so it adds no time.
 LEAD_IN, GAP, TAIL = 0.4, 0.3, 0.8
@@ -32,16 +33,16 @@ _UNCOUNTED = {"th", "lo", "km", "my"}
 @dataclass
 class Script:
     title: str
-    sentences: list[str]   # one caption (and one voice clip) each
+    sentences: list[str]  # one caption (and one voice clip) each
     description: str = ""
-    hashtags: list[str] = field(default_factory=list)   # lowercase words, without '#'
-    source: str = "user"   # "openai" | "ollama" | "lmstudio" | "offline" | "user"
+    hashtags: list[str] = field(default_factory=list)  # lowercase words, without '#'
+    source: str = "user"  # "openai" | "ollama" | "lmstudio" | "offline" | "user"
     language: str = "en"
     # Per sentence, for the visual sources: stock search terms (English, the
     # most specific first), and a prompt for an image model.
     search_terms: list[list[str]] = field(default_factory=list)
     visual_prompts: list[str] = field(default_factory=list)
-    note: str = ""         # what the writer had to settle for, in plain words ("" when nothing)
+    note: str = ""  # what the writer had to settle for, in plain words ("" when nothing)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,7 +62,7 @@ class WordBudget:
 
     target_seconds: float
     words_per_second: float
-    sentences: int   # suggested: about WORDS_PER_SENTENCE words each
+    sentences: int  # suggested: about WORDS_PER_SENTENCE words each
     words: int
 
     @property
@@ -96,12 +97,17 @@ def word_budget(target_seconds: float, words_per_second: float | None = None) ->
     language)`` gives a voice's). Raises ScriptError naming a bad argument."""
     wps = WORDS_PER_SECOND if words_per_second is None else words_per_second
     if isinstance(wps, bool) or not isinstance(wps, (int, float)) or not 0 < wps <= 20:
-        raise ScriptError(f"words_per_second must be a number above 0 and at most 20 "
-                          f"(got {words_per_second!r})")
-    if (isinstance(target_seconds, bool) or not isinstance(target_seconds, (int, float))
-            or not 0 < target_seconds <= 3600):
-        raise ScriptError(f"target_seconds must be a number of seconds above 0 "
-                          f"(got {target_seconds!r})")
+        raise ScriptError(
+            f"words_per_second must be a number above 0 and at most 20 (got {words_per_second!r})"
+        )
+    if (
+        isinstance(target_seconds, bool)
+        or not isinstance(target_seconds, (int, float))
+        or not 0 < target_seconds <= 3600
+    ):
+        raise ScriptError(
+            f"target_seconds must be a number of seconds above 0 (got {target_seconds!r})"
+        )
     sentences = MIN_SENTENCES
     for _ in range(4):  # the pauses depend on the count, the count on the words: settles at once
         words = speech_seconds(target_seconds, sentences) * wps
@@ -113,7 +119,9 @@ def word_budget(target_seconds: float, words_per_second: float | None = None) ->
 def count_words(text: str) -> int:
     """Words as the voices' pace counts them (``speech.word_count``):
     whitespace-separated tokens, and each CJK character as one."""
-    from reelsmith.voice.synthesizer import word_count  # the one definition of the unit; imported when first needed
+    from reelsmith.voice.synthesizer import (
+        word_count,
+    )  # the one definition of the unit; imported when first needed
 
     return word_count(text)
 
@@ -149,9 +157,9 @@ def _clean_terms(terms: Iterable[str]) -> list[str]:
 
 # -- the user's own script ----------------------------------------------------
 _SENTENCE_BREAK = re.compile(
-    r"(?<=[。！？])\s*"                                     # CJK full stops need no space
-    r"|(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)]))\s+"             # . ! ? (maybe closing a quote), then space
-    r"|\s*\n\s*"                                            # every line break
+    r"(?<=[。！？])\s*"  # CJK full stops need no space
+    r"|(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)]))\s+"  # . ! ? (maybe closing a quote), then space
+    r"|\s*\n\s*"  # every line break
 )
 
 
@@ -169,22 +177,65 @@ def script_from_text(text: str, topic: str, language: str, tone: str = "informat
         raise ScriptError("your script has no sentences")
     title = topic or " ".join(sentences[0].split()[:6]).rstrip(".,;:!?…")
     terms, prompts = derive_scenes(sentences, topic or title, style_for(tone))
-    return Script(title=title, sentences=sentences, description=" ".join(sentences[:2]),
-                  hashtags=_hashtags(title), source="user", language=language,
-                  search_terms=terms, visual_prompts=prompts)
+    return Script(
+        title=title,
+        sentences=sentences,
+        description=" ".join(sentences[:2]),
+        hashtags=_hashtags(title),
+        source="user",
+        language=language,
+        search_terms=terms,
+        visual_prompts=prompts,
+    )
 
 
 # -- words (shared with offline_writer.py) --------------------------------------
 _WH = {"why", "how", "what", "when", "where", "who", "which"}
-_AUX = {"is", "are", "was", "were", "do", "does", "did", "can", "could", "will", "would",
-        "should", "has", "have", "had"}
-_PREPOSITIONS = {"of", "for", "from", "with", "to", "about", "in", "on", "at", "by", "like",
-                 "inside", "behind", "beyond", "under", "between"}
-_STOPWORDS = _WH | _AUX | _PREPOSITIONS | set(
-    "a an and but or so if than then that this these those it its the their them they there "
-    "you your we our us i me my he she his her not no yes get gets got make makes made "
-    "one two three four five six seven eight nine ten many much more most some any all "
-    "really very just only also into onto out up down over under".split()
+_AUX = {
+    "is",
+    "are",
+    "was",
+    "were",
+    "do",
+    "does",
+    "did",
+    "can",
+    "could",
+    "will",
+    "would",
+    "should",
+    "has",
+    "have",
+    "had",
+}
+_PREPOSITIONS = {
+    "of",
+    "for",
+    "from",
+    "with",
+    "to",
+    "about",
+    "in",
+    "on",
+    "at",
+    "by",
+    "like",
+    "inside",
+    "behind",
+    "beyond",
+    "under",
+    "between",
+}
+_STOPWORDS = (
+    _WH
+    | _AUX
+    | _PREPOSITIONS
+    | set(
+        "a an and but or so if than then that this these those it its the their them they there "
+        "you your we our us i me my he she his her not no yes get gets got make makes made "
+        "one two three four five six seven eight nine ten many much more most some any all "
+        "really very just only also into onto out up down over under".split()
+    )
 )
 # Words too vague to search footage for (besides the offline templates' own words).
 _VAGUE = set(
@@ -199,8 +250,9 @@ _VAGUE = set(
 
 
 # -- search terms and visual prompts ---------------------------------------------
-def derive_scenes(sentences: list[str], topic: str,
-                  style: str) -> tuple[list[list[str]], list[str]]:
+def derive_scenes(
+    sentences: list[str], topic: str, style: str
+) -> tuple[list[list[str]], list[str]]:
     """Per sentence, stock search terms (the sentence's own keywords, the
     longest first, then the topic's) and an image prompt ("<the sentence>,
     <style>, vertical photo", with the topic when the sentence does not name
@@ -236,8 +288,10 @@ def _title_case(text: str) -> str:
     small = {"a", "an", "and", "as", "at", "but", "by", "for", "in", "of", "on", "or", "the", "to"}
     words = text.split()
     return " ".join(
-        word if any(c.isupper() for c in word)                 # keep "NASA", "iPhone"
-        else word if 0 < i < len(words) - 1 and word in small  # the last word is capitalised
+        word
+        if any(c.isupper() for c in word)  # keep "NASA", "iPhone"
+        else word
+        if 0 < i < len(words) - 1 and word in small  # the last word is capitalised
         else _capitalised(word)
         for i, word in enumerate(words)
     )
@@ -245,8 +299,11 @@ def _title_case(text: str) -> str:
 
 def _hashtags(text: str) -> list[str]:
     """3-5 lowercase hashtags: up to four topic words, then generic ones."""
-    words = _unique(w for w in re.findall(r"\w+", text.lower())
-                    if len(w) > 2 and not w.isdigit() and w not in _STOPWORDS)
+    words = _unique(
+        w
+        for w in re.findall(r"\w+", text.lower())
+        if len(w) > 2 and not w.isdigit() and w not in _STOPWORDS
+    )
     tags = words[:4] + ["shorts"]
     for generic in ("facts", "explained"):
         if len(tags) < 3:

@@ -17,6 +17,7 @@ of a task that is still alive. Cancel is a flag in the store that the running
 render reads at its progress reports; SIGTERM interrupts the render, puts the
 task back to queued and sends its message again.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,24 +34,30 @@ from dramatiq.brokers.redis import RedisBroker
 
 from reelsmith.core import storage as storage_mod
 from reelsmith.core.exceptions import QueueFull
-from reelsmith.tasks.redis_store import RedisTaskStore, client_options
 from reelsmith.tasks.queue import MAX_ATTEMPTS, Task, TaskQueue, TaskRequest, TaskStatus
+from reelsmith.tasks.redis_store import RedisTaskStore, client_options
 
 log = logging.getLogger(__name__)
 
 QUEUE = "renders"
 ACTOR = "render_task"
-MAINTENANCE_CHANCE = 200_000  # of a million broker commands: a dead worker is noticed within seconds
-CANCEL_EVERY = 0.25          # seconds between cancel checks of one task
+MAINTENANCE_CHANCE = (
+    200_000  # of a million broker commands: a dead worker is noticed within seconds
+)
+CANCEL_EVERY = 0.25  # seconds between cancel checks of one task
 
 
 def make_broker(redis_url: str, heartbeat_timeout: float) -> RedisBroker:
     """Dramatiq's Redis broker with no retry/time-limit middleware: a render
     takes as long as it takes, and the outcome is stored by us, not retried."""
     client = redis.Redis.from_url(redis_url, **client_options())
-    return RedisBroker(client=client, middleware=[], namespace="reelsmith-engine",
-                       heartbeat_timeout=int(heartbeat_timeout * 1000),
-                       maintenance_chance=MAINTENANCE_CHANCE)
+    return RedisBroker(
+        client=client,
+        middleware=[],
+        namespace="reelsmith-engine",
+        heartbeat_timeout=int(heartbeat_timeout * 1000),
+        maintenance_chance=MAINTENANCE_CHANCE,
+    )
 
 
 class RemoteCancels:
@@ -102,9 +109,18 @@ class DistributedQueue(TaskQueue):
     """TaskQueue's interface with Dramatiq carrying the work. In the web
     process it enqueues; in a worker process ``perform`` runs one task."""
 
-    def __init__(self, store: RedisTaskStore, storage, broker: RedisBroker, runner=None, *,
-                 workers: int = 1, maxsize: int = 100, uploads_dir: Path | None = None,
-                 lease_ttl: float = 10.0):
+    def __init__(
+        self,
+        store: RedisTaskStore,
+        storage,
+        broker: RedisBroker,
+        runner=None,
+        *,
+        workers: int = 1,
+        maxsize: int = 100,
+        uploads_dir: Path | None = None,
+        lease_ttl: float = 10.0,
+    ):
         super().__init__(BestEffortProgressStore(store), runner, workers=workers, maxsize=maxsize)
         self.shared = store
         self.storage = storage
@@ -115,8 +131,7 @@ class DistributedQueue(TaskQueue):
         self.running: set[str] = set()
         self._cancel_requested = RemoteCancels(store)
         self._started = False
-        self.actor = dramatiq.actor(self.perform, actor_name=ACTOR, queue_name=QUEUE,
-                                    broker=broker)
+        self.actor = dramatiq.actor(self.perform, actor_name=ACTOR, queue_name=QUEUE, broker=broker)
 
     # -- web side ----------------------------------------------------------
     @property
@@ -144,10 +159,14 @@ class DistributedQueue(TaskQueue):
             try:
                 self.actor.send(task.id)
             except redis.RedisError:  # stored but never sent: don't leave it queued forever
-                self.shared.transition(task.id, TaskStatus.FAILED, finished_at=time.time(),
-                                       message="could not be sent to the workers",
-                                       error_stage="queued",
-                                       error_message="the task engine could not take it")
+                self.shared.transition(
+                    task.id,
+                    TaskStatus.FAILED,
+                    finished_at=time.time(),
+                    message="could not be sent to the workers",
+                    error_stage="queued",
+                    error_message="the task engine could not take it",
+                )
                 raise
         except redis.RedisError as exc:
             raise QueueFull(f"the task engine's Redis can't be reached ({exc})") from None
@@ -175,8 +194,11 @@ class DistributedQueue(TaskQueue):
     def perform(self, task_id: str) -> None:
         """The actor: run ``task_id`` once, unless someone alive already is."""
         task = self.shared.get(task_id)
-        if task is None or task.status.finished or task.status not in (TaskStatus.QUEUED,
-                                                                          TaskStatus.RUNNING):
+        if (
+            task is None
+            or task.status.finished
+            or task.status not in (TaskStatus.QUEUED, TaskStatus.RUNNING)
+        ):
             return
         if not self.shared.take_lease(task_id, self.holder, self.lease_ttl):
             log.info("task %s is held by a live worker: duplicate message dropped", task_id)
@@ -186,11 +208,15 @@ class DistributedQueue(TaskQueue):
             if task.status == TaskStatus.RUNNING:  # its worker died mid-render
                 if task.attempts >= MAX_ATTEMPTS:
                     if self.shared.transition(
-                            task_id, TaskStatus.FAILED, message="interrupted twice",
-                            only_from=(TaskStatus.RUNNING,), finished_at=time.time(),
-                            error_stage=task.stage,
-                            error_message="interrupted: its worker stopped twice while this "
-                                          "task was running"):
+                        task_id,
+                        TaskStatus.FAILED,
+                        message="interrupted twice",
+                        only_from=(TaskStatus.RUNNING,),
+                        finished_at=time.time(),
+                        error_stage=task.stage,
+                        error_message="interrupted: its worker stopped twice while this "
+                        "task was running",
+                    ):
                         self.remove_shared_uploads(task.request)
                         self.webhooks.send(self.shared.get(task_id))
                     return
@@ -255,13 +281,21 @@ def distributed_queue(settings, storage, runner) -> DistributedQueue:
     """The queue for ``REDIS_URL``: the shared store, the broker, the storage."""
     store = RedisTaskStore(settings.redis_url)
     broker = make_broker(settings.redis_url, settings.engine_heartbeat_timeout)
-    return DistributedQueue(store, storage, broker, runner, workers=max(1, settings.workers),
-                            maxsize=settings.queue_size,
-                            uploads_dir=settings.data_dir / "uploads",
-                            lease_ttl=max(4.0, settings.engine_heartbeat_timeout / 2))
+    return DistributedQueue(
+        store,
+        storage,
+        broker,
+        runner,
+        workers=max(1, settings.workers),
+        maxsize=settings.queue_size,
+        uploads_dir=settings.data_dir / "uploads",
+        lease_ttl=max(4.0, settings.engine_heartbeat_timeout / 2),
+    )
 
 
-def start_heartbeat(queue: DistributedQueue, every: float, stop: threading.Event) -> threading.Thread:
+def start_heartbeat(
+    queue: DistributedQueue, every: float, stop: threading.Event
+) -> threading.Thread:
     def loop():
         while not stop.wait(every):
             try:

@@ -12,6 +12,7 @@ queued task is still there, in its original order, and a task that was
 running when the process died is queued once more (a second interruption
 fails it with "interrupted").
 """
+
 from __future__ import annotations
 
 import json
@@ -21,10 +22,10 @@ import statistics
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Callable
 
 from reelsmith.core.exceptions import QueueFull, ReelsmithError, TaskCanceled, TaskInterrupted  # noqa: F401 (QueueFull: importable from here too)
 
@@ -51,21 +52,21 @@ class TaskRequest:
     """What the user asked for. Validated by the API before it is queued."""
 
     topic: str
-    script: str | None = None       # the user's own script: skips the LLM
-    voice: str = "auto"             # auto | piper | gtts | espeak
+    script: str | None = None  # the user's own script: skips the LLM
+    voice: str = "auto"  # auto | piper | gtts | espeak
     language: str = "en"
-    length: int = 30                # target seconds
+    length: int = 30  # target seconds
     tone: str = "informative"
-    aspect: str = "9:16"            # 9:16 | 16:9 | 1:1
-    fresh: bool = False             # bypass the script cache
+    aspect: str = "9:16"  # 9:16 | 16:9 | 1:1
+    fresh: bool = False  # bypass the script cache
     webhook_url: str | None = None  # gets a JSON POST when the task ends
-    music: str | None = None        # an uploaded file's generated name (in uploads/)
+    music: str | None = None  # an uploaded file's generated name (in uploads/)
     backgrounds: list[str] = field(default_factory=list)  # uploaded images / clips, in order
-    font: str | None = None         # an uploaded caption font's generated name (in uploads/)
-    speed: float = 1.0              # narration speed, 0.5-2.0
+    font: str | None = None  # an uploaded caption font's generated name (in uploads/)
+    speed: float = 1.0  # narration speed, 0.5-2.0
     caption_style: dict | str | None = None  # a preset name or a style object (captions.py)
-    visuals: str = "auto"           # auto or a visual source name
-    transition: str = "cut"         # cut | crossfade | slide
+    visuals: str = "auto"  # auto or a visual source name
+    transition: str = "cut"  # cut | crossfade | slide
     transition_seconds: float = 0.5
 
     @property
@@ -74,7 +75,7 @@ class TaskRequest:
         return [name for name in (self.music, self.font, *self.backgrounds) if name]
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TaskRequest":
+    def from_dict(cls, data: dict) -> TaskRequest:
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         return cls(**known)
 
@@ -175,8 +176,15 @@ class TaskStore:
             self._db.execute(
                 "INSERT INTO tasks (id, request, status, stage, progress, attempts, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (task.id, json.dumps(asdict(task.request)), task.status.value, task.stage,
-                 task.progress, task.attempts, task.created_at),
+                (
+                    task.id,
+                    json.dumps(asdict(task.request)),
+                    task.status.value,
+                    task.stage,
+                    task.progress,
+                    task.attempts,
+                    task.created_at,
+                ),
             )
             self._event(task.id, task.status, "created")
 
@@ -201,14 +209,16 @@ class TaskStore:
 
     def count(self, status: TaskStatus) -> int:
         with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM tasks WHERE status = ?",
-                                    (status.value,)).fetchone()[0]
+            return self._db.execute(
+                "SELECT COUNT(*) FROM tasks WHERE status = ?", (status.value,)
+            ).fetchone()[0]
 
     def queue_positions(self) -> dict[str, int]:
         """Every queued task's place in line (1 = the next to run)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT id FROM tasks WHERE status = 'queued' ORDER BY seq").fetchall()
+                "SELECT id FROM tasks WHERE status = 'queued' ORDER BY seq"
+            ).fetchall()
         return {row["id"]: n for n, row in enumerate(rows, start=1)}
 
     def recent_durations(self, limit: int = 10) -> list[float]:
@@ -217,20 +227,25 @@ class TaskStore:
             rows = self._db.execute(
                 "SELECT finished_at - started_at AS took FROM tasks WHERE status = 'done'"
                 " AND started_at IS NOT NULL AND finished_at IS NOT NULL"
-                " ORDER BY finished_at DESC LIMIT ?", (limit,)).fetchall()
+                " ORDER BY finished_at DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
         return [row["took"] for row in rows]
 
     def claim_next(self) -> Task | None:
         """Move the oldest queued task to running (one transaction) and return it."""
         with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
-            row = self._db.execute("SELECT id FROM tasks WHERE status = 'queued' ORDER BY seq LIMIT 1"
-                                   ).fetchone()
+            row = self._db.execute(
+                "SELECT id FROM tasks WHERE status = 'queued' ORDER BY seq LIMIT 1"
+            ).fetchone()
             if row is None:
                 return None
             self._db.execute(
                 "UPDATE tasks SET status = 'running', started_at = ?, attempts = attempts + 1,"
-                " stage = 'starting', progress = 0 WHERE id = ?", (time.time(), row["id"]))
+                " stage = 'starting', progress = 0 WHERE id = ?",
+                (time.time(), row["id"]),
+            )
             self._event(row["id"], TaskStatus.RUNNING, "started")
             task = self._db.execute("SELECT * FROM tasks WHERE id = ?", (row["id"],)).fetchone()
         return _row_to_task(task)
@@ -240,7 +255,8 @@ class TaskStore:
         with self._lock:
             rows = self._db.execute(
                 "SELECT * FROM tasks WHERE status = 'done' AND expired_at IS NULL"
-                " AND finished_at < ? ORDER BY seq", (when,)
+                " AND finished_at < ? ORDER BY seq",
+                (when,),
             ).fetchall()
         return [_row_to_task(r) for r in rows]
 
@@ -250,8 +266,9 @@ class TaskStore:
             self._db.execute("BEGIN")
             if fields:
                 assignments = ", ".join(f"{k} = ?" for k in fields)
-                self._db.execute(f"UPDATE tasks SET {assignments} WHERE id = ?",
-                                 [*fields.values(), task_id])
+                self._db.execute(
+                    f"UPDATE tasks SET {assignments} WHERE id = ?", [*fields.values(), task_id]
+                )
             row = self._db.execute("SELECT status FROM tasks WHERE id = ?", (task_id,)).fetchone()
             if row:
                 self._event(task_id, TaskStatus(row["status"]), message)
@@ -264,8 +281,15 @@ class TaskStore:
             ).fetchall()
         return [dict(r) for r in rows]
 
-    def transition(self, task_id: str, status: TaskStatus, *, message: str | None = None,
-                   only_from: tuple[TaskStatus, ...] | None = None, **fields) -> bool:
+    def transition(
+        self,
+        task_id: str,
+        status: TaskStatus,
+        *,
+        message: str | None = None,
+        only_from: tuple[TaskStatus, ...] | None = None,
+        **fields,
+    ) -> bool:
         """Move a task to ``status`` (and set ``fields``), recording the event.
 
         With ``only_from`` the change happens only if the task is currently
@@ -327,8 +351,14 @@ class WebhookSender:
     to public addresses, checked when it is made (netguard.GuardedBackend): a
     URL whose name now resolves to a private address is refused, not retried."""
 
-    def __init__(self, store: "TaskStore", attempts: int = 4, first_delay: float = 0.5,
-                 timeout: float = 5.0, allow_private: bool = False):
+    def __init__(
+        self,
+        store: TaskStore,
+        attempts: int = 4,
+        first_delay: float = 0.5,
+        timeout: float = 5.0,
+        allow_private: bool = False,
+    ):
         self.store = store
         self.attempts = attempts
         self.first_delay = first_delay
@@ -359,8 +389,9 @@ class WebhookSender:
     def send(self, task: Task) -> None:
         if not task.request.webhook_url:
             return
-        thread = threading.Thread(target=self._deliver, args=(task,), daemon=True,
-                                  name=f"webhook-{task.id[:8]}")
+        thread = threading.Thread(
+            target=self._deliver, args=(task,), daemon=True, name=f"webhook-{task.id[:8]}"
+        )
         self.threads = [t for t in self.threads if t.is_alive()] + [thread]
         thread.start()
 
@@ -368,8 +399,12 @@ class WebhookSender:
         body = json.dumps(task.to_dict()).encode()
         timeouts = dict.fromkeys(("connect", "read", "write", "pool"), self.timeout)
         response = self._http().request(
-            "POST", url, content=body, extensions={"timeout": timeouts},
-            headers={"Content-Type": "application/json", "User-Agent": "reelsmith-webhook"})
+            "POST",
+            url,
+            content=body,
+            extensions={"timeout": timeouts},
+            headers={"Content-Type": "application/json", "User-Agent": "reelsmith-webhook"},
+        )
         return response.status
 
     def _deliver(self, task: Task) -> None:
@@ -380,8 +415,9 @@ class WebhookSender:
             try:
                 status = self._post(task.request.webhook_url, task)
                 if status < 300:
-                    self.store.record(task.id, f"webhook delivered (HTTP {status}, "
-                                               f"attempt {attempt})")
+                    self.store.record(
+                        task.id, f"webhook delivered (HTTP {status}, attempt {attempt})"
+                    )
                     return
                 problem = f"HTTP {status}"
             except UnsafeURL as exc:  # DNS changed since the task was created
@@ -432,13 +468,21 @@ class TaskQueue:
         for task in self.store.with_status(TaskStatus.RUNNING):
             if task.attempts >= MAX_ATTEMPTS:
                 self.store.transition(
-                    task.id, TaskStatus.FAILED, message="interrupted twice",
-                    finished_at=time.time(), error_stage=task.stage,
+                    task.id,
+                    TaskStatus.FAILED,
+                    message="interrupted twice",
+                    finished_at=time.time(),
+                    error_stage=task.stage,
                     error_message="interrupted: the server stopped twice while this task was running",
                 )
             else:
-                self.store.transition(task.id, TaskStatus.QUEUED, message="re-queued after interruption",
-                                      stage="queued", progress=0.0)
+                self.store.transition(
+                    task.id,
+                    TaskStatus.QUEUED,
+                    message="re-queued after interruption",
+                    stage="queued",
+                    progress=0.0,
+                )
         for i in range(self.workers):
             t = threading.Thread(target=self._work, name=f"task-worker-{i}", daemon=True)
             t.start()
@@ -482,9 +526,14 @@ class TaskQueue:
         task = self.store.get(task_id)
         if task is None or task.status.finished:
             return task
-        if self.store.transition(task_id, TaskStatus.CANCELED, message="canceled while queued",
-                                 only_from=(TaskStatus.QUEUED,), finished_at=time.time(),
-                                 stage="canceled"):
+        if self.store.transition(
+            task_id,
+            TaskStatus.CANCELED,
+            message="canceled while queued",
+            only_from=(TaskStatus.QUEUED,),
+            finished_at=time.time(),
+            stage="canceled",
+        ):
             canceled = self.store.get(task_id)
             self.webhooks.send(canceled)
             return canceled
@@ -506,7 +555,8 @@ class TaskQueue:
         if pace is not None and self.workers > 0:
             running_left = sum(
                 t.eta_seconds if t.eta_seconds is not None else pace * (1 - t.progress)
-                for t in self.store.with_status(TaskStatus.RUNNING))
+                for t in self.store.with_status(TaskStatus.RUNNING)
+            )
         for task in queued:
             task.queue_position = positions.get(task.id)
             if task.queue_position is not None and running_left is not None:
@@ -555,25 +605,51 @@ class TaskQueue:
         try:
             result = self.runner(task, report)
         except TaskInterrupted:
-            self.store.transition(task_id, TaskStatus.QUEUED, stage="queued", progress=0.0,
-                                  message="interrupted by shutdown; will run again on start")
+            self.store.transition(
+                task_id,
+                TaskStatus.QUEUED,
+                stage="queued",
+                progress=0.0,
+                message="interrupted by shutdown; will run again on start",
+            )
             return
         except TaskCanceled:
-            self.store.transition(task_id, TaskStatus.CANCELED, message="canceled while running",
-                                  finished_at=time.time(), stage="canceled")
+            self.store.transition(
+                task_id,
+                TaskStatus.CANCELED,
+                message="canceled while running",
+                finished_at=time.time(),
+                stage="canceled",
+            )
         except ReelsmithError as exc:
-            self.store.transition(task_id, TaskStatus.FAILED, message=f"{exc.stage}: {exc.message}",
-                                  finished_at=time.time(), error_stage=exc.stage,
-                                  error_message=exc.message)
+            self.store.transition(
+                task_id,
+                TaskStatus.FAILED,
+                message=f"{exc.stage}: {exc.message}",
+                finished_at=time.time(),
+                error_stage=exc.stage,
+                error_message=exc.message,
+            )
         except Exception as exc:
             log.exception("task %s failed unexpectedly", task_id)
-            self.store.transition(task_id, TaskStatus.FAILED, message=f"{task.stage}: {exc}",
-                                  finished_at=time.time(), error_stage=task.stage,
-                                  error_message=f"unexpected error: {type(exc).__name__}: {exc}")
+            self.store.transition(
+                task_id,
+                TaskStatus.FAILED,
+                message=f"{task.stage}: {exc}",
+                finished_at=time.time(),
+                error_stage=task.stage,
+                error_message=f"unexpected error: {type(exc).__name__}: {exc}",
+            )
         else:
-            self.store.transition(task_id, TaskStatus.DONE, message="finished",
-                                  finished_at=time.time(), stage="done", progress=1.0,
-                                  result=result)
+            self.store.transition(
+                task_id,
+                TaskStatus.DONE,
+                message="finished",
+                finished_at=time.time(),
+                stage="done",
+                progress=1.0,
+                result=result,
+            )
         finally:
             with self._cancel_lock:
                 self._cancel_requested.discard(task_id)

@@ -16,6 +16,7 @@ Keys (all under ``<namespace>:``)::
 This is state, not a queue: the task engine (distributed.py) carries the
 messages. Transitions are checked and applied in one WATCH/MULTI transaction.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,22 +29,37 @@ from redis.retry import Retry
 
 from reelsmith.tasks.queue import Task, TaskRequest, TaskStatus
 
-FIELDS = ("status", "stage", "progress", "attempts", "created_at", "started_at", "finished_at",
-          "error_stage", "error_message", "result", "expired_at")
+FIELDS = (
+    "status",
+    "stage",
+    "progress",
+    "attempts",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "error_stage",
+    "error_message",
+    "result",
+    "expired_at",
+)
 CANCEL_TTL = 86400
 
 
 def client_options(retries: int = 30) -> dict:
     """redis-py options that ride out a Redis restart: up to ``retries``
     reconnects with backoff capped at 1 s (about half a minute) before an error."""
-    return dict(socket_connect_timeout=3, socket_timeout=10,
-                retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries),
-                retry_on_error=[redis.ConnectionError, redis.TimeoutError])
+    return dict(
+        socket_connect_timeout=3,
+        socket_timeout=10,
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries),
+        retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+    )
 
 
 def connect(url: str, retries: int = 30) -> redis.Redis:
-    return redis.Redis.from_url(url, decode_responses=True, health_check_interval=15,
-                                **client_options(retries))
+    return redis.Redis.from_url(
+        url, decode_responses=True, health_check_interval=15, **client_options(retries)
+    )
 
 
 def _encode(value) -> str:
@@ -75,8 +91,9 @@ class RedisTaskStore:
     def add(self, task: Task) -> None:
         seq = self.r.incr(self._k("seq"))
         mapping = {"id": task.id, "seq": seq, "request": json.dumps(asdict(task.request))}
-        mapping.update({f: _encode(getattr(task, f)) for f in FIELDS
-                        if getattr(task, f) is not None})
+        mapping.update(
+            {f: _encode(getattr(task, f)) for f in FIELDS if getattr(task, f) is not None}
+        )
         with self.r.pipeline() as pipe:  # MULTI/EXEC: all or nothing
             pipe.hset(self._k("task", task.id), mapping=mapping)
             pipe.zadd(self._k("all"), {task.id: seq})
@@ -125,8 +142,13 @@ class RedisTaskStore:
         """Move ``task_id`` from queued (or ``also_from``) to running, one more
         attempt; None if it is in another state (someone else has it)."""
         moved = self._transition(
-            task_id, TaskStatus.RUNNING, (TaskStatus.QUEUED, *also_from), "started",
-            {"started_at": time.time(), "stage": "starting", "progress": 0.0}, bump_attempts=True)
+            task_id,
+            TaskStatus.RUNNING,
+            (TaskStatus.QUEUED, *also_from),
+            "started",
+            {"started_at": time.time(), "stage": "starting", "progress": 0.0},
+            bump_attempts=True,
+        )
         return self.get(task_id) if moved else None
 
     def finished_before(self, when: float) -> list[Task]:
@@ -147,8 +169,15 @@ class RedisTaskStore:
     def events(self, task_id: str) -> list[dict]:
         return [json.loads(e) for e in self.r.lrange(self._k("events", task_id), 0, -1)]
 
-    def transition(self, task_id: str, status: TaskStatus, *, message: str | None = None,
-                   only_from: tuple[TaskStatus, ...] | None = None, **fields) -> bool:
+    def transition(
+        self,
+        task_id: str,
+        status: TaskStatus,
+        *,
+        message: str | None = None,
+        only_from: tuple[TaskStatus, ...] | None = None,
+        **fields,
+    ) -> bool:
         return self._transition(task_id, status, only_from, message, fields)
 
     def update_progress(self, task_id: str, stage: str, progress: float) -> None:
@@ -189,8 +218,15 @@ class RedisTaskStore:
         if absent:
             pipe.hdel(key, *absent)
 
-    def _transition(self, task_id: str, status: TaskStatus, only_from, message, fields,
-                    bump_attempts: bool = False) -> bool:
+    def _transition(
+        self,
+        task_id: str,
+        status: TaskStatus,
+        only_from,
+        message,
+        fields,
+        bump_attempts: bool = False,
+    ) -> bool:
         key = self._k("task", task_id)
         changed = False
 

@@ -8,6 +8,7 @@ tasks back to the queue; a worker that dies without that (SIGKILL, power
 loss) has its tasks run elsewhere once its heartbeat is
 ``ENGINE_HEARTBEAT_TIMEOUT`` seconds old.
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,8 +36,12 @@ def check_services(settings, queue) -> None:
     parsed = urlparse(settings.redis_url)
     where = f"{parsed.hostname or 'localhost'}:{parsed.port or 6379}"  # never the password
     try:
-        probe = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3,
-                                     socket_timeout=3, retry=Retry(NoBackoff(), 0))
+        probe = redis.Redis.from_url(
+            settings.redis_url,
+            socket_connect_timeout=3,
+            socket_timeout=3,
+            retry=Retry(NoBackoff(), 0),
+        )
         probe.ping()
         probe.close()
     except redis.AuthenticationError as exc:
@@ -58,8 +63,10 @@ def run_worker(app, threads: int | None = None) -> None:
     settings = app.config["SETTINGS"]
     queue = app.extensions["reelsmith"]
     if not settings.redis_url or not isinstance(queue, DistributedQueue):
-        raise WorkerError("REDIS_URL is not set: without it the web process renders its "
-                          "tasks itself (WORKERS threads) and no worker is needed")
+        raise WorkerError(
+            "REDIS_URL is not set: without it the web process renders its "
+            "tasks itself (WORKERS threads) and no worker is needed"
+        )
     check_services(settings, queue)
     slots = threads or max(1, settings.workers)
     worker = Worker(queue.broker, queues={QUEUE}, worker_threads=slots, worker_timeout=1000)
@@ -77,10 +84,16 @@ def run_worker(app, threads: int | None = None) -> None:
     queue.heartbeat()
     start_heartbeat(queue, every, stop)
     worker.start()
-    log.info("worker %s: %d render slot(s) on %s, storage %s", queue.holder, slots,
-             QUEUE, queue.storage.url)
-    print(f"reelsmith worker ready: {slots} render slot(s), storage {queue.storage.url}",
-          flush=True)
+    log.info(
+        "worker %s: %d render slot(s) on %s, storage %s",
+        queue.holder,
+        slots,
+        QUEUE,
+        queue.storage.url,
+    )
+    print(
+        f"reelsmith worker ready: {slots} render slot(s), storage {queue.storage.url}", flush=True
+    )
     stop.wait()
     worker.stop(timeout=int(settings.shutdown_timeout * 1000))
     for thread in queue.webhooks.threads:  # deliver what finished before leaving

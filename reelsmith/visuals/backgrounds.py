@@ -13,6 +13,7 @@ frame size (an OpenCV warp, vectorised in RGBA) and upscaled plane by
 plane; photos are zoomed at full size plane by plane with resizes
 (``_Quadrants``). A frame costs 1.3-2.3 ms at 1080x1920 (`benchmarks/frame_cost.py`).
 """
+
 from __future__ import annotations
 
 import colorsys
@@ -20,9 +21,9 @@ import hashlib
 import math
 import re
 import subprocess
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -46,13 +47,13 @@ MOODS = {
 }
 _MOOD_WORDS = {
     "calm": "calm sleep sleeping rest quiet slow peace peaceful relax breathe breath ocean sea "
-            "rain water gentle soft dream forest tree trees meditation mind",
+    "rain water gentle soft dream forest tree trees meditation mind",
     "bright": "sun sunny happy joy fun summer bright light smile laugh warm gold golden color "
-              "colour colorful flower flowers love friend friends",
+    "colour colorful flower flowers love friend friends",
     "dark": "dark night death die dead danger dangerous fear scary war storm black shadow crime "
-            "mystery ghost deep poison killer",
+    "mystery ghost deep poison killer",
     "energetic": "fast speed power powerful energy run running sport race win explode explosion "
-                 "fire strong jump rocket wild battle",
+    "fire strong jump rocket wild battle",
 }
 _MOOD_OF_WORD = {w: mood for mood, words in _MOOD_WORDS.items() for w in words.split()}
 
@@ -73,26 +74,34 @@ class Look:
 
     family: str
     colours: tuple[tuple[int, int, int], ...]
-    angle: float          # the gradient's direction, radians
-    speed: float          # 1.0 = the default pace
-    digest: bytes         # more stable randomness for the family's layout
+    angle: float  # the gradient's direction, radians
+    speed: float  # 1.0 = the default pace
+    digest: bytes  # more stable randomness for the family's layout
 
     @classmethod
-    def of(cls, seed: str, mood: str = "neutral") -> "Look":
+    def of(cls, seed: str, mood: str = "neutral") -> Look:
         mood = mood if mood in MOODS else "neutral"
         digest = hashlib.sha256(f"{seed}\0{mood}".encode()).digest()
         hue0, span, sat, val, speed = MOODS[mood]
         hue = (hue0 + digest[1] / 255 * span) % 1
         step = 0.06 + digest[2] / 255 * 0.22  # analogous to near-complementary
-        colours = (_hsv(hue, sat, val), _hsv((hue + step) % 1, min(1, sat + 0.15), val * 0.35),
-                   _hsv((hue - step) % 1, sat * 0.8, min(1, val * 1.5)))
-        return cls(family=FAMILIES[digest[0] % len(FAMILIES)], colours=colours,
-                   angle=digest[3] / 255 * 2 * math.pi, speed=speed * (0.8 + digest[4] / 255 * 0.4),
-                   digest=digest)
+        colours = (
+            _hsv(hue, sat, val),
+            _hsv((hue + step) % 1, min(1, sat + 0.15), val * 0.35),
+            _hsv((hue - step) % 1, sat * 0.8, min(1, val * 1.5)),
+        )
+        return cls(
+            family=FAMILIES[digest[0] % len(FAMILIES)],
+            colours=colours,
+            angle=digest[3] / 255 * 2 * math.pi,
+            speed=speed * (0.8 + digest[4] / 255 * 0.4),
+            digest=digest,
+        )
 
 
-def make_background(size, seed: str, margin: float = 0.0, mood: str = "neutral",
-                    look: Look | None = None) -> Image.Image:
+def make_background(
+    size, seed: str, margin: float = 0.0, mood: str = "neutral", look: Look | None = None
+) -> Image.Image:
     """The still base of the generated background: a soft gradient in the
     topic's palette, along the topic's angle, with blurred light blobs.
     ``margin`` makes the image that much larger than ``size`` for Ken-Burns."""
@@ -130,8 +139,13 @@ class _Gradients:
     def __init__(self, size, look: Look):
         w, h = size
         cw, ch = round(w * (1 + self.EXTRA)), round(h * (1 + self.EXTRA))
-        turned = Look(look.family, (look.colours[2], look.colours[0], look.colours[1]),
-                      look.angle + math.pi / 2, look.speed, look.digest[::-1])
+        turned = Look(
+            look.family,
+            (look.colours[2], look.colours[0], look.colours[1]),
+            look.angle + math.pi / 2,
+            look.speed,
+            look.digest[::-1],
+        )
         base = np.asarray(make_background((cw, ch), "", look=look), np.float32)
         alt = np.asarray(make_background((cw, ch), "", look=turned), np.float32)
         direction = np.array([math.cos(look.angle), math.sin(look.angle)])
@@ -151,8 +165,14 @@ class _Gradients:
         q = -math.cos(2 * math.pi * t / self.period)  # -1 (base side) .. 1 (far side) and back
         x0, y0 = self.middle + q * self.travel
         m = np.array([[1.0, 0.0, x0], [0.0, 1.0, y0]])
-        cv2.warpAffine(self.canvas, m, self.size, dst=low, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                       borderMode=cv2.BORDER_REPLICATE)
+        cv2.warpAffine(
+            self.canvas,
+            m,
+            self.size,
+            dst=low,
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
 
 
 class _Particles:
@@ -165,28 +185,29 @@ class _Particles:
         self.size = size
         self.x = rng.uniform(0, w, n)
         self.y = rng.uniform(0, h, n)
-        self.vy = rng.uniform(0.02, 0.08, n) * h * look.speed     # px per second
+        self.vy = rng.uniform(0.02, 0.08, n) * h * look.speed  # px per second
         self.sway = rng.uniform(0.01, 0.04, n) * w
         self.phase = rng.uniform(0, 2 * math.pi, n)
         self.sprites = []
         for i in range(n):
             r = max(2, int(rng.uniform(0.015, 0.06) * w))
-            yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
-            fall = np.clip(1 - (xx ** 2 + yy ** 2) / r ** 2, 0, 1) ** 1.5 * rng.uniform(0.35, 0.8)
+            yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
+            fall = np.clip(1 - (xx**2 + yy**2) / r**2, 0, 1) ** 1.5 * rng.uniform(0.35, 0.8)
             colour = np.array([*look.colours[2 if i % 3 else 0], 0], np.float32)
             self.sprites.append((fall[..., None] * colour).astype(np.uint8))
 
     def apply(self, low: np.ndarray, t: float) -> None:
         w, h = self.size
-        for x0, y0, vy, sway, phase, sprite in zip(self.x, self.y, self.vy, self.sway, self.phase,
-                                                   self.sprites):
+        for x0, y0, vy, sway, phase, sprite in zip(
+            self.x, self.y, self.vy, self.sway, self.phase, self.sprites
+        ):
             s = sprite.shape[0]
             x = int(x0 + sway * math.sin(phase + 0.6 * t)) - s // 2
             y = int((y0 - vy * t) % (h + s)) - s
             x1, y1, x2, y2 = max(x, 0), max(y, 0), min(x + s, w), min(y + s, h)
             if x1 < x2 and y1 < y2:
                 roi = low[y1:y2, x1:x2]
-                cv2.add(roi, sprite[y1 - y:y2 - y, x1 - x:x2 - x], dst=roi)
+                cv2.add(roi, sprite[y1 - y : y2 - y, x1 - x : x2 - x], dst=roi)
 
 
 class _Shapes:
@@ -207,9 +228,16 @@ class _Shapes:
                 cv2.circle(layer, c, r, colour, 1, cv2.LINE_AA)
             else:
                 a0 = rng.uniform(0, 2 * math.pi)
-                pts = np.array([(c[0] + r * math.cos(a0 + 2 * math.pi * k / (corners + 2)),
-                                 c[1] + r * math.sin(a0 + 2 * math.pi * k / (corners + 2)))
-                                for k in range(corners + 2)], np.int32)
+                pts = np.array(
+                    [
+                        (
+                            c[0] + r * math.cos(a0 + 2 * math.pi * k / (corners + 2)),
+                            c[1] + r * math.sin(a0 + 2 * math.pi * k / (corners + 2)),
+                        )
+                        for k in range(corners + 2)
+                    ],
+                    np.int32,
+                )
                 cv2.polylines(layer, [pts], True, colour, 1, cv2.LINE_AA)
         self.layer = layer
         self.half, self.side = size, side
@@ -243,11 +271,15 @@ class _Light:
         self.speed = look.speed
 
     def apply(self, low: np.ndarray, t: float) -> None:
-        m = cv2.getRotationMatrix2D((self.side / 2, self.side / 2),
-                                    6 * math.sin(0.35 * self.speed * t), 1.0)
+        m = cv2.getRotationMatrix2D(
+            (self.side / 2, self.side / 2), 6 * math.sin(0.35 * self.speed * t), 1.0
+        )
         m[:, 2] -= (self.side / 2 - self.origin[0], self.side / 2 - self.origin[1])
-        beams = cv2.resize(cv2.warpAffine(self.layer, m, self.half, flags=cv2.INTER_LINEAR),
-                           self.size, interpolation=cv2.INTER_LINEAR)
+        beams = cv2.resize(
+            cv2.warpAffine(self.layer, m, self.half, flags=cv2.INTER_LINEAR),
+            self.size,
+            interpolation=cv2.INTER_LINEAR,
+        )
         gain = 0.75 + 0.25 * math.sin(0.8 * self.speed * t)
         cv2.addWeighted(low, 1.0, beams, gain, 0, dst=low)
 
@@ -272,8 +304,14 @@ class Background:
 
     SCALE = 4
 
-    def __init__(self, size: tuple[int, int], seed: str, duration: float, ken_burns: bool,
-                 mood: str = "neutral"):
+    def __init__(
+        self,
+        size: tuple[int, int],
+        seed: str,
+        duration: float,
+        ken_burns: bool,
+        mood: str = "neutral",
+    ):
         self.size = size
         self.duration = duration
         self.ken_burns = ken_burns
@@ -326,8 +364,13 @@ class Background:
         x0 = (sw - bw) * (0.5 + 0.3 * (p - 0.5))
         y0 = (sh - bh) * 0.5
         m = np.array([[bw / lw, 0.0, x0], [0.0, bh / lh, y0]])
-        low = cv2.warpAffine(self.source, m, (lw, lh), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                             borderMode=cv2.BORDER_REPLICATE)
+        low = cv2.warpAffine(
+            self.source,
+            m,
+            (lw, lh),
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
         self.motion.apply(low, t)
         return low
 
@@ -360,9 +403,11 @@ def _cover(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     h, w = image.shape[:2]
     scale = max(size[0] / w, size[1] / h)
     nw, nh = max(size[0], round(w * scale)), max(size[1], round(h * scale))
-    resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    resized = cv2.resize(
+        image, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    )
     x, y = (nw - size[0]) // 2, (nh - size[1]) // 2
-    return resized[y:y + size[1], x:x + size[0]]
+    return resized[y : y + size[1], x : x + size[0]]
 
 
 class _Quadrants:
@@ -383,9 +428,13 @@ class _Quadrants:
         cx, cy = anchor
         self.parts = {}
         for (left, top), code in self.FLIPS.items():
-            part = plane[(slice(0, cy) if top else slice(cy, None)),
-                         (slice(0, cx) if left else slice(cx, None))]
-            self.parts[left, top] = np.ascontiguousarray(part if code is None else cv2.flip(part, code))
+            part = plane[
+                (slice(0, cy) if top else slice(cy, None)),
+                (slice(0, cx) if left else slice(cx, None)),
+            ]
+            self.parts[left, top] = np.ascontiguousarray(
+                part if code is None else cv2.flip(part, code)
+            )
 
     def zoom(self, a: float, dst: np.ndarray, fixed: tuple[int, int]) -> None:
         """Fill ``dst`` with the plane zoomed by 1/``a`` (bilinear, sub-pixel
@@ -394,7 +443,9 @@ class _Quadrants:
         anchor (a zoom centred there)."""
         (qx, qy), (h, w) = fixed, dst.shape[:2]
         for (left, top), code in self.FLIPS.items():
-            out = dst[(slice(0, qy) if top else slice(qy, h)), (slice(0, qx) if left else slice(qx, w))]
+            out = dst[
+                (slice(0, qy) if top else slice(qy, h)), (slice(0, qx) if left else slice(qx, w))
+            ]
             if not out.size:
                 continue
             oh, ow = out.shape[:2]
@@ -404,11 +455,17 @@ class _Quadrants:
             if a != 1.0 and (round(nx / a) == nx or round(ny / a) == ny):
                 # So close to 1:1 that resize would copy instead: the general warp.
                 m = np.array([[a, 0.0, 0.5 * a - 0.5], [0.0, a, 0.5 * a - 0.5]])
-                zoomed = cv2.warpAffine(region, m, (ow, oh), borderMode=cv2.BORDER_REPLICATE,
-                                        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+                zoomed = cv2.warpAffine(
+                    region,
+                    m,
+                    (ow, oh),
+                    borderMode=cv2.BORDER_REPLICATE,
+                    flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                )
             else:
-                zoomed = cv2.resize(region, None, fx=1 / a, fy=1 / a,
-                                    interpolation=cv2.INTER_LINEAR)[:oh, :ow]
+                zoomed = cv2.resize(
+                    region, None, fx=1 / a, fy=1 / a, interpolation=cv2.INTER_LINEAR
+                )[:oh, :ow]
             if code is None:
                 out[...] = zoomed
             else:
@@ -431,11 +488,16 @@ class _ImageSource:
         self.margin = tuple(4 * math.ceil((side * (1 + KEN_BURNS_ZOOM) + 12) / 4) for side in size)
         with Image.open(path) as img:
             rgb = np.asarray(ImageOps.exif_transpose(img).convert("RGB"))
-        (sw, sh), planes = self.margin, yuv.planes(
-            yuv.frame_to_yuv(np.ascontiguousarray(_cover(rgb, self.margin))), *self.margin)
+        (sw, sh), planes = (
+            self.margin,
+            yuv.planes(
+                yuv.frame_to_yuv(np.ascontiguousarray(_cover(rgb, self.margin))), *self.margin
+            ),
+        )
         # A chroma pixel covers a 2x2 block: chroma zooms about the same point at half the coordinates.
-        self.planes = [_Quadrants(plane, (sw // 2 // d, sh // 2 // d))
-                       for plane, d in zip(planes, (1, 2, 2))]
+        self.planes = [
+            _Quadrants(plane, (sw // 2 // d, sh // 2 // d)) for plane, d in zip(planes, (1, 2, 2))
+        ]
 
     def frame(self, local_t: float, span: float, t: float = 0.0) -> np.ndarray:
         return yuv.yuv_to_rgb(self.frame_yuv(local_t, span))
@@ -469,15 +531,19 @@ class _ClipSource:
         except OSError as exc:
             lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
             reason = f" ({lines[-1]})" if lines else ""
-            raise RenderError(f"{Path(path).name}: not a video clip ffmpeg can read{reason}") from exc
+            raise RenderError(
+                f"{Path(path).name}: not a video clip ffmpeg can read{reason}"
+            ) from exc
         self.path, self.size = Path(path), size
         w, h = size
         # Frames in the clip at CLIP_FPS (at least one); the true count is learnt at its end.
         self.count = max(1, int((infos.get("duration") or 0.0) * CLIP_FPS))
-        self._filter = (f"scale={w}:{h}:force_original_aspect_ratio=increase:flags=bilinear,"
-                        f"crop={w}:{h},fps={CLIP_FPS},format=yuv420p")
+        self._filter = (
+            f"scale={w}:{h}:force_original_aspect_ratio=increase:flags=bilinear,"
+            f"crop={w}:{h},fps={CLIP_FPS},format=yuv420p"
+        )
         self._proc: subprocess.Popen | None = None
-        self._next = 0                     # the index of the frame the pipe gives next
+        self._next = 0  # the index of the frame the pipe gives next
         self._last: tuple[int, np.ndarray] | None = None
 
     def _start(self, index: int) -> None:
@@ -485,12 +551,31 @@ class _ClipSource:
 
         self.close()
         self._proc = subprocess.Popen(
-            [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin",
-             "-threads", "1",  # x264 has the cores; one decoding thread costs the least CPU
-             "-i", str(self.path),
-             "-ss", f"{index / CLIP_FPS:.4f}", "-an", "-sn",  # after -i: frames as if read in order
-             "-vf", self._filter, "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
+            [
+                imageio_ffmpeg.get_ffmpeg_exe(),
+                "-v",
+                "error",
+                "-nostdin",
+                "-threads",
+                "1",  # x264 has the cores; one decoding thread costs the least CPU
+                "-i",
+                str(self.path),
+                "-ss",
+                f"{index / CLIP_FPS:.4f}",
+                "-an",
+                "-sn",  # after -i: frames as if read in order
+                "-vf",
+                self._filter,
+                "-f",
+                "rawvideo",
+                "-pix_fmt",
+                "yuv420p",
+                "-",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            bufsize=0,
+        )
         self._next = index
 
     def _read(self) -> np.ndarray | None:
@@ -570,8 +655,8 @@ def _slide(a: np.ndarray, b: np.ndarray, p: float, split=lambda f: (f,)) -> np.n
     for pa, pb, po in zip(split(a), split(b), split(out)):
         w = pa.shape[1]
         k = x * w // width
-        po[:, :w - k] = pa[:, k:]
-        po[:, w - k:] = pb[:, :k]
+        po[:, : w - k] = pa[:, k:]
+        po[:, w - k :] = pb[:, :k]
     return out
 
 
@@ -594,9 +679,19 @@ class MediaBackground:
     start; shortened to fit short spans). Only the picture changes: the
     caption and audio times are not touched."""
 
-    def __init__(self, paths: Sequence[Path | None], size, starts: Sequence[float], duration: float,
-                 *, seed: str = "", ken_burns: bool = True, mood: str = "neutral",
-                 transition: str = "cut", transition_seconds: float = 0.5):
+    def __init__(
+        self,
+        paths: Sequence[Path | None],
+        size,
+        starts: Sequence[float],
+        duration: float,
+        *,
+        seed: str = "",
+        ken_burns: bool = True,
+        mood: str = "neutral",
+        transition: str = "cut",
+        transition_seconds: float = 0.5,
+    ):
         """``starts``: when each sentence starts; the first span starts at 0."""
         if transition not in TRANSITIONS:
             raise RenderError(f"unknown transition {transition!r}")
@@ -626,9 +721,16 @@ class MediaBackground:
         self.blend = TRANSITIONS[transition]
         # Half the transition at each boundary i (between span i-1 and span i).
         self.half = [0.0] + [
-            0.5 * min(transition_seconds, self.spans[i - 1][1] - self.spans[i - 1][0],
-                      self.spans[i][1] - self.spans[i][0]) if self.blend else 0.0
-            for i in range(1, len(self.spans))]
+            0.5
+            * min(
+                transition_seconds,
+                self.spans[i - 1][1] - self.spans[i - 1][0],
+                self.spans[i][1] - self.spans[i][0],
+            )
+            if self.blend
+            else 0.0
+            for i in range(1, len(self.spans))
+        ]
 
     def _span_frame(self, i: int, t: float, form: str) -> np.ndarray:
         start, end, source = self.spans[i]
@@ -639,8 +741,10 @@ class MediaBackground:
         i = next((k for k, (_, end, _) in enumerate(self.spans) if t < end), len(self.spans) - 1)
         start, end, _ = self.spans[i]
         blend = self.blend is not None
-        way_in = blend and i > 0 and t < start + self.half[i]                    # its second half
-        way_out = blend and i + 1 < len(self.spans) and t >= end - self.half[i + 1]  # its first half
+        way_in = blend and i > 0 and t < start + self.half[i]  # its second half
+        way_out = (
+            blend and i + 1 < len(self.spans) and t >= end - self.half[i + 1]
+        )  # its first half
         shown = {self.spans[k][2] for k in (i - 1 if way_in else i, i, i + 1 if way_out else i)}
         for source in self.sources:  # a clip's decoder stops as soon as no shown span needs it
             if isinstance(source, _ClipSource) and source not in shown:
@@ -649,10 +753,14 @@ class MediaBackground:
         split = (lambda f: yuv.planes(f, *self.size)) if form == "yuv" else (lambda f: (f,))
         if way_in:
             h = self.half[i]
-            return self.blend(self._span_frame(i - 1, t, form), frame, (t - start + h) / (2 * h), split)
+            return self.blend(
+                self._span_frame(i - 1, t, form), frame, (t - start + h) / (2 * h), split
+            )
         if way_out:
             h = self.half[i + 1]
-            return self.blend(frame, self._span_frame(i + 1, t, form), (t - end + h) / (2 * h), split)
+            return self.blend(
+                frame, self._span_frame(i + 1, t, form), (t - end + h) / (2 * h), split
+            )
         return frame
 
     def frame_at(self, t: float) -> np.ndarray:
@@ -669,13 +777,31 @@ class MediaBackground:
                 source.close()
 
 
-def make_scene(size, *, seed: str, duration: float, ken_burns: bool, media: Sequence[Path | None],
-               starts: Sequence[float], text: str = "", transition: str = "cut",
-               transition_seconds: float = 0.5):
+def make_scene(
+    size,
+    *,
+    seed: str,
+    duration: float,
+    ken_burns: bool,
+    media: Sequence[Path | None],
+    starts: Sequence[float],
+    text: str = "",
+    transition: str = "cut",
+    transition_seconds: float = 0.5,
+):
     """The background for a video: the generated one when there is no media
     (in the look of ``seed`` and the mood of ``text``), else ``MediaBackground``."""
     mood = mood_of(text)
     if not media or all(path is None for path in media):
         return Background(size, seed, duration, ken_burns, mood)
-    return MediaBackground(media, size, starts, duration, seed=seed, ken_burns=ken_burns, mood=mood,
-                           transition=transition, transition_seconds=transition_seconds)
+    return MediaBackground(
+        media,
+        size,
+        starts,
+        duration,
+        seed=seed,
+        ken_burns=ken_burns,
+        mood=mood,
+        transition=transition,
+        transition_seconds=transition_seconds,
+    )

@@ -15,6 +15,7 @@ in ``SOURCES``. Stock and image files go through the disk cache
 prompt, so a repeat request calls no API. Files are fetched several at once:
 stock files ``DOWNLOADS_AT_ONCE``, AI images ``IMAGES_PARALLEL``.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,38 +24,39 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, ClassVar, Protocol
+from typing import ClassVar, Protocol
 
 import httpx
 
-from reelsmith.visuals.backgrounds import MAX_TRANSITION_SECONDS, TRANSITIONS
 from cache import Cache, make_key
-from reelsmith.core.settings import Settings
 from reelsmith.core.exceptions import BadTransition, UnknownVisuals
 from reelsmith.core.http_pool import PooledHTTP
+from reelsmith.core.settings import Settings
+from reelsmith.visuals.backgrounds import MAX_TRANSITION_SECONDS, TRANSITIONS
 
-WORDS_PER_SECOND = 2.6   # to guess how long a sentence shows before it is spoken
+WORDS_PER_SECOND = 2.6  # to guess how long a sentence shows before it is spoken
 MAX_DOWNLOAD_MB = 200
-DOWNLOADS_AT_ONCE = 4    # stock files fetched at once (file downloads; the searches go one by one)
+DOWNLOADS_AT_ONCE = 4  # stock files fetched at once (file downloads; the searches go one by one)
 
 
 # -- what a source is asked, and answers ------------------------------------------
 @dataclass
 class Wanted:
-    index: int            # the sentence's position in the script
+    index: int  # the sentence's position in the script
     sentence: str
-    terms: list[str]      # search queries, best first
-    prompt: str           # for an image model
-    seconds: float        # about how long the sentence is on screen
+    terms: list[str]  # search queries, best first
+    prompt: str  # for an image model
+    seconds: float  # about how long the sentence is on screen
 
 
 @dataclass
 class Pick:
-    path: Path | None     # None: this source has nothing for the sentence
-    note: str             # what was used, or why nothing
+    path: Path | None  # None: this source has nothing for the sentence
+    note: str  # what was used, or why nothing
 
 
 @dataclass
@@ -64,7 +66,7 @@ class Context:
     topic: str
     aspect: str = "9:16"
     uploads: list[Path] = field(default_factory=list)
-    used: set[str] = field(default_factory=set)   # clip / photo ids already in this video
+    used: set[str] = field(default_factory=set)  # clip / photo ids already in this video
     # Told of each file a source fetched, in this thread (progress; it may raise,
     # e.g. TaskCanceled, and the fetches not started are dropped)
     fetched: Callable[[Pick], None] | None = None
@@ -76,7 +78,7 @@ class Context:
 
 class VisualSource(Protocol):
     name: ClassVar[str]
-    key: ClassVar[str | None]   # the setting it needs, named as in the environment (None: none)
+    key: ClassVar[str | None]  # the setting it needs, named as in the environment (None: none)
 
     def __init__(self, settings: Settings, cache: Cache): ...
 
@@ -90,8 +92,8 @@ class VisualSource(Protocol):
 @dataclass
 class VisualsResult:
     paths: list[Path | None] = field(default_factory=list)  # per sentence; None: generated
-    source: str = "generated"     # the source of every sentence, or several joined by ","
-    note: str | None = None       # why a source was passed over (None: the first choice served all)
+    source: str = "generated"  # the source of every sentence, or several joined by ","
+    note: str | None = None  # why a source was passed over (None: the first choice served all)
     per_sentence: list[dict] = field(default_factory=list)  # [{"source", "note"}]
 
 
@@ -113,8 +115,9 @@ class _Downloads(PooledHTTP):
 
     def _get_json(self, url: str, params: dict, headers: dict | None = None) -> dict:
         try:
-            resp = self._get_http_client().get(url, params=params, headers=headers,
-                                               timeout=self.timeout)
+            resp = self._get_http_client().get(
+                url, params=params, headers=headers, timeout=self.timeout
+            )
             resp.raise_for_status()
             return resp.json()
         except httpx.HTTPStatusError as exc:
@@ -139,8 +142,9 @@ class _Downloads(PooledHTTP):
 
     def _download(self, url: str) -> bytes:
         try:
-            with self._get_http_client().stream("GET", url, follow_redirects=True,
-                                                timeout=self.timeout) as resp:
+            with self._get_http_client().stream(
+                "GET", url, follow_redirects=True, timeout=self.timeout
+            ) as resp:
                 resp.raise_for_status()
                 data = bytearray()
                 for chunk in resp.iter_bytes():
@@ -218,23 +222,39 @@ class Pexels(_Stock):
         if what == "video":
             found = []
             for video in self._get_json(f"{base}/videos/search", params, headers).get("videos", []):
-                files = [f for f in video.get("video_files", [])
-                         if f.get("file_type") == "video/mp4" and f.get("link")]
+                files = [
+                    f
+                    for f in video.get("video_files", [])
+                    if f.get("file_type") == "video/mp4" and f.get("link")
+                ]
                 if files:
                     f = smallest_sharp(files, lambda f: (f.get("width") or 0, f.get("height") or 0))
-                    found.append({"id": f"pexels:video:{video.get('id')}", "url": f["link"],
-                                  "suffix": ".mp4", "width": video.get("width") or f.get("width") or 0,
-                                  "height": video.get("height") or f.get("height") or 0,
-                                  "duration": float(video.get("duration") or 0)})
+                    found.append(
+                        {
+                            "id": f"pexels:video:{video.get('id')}",
+                            "url": f["link"],
+                            "suffix": ".mp4",
+                            "width": video.get("width") or f.get("width") or 0,
+                            "height": video.get("height") or f.get("height") or 0,
+                            "duration": float(video.get("duration") or 0),
+                        }
+                    )
             return found
         found = []
         for photo in self._get_json(f"{base}/v1/search", params, headers).get("photos", []):
             src = photo.get("src", {})
             link = src.get(ctx.orientation) or src.get("large2x") or src.get("original")
             if link:
-                found.append({"id": f"pexels:photo:{photo.get('id')}", "url": link,
-                              "suffix": _suffix(link, ".jpg"), "width": photo.get("width") or 0,
-                              "height": photo.get("height") or 0, "duration": 0.0})
+                found.append(
+                    {
+                        "id": f"pexels:photo:{photo.get('id')}",
+                        "url": link,
+                        "suffix": _suffix(link, ".jpg"),
+                        "width": photo.get("width") or 0,
+                        "height": photo.get("height") or 0,
+                        "duration": 0.0,
+                    }
+                )
         return found
 
 
@@ -247,29 +267,49 @@ class Pixabay(_Stock):
 
     def search(self, what: str, query: str, ctx: Context) -> list[dict]:
         base = self.settings.pixabay_base_url.rstrip("/")
-        params = {"key": self.settings.pixabay_api_key, "q": query[:100], "per_page": 20,
-                  "safesearch": "true"}
+        params = {
+            "key": self.settings.pixabay_api_key,
+            "q": query[:100],
+            "per_page": 20,
+            "safesearch": "true",
+        }
         if what == "video":
             found = []
             for hit in self._get_json(f"{base}/api/videos/", params).get("hits", []):
                 files = [f for f in (hit.get("videos") or {}).values() if f.get("url")]
                 if files:
                     f = smallest_sharp(files, lambda f: (f.get("width") or 0, f.get("height") or 0))
-                    found.append({"id": f"pixabay:video:{hit.get('id')}", "url": f["url"],
-                                  "suffix": ".mp4", "width": f.get("width") or 0,
-                                  "height": f.get("height") or 0,
-                                  "duration": float(hit.get("duration") or 0)})
+                    found.append(
+                        {
+                            "id": f"pixabay:video:{hit.get('id')}",
+                            "url": f["url"],
+                            "suffix": ".mp4",
+                            "width": f.get("width") or 0,
+                            "height": f.get("height") or 0,
+                            "duration": float(hit.get("duration") or 0),
+                        }
+                    )
             return found
-        params |= {"image_type": "photo",
-                   "orientation": {"portrait": "vertical", "landscape": "horizontal"}.get(
-                       ctx.orientation, "all")}
+        params |= {
+            "image_type": "photo",
+            "orientation": {"portrait": "vertical", "landscape": "horizontal"}.get(
+                ctx.orientation, "all"
+            ),
+        }
         found = []
         for hit in self._get_json(f"{base}/api/", params).get("hits", []):
             link = hit.get("largeImageURL") or hit.get("webformatURL")
             if link:
-                found.append({"id": f"pixabay:photo:{hit.get('id')}", "url": link,
-                              "suffix": _suffix(link, ".jpg"), "width": hit.get("imageWidth") or 0,
-                              "height": hit.get("imageHeight") or 0, "duration": 0.0})
+                found.append(
+                    {
+                        "id": f"pixabay:photo:{hit.get('id')}",
+                        "url": link,
+                        "suffix": _suffix(link, ".jpg"),
+                        "width": hit.get("imageWidth") or 0,
+                        "height": hit.get("imageHeight") or 0,
+                        "duration": 0.0,
+                    }
+                )
         return found
 
 
@@ -286,7 +326,11 @@ class AIImages(_Downloads):
 
     def missing(self) -> str | None:
         s = self.settings
-        return None if (s.images_api_key or s.images_base_url) else "no IMAGES_API_KEY or IMAGES_BASE_URL"
+        return (
+            None
+            if (s.images_api_key or s.images_base_url)
+            else "no IMAGES_API_KEY or IMAGES_BASE_URL"
+        )
 
     def pick(self, wanted: list[Wanted], ctx: Context) -> list[Pick]:
         """``IMAGES_PARALLEL`` requests at a time; once one fails, the
@@ -317,8 +361,13 @@ class AIImages(_Downloads):
         from openai import OpenAI
 
         s = self.settings
-        client = OpenAI(api_key=s.images_api_key or "unused", base_url=s.images_base_url,
-                        http_client=self._get_http_client(), max_retries=0, timeout=self.timeout)
+        client = OpenAI(
+            api_key=s.images_api_key or "unused",
+            base_url=s.images_base_url,
+            http_client=self._get_http_client(),
+            max_retries=0,
+            timeout=self.timeout,
+        )
         try:
             reply = client.images.generate(model=s.images_model, prompt=prompt, n=1, size=size)
         except openai.APITimeoutError as exc:
@@ -364,8 +413,13 @@ class Upload(_NoKey):
     def pick(self, wanted: list[Wanted], ctx: Context) -> list[Pick]:
         if not ctx.uploads:
             return [Pick(None, "upload: no backgrounds were uploaded") for _ in wanted]
-        return [Pick(ctx.uploads[w.index % len(ctx.uploads)],
-                     f"upload {ctx.uploads[w.index % len(ctx.uploads)].name}") for w in wanted]
+        return [
+            Pick(
+                ctx.uploads[w.index % len(ctx.uploads)],
+                f"upload {ctx.uploads[w.index % len(ctx.uploads)].name}",
+            )
+            for w in wanted
+        ]
 
 
 # The table: "auto" takes the first that has a key, in this order; "generated" is last
@@ -377,7 +431,7 @@ SOURCES: dict[str, type[VisualSource]] = {
     "ai": AIImages,
     "generated": Generated,
 }
-KEYED = [name for name, cls in SOURCES.items() if cls.key]   # what "auto" considers
+KEYED = [name for name, cls in SOURCES.items() if cls.key]  # what "auto" considers
 
 
 # -- choosing ---------------------------------------------------------------------
@@ -397,15 +451,20 @@ def check_visuals(name: str, settings: Settings) -> str:
 def check_transition(name: str, seconds: float) -> tuple[str, float]:
     """``(name, seconds)`` if valid; else ``BadTransition`` naming the field."""
     if name not in TRANSITIONS:
-        raise BadTransition(f"transition must be one of {', '.join(TRANSITIONS)} (got {name!r})",
-                            field="transition")
+        raise BadTransition(
+            f"transition must be one of {', '.join(TRANSITIONS)} (got {name!r})", field="transition"
+        )
     try:
         value = float(seconds)
     except (TypeError, ValueError):
-        raise BadTransition("transition_seconds must be a number", field="transition_seconds") from None
+        raise BadTransition(
+            "transition_seconds must be a number", field="transition_seconds"
+        ) from None
     if not 0 < value <= MAX_TRANSITION_SECONDS:  # also refuses NaN
-        raise BadTransition(f"transition_seconds must be more than 0 and at most "
-                            f"{MAX_TRANSITION_SECONDS:g}", field="transition_seconds")
+        raise BadTransition(
+            f"transition_seconds must be more than 0 and at most {MAX_TRANSITION_SECONDS:g}",
+            field="transition_seconds",
+        )
     return name, value
 
 
@@ -421,9 +480,18 @@ def order(name: str, settings: Settings, cache: Cache) -> list[VisualSource]:
     return [*(s for s in sources if not s.missing()), Generated(settings, cache)]
 
 
-def choose(name: str, sentences: list[str], ctx: Context, settings: Settings, cache: Cache, *,
-           search_terms: list[list[str]] = (), prompts: list[str] = (), title: str = "",
-           progress: Callable[[float], None] | None = None) -> VisualsResult:
+def choose(
+    name: str,
+    sentences: list[str],
+    ctx: Context,
+    settings: Settings,
+    cache: Cache,
+    *,
+    search_terms: list[list[str]] = (),
+    prompts: list[str] = (),
+    title: str = "",
+    progress: Callable[[float], None] | None = None,
+) -> VisualsResult:
     """A picture per sentence from the ``name`` source ("auto" or a ``SOURCES``
     name), each sentence falling back source by source. ``progress`` is told
     the share of sentences with a fetched file as each one comes (it may
@@ -438,17 +506,30 @@ def choose(name: str, sentences: list[str], ctx: Context, settings: Settings, ca
                 progress(min(1.0, fetched / len(sentences)))
 
         ctx.fetched = count
-    wanted = [Wanted(i, s, _terms(s, search_terms[i] if i < len(search_terms) else [], ctx.topic),
-                     (prompts[i] if i < len(prompts) and prompts[i].strip() else _prompt(s, title or ctx.topic)),
-                     max(1.5, len(s.split()) / WORDS_PER_SECOND))
-              for i, s in enumerate(sentences)]
+    wanted = [
+        Wanted(
+            i,
+            s,
+            _terms(s, search_terms[i] if i < len(search_terms) else [], ctx.topic),
+            (
+                prompts[i]
+                if i < len(prompts) and prompts[i].strip()
+                else _prompt(s, title or ctx.topic)
+            ),
+            max(1.5, len(s.split()) / WORDS_PER_SECOND),
+        )
+        for i, s in enumerate(sentences)
+    ]
     paths: list[Path | None] = [None] * len(sentences)
     served: list[str] = ["generated"] * len(sentences)
     notes: list[list[str]] = [[] for _ in sentences]
     passed_over: list[str] = []
     if name == "auto" and not any(not SOURCES[n](settings, cache).missing() for n in KEYED):
-        passed_over.append("no stock or image API key (" + ", ".join(
-            SOURCES[n].key for n in KEYED) + "): generated background")
+        passed_over.append(
+            "no stock or image API key ("
+            + ", ".join(SOURCES[n].key for n in KEYED)
+            + "): generated background"
+        )
     todo = wanted
     for source in order(name, settings, cache):
         if not todo:
@@ -466,8 +547,12 @@ def choose(name: str, sentences: list[str], ctx: Context, settings: Settings, ca
         todo = left
     per_sentence = [{"source": s, "note": " -> ".join(n)} for s, n in zip(served, notes)]
     distinct = list(dict.fromkeys(served))
-    return VisualsResult(paths=paths, source=",".join(distinct),
-                         note="; ".join(passed_over) or None, per_sentence=per_sentence)
+    return VisualsResult(
+        paths=paths,
+        source=",".join(distinct),
+        note="; ".join(passed_over) or None,
+        per_sentence=per_sentence,
+    )
 
 
 def _at_once(fn, items: list, at_once: int, each: Callable | None = None) -> list:
@@ -475,10 +560,13 @@ def _at_once(fn, items: list, at_once: int, each: Callable | None = None) -> lis
     each also given to ``each`` (in this thread) as it comes. If ``each``
     raises, the items not yet started are dropped."""
     results = []
-    pool = ThreadPoolExecutor(min(at_once, len(items)), thread_name_prefix="visuals") \
-        if at_once > 1 and len(items) > 1 else None
+    pool = (
+        ThreadPoolExecutor(min(at_once, len(items)), thread_name_prefix="visuals")
+        if at_once > 1 and len(items) > 1
+        else None
+    )
     try:
-        for result in (pool.map(fn, items) if pool else map(fn, items)):
+        for result in pool.map(fn, items) if pool else map(fn, items):
             results.append(result)
             if each is not None:
                 each(result)
@@ -491,6 +579,7 @@ def _at_once(fn, items: list, at_once: int, each: Callable | None = None) -> lis
 def best_candidate(found: list[dict], seconds: float, ctx: Context) -> dict | None:
     """The unused candidate in the right orientation that lasts long enough
     (a clip), closest in length; photos after clips of the right shape."""
+
     def score(c):
         w, h = c.get("width") or 0, c.get("height") or 0
         shape = "portrait" if h > w else "landscape" if w > h else "square"
@@ -546,7 +635,9 @@ def _prune(folder: Path, cache: Cache) -> None:
     cutoff = time.time() - cache.default_ttl if cache.default_ttl else None
     for entry in os.scandir(folder):
         digest = entry.name.split(".")[0]
-        evicted = not entry.name.endswith(".part") and not cache.holds(digest)  # (.part: being written)
+        evicted = not entry.name.endswith(".part") and not cache.holds(
+            digest
+        )  # (.part: being written)
         try:
             if evicted or (cutoff and entry.stat().st_mtime < cutoff):
                 os.unlink(entry.path)
@@ -590,8 +681,10 @@ _STOPWORDS = set(
 def keywords(sentence: str, topic: str = "", limit: int = 3) -> str:
     """A short search query: the sentence's longest content words, else the topic's."""
     words = [w.lower() for w in re.findall(r"[^\W\d_]+", sentence)]
-    content = sorted({w for w in words if w not in _STOPWORDS and len(w) > 3},
-                     key=lambda w: (-len(w), words.index(w)))
+    content = sorted(
+        {w for w in words if w not in _STOPWORDS and len(w) > 3},
+        key=lambda w: (-len(w), words.index(w)),
+    )
     if not content:
         content = [w for w in re.findall(r"[^\W\d_]+", topic.lower()) if w not in _STOPWORDS]
     return " ".join(content[:limit])
@@ -604,5 +697,7 @@ def _terms(sentence: str, given: list[str], topic: str) -> list[str]:
 
 
 def _prompt(sentence: str, title: str) -> str:
-    return (f"{sentence} An illustration for a short video about {title}: "
-            "cinematic photograph, soft light, no text.")
+    return (
+        f"{sentence} An illustration for a short video about {title}: "
+        "cinematic photograph, soft light, no text."
+    )

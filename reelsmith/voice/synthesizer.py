@@ -34,6 +34,7 @@ events, Edge WordBoundary) and are estimated otherwise ("estimated": see
 ``speech_words.estimate_marks``). Emoji and pictographs are never sent to a
 voice (``speech_words.speakable``) but keep their (zero-length) timing.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -45,41 +46,76 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cache import Cache, make_key
-from reelsmith.core.settings import Settings
 from reelsmith.core.exceptions import SpeechError, UnknownVoice
 from reelsmith.core.languages import base, canonical
-from reelsmith.voice.engines import (EdgeEngine, Engine, EspeakEngine, GTTSEngine, OpenAIEngine,
-                            PiperEngine, Voice, edge_voice_list, espeak_language_names,
-                            espeak_phoneme_counter, ffmpeg_to_wav, write_wav)
-from reelsmith.voice.words import (WordTiming, estimate_marks, has_speech, scale_words, speakable,
-                          speech_bounds, trim_to_sound, words_from_marks)
+from reelsmith.core.settings import Settings
+from reelsmith.voice.engines import (
+    EdgeEngine,
+    Engine,
+    EspeakEngine,
+    GTTSEngine,
+    OpenAIEngine,
+    PiperEngine,
+    Voice,
+    edge_voice_list,
+    espeak_language_names,
+    espeak_phoneme_counter,
+    ffmpeg_to_wav,
+    write_wav,
+)
+from reelsmith.voice.words import (
+    WordTiming,
+    estimate_marks,
+    has_speech,
+    scale_words,
+    speakable,
+    speech_bounds,
+    trim_to_sound,
+    words_from_marks,
+)
 
-__all__ = ["ENGINES", "Narration", "SpeechSegment", "SpeechSynthesizer", "Voice", "WordTiming",
-           "available_voices", "check_voice", "engine_table", "language_names", "list_voices",
-           "preview", "speakable", "words_per_second"]
+__all__ = [
+    "ENGINES",
+    "Narration",
+    "SpeechSegment",
+    "SpeechSynthesizer",
+    "Voice",
+    "WordTiming",
+    "available_voices",
+    "check_voice",
+    "engine_table",
+    "language_names",
+    "list_voices",
+    "preview",
+    "speakable",
+    "words_per_second",
+]
 
 # The one table of engines: name -> class (the class carries its description,
 # offline, word_timings and languages()). Order is the listing order.
-ENGINES: dict[str, type[Engine]] = {cls.name: cls for cls in (
-    PiperEngine,
-    EspeakEngine,
-    GTTSEngine,
-    EdgeEngine,
-    OpenAIEngine,
-)}
-AUTO_ORDER = ("piper", "edge", "gtts", "espeak")   # see the module docstring
+ENGINES: dict[str, type[Engine]] = {
+    cls.name: cls
+    for cls in (
+        PiperEngine,
+        EspeakEngine,
+        GTTSEngine,
+        EdgeEngine,
+        OpenAIEngine,
+    )
+}
+AUTO_ORDER = ("piper", "edge", "gtts", "espeak")  # see the module docstring
 MIN_SPEED, MAX_SPEED = 0.5, 2.0
-SILENCE_SECONDS = 0.4     # a sentence with nothing to say (only emoji)
-PREVIEW_TEXTS = {         # also the fixed text whose pace words_per_second measures
+SILENCE_SECONDS = 0.4  # a sentence with nothing to say (only emoji)
+PREVIEW_TEXTS = {  # also the fixed text whose pace words_per_second measures
     "en": "Octopuses have three hearts and blue blood. Two hearts pump blood through the "
-          "gills, and the third feeds the rest of the body. When an octopus swims, that "
-          "heart stops beating.",
+    "gills, and the third feeds the rest of the body. When an octopus swims, that "
+    "heart stops beating.",
     "de": "Kraken haben drei Herzen und blaues Blut. Zwei Herzen pumpen das Blut durch die "
-          "Kiemen, das dritte versorgt den Körper.",
+    "Kiemen, das dritte versorgt den Körper.",
     "fr": "Les pieuvres ont trois cœurs et le sang bleu. Deux cœurs pompent le sang dans les "
-          "branchies, le troisième nourrit le corps.",
+    "branchies, le troisième nourrit le corps.",
     "es": "Los pulpos tienen tres corazones y sangre azul. Dos corazones bombean la sangre "
-          "por las branquias y el tercero alimenta el cuerpo.",
+    "por las branquias y el tercero alimenta el cuerpo.",
     "zh": "章鱼有三颗心脏和蓝色的血液。两颗心脏把血液送到鳃里，第三颗供应全身。",
     "ja": "タコには心臓が三つあり、血は青い色です。二つの心臓がえらに血を送ります。",
     "ko": "문어는 심장이 세 개이고 피는 파란색입니다. 두 심장은 아가미로 피를 보냅니다.",
@@ -92,29 +128,28 @@ ONLINE_WORDS_PER_SECOND = {"edge": 2.7, "gtts": 2.5, "openai": 2.6}
 @dataclass
 class SpeechSegment:
     text: str
-    path: Path          # WAV file
-    duration: float     # seconds, from the WAV header (frames / rate)
+    path: Path  # WAV file
+    duration: float  # seconds, from the WAV header (frames / rate)
     # One entry per whitespace-separated token of ``text``, in order, monotonic,
     # inside [0, duration]. Empty when nothing is known (captions then estimate).
     words: list[WordTiming] = field(default_factory=list)
-    word_timing: str = "estimated"   # "engine": from the voice itself; "estimated"
+    word_timing: str = "estimated"  # "engine": from the voice itself; "estimated"
 
 
 @dataclass
 class Narration:
     segments: list[SpeechSegment]
-    engine: str                          # the engine that actually spoke
+    engine: str  # the engine that actually spoke
     language: str
-    sample_rate: int                     # all segments share it
-    fallback_reason: str | None = None   # why "auto" did not use its first choice
-    voice: str | None = None             # the voice id that spoke, e.g. "piper:en_US-joe-medium"
+    sample_rate: int  # all segments share it
+    fallback_reason: str | None = None  # why "auto" did not use its first choice
+    voice: str | None = None  # the voice id that spoke, e.g. "piper:en_US-joe-medium"
     speed: float = 1.0
 
     @property
     def word_timing(self) -> str:
-        """"engine" when every sentence's word timings came from the voice."""
-        return ("engine" if all(s.word_timing == "engine" for s in self.segments)
-                else "estimated")
+        """ "engine" when every sentence's word timings came from the voice."""
+        return "engine" if all(s.word_timing == "engine" for s in self.segments) else "estimated"
 
     @property
     def duration(self) -> float:
@@ -123,12 +158,14 @@ class Narration:
 
 # -- the catalogue ------------------------------------------------------------------
 def _parse(voice_id: str) -> tuple[str, str | None]:
-    """"edge:de-DE-KatjaNeural" -> ("edge", "de-DE-KatjaNeural"); "piper" -> ("piper", None)."""
+    """ "edge:de-DE-KatjaNeural" -> ("edge", "de-DE-KatjaNeural"); "piper" -> ("piper", None)."""
     engine, _, voice = (voice_id or "auto").strip().partition(":")
     engine = engine.lower()
     if engine != "auto" and engine not in ENGINES:
-        raise UnknownVoice(f"unknown voice {voice_id!r}: choose auto, an engine "
-                           f"({', '.join(ENGINES)}) or a voice id from /api/voices")
+        raise UnknownVoice(
+            f"unknown voice {voice_id!r}: choose auto, an engine "
+            f"({', '.join(ENGINES)}) or a voice id from /api/voices"
+        )
     if engine == "auto" and voice:
         raise UnknownVoice(f"unknown voice {voice_id!r}")
     return engine, (voice or None)
@@ -172,9 +209,17 @@ def engine_table(settings: Settings | None = None) -> list[dict]:
             reason = edge_voice_list()[1]
         elif name == "openai" and not engine.configured:
             reason = "set TTS_BASE_URL (or TTS_API_KEY for OpenAI)"
-        rows.append({"engine": name, "description": cls.description, "offline": cls.offline,
-                     "word_timings": cls.word_timings, "languages": engine.languages(),
-                     "available": reason is None, "unavailable_reason": reason})
+        rows.append(
+            {
+                "engine": name,
+                "description": cls.description,
+                "offline": cls.offline,
+                "word_timings": cls.word_timings,
+                "languages": engine.languages(),
+                "available": reason is None,
+                "unavailable_reason": reason,
+            }
+        )
     return rows
 
 
@@ -190,26 +235,45 @@ def language_names() -> dict[str, str]:
 
     names = {canonical(tag): name for tag, name in espeak_language_names().items()}
     names.update({canonical(code): name for code, name in tts_langs().items()})
-    names.update({"zh": "Chinese (Mandarin)", "zh-CN": "Chinese (Simplified)",
-                  "zh-TW": "Chinese (Traditional)", "zh-HK": "Cantonese",
-                  "ja": "Japanese", "ko": "Korean"})
+    names.update(
+        {
+            "zh": "Chinese (Mandarin)",
+            "zh-CN": "Chinese (Simplified)",
+            "zh-TW": "Chinese (Traditional)",
+            "zh-HK": "Cantonese",
+            "ja": "Japanese",
+            "ko": "Korean",
+        }
+    )
     return dict(sorted(names.items()))
 
 
 # -- synthesis ------------------------------------------------------------------------
 class SpeechSynthesizer:
-    def __init__(self, settings: Settings | None = None, cache: Cache | None = None,
-                 engines: dict[str, Engine] | None = None):
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        cache: Cache | None = None,
+        engines: dict[str, Engine] | None = None,
+    ):
         self.settings = settings or Settings.from_env()
         self.cache = cache
         self.engines: dict[str, Engine] = engines or {
-            name: cls(self.settings) for name, cls in ENGINES.items()}
+            name: cls(self.settings) for name, cls in ENGINES.items()
+        }
         self.engine_calls = 0  # real synthesis calls; cache hits don't count
         self._calls_lock = threading.Lock()
 
-    def narrate(self, sentences: list[str], work_dir: Path, *, language: str = "en",
-                engine: str | None = None, voice: str | None = None,
-                speed: float = 1.0) -> Narration:
+    def narrate(
+        self,
+        sentences: list[str],
+        work_dir: Path,
+        *,
+        language: str = "en",
+        engine: str | None = None,
+        voice: str | None = None,
+        speed: float = 1.0,
+    ) -> Narration:
         """Speak each sentence into ``work_dir/voice_{i:03d}.wav``.
 
         ``voice`` (or ``engine``, the older name; default
@@ -225,8 +289,7 @@ class SpeechSynthesizer:
         if engine_name != "auto":
             if voice_name is not None:
                 voice_name = self._engine(engine_name).check(voice_name)
-            return self._narrate_with(engine_name, voice_name, sentences, work_dir, language,
-                                      speed)
+            return self._narrate_with(engine_name, voice_name, sentences, work_dir, language, speed)
         reasons: list[str] = []
         last_error: SpeechError | None = None
         for name, candidate_voice, skipped in self.auto_candidates(language):
@@ -234,8 +297,9 @@ class SpeechSynthesizer:
                 reasons.append(f"{name}: {skipped}")
                 continue
             try:
-                narration = self._narrate_with(name, candidate_voice, sentences, work_dir,
-                                               language, speed)
+                narration = self._narrate_with(
+                    name, candidate_voice, sentences, work_dir, language, speed
+                )
             except SpeechError as exc:
                 reasons.append(f"{name}: {exc.message}")
                 last_error = exc
@@ -244,10 +308,14 @@ class SpeechSynthesizer:
                 narration.fallback_reason = "; ".join(reasons) + f"; used {name}"
             return narration
         if last_error is None:
-            raise SpeechError(f"no voice speaks {language!r}"
-                              + (f" ({'; '.join(reasons)})" if reasons else ""))
-        raise SpeechError(f"{last_error.message} (after {'; '.join(reasons[:-1])})"
-                          if len(reasons) > 1 else last_error.message) from last_error
+            raise SpeechError(
+                f"no voice speaks {language!r}" + (f" ({'; '.join(reasons)})" if reasons else "")
+            )
+        raise SpeechError(
+            f"{last_error.message} (after {'; '.join(reasons[:-1])})"
+            if len(reasons) > 1
+            else last_error.message
+        ) from last_error
 
     def auto_candidates(self, language: str):
         """Yields the (engine, voice, skip reason) ``auto`` tries for
@@ -270,21 +338,41 @@ class SpeechSynthesizer:
             elif engine.supports(language):
                 yield name, None, None
 
-    def cache_key(self, engine_name: str, text: str, language: str, voice: str | None = None,
-                  speed: float = 1.0) -> str:
+    def cache_key(
+        self,
+        engine_name: str,
+        text: str,
+        language: str,
+        voice: str | None = None,
+        speed: float = 1.0,
+    ) -> str:
         engine = self._engine(engine_name)
-        return make_key("tts2", engine.name, engine.version(voice), canonical(language),
-                        round(float(speed), 3), text)
+        return make_key(
+            "tts2",
+            engine.name,
+            engine.version(voice),
+            canonical(language),
+            round(float(speed), 3),
+            text,
+        )
 
     def _engine(self, name: str) -> Engine:
         engine = self.engines.get(name)
         if engine is None:
-            raise UnknownVoice(f"unknown voice engine {name!r} "
-                               f"(choose from auto, {', '.join(self.engines)})")
+            raise UnknownVoice(
+                f"unknown voice engine {name!r} (choose from auto, {', '.join(self.engines)})"
+            )
         return engine
 
-    def _narrate_with(self, name: str, voice: str | None, sentences: list[str], work_dir: Path,
-                      language: str, speed: float) -> Narration:
+    def _narrate_with(
+        self,
+        name: str,
+        voice: str | None,
+        sentences: list[str],
+        work_dir: Path,
+        language: str,
+        speed: float,
+    ) -> Narration:
         engine = self._engine(name)
         if voice is None:
             if not engine.supports(language):
@@ -302,11 +390,15 @@ class SpeechSynthesizer:
                 continue
             rate, frames, words, method = self._speak(engine, voice, text, language, speed, path)
             if sample_rate not in (None, rate):
-                raise SpeechError(f"the {name} voice changed sample rate mid-script "
-                                  f"({sample_rate} -> {rate} Hz)")
+                raise SpeechError(
+                    f"the {name} voice changed sample rate mid-script ({sample_rate} -> {rate} Hz)"
+                )
             sample_rate = rate
-            segments.append(SpeechSegment(text=text, path=path, duration=frames / rate,
-                                          words=words, word_timing=method))
+            segments.append(
+                SpeechSegment(
+                    text=text, path=path, duration=frames / rate, words=words, word_timing=method
+                )
+            )
         if sample_rate is None:
             raise SpeechError("there is nothing to say: the script has only emoji and symbols")
         for i in silent:  # only emoji: a short pause, its tokens zero-length at 0
@@ -316,16 +408,26 @@ class SpeechSynthesizer:
             segments[i].words = [WordTiming(t, 0.0, 0.0) for t in segments[i].text.split()]
             segments[i].word_timing = "engine" if engine.word_timings else "estimated"
         voice_id = f"{name}:{voice}" if voice else name
-        return Narration(segments=segments, engine=name, language=language,
-                         sample_rate=sample_rate, voice=voice_id, speed=speed)
+        return Narration(
+            segments=segments,
+            engine=name,
+            language=language,
+            sample_rate=sample_rate,
+            voice=voice_id,
+            speed=speed,
+        )
 
-    def _speak(self, engine: Engine, voice: str | None, text: str, language: str, speed: float,
-               path: Path) -> tuple[int, int, list[WordTiming], str]:
+    def _speak(
+        self, engine: Engine, voice: str | None, text: str, language: str, speed: float, path: Path
+    ) -> tuple[int, int, list[WordTiming], str]:
         """Write one sentence's WAV to ``path``, from the cache when it can;
         returns (sample rate, frames, word timings, how they were found).
         Only checked audio is cached, with its word timings."""
-        key = (self.cache_key(engine.name, text, language, voice, speed)
-               if self.cache is not None else None)
+        key = (
+            self.cache_key(engine.name, text, language, voice, speed)
+            if self.cache is not None
+            else None
+        )
         if key is not None:
             cached = self.cache.get(key)
             if isinstance(cached, dict) and "wav" in cached:
@@ -337,8 +439,9 @@ class SpeechSynthesizer:
             self.engine_calls += 1
         spoken = speakable(text)
         native = engine.native_speed or speed == 1.0
-        marks = engine.synthesize(spoken, language, path, voice=voice,
-                                  speed=speed if native else 1.0)
+        marks = engine.synthesize(
+            spoken, language, path, voice=voice, speed=speed if native else 1.0
+        )
         rate, frames = _wav_format(path)
         if frames == 0:
             raise SpeechError(f"the {engine.name} voice produced no audio for {text!r}")
@@ -346,8 +449,9 @@ class SpeechSynthesizer:
         if not marks:
             marks = estimate_marks(spoken, path, _phoneme_counter(language))
             method = "estimated"
-        words = trim_to_sound(words_from_marks(text, marks, frames / rate, speech_bounds(path)[1]),
-                              path)
+        words = trim_to_sound(
+            words_from_marks(text, marks, frames / rate, speech_bounds(path)[1]), path
+        )
         if not native:  # tempo change without a pitch change; timings follow
             stretched = path.with_suffix(".tempo.wav")
             ffmpeg_to_wav(path, stretched, rate, "the tempo change", filters=f"atempo={speed:g}")
@@ -355,8 +459,14 @@ class SpeechSynthesizer:
             rate, frames = _wav_format(path)
             words = scale_words(words, 1 / speed, frames / rate)
         if key is not None:
-            self.cache.set(key, {"wav": path.read_bytes(), "word_timing": method,
-                                 "words": [(w.text, w.start, w.end) for w in words]})
+            self.cache.set(
+                key,
+                {
+                    "wav": path.read_bytes(),
+                    "word_timing": method,
+                    "words": [(w.text, w.start, w.end) for w in words],
+                },
+            )
         return rate, frames, words, method
 
 
@@ -392,8 +502,12 @@ def _voice_language(voice_id: str, language: str | None, settings: Settings) -> 
     return language or "en"
 
 
-def preview(voice_id: str, settings: Settings | None = None, cache: Cache | None = None,
-            language: str | None = None) -> Path:
+def preview(
+    voice_id: str,
+    settings: Settings | None = None,
+    cache: Cache | None = None,
+    language: str | None = None,
+) -> Path:
     """A short WAV of ``voice_id`` saying the first sentence of a fixed text
     in its language, kept under ``settings.cache_dir/previews`` (made once;
     ``cache`` also spares the engine call). UnknownVoice for a bad id."""
@@ -401,14 +515,17 @@ def preview(voice_id: str, settings: Settings | None = None, cache: Cache | None
     lang = _voice_language(voice_id, language, settings)
     voice_id = check_voice(voice_id, lang, settings)
     text = _split_sentences(_sample_text(lang))[0]
-    digest = hashlib.sha256(make_key("preview", voice_id, canonical(lang), text).encode()).hexdigest()
+    digest = hashlib.sha256(
+        make_key("preview", voice_id, canonical(lang), text).encode()
+    ).hexdigest()
     out = Path(settings.cache_dir) / "previews" / f"{digest[:32]}.wav"
     if out.exists():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
-        narration = SpeechSynthesizer(settings, cache).narrate([text], Path(tmp), language=lang,
-                                                               voice=voice_id)
+        narration = SpeechSynthesizer(settings, cache).narrate(
+            [text], Path(tmp), language=lang, voice=voice_id
+        )
         shutil.move(str(narration.segments[0].path), out)
     return out
 
@@ -423,21 +540,32 @@ def word_count(text: str) -> int:
     """Words as a script budget counts them: ``text.split()`` tokens, and
     each CJK character (scripts written without spaces) as one word."""
     cjk = sum(1 for ch in text if _is_cjk(ch))
-    return cjk + sum(1 for t in text.split() if not all(_is_cjk(ch) or not ch.isalnum() for ch in t))
+    return cjk + sum(
+        1 for t in text.split() if not all(_is_cjk(ch) or not ch.isalnum() for ch in t)
+    )
 
 
 def _is_cjk(ch: str) -> bool:
     code = ord(ch)
-    return (0x3040 <= code <= 0x30FF or 0x3400 <= code <= 0x9FFF or 0xAC00 <= code <= 0xD7AF
-            or 0xF900 <= code <= 0xFAFF or 0x20000 <= code <= 0x2FFFF)
+    return (
+        0x3040 <= code <= 0x30FF
+        or 0x3400 <= code <= 0x9FFF
+        or 0xAC00 <= code <= 0xD7AF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x20000 <= code <= 0x2FFFF
+    )
 
 
 _PACE: dict[tuple, float] = {}
 _PACE_LOCK = threading.Lock()
 
 
-def words_per_second(voice_id: str = "auto", speed: float = 1.0, language: str = "en",
-                     settings: Settings | None = None) -> float:
+def words_per_second(
+    voice_id: str = "auto",
+    speed: float = 1.0,
+    language: str = "en",
+    settings: Settings | None = None,
+) -> float:
     """How many words a second the voice says at ``speed`` (``word_count``
     words: for Chinese, Japanese and Korean, characters).
 
@@ -450,8 +578,11 @@ def words_per_second(voice_id: str = "auto", speed: float = 1.0, language: str =
     settings = settings or Settings.from_env()
     engine_name, voice = _parse(voice_id)
     if engine_name == "auto":
-        candidates = [(name, v) for name, v, skipped
-                      in SpeechSynthesizer(settings).auto_candidates(language) if not skipped]
+        candidates = [
+            (name, v)
+            for name, v, skipped in SpeechSynthesizer(settings).auto_candidates(language)
+            if not skipped
+        ]
         engine_name, voice = candidates[0] if candidates else ("espeak", None)
     if engine_name not in ("piper", "espeak"):
         return ONLINE_WORDS_PER_SECOND.get(engine_name, 2.5) * speed
@@ -463,7 +594,10 @@ def words_per_second(voice_id: str = "auto", speed: float = 1.0, language: str =
             sentences = _split_sentences(_sample_text(language))
             with tempfile.TemporaryDirectory() as tmp:
                 narration = SpeechSynthesizer(settings).narrate(
-                    sentences, Path(tmp), language=language,
-                    voice=f"{engine_name}:{voice}" if voice else engine_name)
+                    sentences,
+                    Path(tmp),
+                    language=language,
+                    voice=f"{engine_name}:{voice}" if voice else engine_name,
+                )
             _PACE[key] = sum(word_count(s) for s in sentences) / narration.duration
         return _PACE[key] * speed

@@ -17,23 +17,24 @@
   pause after each word that grows with its punctuation. Far closer than
   character counts: "through" is 7 letters and 3 phonemes.
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-Mark = tuple[int, float, "float | None"]   # (char position in the spoken text, start s, end s)
+Mark = tuple[int, float, "float | None"]  # (char position in the spoken text, start s, end s)
 
 _TOKEN = re.compile(r"\S+")
 # Emoji parts that are not category So/Sk: variation selectors, ZWJ, keycap, tags.
 _INVISIBLE_EMOJI_PARTS = {0x200D, 0x20E3, *range(0xFE00, 0xFE10), *range(0xE0020, 0xE0080)}
-_STRIPPED_CATEGORIES = {"So", "Sk", "Cs", "Co", "Me"}   # pictographs, modifiers, private use
+_STRIPPED_CATEGORIES = {"So", "Sk", "Cs", "Co", "Me"}  # pictographs, modifiers, private use
 _SENTENCE_END = tuple(".!?。！？…")
 _CLAUSE_END = tuple(",;:、，；：—–")
 # Pauses after a word, in phoneme-lengths (a rough fit to Piper and espeak audio).
@@ -70,8 +71,9 @@ def tokens(text: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
 
 
-def words_from_marks(text: str, marks: list[Mark], duration: float,
-                     speech_end: float | None = None) -> list[WordTiming]:
+def words_from_marks(
+    text: str, marks: list[Mark], duration: float, speech_end: float | None = None
+) -> list[WordTiming]:
     """One WordTiming per token of ``text`` from the engine's marks.
 
     A token takes the marks that fall inside it (the earliest start, the
@@ -107,8 +109,10 @@ def words_from_marks(text: str, marks: list[Mark], duration: float,
         times.append([min(start, duration), min(end, duration)])
         previous_end = times[-1][1]
     _share_merged(spans, times)
-    return [WordTiming(token, round(float(start), 4), round(float(end), 4))
-            for (_, _, token), (start, end) in zip(spans, times)]
+    return [
+        WordTiming(token, round(float(start), 4), round(float(end), 4))
+        for (_, _, token), (start, end) in zip(spans, times)
+    ]
 
 
 def _share_merged(spans, times) -> None:
@@ -125,9 +129,9 @@ def _share_merged(spans, times) -> None:
         while run_end < len(spans) and speaks[run_end] and times[run_end][1] <= times[run_end][0]:
             run_end += 1
         if run_end < len(spans) and speaks[run_end]:
-            group = list(range(i, run_end + 1))          # merged into the next word
+            group = list(range(i, run_end + 1))  # merged into the next word
         elif i > 0 and speaks[i - 1] and times[i - 1][1] > times[i - 1][0]:
-            group = list(range(i - 1, run_end))           # merged into the previous word
+            group = list(range(i - 1, run_end))  # merged into the previous word
         else:
             i = run_end
             continue
@@ -141,8 +145,9 @@ def _share_merged(spans, times) -> None:
         i = group[-1] + 1
 
 
-def trim_to_sound(words: list[WordTiming], path: Path, floor_db: float = -35.0,
-                  keep: float = 0.08) -> list[WordTiming]:
+def trim_to_sound(
+    words: list[WordTiming], path: Path, floor_db: float = -35.0, keep: float = 0.08
+) -> list[WordTiming]:
     """Each word's end moved back over silence inside it (the pause after
     "hearts," belongs to no word), keeping at least ``keep`` seconds."""
     loud, hop = _loud_frames(path, floor_db)
@@ -168,15 +173,22 @@ def _loud_frames(path: Path, floor_db: float):
     frames = len(samples) // hop
     if frames == 0:
         return None, hop / rate
-    rms = np.sqrt(np.mean(samples[:frames * hop].astype(np.float64).reshape(frames, hop) ** 2,
-                          axis=1))
+    rms = np.sqrt(
+        np.mean(samples[: frames * hop].astype(np.float64).reshape(frames, hop) ** 2, axis=1)
+    )
     return rms >= max(rms.max() * 10 ** (floor_db / 20), 30.0), hop / rate
 
 
 def scale_words(words: list[WordTiming], factor: float, duration: float) -> list[WordTiming]:
     """Timings after the audio was stretched by ``factor`` (0.5 = twice as fast)."""
-    return [WordTiming(w.text, round(float(min(w.start * factor, duration)), 4),
-                       round(float(min(w.end * factor, duration)), 4)) for w in words]
+    return [
+        WordTiming(
+            w.text,
+            round(float(min(w.start * factor, duration)), 4),
+            round(float(min(w.end * factor, duration)), 4),
+        )
+        for w in words
+    ]
 
 
 # -- estimates ----------------------------------------------------------------------
@@ -206,8 +218,9 @@ def letter_count(text: str) -> int:
     return sum(ch.isalnum() for ch in text)
 
 
-def estimate_marks(spoken: str, wav_path: Path,
-                   phoneme_count: Callable[[str], int] | None = None) -> list[Mark]:
+def estimate_marks(
+    spoken: str, wav_path: Path, phoneme_count: Callable[[str], int] | None = None
+) -> list[Mark]:
     """Marks for every speakable token of ``spoken``, spread over the WAV's
     sound in proportion to phoneme counts (``phoneme_count``; letters when
     it is None or fails), with punctuation pauses between words."""

@@ -1,9 +1,10 @@
 """Command-line entry points, registered on the app by ``create_app``:
 
-    flask --app app create "topic" --out video.mp4
-    flask --app app batch topics.txt --out videos/
-    flask --app app mcp            # an MCP server over stdio (mcp_server.py)
+flask --app app create "topic" --out video.mp4
+flask --app app batch topics.txt --out videos/
+flask --app app mcp            # an MCP server over stdio (mcp_server.py)
 """
+
 from __future__ import annotations
 
 import sys
@@ -15,13 +16,13 @@ from flask import Flask
 from tqdm import tqdm
 
 from reelsmith.captions.overlay import PRESETS, CaptionStyleError, parse_style
-from reelsmith.core.settings import ASPECTS
 from reelsmith.core.exceptions import ReelsmithError
-from reelsmith.web.routes import LENGTH_RANGE, SPEED_RANGE, VOICES
-from reelsmith.voice.synthesizer import check_voice
+from reelsmith.core.settings import ASPECTS
+from reelsmith.tasks.queue import TaskRequest
 from reelsmith.visuals.backgrounds import MAX_TRANSITION_SECONDS, TRANSITIONS
 from reelsmith.visuals.sources import SOURCES, check_visuals
-from reelsmith.tasks.queue import TaskRequest
+from reelsmith.voice.synthesizer import check_voice
+from reelsmith.web.routes import LENGTH_RANGE, SPEED_RANGE, VOICES
 
 
 def register_cli(app: Flask) -> None:
@@ -34,36 +35,67 @@ def register_cli(app: Flask) -> None:
         return Pipeline(settings.with_(music_path=Path(music)) if music else settings)
 
     music_option = click.option(
-        "--music", type=click.Path(exists=True, dir_okay=False),
-        help="A music bed, ducked under the voice (default: MUSIC_PATH, if set).")
+        "--music",
+        type=click.Path(exists=True, dir_okay=False),
+        help="A music bed, ducked under the voice (default: MUSIC_PATH, if set).",
+    )
 
     caption_style_option = click.option(
-        "--caption-style", default="classic", show_default=True, callback=_caption_style,
+        "--caption-style",
+        default="classic",
+        show_default=True,
+        callback=_caption_style,
         help=f"A preset ({', '.join(PRESETS)}) or a JSON style object, "
-             "e.g. '{\"preset\": \"pop\", \"highlight_color\": \"#FF3B30\"}'.")
+        'e.g. \'{"preset": "pop", "highlight_color": "#FF3B30"}\'.',
+    )
 
     def video_options(command):
         """The options every command that makes videos shares: voice, speed,
         language, shape, captions, visuals, transition (and its length) and music."""
-        for option in reversed([
-            click.option("--voice", default="auto", show_default=True,
-                         help="auto, an engine (" + ", ".join(VOICES[1:]) + ") or a voice id "
-                              "from /api/voices, e.g. piper:en_US-joe-medium."),
-            click.option("--speed", type=click.FloatRange(*SPEED_RANGE), default=1.0,
-                         show_default=True, help="Narration speed."),
-            click.option("--language", default="en", show_default=True),
-            click.option("--aspect", type=click.Choice(list(ASPECTS)), default="9:16",
-                         show_default=True),
-            caption_style_option,
-            click.option("--visuals", default="auto", show_default=True,
-                         help="auto or a visual source: " + ", ".join(SOURCES) + "."),
-            click.option("--transition", type=click.Choice(list(TRANSITIONS)), default="cut",
-                         show_default=True, help="Between sentences."),
-            click.option("--transition-seconds",
-                         type=click.FloatRange(0, MAX_TRANSITION_SECONDS, min_open=True),
-                         default=0.5, show_default=True, help="How long each transition lasts."),
-            music_option,
-        ]):
+        for option in reversed(
+            [
+                click.option(
+                    "--voice",
+                    default="auto",
+                    show_default=True,
+                    help="auto, an engine (" + ", ".join(VOICES[1:]) + ") or a voice id "
+                    "from /api/voices, e.g. piper:en_US-joe-medium.",
+                ),
+                click.option(
+                    "--speed",
+                    type=click.FloatRange(*SPEED_RANGE),
+                    default=1.0,
+                    show_default=True,
+                    help="Narration speed.",
+                ),
+                click.option("--language", default="en", show_default=True),
+                click.option(
+                    "--aspect", type=click.Choice(list(ASPECTS)), default="9:16", show_default=True
+                ),
+                caption_style_option,
+                click.option(
+                    "--visuals",
+                    default="auto",
+                    show_default=True,
+                    help="auto or a visual source: " + ", ".join(SOURCES) + ".",
+                ),
+                click.option(
+                    "--transition",
+                    type=click.Choice(list(TRANSITIONS)),
+                    default="cut",
+                    show_default=True,
+                    help="Between sentences.",
+                ),
+                click.option(
+                    "--transition-seconds",
+                    type=click.FloatRange(0, MAX_TRANSITION_SECONDS, min_open=True),
+                    default=0.5,
+                    show_default=True,
+                    help="How long each transition lasts.",
+                ),
+                music_option,
+            ]
+        ):
             command = option(command)
         return command
 
@@ -79,11 +111,16 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("create")
     @click.argument("topic")
-    @click.option("--script", "script_file", type=click.Path(exists=True, dir_okay=False),
-                  help="Your own script (one caption per sentence); skips the LLM.")
+    @click.option(
+        "--script",
+        "script_file",
+        type=click.Path(exists=True, dir_okay=False),
+        help="Your own script (one caption per sentence); skips the LLM.",
+    )
     @click.option("--length", type=click.IntRange(*LENGTH_RANGE), default=30, show_default=True)
-    @click.option("--out", "out", type=click.Path(dir_okay=False), default="video.mp4",
-                  show_default=True)
+    @click.option(
+        "--out", "out", type=click.Path(dir_okay=False), default="video.mp4", show_default=True
+    )
     @video_options
     def create_command(topic, script_file, out, music, **options):
         """Render one video in the foreground."""
@@ -96,20 +133,27 @@ def register_cli(app: Flask) -> None:
             except ReelsmithError as exc:
                 report.close()
                 raise click.ClickException(f"{exc.stage}: {exc.message}") from exc
-        click.echo(f"{out}: {result['duration']:.1f} s, voice {result['voice_engine']}, "
-                   f"script {result['script_source']}")
+        click.echo(
+            f"{out}: {result['duration']:.1f} s, voice {result['voice_engine']}, "
+            f"script {result['script_source']}"
+        )
 
     @app.cli.command("worker")
-    @click.option("--threads", type=click.IntRange(1, 64), default=None,
-                  help="render slots (default: WORKERS)")
+    @click.option(
+        "--threads",
+        type=click.IntRange(1, 64),
+        default=None,
+        help="render slots (default: WORKERS)",
+    )
     def worker_command(threads):
         """Render tasks from the shared queue (REDIS_URL); run one per machine."""
         import logging
 
         from reelsmith.tasks.worker import WorkerError, run_worker
 
-        logging.basicConfig(level=logging.INFO,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
         try:
             run_worker(app, threads)
         except WorkerError as exc:
@@ -117,8 +161,9 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("batch")
     @click.argument("topics_file", type=click.Path(exists=True, dir_okay=False))
-    @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="videos",
-                  show_default=True)
+    @click.option(
+        "--out", "out_dir", type=click.Path(file_okay=False), default="videos", show_default=True
+    )
     @click.option("--length", type=click.IntRange(*LENGTH_RANGE), default=30, show_default=True)
     @click.option("--workers", type=click.IntRange(1, 8), default=2, show_default=True)
     @video_options
@@ -131,8 +176,9 @@ def register_cli(app: Flask) -> None:
         requests = [request_for(t, **options) for t in topics]
         click.echo(f"rendering {len(topics)} videos with {workers} workers into {out_dir}/")
         with Progress() as report:
-            results = pipeline(music).run_batch(requests, Path(out_dir), max_workers=workers,
-                                                report=report)
+            results = pipeline(music).run_batch(
+                requests, Path(out_dir), max_workers=workers, report=report
+            )
             report("done", 1.0)
         failed = 0
         for i, (topic, result) in enumerate(zip(topics, results), start=1):
@@ -147,7 +193,9 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("mcp")
     def mcp_command():
         """Serve the Model Context Protocol over stdio (for AI agents and automation tools)."""
-        from reelsmith.web import mcp_server  # imported here: the mcp SDK loads only for this command
+        from reelsmith.web import (
+            mcp_server,
+        )  # imported here: the mcp SDK loads only for this command
 
         mcp_server.run(app)
 
@@ -168,7 +216,7 @@ class Progress:
         self.bar = None
         self.last = (None, -1)  # (stage, percent) last shown
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -178,7 +226,11 @@ class Progress:
         if fraction < 0.05 or fraction >= 1:
             return ""
         left = (time.monotonic() - self.started) * (1 - fraction) / fraction
-        return f"about {max(1, round(left))} s left" if left < 60 else f"about {left / 60:.0f} min left"
+        return (
+            f"about {max(1, round(left))} s left"
+            if left < 60
+            else f"about {left / 60:.0f} min left"
+        )
 
     def __call__(self, stage: str, fraction: float) -> None:
         percent = max(0, min(100, int(fraction * 100)))
@@ -187,8 +239,13 @@ class Progress:
             if (stage, percent) == self.last:
                 return  # a frame that changed nothing on screen
             if self.bar is None:
-                self.bar = _Bar(total=100, file=self.stream, leave=True, dynamic_ncols=True,
-                                bar_format="{desc:<12} {percentage:3.0f}%|{bar}| {eta_text}")
+                self.bar = _Bar(
+                    total=100,
+                    file=self.stream,
+                    leave=True,
+                    dynamic_ncols=True,
+                    bar_format="{desc:<12} {percentage:3.0f}%|{bar}| {eta_text}",
+                )
             self.bar.eta_text = self.eta(fraction)
             self.bar.set_description_str(stage, refresh=False)
             self.bar.n = percent
@@ -197,8 +254,9 @@ class Progress:
             if stage == shown_stage and percent < shown_percent + self.STEP:
                 return
             eta = self.eta(fraction)
-            print(f"{stage} {percent}%" + (f" · {eta}" if eta else ""), file=self.stream,
-                  flush=True)
+            print(
+                f"{stage} {percent}%" + (f" · {eta}" if eta else ""), file=self.stream, flush=True
+            )
         self.last = (stage, percent)
 
     def close(self) -> None:

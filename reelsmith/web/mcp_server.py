@@ -20,6 +20,7 @@ stdout carries the protocol only: the SDK moves fd 1 onto stderr while it
 serves, so a stray print (from Python or from a C library) goes to stderr,
 where the logging goes too.
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,8 +31,8 @@ from flask import Flask
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
-from reelsmith.web.routes import DOWNLOADS, TASK_ID
 from reelsmith.core.storage import output_name
+from reelsmith.web.routes import DOWNLOADS, TASK_ID
 
 log = logging.getLogger("reelsmith.mcp")
 
@@ -67,8 +68,10 @@ class ReelsmithApi:
     def task_path(self, task_id: str, suffix: str = "") -> str:
         """``/api/task/<id><suffix>``, for a well-formed id only."""
         if not TASK_ID.match(task_id):
-            raise ToolError(f"invalid argument 'task_id': {task_id!r} is not a task id "
-                            "(32 hex digits, as create_video and list_tasks return)")
+            raise ToolError(
+                f"invalid argument 'task_id': {task_id!r} is not a task id "
+                "(32 hex digits, as create_video and list_tasks return)"
+            )
         return f"/api/task/{task_id}{suffix}"
 
     def start_workers(self) -> None:
@@ -83,8 +86,11 @@ class ReelsmithApi:
         links = data.get("links") or {}
         if links:
             files = self.app.extensions["reelsmith_storage"]
-            paths = {kind: files.local_path(output_name(data["id"], DOWNLOADS[kind][0]))
-                     for kind in links if kind in DOWNLOADS}
+            paths = {
+                kind: files.local_path(output_name(data["id"], DOWNLOADS[kind][0]))
+                for kind in links
+                if kind in DOWNLOADS
+            }
             data["files"] = {kind: str(p) for kind, p in paths.items() if p and p.is_file()}
         return data
 
@@ -95,13 +101,22 @@ def build_server(app: Flask) -> MCPServer:
     server = MCPServer("reelsmith", instructions=INSTRUCTIONS)
 
     @server.tool()
-    def create_video(topic: str = "", script: str | None = None, voice: str = "auto",
-                     language: str = "en", length: int = 30, tone: str = "informative",
-                     aspect: str = "9:16", fresh: bool = False,
-                     webhook_url: str | None = None,
-                     caption_style: str | dict[str, Any] | None = None, speed: float = 1.0,
-                     visuals: str = "auto", transition: str = "cut",
-                     transition_seconds: float = 0.5) -> dict[str, Any]:
+    def create_video(
+        topic: str = "",
+        script: str | None = None,
+        voice: str = "auto",
+        language: str = "en",
+        length: int = 30,
+        tone: str = "informative",
+        aspect: str = "9:16",
+        fresh: bool = False,
+        webhook_url: str | None = None,
+        caption_style: str | dict[str, Any] | None = None,
+        speed: float = 1.0,
+        visuals: str = "auto",
+        transition: str = "cut",
+        transition_seconds: float = 0.5,
+    ) -> dict[str, Any]:
         """Queue one video. Give a topic (the script writer writes the narration)
         or your own script (one caption per sentence; the topic is then optional).
         voice: auto, an engine or a voice id from list_voices (e.g.
@@ -113,11 +128,22 @@ def build_server(app: Flask) -> MCPServer:
         or a source (generated, pexels, pixabay, ai); transition: cut, crossfade
         or slide, lasting transition_seconds (more than 0, at most 2). Returns
         the queued task; poll get_task with its id."""
-        body = {"topic": topic, "script": script, "voice": voice, "language": language,
-                "length": length, "tone": tone, "aspect": aspect, "fresh": fresh,
-                "webhook_url": webhook_url, "caption_style": caption_style, "speed": speed,
-                "visuals": visuals, "transition": transition,
-                "transition_seconds": transition_seconds}
+        body = {
+            "topic": topic,
+            "script": script,
+            "voice": voice,
+            "language": language,
+            "length": length,
+            "tone": tone,
+            "aspect": aspect,
+            "fresh": fresh,
+            "webhook_url": webhook_url,
+            "caption_style": caption_style,
+            "speed": speed,
+            "visuals": visuals,
+            "transition": transition,
+            "transition_seconds": transition_seconds,
+        }
         created = api.call("POST", "/api/create", {k: v for k, v in body.items() if v is not None})
         return api.task(api.call("GET", created["status_url"]))
 
@@ -164,4 +190,3 @@ def run(app: Flask) -> None:
         pass
     finally:
         app.extensions["reelsmith"].shutdown(settings.shutdown_timeout)
-

@@ -4,6 +4,7 @@ The app factory (``app.create_app``) puts the task queue in
 ``app.extensions["reelsmith"]`` and the settings in ``app.config["SETTINGS"]``;
 every view reads them from there.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -16,22 +17,49 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
-from flask import (Blueprint, abort, current_app, jsonify, redirect, render_template, request,
-                   send_file, stream_with_context, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from werkzeug.exceptions import HTTPException
 
-from reelsmith.captions.overlay import (FONTS, MODES, POSITIONS, PRESETS, STYLE_RANGES, SUBTITLE_FORMATS,
-                      CaptionStyleError, cues_from_result, parse_style, subtitles)
-from reelsmith.core.settings import ASPECTS, Settings
-from reelsmith.core.exceptions import BadRequest, BadTransition, QueueFull, SpeechError, UnknownVisuals, UnknownVoice
-from reelsmith.core.netguard import UnsafeURL, check_webhook_url
-from reelsmith.core import disk
 from reelsmith.captions import fonts
-from reelsmith.voice import synthesizer as speech
+from reelsmith.captions.overlay import (
+    FONTS,
+    MODES,
+    POSITIONS,
+    PRESETS,
+    STYLE_RANGES,
+    SUBTITLE_FORMATS,
+    CaptionStyleError,
+    cues_from_result,
+    parse_style,
+    subtitles,
+)
+from reelsmith.core import disk
 from reelsmith.core import storage as storage_mod
+from reelsmith.core.exceptions import (
+    BadRequest,
+    BadTransition,
+    QueueFull,
+    SpeechError,
+    UnknownVisuals,
+    UnknownVoice,
+)
+from reelsmith.core.netguard import UnsafeURL, check_webhook_url
+from reelsmith.core.settings import ASPECTS, Settings
+from reelsmith.tasks.queue import Task, TaskQueue, TaskRequest, TaskStatus
 from reelsmith.visuals.backgrounds import MAX_TRANSITION_SECONDS, TRANSITIONS
 from reelsmith.visuals.sources import SOURCES, check_transition, check_visuals
-from reelsmith.tasks.queue import Task, TaskQueue, TaskRequest, TaskStatus
+from reelsmith.voice import synthesizer as speech
 
 log = logging.getLogger("reelsmith")
 
@@ -83,8 +111,9 @@ def task_json(task: Task) -> dict:
     data = task.to_dict()
     data["status_url"] = url_for("reelsmith.task_status", task_id=task.id)
     if task.status == TaskStatus.DONE and not task.expired_at:
-        data["links"] = {name: url_for("reelsmith.download", task_id=task.id, kind=name)
-                         for name in DOWNLOADS}
+        data["links"] = {
+            name: url_for("reelsmith.download", task_id=task.id, kind=name) for name in DOWNLOADS
+        }
     return data
 
 
@@ -115,16 +144,27 @@ def require_token():
 def index():
     settings = _settings()
     return render_template(
-        "index.html", offline_writer=not settings.openai_api_key, voices=VOICES,
-        aspects=list(ASPECTS), token_required=bool(settings.api_token),
-        token_cookie=TOKEN_COOKIE, max_topic=settings.max_topic_chars,
-        max_script=settings.max_script_chars, max_language=MAX_LANGUAGE,
-        length_range=LENGTH_RANGE, max_backgrounds=MAX_BACKGROUNDS,
+        "index.html",
+        offline_writer=not settings.openai_api_key,
+        voices=VOICES,
+        aspects=list(ASPECTS),
+        token_required=bool(settings.api_token),
+        token_cookie=TOKEN_COOKIE,
+        max_topic=settings.max_topic_chars,
+        max_script=settings.max_script_chars,
+        max_language=MAX_LANGUAGE,
+        length_range=LENGTH_RANGE,
+        max_backgrounds=MAX_BACKGROUNDS,
         accept={kind: ",".join(sorted(suffixes)) for kind, suffixes in UPLOAD_KINDS.items()},
-        speed_range=SPEED_RANGE, visual_sources=["auto", *SOURCES], transitions=list(TRANSITIONS),
+        speed_range=SPEED_RANGE,
+        visual_sources=["auto", *SOURCES],
+        transitions=list(TRANSITIONS),
         max_transition_seconds=MAX_TRANSITION_SECONDS,
-        caption_presets=list(PRESETS), caption_modes=MODES, caption_positions=POSITIONS,
-        caption_fonts=list(FONTS), caption_size_range=STYLE_RANGES["size"],
+        caption_presets=list(PRESETS),
+        caption_modes=MODES,
+        caption_positions=POSITIONS,
+        caption_fonts=list(FONTS),
+        caption_size_range=STYLE_RANGES["size"],
         caption_presets_json=json.dumps({n: s.to_dict() for n, s in PRESETS.items()}),
     )
 
@@ -132,15 +172,21 @@ def index():
 @bp.post("/api/create")
 def create():
     if request.mimetype != "multipart/form-data" and (request.content_length or 0) > MAX_BODY:
-        abort(413, description=f"the request body is over {MAX_BODY // 1024} KB "
-                               "(files go in a multipart upload)")
+        abort(
+            413,
+            description=f"the request body is over {MAX_BODY // 1024} KB "
+            "(files go in a multipart upload)",
+        )
     settings = _settings()
     free = disk.free_mb(settings.data_dir)
     if free < settings.min_free_mb:
-        return jsonify(error=f"disk full: {disk.format_mb(free)} MB free in DATA_DIR "
-                             f"({settings.data_dir}), below MIN_FREE_MB "
-                             f"({settings.min_free_mb:g}); free some space or lower MIN_FREE_MB",
-                       data_dir=str(settings.data_dir), free_mb=round(free, 1)), 507
+        return jsonify(
+            error=f"disk full: {disk.format_mb(free)} MB free in DATA_DIR "
+            f"({settings.data_dir}), below MIN_FREE_MB "
+            f"({settings.min_free_mb:g}); free some space or lower MIN_FREE_MB",
+            data_dir=str(settings.data_dir),
+            free_mb=round(free, 1),
+        ), 507
     task_request = parse_create_request(settings)
     saved = save_uploads(_uploads_dir())
     task_request.music, task_request.font = saved["music"], saved["font"]
@@ -153,8 +199,9 @@ def create():
         response.status_code = 503
         response.headers["Retry-After"] = "10"
         return response
-    return jsonify(task_id=task.id,
-                   status_url=url_for("reelsmith.task_status", task_id=task.id)), 202
+    return jsonify(
+        task_id=task.id, status_url=url_for("reelsmith.task_status", task_id=task.id)
+    ), 202
 
 
 @bp.get("/api/task/<task_id>")
@@ -196,8 +243,11 @@ def voices():
     from dataclasses import asdict
 
     settings = _settings()
-    return jsonify(voices=[asdict(v) for v in speech.list_voices(settings)],
-                   engines=speech.engine_table(settings), languages=speech.language_names())
+    return jsonify(
+        voices=[asdict(v) for v in speech.list_voices(settings)],
+        engines=speech.engine_table(settings),
+        languages=speech.language_names(),
+    )
 
 
 @bp.get("/api/voices/<path:voice_id>/preview")
@@ -224,10 +274,12 @@ def status():
     from content_generator import ContentGenerator
 
     tasks, settings = _tasks(), _settings()
-    return jsonify(writer=ContentGenerator(settings=settings).writer_status(),
-                   words_per_second=round(speech.words_per_second("auto", 1.0, "en", settings), 2),
-                   queued=tasks.store.count(TaskStatus.QUEUED),
-                   running=tasks.store.count(TaskStatus.RUNNING))
+    return jsonify(
+        writer=ContentGenerator(settings=settings).writer_status(),
+        words_per_second=round(speech.words_per_second("auto", 1.0, "en", settings), 2),
+        queued=tasks.store.count(TaskStatus.QUEUED),
+        running=tasks.store.count(TaskStatus.RUNNING),
+    )
 
 
 @bp.get("/api/task/<task_id>/subtitles")
@@ -242,13 +294,17 @@ def subtitles_file(task_id):
     if task.status != TaskStatus.DONE:
         abort(409, description=f"task is {task.status.value}, not done")
     result = task.result or {}
-    text = subtitles(cues_from_result(result.get("captions", [])), fmt,
-                     style=parse_style(task.request.caption_style),
-                     size=(result.get("width", 1080), result.get("height", 1920)))
+    text = subtitles(
+        cues_from_result(result.get("captions", [])),
+        fmt,
+        style=parse_style(task.request.caption_style),
+        size=(result.get("width", 1080), result.get("height", 1920)),
+    )
     response = current_app.response_class(text, mimetype=SUBTITLE_FORMATS[fmt])
     if request.args.get("download") == "1":
         response.headers["Content-Disposition"] = (
-            f"attachment; filename=reelsmith-{task.id[:8]}.{fmt}")
+            f"attachment; filename=reelsmith-{task.id[:8]}.{fmt}"
+        )
     return response
 
 
@@ -275,12 +331,14 @@ def preview():
     settings = _settings()
     topic = data.get("topic") or "Your video's title"
     if not isinstance(topic, str) or len(topic) > settings.max_topic_chars:
-        raise BadRequest(f"topic must be a string of at most {settings.max_topic_chars} "
-                         "characters", "topic")
+        raise BadRequest(
+            f"topic must be a string of at most {settings.max_topic_chars} characters", "topic"
+        )
     sentence = data.get("sentence") or PREVIEW_SENTENCE
     if not isinstance(sentence, str) or len(sentence) > MAX_PREVIEW_SENTENCE:
-        raise BadRequest(f"sentence must be a string of at most {MAX_PREVIEW_SENTENCE} "
-                         "characters", "sentence")
+        raise BadRequest(
+            f"sentence must be a string of at most {MAX_PREVIEW_SENTENCE} characters", "sentence"
+        )
     aspect = data.get("aspect", "9:16")
     if not isinstance(aspect, str) or aspect not in ASPECTS:
         raise BadRequest(f"aspect must be one of {', '.join(ASPECTS)}", "aspect")
@@ -291,8 +349,9 @@ def preview():
     with preview_font() as font:
         if font is not None:  # as the render does: the upload replaces the style's font
             style = replace(style, font=str(font))
-        png = render_preview(topic.strip() or "Preview", sentence.strip() or PREVIEW_SENTENCE,
-                             style, size)
+        png = render_preview(
+            topic.strip() or "Preview", sentence.strip() or PREVIEW_SENTENCE, style, size
+        )
     return current_app.response_class(png, mimetype="image/png")
 
 
@@ -346,20 +405,28 @@ def download(task_id, kind):
     name = storage_mod.output_name(task.id, suffix)  # built from the id only
     path = files.local_path(name)
     if task.expired_at or not (path.is_file() if path else files.exists(name)):
-        abort(410, description="the file is no longer available (removed after the "
-                               "retention period)")
+        abort(
+            410, description="the file is no longer available (removed after the retention period)"
+        )
     as_attachment = request.args.get("download") == "1"
     if path is None:  # object storage: a short-lived link, or a stream through here
         if _settings().storage_presign:
             return redirect(files.presigned_url(name, expires=300))
-        response = current_app.response_class(stream_with_context(files.open_stream(name)),
-                                              mimetype=mimetype)
+        response = current_app.response_class(
+            stream_with_context(files.open_stream(name)), mimetype=mimetype
+        )
         if as_attachment:
             response.headers["Content-Disposition"] = (
-                f"attachment; filename=reelsmith-{task.id[:8]}{suffix}")
+                f"attachment; filename=reelsmith-{task.id[:8]}{suffix}"
+            )
         return response
-    return send_file(path, mimetype=mimetype, as_attachment=as_attachment,
-                     download_name=f"reelsmith-{task.id[:8]}{suffix}", conditional=True)
+    return send_file(
+        path,
+        mimetype=mimetype,
+        as_attachment=as_attachment,
+        download_name=f"reelsmith-{task.id[:8]}{suffix}",
+        conditional=True,
+    )
 
 
 @bp.app_errorhandler(BadRequest)
@@ -403,7 +470,9 @@ def parse_create_request(settings: Settings) -> TaskRequest:
             raise BadRequest(f"{name} must be a string", name)
         value = value.strip()
         if len(value) > max_len:
-            raise BadRequest(f"{name} is too long ({len(value)} characters, at most {max_len})", name)
+            raise BadRequest(
+                f"{name} is too long ({len(value)} characters, at most {max_len})", name
+            )
         return value
 
     def number(name: str, default: float, limits: tuple[float, float]) -> float:
@@ -460,14 +529,26 @@ def parse_create_request(settings: Settings) -> TaskRequest:
     try:
         visuals = check_visuals(text("visuals", 20, "auto") or "auto", settings)
         transition, transition_seconds = check_transition(
-            text("transition", 20, "cut") or "cut", transition_seconds)
+            text("transition", 20, "cut") or "cut", transition_seconds
+        )
     except (UnknownVisuals, BadTransition) as exc:
         raise BadRequest(exc.message, exc.field) from None
-    return TaskRequest(topic=topic, script=script, voice=voice, language=language,
-                       length=length, tone=tone, aspect=aspect, fresh=bool(fresh),
-                       webhook_url=webhook_url, caption_style=caption_style, speed=speed,
-                       visuals=visuals, transition=transition,
-                       transition_seconds=transition_seconds)
+    return TaskRequest(
+        topic=topic,
+        script=script,
+        voice=voice,
+        language=language,
+        length=length,
+        tone=tone,
+        aspect=aspect,
+        fresh=bool(fresh),
+        webhook_url=webhook_url,
+        caption_style=caption_style,
+        speed=speed,
+        visuals=visuals,
+        transition=transition,
+        transition_seconds=transition_seconds,
+    )
 
 
 def save_uploads(uploads_dir: Path) -> dict:
@@ -495,23 +576,32 @@ def save_uploads(uploads_dir: Path) -> dict:
             if kind == "font":
                 _check_font_upload(path, storage)
             elif not _media_ok(path, kind):
-                raise BadRequest(f"{kind}: {storage.filename!r} is not a readable "
-                                 f"{'audio file' if kind == 'music' else 'image or video'}", kind)
+                raise BadRequest(
+                    f"{kind}: {storage.filename!r} is not a readable "
+                    f"{'audio file' if kind == 'music' else 'image or video'}",
+                    kind,
+                )
     except BadRequest:
         for _, path in saved:
             path.unlink(missing_ok=True)
         raise
     names = {kind: [p.name for k, p in saved if k == kind] for kind in UPLOAD_KINDS}
-    return {"music": next(iter(names["music"]), None), "font": next(iter(names["font"]), None),
-            "backgrounds": names["backgrounds"]}
+    return {
+        "music": next(iter(names["music"]), None),
+        "font": next(iter(names["font"]), None),
+        "backgrounds": names["backgrounds"],
+    }
 
 
 def _upload_suffix(kind: str, storage) -> str:
     """An uploaded file's suffix (lower case), if ``kind`` takes it."""
     suffix = Path(storage.filename).suffix.lower()
     if suffix not in UPLOAD_KINDS[kind]:
-        raise BadRequest(f"{kind}: {suffix or 'no suffix'} files are not accepted "
-                         f"(use {', '.join(sorted(UPLOAD_KINDS[kind]))})", kind)
+        raise BadRequest(
+            f"{kind}: {suffix or 'no suffix'} files are not accepted "
+            f"(use {', '.join(sorted(UPLOAD_KINDS[kind]))})",
+            kind,
+        )
     return suffix
 
 
@@ -535,8 +625,11 @@ def _media_ok(path: Path, kind: str) -> bool:
 
     import imageio_ffmpeg
 
-    log_text = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
-                              capture_output=True, text=True).stderr
+    log_text = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+        capture_output=True,
+        text=True,
+    ).stderr
     return ("Audio:" in log_text) if kind == "music" else ("Video:" in log_text)
 
 

@@ -8,6 +8,7 @@
 * Security headers on every response: a Content-Security-Policy with no inline
   script, nosniff, no referrer, no framing.
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -16,18 +17,20 @@ from flask import Flask, current_app, jsonify, request
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-CSP = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data: blob:",
-    "media-src 'self' blob:",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' blob:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -37,15 +40,14 @@ HEADERS = {
 }
 
 
-
-
 # -- Host and Origin ----------------------------------------------------------
+
 
 def host_name(host_header: str) -> str:
     """'[::1]:5000' -> '::1', 'Example.com:80' -> 'example.com'."""
     host = host_header.strip().lower()
     if host.startswith("["):
-        return host[1:host.find("]")] if "]" in host else host
+        return host[1 : host.find("]")] if "]" in host else host
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
@@ -85,7 +87,9 @@ def check_origin():
     if parts.scheme in ("http", "https") and parts.netloc:
         if parts.netloc.lower() == request.host.lower():
             return None  # same origin
-        if host_name(parts.netloc) in {h.lower() for h in current_app.config["SETTINGS"].allowed_hosts}:
+        if host_name(parts.netloc) in {
+            h.lower() for h in current_app.config["SETTINGS"].allowed_hosts
+        }:
             return None
     return _refuse(403, f"requests from origin {origin!r} may not change anything here")
 

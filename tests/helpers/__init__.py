@@ -5,6 +5,7 @@ Fakes that speak real protocols live beside this file, one module each
 ``fake_gtts``, ``fake_visuals``, ``redis_server``); ``media`` makes and probes
 real media with ffmpeg; ``live`` serves an app with waitress.
 """
+
 from __future__ import annotations
 
 import socket

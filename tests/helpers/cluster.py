@@ -1,5 +1,6 @@
 """A web machine and worker machines on one Redis, as separate processes
 (for the scale-out tests and benchmarks/scale.py)."""
+
 from __future__ import annotations
 
 import json
@@ -10,18 +11,23 @@ import time
 import urllib.request
 from pathlib import Path
 
-
 from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ("Octopuses have three hearts and blue blood. Two hearts move blood to the gills. "
-          "The third one pumps it to the rest of the body. It stops beating when they swim.")
+SCRIPT = (
+    "Octopuses have three hearts and blue blood. Two hearts move blood to the gills. "
+    "The third one pumps it to the rest of the body. It stops beating when they swim."
+)
 
 
 def call(url, body=None, method=None):
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method or ("POST" if data else "GET"),
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        url,
+        data=data,
+        method=method or ("POST" if data else "GET"),
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(req, timeout=30) as resp:
         return resp.status, json.load(resp)
 
@@ -39,22 +45,38 @@ class Cluster:
         self.procs: list[subprocess.Popen] = []
         self.web = None
         self.overrides: dict[str, str] = {}  # more environment for every process
-        self.cpu: dict[str, int] = {}          # process name -> the one CPU it may use
+        self.cpu: dict[str, int] = {}  # process name -> the one CPU it may use
 
     def env(self, name: str) -> dict:
         home = self.tmp / name
-        return {**os.environ, "DATA_DIR": str(home), "CACHE_DIR": str(home / "cache"),
-                "REDIS_URL": self.redis_url, "STORAGE_URL": str(self.shared),
-                "OPENAI_API_KEY": "", "RENDER_WIDTH": "180", "RENDER_HEIGHT": "320",
-                "RENDER_PRESET": "veryfast", "RENDER_FPS": "24", "VISUALS": "generated",
-                "ENGINE_HEARTBEAT_TIMEOUT": "5", "WORKERS": "1", "SHUTDOWN_TIMEOUT": "20",
-                "PYTHONUNBUFFERED": "1", **self.overrides}
+        return {
+            **os.environ,
+            "DATA_DIR": str(home),
+            "CACHE_DIR": str(home / "cache"),
+            "REDIS_URL": self.redis_url,
+            "STORAGE_URL": str(self.shared),
+            "OPENAI_API_KEY": "",
+            "RENDER_WIDTH": "180",
+            "RENDER_HEIGHT": "320",
+            "RENDER_PRESET": "veryfast",
+            "RENDER_FPS": "24",
+            "VISUALS": "generated",
+            "ENGINE_HEARTBEAT_TIMEOUT": "5",
+            "WORKERS": "1",
+            "SHUTDOWN_TIMEOUT": "20",
+            "PYTHONUNBUFFERED": "1",
+            **self.overrides,
+        }
 
     def start_web(self):
         log = open(self.tmp / "web.log", "ab")
-        self.web = subprocess.Popen([sys.executable, "app.py", "--port", str(self.port)],
-                                    cwd=ROOT, env=self.env("web"), stdout=log,
-                                    stderr=subprocess.STDOUT)
+        self.web = subprocess.Popen(
+            [sys.executable, "app.py", "--port", str(self.port)],
+            cwd=ROOT,
+            env=self.env("web"),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         self.procs.append(self.web)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -69,11 +91,14 @@ class Cluster:
     def start_worker(self, name: str) -> subprocess.Popen:
         log = open(self.tmp / f"{name}.log", "ab")
         cpu = self.cpu.get(name)
-        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"],
-                                cwd=ROOT, env=self.env(name), stdout=log,
-                                stderr=subprocess.STDOUT,
-                                preexec_fn=(lambda: os.sched_setaffinity(0, {cpu}))
-                                if cpu is not None else None)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "app", "worker"],
+            cwd=ROOT,
+            env=self.env(name),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=(lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None,
+        )
         self.procs.append(proc)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -84,8 +109,10 @@ class Cluster:
         raise AssertionError(f"worker {name} did not start")
 
     def create(self, **fields) -> str:
-        status, body = call(f"{self.base}/api/create",
-                            {"topic": "octopus hearts", "script": SCRIPT, "length": 15, **fields})
+        status, body = call(
+            f"{self.base}/api/create",
+            {"topic": "octopus hearts", "script": SCRIPT, "length": 15, **fields},
+        )
         assert status == 202, body
         return body["task_id"]
 
@@ -114,8 +141,11 @@ class Cluster:
         return int(holder.decode().split(":")[1])
 
     def listed(self) -> list[str]:
-        return sorted(p.name for p in (self.shared / "videos").glob("*")) \
-            if (self.shared / "videos").exists() else []
+        return (
+            sorted(p.name for p in (self.shared / "videos").glob("*"))
+            if (self.shared / "videos").exists()
+            else []
+        )
 
     def stop(self):
         for proc in self.procs:

@@ -23,6 +23,7 @@ Usage::
         ...
     edge.requests  # [{"voice", "rate", "text", "boundary"}]
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -41,20 +42,43 @@ from aiohttp import web
 RATE = 24000
 LEAD, GAP, TONE_HZ = 0.2, 0.12, 330
 VOICES = [
-    {"Name": "Microsoft Server Speech Text to Speech Voice (de-DE, KatjaNeural)",
-     "ShortName": "de-DE-KatjaNeural", "Gender": "Female", "Locale": "de-DE",
-     "FriendlyName": "Microsoft Katja Online (Natural) - German (Germany)"},
-    {"Name": "Microsoft Server Speech Text to Speech Voice (en-US, AriaNeural)",
-     "ShortName": "en-US-AriaNeural", "Gender": "Female", "Locale": "en-US",
-     "FriendlyName": "Microsoft Aria Online (Natural) - English (United States)"},
-    {"Name": "Microsoft Server Speech Text to Speech Voice (fr-FR, HenriNeural)",
-     "ShortName": "fr-FR-HenriNeural", "Gender": "Male", "Locale": "fr-FR",
-     "FriendlyName": "Microsoft Henri Online (Natural) - French (France)"},
-    {"Name": "Microsoft Server Speech Text to Speech Voice (zh-CN, XiaoxiaoNeural)",
-     "ShortName": "zh-CN-XiaoxiaoNeural", "Gender": "Female", "Locale": "zh-CN",
-     "FriendlyName": "Microsoft Xiaoxiao Online (Natural) - Chinese (Mainland)"},
+    {
+        "Name": "Microsoft Server Speech Text to Speech Voice (de-DE, KatjaNeural)",
+        "ShortName": "de-DE-KatjaNeural",
+        "Gender": "Female",
+        "Locale": "de-DE",
+        "FriendlyName": "Microsoft Katja Online (Natural) - German (Germany)",
+    },
+    {
+        "Name": "Microsoft Server Speech Text to Speech Voice (en-US, AriaNeural)",
+        "ShortName": "en-US-AriaNeural",
+        "Gender": "Female",
+        "Locale": "en-US",
+        "FriendlyName": "Microsoft Aria Online (Natural) - English (United States)",
+    },
+    {
+        "Name": "Microsoft Server Speech Text to Speech Voice (fr-FR, HenriNeural)",
+        "ShortName": "fr-FR-HenriNeural",
+        "Gender": "Male",
+        "Locale": "fr-FR",
+        "FriendlyName": "Microsoft Henri Online (Natural) - French (France)",
+    },
+    {
+        "Name": "Microsoft Server Speech Text to Speech Voice (zh-CN, XiaoxiaoNeural)",
+        "ShortName": "zh-CN-XiaoxiaoNeural",
+        "Gender": "Female",
+        "Locale": "zh-CN",
+        "FriendlyName": "Microsoft Xiaoxiao Online (Natural) - Chinese (Mainland)",
+    },
 ]
-PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+PROXY_VARIABLES = (
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+)
 
 
 def word_plan(text: str, speed: float) -> tuple[list[tuple[str, float, float]], float]:
@@ -75,15 +99,37 @@ def tone_mp3(plan: list[tuple[str, float, float]], seconds: float) -> bytes:
     pcm = (samples * 32767).astype("<i2").tobytes()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "a.mp3"  # a file: the LAME header lets decoders trim the padding
-        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "s16le",
-                        "-ar", str(RATE), "-ac", "1", "-i", "-", "-c:a", "libmp3lame",
-                        "-b:a", "48k", str(out)], input=pcm, check=True, timeout=30)
+        subprocess.run(
+            [
+                imageio_ffmpeg.get_ffmpeg_exe(),
+                "-v",
+                "error",
+                "-f",
+                "s16le",
+                "-ar",
+                str(RATE),
+                "-ac",
+                "1",
+                "-i",
+                "-",
+                "-c:a",
+                "libmp3lame",
+                "-b:a",
+                "48k",
+                str(out),
+            ],
+            input=pcm,
+            check=True,
+            timeout=30,
+        )
         return out.read_bytes()
 
 
 def _text_message(path: str, body: str) -> str:
-    return (f"X-RequestId:fake\r\nContent-Type:application/json; charset=utf-8\r\n"
-            f"Path:{path}\r\n\r\n{body}")
+    return (
+        f"X-RequestId:fake\r\nContent-Type:application/json; charset=utf-8\r\n"
+        f"Path:{path}\r\n\r\n{body}"
+    )
 
 
 def _audio_message(data: bytes) -> bytes:
@@ -132,19 +178,38 @@ class FakeEdge:
         voice = re.search(r"<voice name='([^']+)'>", ssml).group(1)
         rate = re.search(r"rate='([^']+)'", ssml).group(1)
         text = html.unescape(re.search(r"<prosody[^>]*>(.*)</prosody>", ssml, re.S).group(1))
-        self.requests.append({"voice": voice, "rate": rate, "text": text,
-                              "boundary": '"wordBoundaryEnabled":"true"' in config})
+        self.requests.append(
+            {
+                "voice": voice,
+                "rate": rate,
+                "text": text,
+                "boundary": '"wordBoundaryEnabled":"true"' in config,
+            }
+        )
         speed = 1 + int(rate.rstrip("%")) / 100
         plan, seconds = word_plan(text, speed)
         audio = tone_mp3(plan, seconds)
         await ws.send_str(_text_message("turn.start", "{}"))
         for word, start, end in plan:
-            meta = {"Metadata": [{"Type": "WordBoundary", "Data": {
-                "Offset": round(start * 1e7), "Duration": round((end - start) * 1e7),
-                "text": {"Text": word, "Length": len(word), "BoundaryType": "WordBoundary"}}}]}
+            meta = {
+                "Metadata": [
+                    {
+                        "Type": "WordBoundary",
+                        "Data": {
+                            "Offset": round(start * 1e7),
+                            "Duration": round((end - start) * 1e7),
+                            "text": {
+                                "Text": word,
+                                "Length": len(word),
+                                "BoundaryType": "WordBoundary",
+                            },
+                        },
+                    }
+                ]
+            }
             await ws.send_str(_text_message("audio.metadata", json.dumps(meta)))
         for i in range(0, len(audio), 4096):
-            await ws.send_bytes(_audio_message(audio[i:i + 4096]))
+            await ws.send_bytes(_audio_message(audio[i : i + 4096]))
         await ws.send_str(_text_message("turn.end", "{}"))
         await ws.close()
         return ws
@@ -155,14 +220,20 @@ class FakeEdge:
         import edge_tts.communicate
         import edge_tts.voices
 
-        monkeypatch.setattr(edge_tts.communicate, "WSS_URL",
-                            f"ws://127.0.0.1:{self.port}/edge/v1?TrustedClientToken=fake")
-        monkeypatch.setattr(edge_tts.voices, "VOICE_LIST",
-                            f"http://127.0.0.1:{self.port}/voices/list?trustedclienttoken=fake")
+        monkeypatch.setattr(
+            edge_tts.communicate,
+            "WSS_URL",
+            f"ws://127.0.0.1:{self.port}/edge/v1?TrustedClientToken=fake",
+        )
+        monkeypatch.setattr(
+            edge_tts.voices,
+            "VOICE_LIST",
+            f"http://127.0.0.1:{self.port}/voices/list?trustedclienttoken=fake",
+        )
         for name in PROXY_VARIABLES:
             monkeypatch.delenv(name, raising=False)
 
-    def __enter__(self) -> "FakeEdge":
+    def __enter__(self) -> FakeEdge:
         self._thread.start()
         self._ready.wait(10)
         return self

@@ -17,6 +17,7 @@ Modes, taken per request from ``modes`` and then ``mode``:
 "ok" (a real 0.8 s MP3 of a 440 Hz tone), "error500", "noaudio" (200 but no
 audio line), "hang" (reads the request, never answers until the server stops).
 """
+
 from __future__ import annotations
 
 import base64
@@ -34,7 +35,14 @@ import imageio_ffmpeg
 TONE_SECONDS = 0.8
 TONE_HZ = 440
 MODES = ("ok", "error500", "noaudio", "hang")
-PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+PROXY_VARIABLES = (
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+)
 
 
 @lru_cache(maxsize=1)
@@ -46,10 +54,24 @@ def tone_mp3() -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "tone.mp3"
         subprocess.run(
-            [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-f", "lavfi",
-             "-i", f"sine=frequency={TONE_HZ}:duration={TONE_SECONDS}:sample_rate=24000",
-             "-c:a", "libmp3lame", "-b:a", "32k", str(path)],
-            capture_output=True, check=True, timeout=30,
+            [
+                imageio_ffmpeg.get_ffmpeg_exe(),
+                "-nostdin",
+                "-v",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                f"sine=frequency={TONE_HZ}:duration={TONE_SECONDS}:sample_rate=24000",
+                "-c:a",
+                "libmp3lame",
+                "-b:a",
+                "32k",
+                str(path),
+            ],
+            capture_output=True,
+            check=True,
+            timeout=30,
         )
         return path.read_bytes()
 
@@ -58,8 +80,11 @@ def batchexecute_reply(audio: bytes) -> bytes:
     """A reply shaped like Google's: XSSI guard, then length-prefixed JSON chunks."""
     payload = json.dumps([base64.b64encode(audio).decode()])
     chunks = [
-        [["wrb.fr", "jQ1olc", payload, None, None, None, "generic"],
-         ["di", 52], ["af.httprm", 52, "-1234567890", 1]],
+        [
+            ["wrb.fr", "jQ1olc", payload, None, None, None, "generic"],
+            ["di", 52],
+            ["af.httprm", 52, "-1234567890", 1],
+        ],
         [["e", 4, None, None, 130]],
     ]
     body = ")]}'\n"
@@ -70,7 +95,7 @@ def batchexecute_reply(audio: bytes) -> bytes:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_Server"
+    server: _Server
 
     def log_message(self, *args):  # keep test output quiet
         pass
@@ -99,10 +124,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
-    daemon_threads = True    # a handler stuck in "hang" never keeps the process alive
-    block_on_close = False   # server_close() does not join handler threads
+    daemon_threads = True  # a handler stuck in "hang" never keeps the process alive
+    block_on_close = False  # server_close() does not join handler threads
 
-    def __init__(self, fake: "FakeGoogleTTS"):
+    def __init__(self, fake: FakeGoogleTTS):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.fake = fake
 
@@ -114,12 +139,13 @@ class FakeGoogleTTS:
                 raise ValueError(f"unknown mode {m!r} (choose from {', '.join(MODES)})")
         self.mode = mode
         self.modes = list(modes or [])
-        self.requests: list[dict] = []   # {"path", "text", "lang", "mode"} per request
+        self.requests: list[dict] = []  # {"path", "text", "lang", "mode"} per request
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server = _Server(self)
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -153,12 +179,12 @@ class FakeGoogleTTS:
             self.requests.append({"path": path, "text": text, "lang": lang, "mode": mode})
         return mode
 
-    def __enter__(self) -> "FakeGoogleTTS":
+    def __enter__(self) -> FakeGoogleTTS:
         self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
-        self._stopping.set()       # release "hang" handlers
-        self._server.shutdown()    # returns once serve_forever has stopped polling
+        self._stopping.set()  # release "hang" handlers
+        self._server.shutdown()  # returns once serve_forever has stopped polling
         self._server.server_close()
         self._thread.join(timeout=5)

@@ -16,6 +16,7 @@ calls and ``downloads`` file fetches. With ``together`` (a threading.Barrier)
 the file downloads (stock) or image requests (FakeImages) are answered only
 once that many are in at the same time, else with 503 when it times out.
 """
+
 from __future__ import annotations
 
 import base64
@@ -28,7 +29,6 @@ from urllib.parse import parse_qs, urlparse
 from PIL import Image
 
 from tests.helpers.servers import _FakeServer, _Handler, solid_clip_mp4
-
 
 
 def png(colour=(30, 200, 60), size=(64, 96)) -> bytes:
@@ -61,16 +61,21 @@ class _Recorder(_FakeServer):
             return False
 
     def record(self, handler, body=None) -> dict:
-        entry = {"path": handler.path, "query": parse_qs(urlparse(handler.path).query),
-                 "authorization": handler.headers.get("Authorization"), "body": body}
+        entry = {
+            "path": handler.path,
+            "query": parse_qs(urlparse(handler.path).query),
+            "authorization": handler.headers.get("Authorization"),
+            "body": body,
+        }
         with self.lock:
             self.requests.append(entry)
         return entry
 
     def queries(self, prefix: str) -> list[str]:
         key = "query" if "pexels" in type(self).__name__.lower() else "q"
-        return [r["query"][key][0] for r in self.requests
-                if urlparse(r["path"]).path.startswith(prefix)]
+        return [
+            r["query"][key][0] for r in self.requests if urlparse(r["path"]).path.startswith(prefix)
+        ]
 
 
 class _StockHandler(_Handler):
@@ -108,23 +113,54 @@ class FakePexels2(_Recorder):
         if path == "/videos/search":
             if mode in ("empty", "photos"):
                 return {"videos": []}
-            return {"videos": [{
-                "id": vid, "width": w, "height": h, "duration": d,
-                "video_files": [
-                    {"file_type": "video/mp4", "width": w // 3, "height": h // 3,
-                     "link": f"{self.url}/files/v{vid}-small.mp4"},
-                    {"file_type": "video/mp4", "width": w // 1.5, "height": h // 1.5,
-                     "link": f"{self.url}/files/v{vid}-hd.mp4"},
-                    {"file_type": "video/mp4", "width": w * 2, "height": h * 2,
-                     "link": f"{self.url}/files/v{vid}-uhd.mp4"},
-                ]} for vid, w, h, d in self.VIDEOS]}
+            return {
+                "videos": [
+                    {
+                        "id": vid,
+                        "width": w,
+                        "height": h,
+                        "duration": d,
+                        "video_files": [
+                            {
+                                "file_type": "video/mp4",
+                                "width": w // 3,
+                                "height": h // 3,
+                                "link": f"{self.url}/files/v{vid}-small.mp4",
+                            },
+                            {
+                                "file_type": "video/mp4",
+                                "width": w // 1.5,
+                                "height": h // 1.5,
+                                "link": f"{self.url}/files/v{vid}-hd.mp4",
+                            },
+                            {
+                                "file_type": "video/mp4",
+                                "width": w * 2,
+                                "height": h * 2,
+                                "link": f"{self.url}/files/v{vid}-uhd.mp4",
+                            },
+                        ],
+                    }
+                    for vid, w, h, d in self.VIDEOS
+                ]
+            }
         if path == "/v1/search":
             if mode == "empty":
                 return {"photos": []}
-            return {"photos": [{"id": pid, "width": 1080, "height": 1920,
-                                "src": {"portrait": f"{self.url}/files/p{pid}.jpg",
-                                        "landscape": f"{self.url}/files/p{pid}-l.jpg"}}
-                               for pid in (21, 22)]}
+            return {
+                "photos": [
+                    {
+                        "id": pid,
+                        "width": 1080,
+                        "height": 1920,
+                        "src": {
+                            "portrait": f"{self.url}/files/p{pid}.jpg",
+                            "landscape": f"{self.url}/files/p{pid}-l.jpg",
+                        },
+                    }
+                    for pid in (21, 22)
+                ]
+            }
         return None
 
 
@@ -135,19 +171,47 @@ class FakePixabay(_Recorder):
         if path == "/api/videos/":
             if mode in ("empty", "photos"):
                 return {"total": 0, "totalHits": 0, "hits": []}
-            hits = [{"id": vid, "duration": d, "videos": {
-                "large": {"url": f"{self.url}/files/x{vid}-large.mp4", "width": 2 * w, "height": 2 * h},
-                "medium": {"url": f"{self.url}/files/x{vid}-medium.mp4", "width": w, "height": h},
-                "tiny": {"url": f"{self.url}/files/x{vid}-tiny.mp4", "width": w // 4, "height": h // 4},
-            }} for vid, w, h, d in [(31, 1280, 720, 20), (32, 720, 1280, 15)]]
+            hits = [
+                {
+                    "id": vid,
+                    "duration": d,
+                    "videos": {
+                        "large": {
+                            "url": f"{self.url}/files/x{vid}-large.mp4",
+                            "width": 2 * w,
+                            "height": 2 * h,
+                        },
+                        "medium": {
+                            "url": f"{self.url}/files/x{vid}-medium.mp4",
+                            "width": w,
+                            "height": h,
+                        },
+                        "tiny": {
+                            "url": f"{self.url}/files/x{vid}-tiny.mp4",
+                            "width": w // 4,
+                            "height": h // 4,
+                        },
+                    },
+                }
+                for vid, w, h, d in [(31, 1280, 720, 20), (32, 720, 1280, 15)]
+            ]
             return {"total": 2, "totalHits": 2, "hits": hits}
         if path == "/api/":
             if mode == "empty":
                 return {"total": 0, "totalHits": 0, "hits": []}
-            return {"total": 1, "totalHits": 1, "hits": [
-                {"id": 41, "imageWidth": 1080, "imageHeight": 1920,
-                 "largeImageURL": f"{self.url}/files/i41.jpg",
-                 "webformatURL": f"{self.url}/files/i41-small.jpg"}]}
+            return {
+                "total": 1,
+                "totalHits": 1,
+                "hits": [
+                    {
+                        "id": 41,
+                        "imageWidth": 1080,
+                        "imageHeight": 1920,
+                        "largeImageURL": f"{self.url}/files/i41.jpg",
+                        "webformatURL": f"{self.url}/files/i41-small.jpg",
+                    }
+                ],
+            }
         return None
 
 

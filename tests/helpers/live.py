@@ -1,5 +1,6 @@
 """Serve an app with waitress on a free 127.0.0.1 port, in a thread, for tests
 that need the real HTTP server (raw Host headers, schemathesis)."""
+
 from __future__ import annotations
 
 import threading

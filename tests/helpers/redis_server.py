@@ -6,6 +6,7 @@ on (fsync at every write) so a restart keeps every acknowledged write.
 ``restart()`` kills it (SIGKILL: no chance to save) and starts it again on
 the same port and folder. Tests skip with a message when the binary is missing.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -19,13 +20,16 @@ import pytest
 from tests.helpers import free_port
 
 REDIS_SERVER = shutil.which("redis-server") or (
-    "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
+    "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
+)
 
 
 def require_redis() -> str:
     if REDIS_SERVER is None:
-        pytest.skip("redis-server is not installed (.ci/run installs Debian's redis-server; "
-                    "locally: apt-get install redis-server)")
+        pytest.skip(
+            "redis-server is not installed (.ci/run installs Debian's redis-server; "
+            "locally: apt-get install redis-server)"
+        )
     return REDIS_SERVER
 
 
@@ -41,20 +45,36 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> "RedisServer":
-        args = [require_redis(), "--bind", "127.0.0.1", "--port", str(self.port),
-                "--dir", str(self.folder), "--save", "", "--protected-mode", "yes"]
-        args += (["--appendonly", "yes", "--appendfsync", "always"] if self.persistent
-                 else ["--appendonly", "no"])
-        self.process = subprocess.Popen(args, stdout=(self.folder / "redis.log").open("ab"),
-                                        stderr=subprocess.STDOUT)
+    def start(self) -> RedisServer:
+        args = [
+            require_redis(),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--dir",
+            str(self.folder),
+            "--save",
+            "",
+            "--protected-mode",
+            "yes",
+        ]
+        args += (
+            ["--appendonly", "yes", "--appendfsync", "always"]
+            if self.persistent
+            else ["--appendonly", "no"]
+        )
+        self.process = subprocess.Popen(
+            args, stdout=(self.folder / "redis.log").open("ab"), stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 15
         import redis
 
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError("redis-server exited: "
-                                   + (self.folder / "redis.log").read_text()[-2000:])
+                raise RuntimeError(
+                    "redis-server exited: " + (self.folder / "redis.log").read_text()[-2000:]
+                )
             try:
                 redis.Redis(port=self.port, socket_connect_timeout=0.5).ping()
                 return self

@@ -23,6 +23,7 @@
 All are context managers; ``mode`` (or a queue of ``modes``) picks the
 behaviour per request.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,16 +48,26 @@ GOOD_SCRIPT = {  # about 70 words in 5 sentences: a 30-second script at the defa
     "description": "Why octopuses need three hearts.",
     "hashtags": ["#octopus", "Ocean", "science"],
     "scenes": [
-        {"search_terms": ["octopus", "octopus swimming"],
-         "visual_prompt": "an octopus on a reef, natural light, documentary style, vertical photo"},
-        {"search_terms": ["octopus gills", "octopus"],
-         "visual_prompt": "close-up of octopus gills, natural light, vertical photo"},
-        {"search_terms": ["octopus arms", "octopus"],
-         "visual_prompt": "octopus arms spread out, natural light, vertical photo"},
-        {"search_terms": ["octopus swimming"],
-         "visual_prompt": "an octopus swimming in open water, natural light, vertical photo"},
-        {"search_terms": ["octopus crawling", "ocean floor"],
-         "visual_prompt": "an octopus crawling on the sea floor, natural light, vertical photo"},
+        {
+            "search_terms": ["octopus", "octopus swimming"],
+            "visual_prompt": "an octopus on a reef, natural light, documentary style, vertical photo",
+        },
+        {
+            "search_terms": ["octopus gills", "octopus"],
+            "visual_prompt": "close-up of octopus gills, natural light, vertical photo",
+        },
+        {
+            "search_terms": ["octopus arms", "octopus"],
+            "visual_prompt": "octopus arms spread out, natural light, vertical photo",
+        },
+        {
+            "search_terms": ["octopus swimming"],
+            "visual_prompt": "an octopus swimming in open water, natural light, vertical photo",
+        },
+        {
+            "search_terms": ["octopus crawling", "ocean floor"],
+            "visual_prompt": "an octopus crawling on the sea floor, natural light, vertical photo",
+        },
     ],
 }
 
@@ -91,8 +102,9 @@ class _FakeServer:
         self.lock = threading.Lock()
         self.release = threading.Event()  # ends "slow"/"hang" replies at shutdown
         self._server = _Server(self.handler, self)
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -133,7 +145,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 _ERRORS = {  # FakeOpenAI's error modes: the message of each
     "400": "Invalid parameter: 'response_format' of type 'json_schema' is not supported with "
-           "this model (request made with key {key}).",
+    "this model (request made with key {key}).",
     "401": "Incorrect API key provided: {key}",
     "429": "You exceeded your current quota, please check your plan and billing details.",
     "500": "The server had an error while processing your request.",
@@ -157,17 +169,25 @@ class _OpenAIHandler(_Handler):
             owner.release.wait(owner.delay)
         if mode in _ERRORS:
             key = (authorization or "").removeprefix("Bearer ")
-            error = {"error": {"message": _ERRORS[mode].format(key=key), "type": "fake",
-                               "code": mode}}
+            error = {
+                "error": {"message": _ERRORS[mode].format(key=key), "type": "fake", "code": mode}
+            }
             return self._send(int(mode), json.dumps(error).encode())
         with owner.lock:
             script = owner.scripts.pop(0) if owner.scripts else owner.script
         content = "this is not json {" if mode == "malformed" else json.dumps(script)
         reply = {
-            "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
+            "id": "chatcmpl-fake",
+            "object": "chat.completion",
+            "created": int(time.time()),
             "model": body.get("model", "fake"),
-            "choices": [{"index": 0, "finish_reason": "length" if mode == "length" else "stop",
-                         "message": {"role": "assistant", "content": content}}],
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "length" if mode == "length" else "stop",
+                    "message": {"role": "assistant", "content": content},
+                }
+            ],
             "usage": {"prompt_tokens": 10, "completion_tokens": 50, "total_tokens": 60},
         }
         self._send(200, json.dumps(reply).encode())
@@ -178,8 +198,10 @@ class _OpenAIHandler(_Handler):
             return self._send(404, json.dumps({"error": f"no route {self.path}"}).encode())
         with owner.lock:
             owner.model_lists += 1
-        data = [{"id": name, "object": "model", "created": 1700000000, "owned_by": "library"}
-                for name in owner.models]
+        data = [
+            {"id": name, "object": "model", "created": 1700000000, "owned_by": "library"}
+            for name in owner.models
+        ]
         self._send(200, json.dumps({"object": "list", "data": data}).encode())
 
     def _speech(self, owner, body: dict):
@@ -192,8 +214,9 @@ class _OpenAIHandler(_Handler):
         if mode in _ERRORS:
             error = {"error": {"message": _ERRORS[mode].format(key="***"), "type": "fake"}}
             return self._send(int(mode), json.dumps(error).encode())
-        self._send(200, speech_wav(len(body.get("input", "").split()), body.get("speed", 1.0)),
-                   "audio/wav")
+        self._send(
+            200, speech_wav(len(body.get("input", "").split()), body.get("speed", 1.0)), "audio/wav"
+        )
 
 
 def speech_wav(words: int, speed: float = 1.0, rate: int = 24000) -> bytes:
@@ -207,8 +230,9 @@ def speech_wav(words: int, speed: float = 1.0, rate: int = 24000) -> bytes:
 
     def tone(seconds):
         n = int(seconds * rate / speed)
-        return b"".join(struct.pack("<h", int(12000 * math.sin(2 * math.pi * 220 * i / rate)))
-                        for i in range(n))
+        return b"".join(
+            struct.pack("<h", int(12000 * math.sin(2 * math.pi * 220 * i / rate))) for i in range(n)
+        )
 
     frames = silence(0.3) + silence(0.1).join(tone(0.25) for _ in range(words)) + silence(0.3)
     out = io.BytesIO()
@@ -223,8 +247,14 @@ def speech_wav(words: int, speed: float = 1.0, rate: int = 24000) -> bytes:
 class FakeOpenAI(_FakeServer):
     handler = _OpenAIHandler
 
-    def __init__(self, *args, script: dict | None = None, scripts: list[dict] | None = None,
-                 models: list[str] | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        script: dict | None = None,
+        scripts: list[dict] | None = None,
+        models: list[str] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.script = script or GOOD_SCRIPT
         self.scripts = list(scripts or [])
@@ -263,10 +293,24 @@ def solid_clip_mp4(colour: str = "0x1e50dc", seconds: float = 1.0) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         path = f"{tmp}/clip.mp4"  # mp4 needs a seekable output
         subprocess.run(
-            [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi",
-             "-i", f"color=c={colour}:size=360x640:rate=25:duration={seconds}",
-             "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", path],
-            check=True)
+            [
+                imageio_ffmpeg.get_ffmpeg_exe(),
+                "-v",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                f"color=c={colour}:size=360x640:rate=25:duration={seconds}",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-pix_fmt",
+                "yuv420p",
+                path,
+            ],
+            check=True,
+        )
         with open(path, "rb") as fh:
             return fh.read()
 
@@ -276,23 +320,48 @@ class _PexelsHandler(_Handler):
         owner: FakePexels = self.server.owner
         path = self.path.split("?")[0]
         with owner.lock:
-            owner.requests.append({"path": self.path, "authorization": self.headers.get("Authorization")})
+            owner.requests.append(
+                {"path": self.path, "authorization": self.headers.get("Authorization")}
+            )
         if path.startswith("/files/"):
             return self._send(200, solid_clip_mp4(), "video/mp4")
         mode = owner.mode
         if mode in ("401", "500"):
             return self._send(int(mode), json.dumps({"error": f"fake {mode}"}).encode())
         if path == "/videos/search":
-            videos = [] if mode in ("empty", "photos") else [{
-                "id": 1, "video_files": [
-                    {"file_type": "video/mp4", "width": 360, "link": f"{owner.url}/files/small.mp4"},
-                    {"file_type": "video/mp4", "width": 1080, "link": f"{owner.url}/files/hd.mp4"},
-                    {"file_type": "video/mp4", "width": 2160, "link": f"{owner.url}/files/uhd.mp4"},
-                ]}]
+            videos = (
+                []
+                if mode in ("empty", "photos")
+                else [
+                    {
+                        "id": 1,
+                        "video_files": [
+                            {
+                                "file_type": "video/mp4",
+                                "width": 360,
+                                "link": f"{owner.url}/files/small.mp4",
+                            },
+                            {
+                                "file_type": "video/mp4",
+                                "width": 1080,
+                                "link": f"{owner.url}/files/hd.mp4",
+                            },
+                            {
+                                "file_type": "video/mp4",
+                                "width": 2160,
+                                "link": f"{owner.url}/files/uhd.mp4",
+                            },
+                        ],
+                    }
+                ]
+            )
             return self._send(200, json.dumps({"videos": videos}).encode())
         if path == "/v1/search":
-            photos = [] if mode == "empty" else [
-                {"id": 2, "src": {"portrait": f"{owner.url}/files/photo.mp4"}}]
+            photos = (
+                []
+                if mode == "empty"
+                else [{"id": 2, "src": {"portrait": f"{owner.url}/files/photo.mp4"}}]
+            )
             return self._send(200, json.dumps({"photos": photos}).encode())
         self._send(404, b"{}")
 
