@@ -16,13 +16,13 @@ from cache import Cache
 from content_generator import ContentGenerator
 from reelsmith.core import http_pool
 from reelsmith.core.exceptions import ScriptError
+from reelsmith.core.languages import split_sentences
 from reelsmith.core.settings import Settings
 from reelsmith.script.offline_writer import offline_script
 from reelsmith.script.text import (
     PROMPT_VERSION,
     Script,
     estimated_seconds,
-    split_sentences,
     word_budget,
 )
 from tests.helpers.servers import GOOD_SCRIPT, FakeOpenAI

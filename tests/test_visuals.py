@@ -12,7 +12,7 @@ from PIL import Image
 from cache import Cache
 from reelsmith.core.exceptions import BadTransition, UnknownVisuals
 from reelsmith.core.settings import Settings
-from reelsmith.visuals.sources import SOURCES, Context, check_transition, check_visuals, choose
+from reelsmith.visuals import SOURCES, Context, check_transition, check_visuals, choose
 from tests.helpers.fake_visuals import FakeImages, FakePexels2, FakePixabay
 
 SENTENCES = ["Octopuses have three hearts.", "Their blood is blue.", "Follow for more."]
@@ -386,7 +386,7 @@ def test_transitions_never_move_captions_or_audio(tmp_path):
 
     sentences = ["Red comes first.", "Blue comes next."]
     narration = SpeechSynthesizer(Settings()).narrate(
-        sentences, tmp_path / "voice", language="en", engine="espeak"
+        sentences, tmp_path / "voice", language="en", voice="espeak"
     )
     red, blue = _two_images(tmp_path)
     creator = VideoCreator(
@@ -423,7 +423,7 @@ def test_media_copies_stay_within_the_cache_bound(tmp_path):
     """The renderer's file copies of cached downloads go when the cache evicts
     their entry, so they never grow past the cache's own limit."""
     from cache import Cache
-    from reelsmith.visuals.sources import media_file
+    from reelsmith.visuals.sources.files import media_file
 
     cache = Cache(tmp_path / "cache", max_size_mb=0.2, default_ttl=3600)
     paths = [

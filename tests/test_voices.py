@@ -15,14 +15,10 @@ from cache import Cache
 from reelsmith.core.exceptions import SpeechError, UnknownVoice
 from reelsmith.core.languages import for_engine
 from reelsmith.core.settings import Settings
-from reelsmith.voice import engines as speech_engines
-from reelsmith.voice.engines import (
-    ESPEAK,
-    PiperEngine,
-    load_piper_voice,
-    piper_marks,
-    reset_edge_voice_list,
-)
+from reelsmith.voice.engines.edge import EdgeEngine, reset_edge_voice_list
+from reelsmith.voice.engines.espeak import ESPEAK, espeak_phoneme_counter
+from reelsmith.voice.engines.gtts import GTTSEngine
+from reelsmith.voice.engines.piper import PiperEngine, load_piper_voice, piper_marks
 from reelsmith.voice.espeak_lib import EspeakLibrary
 from reelsmith.voice.synthesizer import (
     SpeechSynthesizer,
@@ -134,7 +130,7 @@ def test_espeak_words_start_at_its_word_events(tmp_path, monkeypatch):
 
     monkeypatch.setattr(EspeakLibrary, "speak", recording)
     text = "Octopuses have three hearts and blue blood."
-    narration = SpeechSynthesizer(Settings()).narrate([text], tmp_path, engine="espeak")
+    narration = SpeechSynthesizer(Settings()).narrate([text], tmp_path, voice="espeak")
     segment = narration.segments[0]
     assert narration.word_timing == "engine"
     assert_timings(segment)
@@ -156,7 +152,7 @@ def test_estimated_timings_sit_on_the_sound(tmp_path):
         w.setnchannels(1), w.setsampwidth(2), w.setframerate(rate)
         w.writeframes(np.concatenate([silence, sound, silence]).tobytes())
     text = "Through 🐙 a strength, test."
-    count = speech_engines.espeak_phoneme_counter("en")
+    count = espeak_phoneme_counter("en")
     words = words_from_marks(text, estimate_marks(speakable(text), path, count), 2.0)
     assert [w.text for w in words] == text.split()
     assert words[0].start == pytest.approx(0.5, abs=0.011)
@@ -169,8 +165,8 @@ def test_estimated_timings_sit_on_the_sound(tmp_path):
 
 def test_cached_audio_comes_back_with_its_timings(tmp_path):
     speaker = SpeechSynthesizer(Settings(), cache=Cache(tmp_path / "cache"))
-    first = speaker.narrate(["Octopuses have three hearts."], tmp_path / "a", engine="piper")
-    second = speaker.narrate(["Octopuses have three hearts."], tmp_path / "b", engine="piper")
+    first = speaker.narrate(["Octopuses have three hearts."], tmp_path / "a", voice="piper")
+    second = speaker.narrate(["Octopuses have three hearts."], tmp_path / "b", voice="piper")
     assert speaker.engine_calls == 1
     assert second.segments[0].words == first.segments[0].words
     assert second.word_timing == "engine"
@@ -182,7 +178,7 @@ def test_emoji_are_never_spoken(tmp_path, monkeypatch):
     with FakeGoogleTTS() as google:
         google.patch(monkeypatch)
         narration = SpeechSynthesizer(Settings()).narrate(
-            sentences, tmp_path, language="fr", engine="gtts"
+            sentences, tmp_path, language="fr", voice="gtts"
         )
     sent = [r["text"] for r in google.requests]
     assert len(sent) == 2  # the emoji-only sentence is a pause, not a request
@@ -211,7 +207,7 @@ def test_cjk_requests_finish_offline_with_espeak(tmp_path, language, text):
 
 
 def test_language_codes_map_to_each_engine():
-    espeak, gtts = ESPEAK.get().languages, speech_engines.GTTSEngine().languages()
+    espeak, gtts = ESPEAK.get().languages, GTTSEngine(Settings()).languages()
     assert [
         for_engine("espeak", c, espeak) for c in ("zh", "zh-CN", "zh_TW", "cmn", "ja", "ko")
     ] == ["cmn", "cmn", "cmn", "cmn", "ja", "ko"]
@@ -222,7 +218,7 @@ def test_language_codes_map_to_each_engine():
         "iw",
         "pt",
     ]
-    edge = speech_engines.EdgeEngine(Settings())
+    edge = EdgeEngine(Settings())
     assert (
         edge.voice_for("zh") == "zh-CN-XiaoxiaoNeural"
         and edge.voice_for("ja") == "ja-JP-NanamiNeural"
@@ -413,7 +409,7 @@ def test_speed_without_native_support_changes_tempo(tmp_path, monkeypatch):
     with FakeGoogleTTS() as google:
         google.patch(monkeypatch)
         narration = SpeechSynthesizer(Settings()).narrate(
-            ["Bonjour."], tmp_path, language="fr", engine="gtts", speed=1.5
+            ["Bonjour."], tmp_path, language="fr", voice="gtts", speed=1.5
         )
     segment = narration.segments[0]
     assert segment.duration == pytest.approx(TONE_SECONDS / 1.5, abs=0.03)
@@ -444,10 +440,11 @@ def test_preview_is_made_once(tmp_path, piper_dir):
 
 
 def test_words_per_second_is_measured():
-    piper = words_per_second("piper", 1.0, "en")
+    s = Settings()
+    piper = words_per_second("piper", 1.0, "en", s)
     assert 1.5 < piper < 4.5
-    assert words_per_second("auto", 1.0, "en") == piper  # auto speaks English with piper
-    assert words_per_second("piper", 1.5, "en") == pytest.approx(1.5 * piper)
-    espeak = words_per_second("espeak", 1.0, "de")
+    assert words_per_second("auto", 1.0, "en", s) == piper  # auto speaks English with piper
+    assert words_per_second("piper", 1.5, "en", s) == pytest.approx(1.5 * piper)
+    espeak = words_per_second("espeak", 1.0, "de", s)
     assert 1.5 < espeak < 5 and espeak != piper
-    assert 1 < words_per_second("auto", 1.0, "zh") < 8  # characters a second
+    assert 1 < words_per_second("auto", 1.0, "zh", s) < 8  # characters a second
