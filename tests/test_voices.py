@@ -5,6 +5,7 @@ FakeOpenAI's /v1/audio/speech, a second Piper voice made here."""
 from __future__ import annotations
 
 import json
+import re
 import wave
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from cache import Cache
 from reelsmith.core.exceptions import SpeechError, UnknownVoice
 from reelsmith.core.languages import for_engine
 from reelsmith.core.settings import Settings
+from reelsmith.voice.engines import ENGINES, Engine, register
+from reelsmith.voice.engines.base import write_wav
 from reelsmith.voice.engines.edge import EdgeEngine, reset_edge_voice_list
 from reelsmith.voice.engines.espeak import ESPEAK, espeak_phoneme_counter
 from reelsmith.voice.engines.gtts import GTTSEngine
@@ -23,6 +26,7 @@ from reelsmith.voice.espeak_lib import EspeakLibrary
 from reelsmith.voice.synthesizer import (
     SpeechSynthesizer,
     check_voice,
+    engine_table,
     language_names,
     list_voices,
     preview,
@@ -448,3 +452,73 @@ def test_words_per_second_is_measured():
     espeak = words_per_second("espeak", 1.0, "de", s)
     assert 1.5 < espeak < 5 and espeak != piper
     assert 1 < words_per_second("auto", 1.0, "zh", s) < 8  # characters a second
+
+
+# -- a new engine -----------------------------------------------------------------------
+class ToneEngine(Engine):
+    """An engine written here, as a new one would be: one class, and one line,
+    ``register(ToneEngine)``. It hums a tone a fifth of a second per word
+    and knows where each word is."""
+
+    name = "tone"
+    description = "a hum, for tests"
+    offline = False
+    word_timings = True
+    auto_rank = -1  # before every other engine
+    typical_pace = 3.0
+
+    def languages(self):
+        return ["en"]
+
+    def voices(self):
+        return [self.voice("low", "en", "Low hum"), self.voice("high", "en", "High hum")]
+
+    def voice_for(self, language):
+        return "low" if self.supports(language) else None
+
+    def check(self, voice):
+        if voice.lower() not in ("low", "high"):
+            raise UnknownVoice(f"no hum {voice!r}")
+        return voice.lower()
+
+    def version(self, voice):
+        return f"tone/1/{voice}"
+
+    def synthesize(self, text, language, out_path, *, voice, speed):
+        rate, hz = 16000, {"low": 220, "high": 880}[voice]
+        words = list(re.finditer(r"\S+", text))
+        t = np.arange(round(0.2 * len(words) * rate)) / rate
+        write_wav(out_path, (8000 * np.sin(2 * np.pi * hz * t)).astype("<i2").tobytes(), rate)
+        return [(m.start(), 0.2 * i, 0.2 * (i + 1)) for i, m in enumerate(words)]
+
+
+@pytest.fixture
+def tone():
+    register(ToneEngine)
+    yield ToneEngine
+    del ENGINES[ToneEngine.name]
+
+
+def test_a_registered_engine_speaks_through_the_normal_path(tmp_path, tone):
+    s = Settings()
+    assert check_voice("tone:HIGH", "en", s) == "tone:high"
+    with pytest.raises(UnknownVoice, match="no hum 'loud'"):
+        check_voice("tone:loud", "en", s)
+    assert {"tone:low", "tone:high"} <= {v.id for v in list_voices(s)}
+    row = next(r for r in engine_table(s) if r["engine"] == "tone")
+    assert row["available"] and row["languages"] == ["en"] and not row["offline"]
+
+    narration = SpeechSynthesizer(s).narrate(["Three short words.", "Two more."], tmp_path)
+    assert (narration.engine, narration.voice) == ("tone", "tone:low")  # auto's first choice
+    assert narration.fallback_reason is None and narration.word_timing == "engine"
+    first = narration.segments[0]
+    assert wav_seconds(first.path) == pytest.approx(0.6, abs=0.01)
+    assert [(w.text, w.start) for w in first.words] == [
+        ("Three", 0.0),
+        ("short", pytest.approx(0.2)),
+        ("words.", pytest.approx(0.4)),
+    ]
+    high = SpeechSynthesizer(s).narrate(["Hi."], tmp_path / "high", voice="tone:high")
+    assert high.voice == "tone:high"
+    assert words_per_second("tone", 1.5, "en", s) == pytest.approx(4.5)
+    assert words_per_second("auto", 1.0, "en", s) == pytest.approx(3.0)
