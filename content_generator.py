@@ -199,7 +199,7 @@ class ContentGenerator(PooledHTTP):
     ) -> Script:
         """A script for ``topic`` that fills ``target_seconds`` of video when
         read at ``words_per_second`` (default ``WORDS_PER_SECOND``; pass the
-        voice's, from ``speech.words_per_second``). ``fresh=True`` skips the
+        voice's, from ``synthesizer.words_per_second``). ``fresh=True`` skips the
         cache read (the new script is still cached). Raises ``ScriptError``
         with a plain message."""
         topic = " ".join((topic or "").split())

@@ -1,4 +1,4 @@
-"""speech.py for real: piper and espeak offline, the real gTTS code against
+"""The voice stage (synthesizer.py) for real: piper and espeak offline, the real gTTS code against
 tests/fake_gtts.py. The conftest guard keeps everything on 127.0.0.1."""
 
 from __future__ import annotations

@@ -87,8 +87,9 @@ def estimated_seconds(words: int, sentences: int, words_per_second: float) -> fl
 
 def word_budget(target_seconds: float, words_per_second: float | None = None) -> WordBudget:
     """The word budget for ``target_seconds`` of video at ``words_per_second``
-    (default ``WORDS_PER_SECOND``; ``speech.words_per_second(voice, speed,
-    language)`` gives a voice's). Raises ScriptError naming a bad argument."""
+    (default ``WORDS_PER_SECOND``; the voice stage's ``words_per_second(voice,
+    speed, language, settings)`` gives a voice's). Raises ScriptError naming
+    a bad argument."""
     wps = WORDS_PER_SECOND if words_per_second is None else words_per_second
     if isinstance(wps, bool) or not isinstance(wps, (int, float)) or not 0 < wps <= 20:
         raise ScriptError(
