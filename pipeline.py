@@ -25,7 +25,7 @@ from reelsmith.core.exceptions import ReelsmithError, RenderError, StageFailed
 from reelsmith.core.settings import Settings
 from reelsmith.script.text import Script
 from reelsmith.tasks.queue import TaskRequest
-from reelsmith.visuals.sources import Context, VisualsResult, choose
+from reelsmith.visuals import Context, VisualsResult, choose
 from reelsmith.voice.synthesizer import Narration, SpeechSynthesizer, words_per_second
 from video_creator import RenderJob, VideoCreator, VideoResult
 

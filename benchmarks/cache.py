@@ -69,7 +69,7 @@ def one_pass(gen, synth, work: Path) -> tuple[int, int, float]:
     start = time.perf_counter()
     for i, topic in enumerate(TOPICS):
         script = gen.generate_script(topic)
-        synth.narrate(script.sentences, work / f"req_{i:02d}", engine="espeak")
+        synth.narrate(script.sentences, work / f"req_{i:02d}", voice="espeak")
     return gen.calls - calls, synth.engine_calls - engine_calls, time.perf_counter() - start
 
 

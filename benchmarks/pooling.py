@@ -68,7 +68,7 @@ def run_phase(server, topics, client_factory, close_each: bool) -> tuple[int, fl
     start = time.perf_counter()
     for topic in topics:
         http = client_factory()
-        ContentGenerator._http_client = http  # what _get_http_client() hands out
+        ContentGenerator.use_http_client(http)  # what _get_http_client() hands out
         gen = ContentGenerator(
             api_key="bench",
             base_url=server.base_url,
@@ -87,7 +87,7 @@ def main() -> None:
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
 
-    original = ContentGenerator._http_client
+    original = ContentGenerator.use_http_client(None)
     with FakeOpenAIOverTLS(server_ctx) as server:
         try:
             # Warm-up (imports, first handshake), not counted.
@@ -110,7 +110,7 @@ def main() -> None:
                 close_each=True,
             )
         finally:
-            ContentGenerator._http_client = original
+            ContentGenerator.use_http_client(original)
 
     print("| mode | requests | connections | total s | ms/request |")
     print("|---|---:|---:|---:|---:|")

@@ -6,8 +6,9 @@
    The model load is excluded (a warm-up call first); median of 3 runs.
 2. Length error: for 15, 30, 60 and 90 s, the offline script writer asked
    for that length with the voice's measured pace
-   (``ContentGenerator().generate_script(topic, target_seconds=L,
-   words_per_second=speech.words_per_second("piper"))``), spoken by piper;
+   (``ContentGenerator(settings).generate_script(topic, target_seconds=L,
+   words_per_second=words_per_second("piper", 1.0, "en", settings))``),
+   spoken by piper;
    the video's length is the speech plus the pauses the video adds
    (LEAD_IN 0.4 s, GAP 0.3 s between sentences, TAIL 0.8 s). Error =
    |length - L| / L. No render: the pauses are fixed, so this is the
@@ -96,10 +97,9 @@ def length_errors() -> list[tuple[int, int, int, float, float]] | None:
 
 
 def main() -> None:
-    print(
-        f"pace: piper {words_per_second('piper', 1.0, 'en'):.2f} words/s, "
-        f"espeak {words_per_second('espeak', 1.0, 'en'):.2f} words/s (English, speed 1)"
-    )
+    settings = Settings.from_env()
+    piper, espeak = (words_per_second(v, 1.0, "en", settings) for v in ("piper", "espeak"))
+    print(f"pace: piper {piper:.2f} words/s, espeak {espeak:.2f} words/s (English, speed 1)")
     print(
         "| engine | real-time factor (median of 3) | x faster than real time | CPU s per audio s | audio s |"
     )

@@ -26,7 +26,9 @@ def test_cache_with_just_a_directory(tmp_path):
 
 
 def test_content_generator_with_no_arguments():
-    script = ContentGenerator().generate_script("why octopuses have three hearts")
+    script = ContentGenerator(Settings.from_env()).generate_script(
+        "why octopuses have three hearts"
+    )
     assert isinstance(script, Script)
     assert script.source == "offline" and 5 <= len(script.sentences) <= 8
 
@@ -41,7 +43,7 @@ def test_video_creator_with_just_a_job(tmp_path, monkeypatch):
         hashtags=[],
         source="user",
     )
-    narration = SpeechSynthesizer().narrate(script.sentences, tmp_path / "voice")
+    narration = SpeechSynthesizer(Settings.from_env()).narrate(script.sentences, tmp_path / "voice")
     result = VideoCreator().create_video(RenderJob(script, tmp_path / "tea.mp4", narration))
     info = probe(tmp_path / "tea.mp4")
     assert (info.width, info.height) == (180, 320) and info.audio

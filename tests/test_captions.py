@@ -447,7 +447,7 @@ def test_a_rendered_frame_highlights_the_word_the_voice_timings_name(tmp_path):
     from video_creator import RenderJob, VideoCreator
 
     text = "Bees vote with a dance."
-    narration = SpeechSynthesizer(Settings()).narrate([text], tmp_path / "voice", engine="piper")
+    narration = SpeechSynthesizer(Settings()).narrate([text], tmp_path / "voice", voice="piper")
     creator = VideoCreator(
         Settings(), render=RenderSettings(width=270, height=480, preset="veryfast"), ken_burns=False
     )

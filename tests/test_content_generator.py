@@ -16,13 +16,13 @@ from cache import Cache
 from content_generator import ContentGenerator
 from reelsmith.core import http_pool
 from reelsmith.core.exceptions import ScriptError
+from reelsmith.core.languages import split_sentences
 from reelsmith.core.settings import Settings
 from reelsmith.script.offline_writer import offline_script
 from reelsmith.script.text import (
     PROMPT_VERSION,
     Script,
     estimated_seconds,
-    split_sentences,
     word_budget,
 )
 from tests.helpers.servers import GOOD_SCRIPT, FakeOpenAI
@@ -207,8 +207,15 @@ def test_unreachable_server():
 
 
 # -- connection pooling -----------------------------------------------------------
-def test_one_http_client_for_all_instances_and_threads(monkeypatch):
-    monkeypatch.setattr(ContentGenerator, "_http_client", None)  # restored after the test
+@pytest.fixture
+def no_shared_client():
+    """ContentGenerator without its shared client; the old one is put back after."""
+    original = ContentGenerator.use_http_client(None)
+    yield
+    ContentGenerator.use_http_client(original)
+
+
+def test_one_http_client_for_all_instances_and_threads(monkeypatch, no_shared_client):
     made: list[dict[str, Any]] = []
 
     class SlowClient(httpx.Client):

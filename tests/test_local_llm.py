@@ -16,9 +16,11 @@ from tests.helpers.servers import GOOD_SCRIPT, FakeOpenAI
 
 
 @pytest.fixture(autouse=True)
-def fresh_discovery(monkeypatch):
+def fresh_discovery():
     """Each test starts with nothing known (the answer is cached per process)."""
-    monkeypatch.setattr(local_llm, "_found", {})
+    local_llm.reset()
+    yield
+    local_llm.reset()
 
 
 def closed_port() -> int:

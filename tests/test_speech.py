@@ -1,4 +1,4 @@
-"""speech.py for real: piper and espeak offline, the real gTTS code against
+"""The voice stage (synthesizer.py) for real: piper and espeak offline, the real gTTS code against
 tests/fake_gtts.py. The conftest guard keeps everything on 127.0.0.1."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import pytest
 from cache import Cache
 from reelsmith.core.exceptions import SpeechError
 from reelsmith.core.settings import Settings
-from reelsmith.voice.engines import reset_edge_voice_list
-from reelsmith.voice.synthesizer import SpeechSynthesizer, available_voices
+from reelsmith.voice.engines.edge import reset_edge_voice_list
+from reelsmith.voice.synthesizer import SpeechSynthesizer, engine_table
 from tests.helpers.fake_gtts import TONE_HZ, TONE_SECONDS, FakeGoogleTTS
 
 
@@ -56,7 +56,7 @@ def test_piper_speaks_english(tmp_path):
         "Octopuses have three hearts.",
         "Two of them pump blood through the gills, and the third feeds the body.",
     ]
-    narration = synth().narrate(sentences, tmp_path, engine="piper")
+    narration = synth().narrate(sentences, tmp_path, voice="piper")
     assert (narration.engine, narration.language, narration.sample_rate) == ("piper", "en", 22050)
     assert [s.path.name for s in narration.segments] == ["voice_000.wav", "voice_001.wav"]
     assert [s.text for s in narration.segments] == sentences
@@ -73,7 +73,7 @@ def test_piper_speaks_english(tmp_path):
     ],
 )
 def test_espeak_speaks(tmp_path, language, text):
-    narration = synth().narrate([text], tmp_path, language=language, engine="espeak")
+    narration = synth().narrate([text], tmp_path, language=language, voice="espeak")
     assert (narration.engine, narration.language, narration.sample_rate) == (
         "espeak",
         language,
@@ -85,8 +85,8 @@ def test_espeak_speaks(tmp_path, language, text):
 def test_espeak_voices_differ_by_language(tmp_path):
     """The language really selects a voice: the same letters sound different."""
     text = ["Die Sonne ist ein Stern."]
-    de = synth().narrate(text, tmp_path / "de", language="de", engine="espeak")
-    en = synth().narrate(text, tmp_path / "en", language="en", engine="espeak")
+    de = synth().narrate(text, tmp_path / "de", language="de", voice="espeak")
+    en = synth().narrate(text, tmp_path / "en", language="en", voice="espeak")
     assert de.segments[0].path.read_bytes() != en.segments[0].path.read_bytes()
 
 
@@ -101,7 +101,7 @@ def test_espeak_is_safe_from_many_threads(tmp_path):
         for word, language in (("word", "en"), ("Wort", "de"))
     ]
     alone = [
-        synth().narrate([text], tmp_path / f"alone{i}", language=language, engine="espeak").duration
+        synth().narrate([text], tmp_path / f"alone{i}", language=language, voice="espeak").duration
         for i, (text, language) in enumerate(jobs)
     ]
     together: dict[int, float] = {}
@@ -110,7 +110,7 @@ def test_espeak_is_safe_from_many_threads(tmp_path):
         text, language = jobs[i]
         together[i] = (
             synth()
-            .narrate([text], tmp_path / f"together{i}", language=language, engine="espeak")
+            .narrate([text], tmp_path / f"together{i}", language=language, voice="espeak")
             .duration
         )
 
@@ -126,7 +126,7 @@ def test_gtts_through_the_fake_endpoint(tmp_path, monkeypatch):
     sentences = ["Bonjour tout le monde.", "Les pieuvres ont trois coeurs."]
     with FakeGoogleTTS() as google:
         google.patch(monkeypatch)
-        narration = synth(gtts_timeout=5).narrate(sentences, tmp_path, language="fr", engine="gtts")
+        narration = synth(gtts_timeout=5).narrate(sentences, tmp_path, language="fr", voice="gtts")
     assert (narration.engine, narration.sample_rate) == ("gtts", 24000)
     assert [(r["text"], r["lang"]) for r in google.requests] == [(s, "fr") for s in sentences]
     assert google.requests[0]["path"] == "/_/TranslateWebserverUi/data/batchexecute"
@@ -153,7 +153,7 @@ def test_gtts_failures_are_speech_errors(tmp_path, monkeypatch, mode, message):
     with FakeGoogleTTS(mode) as google:
         google.patch(monkeypatch)
         with pytest.raises(SpeechError, match=message) as info:
-            synth().narrate(["Hallo."], tmp_path, language="de", engine="gtts")
+            synth().narrate(["Hallo."], tmp_path, language="de", voice="gtts")
     assert info.value.stage == "voice"
     assert google.request_count == 1
 
@@ -163,14 +163,14 @@ def test_gtts_hang_hits_the_timeout(tmp_path, monkeypatch):
     with FakeGoogleTTS("hang") as google:
         google.patch(monkeypatch)
         with pytest.raises(SpeechError, match="could not be reached: no answer within 1 s"):
-            synth(gtts_timeout=1).narrate(["Hallo."], tmp_path, language="de", engine="gtts")
+            synth(gtts_timeout=1).narrate(["Hallo."], tmp_path, language="de", voice="gtts")
     assert google.request_count == 1
 
 
 def test_explicit_gtts_offline_does_not_fall_back(tmp_path):
     # No fake server: the conftest guard makes translate.google.com unresolvable.
     with pytest.raises(SpeechError, match="could not connect to translate.google.com"):
-        synth().narrate(["Hallo."], tmp_path, language="de", engine="gtts")
+        synth().narrate(["Hallo."], tmp_path, language="de", voice="gtts")
 
 
 # -- auto -----------------------------------------------------------------------
@@ -213,16 +213,16 @@ def test_auto_falls_back_with_no_network(tmp_path):
 def test_cache_spares_engine_calls(tmp_path):
     speaker = SpeechSynthesizer(Settings(), cache=Cache(tmp_path / "cache"))
     sentences = ["Octopuses have three hearts.", "Their blood is blue."]
-    first = speaker.narrate(sentences, tmp_path / "a", engine="piper")
+    first = speaker.narrate(sentences, tmp_path / "a", voice="piper")
     assert speaker.engine_calls == 2
-    second = speaker.narrate(sentences, tmp_path / "b", engine="piper")
+    second = speaker.narrate(sentences, tmp_path / "b", voice="piper")
     assert speaker.engine_calls == 2
     # piper is not deterministic, so equal bytes prove the audio came from the cache.
     assert [s.path.read_bytes() for s in first.segments] == [
         s.path.read_bytes() for s in second.segments
     ]
     assert [s.duration for s in first.segments] == [s.duration for s in second.segments]
-    speaker.narrate(sentences[:1], tmp_path / "c", engine="espeak")
+    speaker.narrate(sentences[:1], tmp_path / "c", voice="espeak")
     assert speaker.engine_calls == 3  # another engine is another entry
 
 
@@ -230,8 +230,8 @@ def test_cache_spares_requests_to_google(tmp_path, monkeypatch):
     speaker = SpeechSynthesizer(Settings(), cache=Cache(tmp_path / "cache"))
     with FakeGoogleTTS() as google:
         google.patch(monkeypatch)
-        speaker.narrate(["Bonjour."], tmp_path / "a", language="fr", engine="gtts")
-        again = speaker.narrate(["Bonjour."], tmp_path / "b", language="fr", engine="gtts")
+        speaker.narrate(["Bonjour."], tmp_path / "a", language="fr", voice="gtts")
+        again = speaker.narrate(["Bonjour."], tmp_path / "b", language="fr", voice="gtts")
     assert google.request_count == 1 and speaker.engine_calls == 1
     assert again.segments[0].duration == pytest.approx(TONE_SECONDS, abs=0.03)
 
@@ -240,9 +240,9 @@ def test_cache_spares_requests_to_google(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "sentences, kwargs, message",
     [
-        (["Hello."], {"engine": "robot"}, "unknown voice 'robot'"),
-        (["Hallo."], {"engine": "piper", "language": "de"}, "piper voice does not speak 'de'"),
-        (["Hello."], {"engine": "espeak", "language": "xx"}, "espeak voice does not speak 'xx'"),
+        (["Hello."], {"voice": "robot"}, "unknown voice 'robot'"),
+        (["Hallo."], {"voice": "piper", "language": "de"}, "piper voice does not speak 'de'"),
+        (["Hello."], {"voice": "espeak", "language": "xx"}, "espeak voice does not speak 'xx'"),
         ([], {}, "nothing to say"),
         (["  ", ""], {}, "nothing to say"),
     ],
@@ -254,7 +254,7 @@ def test_bad_requests_are_clear_errors(tmp_path, sentences, kwargs, message):
 
 
 def test_engine_table_lists_every_engine():
-    rows = {v["engine"]: v for v in available_voices()}
+    rows = {v["engine"]: v for v in engine_table(Settings())}
     assert list(rows) == ["piper", "espeak", "gtts", "edge", "openai"]
     assert rows["piper"]["languages"] == ["en-US"] and rows["piper"]["offline"]
     assert {"en", "de", "fr", "es", "it", "pt", "ru", "hi", "ar", "el", "cmn", "ja", "ko"} <= set(

@@ -8,7 +8,8 @@ import pytest
 
 from cache import Cache, make_key
 from reelsmith.core.settings import Settings
-from reelsmith.visuals.sources import Context, choose, keywords
+from reelsmith.visuals import Context, choose
+from reelsmith.visuals.choosing import keywords
 from tests.helpers.fake_visuals import FakePexels2, FakePixabay
 
 SENTENCES = ["Octopuses have three hearts.", "Their blood is blue.", "Follow for more."]
@@ -104,7 +105,7 @@ def test_pixabay_clips_and_images(tmp_path):
 @pytest.mark.parametrize(
     "mode, note",
     [
-        ("empty", "pexels: nothing new for 'octopuses hearts three', 'octopus hearts'"),
+        ("empty", "pexels: nothing new for 'octopuses hearts', 'octopus hearts'"),
         ("401", "pexels: the API key was rejected (HTTP 401)"),
         ("500", "pexels: HTTP 500"),
     ],
@@ -138,7 +139,7 @@ def test_unreachable_server(tmp_path):
 
 
 def test_keywords():
-    assert keywords("Why do octopuses have three hearts?") == "octopuses hearts three"
+    assert keywords("Why do octopuses have three hearts?") == "octopuses hearts"
     assert keywords("Follow for more.", "bees and honey") == "bees honey"
 
 

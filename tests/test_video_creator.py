@@ -31,7 +31,7 @@ SMALL = RenderSettings(width=270, height=480, preset="veryfast")
 @pytest.fixture(scope="module")
 def narration(tmp_path_factory):
     work = tmp_path_factory.mktemp("voice")
-    return SpeechSynthesizer(Settings()).narrate(SENTENCES, work, language="en", engine="piper")
+    return SpeechSynthesizer(Settings()).narrate(SENTENCES, work, language="en", voice="piper")
 
 
 @pytest.fixture

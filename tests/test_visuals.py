@@ -12,7 +12,8 @@ from PIL import Image
 from cache import Cache
 from reelsmith.core.exceptions import BadTransition, UnknownVisuals
 from reelsmith.core.settings import Settings
-from reelsmith.visuals.sources import SOURCES, Context, check_transition, check_visuals, choose
+from reelsmith.visuals import SOURCES, Context, check_transition, check_visuals, choose
+from reelsmith.visuals.sources import Pick, register
 from tests.helpers.fake_visuals import FakeImages, FakePexels2, FakePixabay
 
 SENTENCES = ["Octopuses have three hearts.", "Their blood is blue.", "Follow for more."]
@@ -73,6 +74,50 @@ def test_every_source_follows_the_protocol():
     for name, cls in SOURCES.items():
         source = cls(Settings(), None)
         assert source.name == name and callable(source.pick) and callable(source.missing)
+
+
+class Swatches:
+    """A source written here, as a new one would be: one class (``name``,
+    ``key``, ``missing``, ``pick``) and one line, ``register(Swatches)``."""
+
+    name = "swatches"
+    key = "SWATCHES_DIR"
+
+    def __init__(self, settings: Settings, cache: Cache):
+        self.folder = settings.data_dir / "swatches"
+
+    def missing(self) -> str | None:
+        return None if self.folder.is_dir() else "no SWATCHES_DIR"
+
+    def pick(self, wanted, ctx):
+        picks = []
+        for want in wanted:
+            path = self.folder / f"{want.index}.png"
+            Image.new("RGB", (90, 160), (200, 20 * want.index, 40)).save(path)
+            picks.append(Pick(path, f"swatch {want.index}"))
+        return picks
+
+
+@pytest.fixture
+def swatches():
+    register(Swatches)
+    yield Swatches
+    del SOURCES[Swatches.name]
+
+
+def test_a_registered_source_is_chosen_checked_and_taken_by_auto(tmp_path, swatches):
+    s = Settings(data_dir=tmp_path, cache_dir=tmp_path / "cache")
+    with pytest.raises(UnknownVisuals, match="no SWATCHES_DIR"):
+        check_visuals("swatches", s)
+    assert run("auto", s).source == "generated"  # not set up here: auto passes it over
+    (tmp_path / "swatches").mkdir()
+    assert check_visuals("swatches", s) == "swatches"
+    for name in ("swatches", "auto"):  # the only source with its key set: auto's choice too
+        result = run(name, s)
+        assert result.source == "swatches" and result.note is None
+        assert [p.name for p in result.paths] == ["0.png", "1.png", "2.png"]
+        assert [p["note"] for p in result.per_sentence] == ["swatch 0", "swatch 1", "swatch 2"]
+        assert all(Image.open(p).size == (90, 160) for p in result.paths)
 
 
 def test_auto_takes_the_best_source_with_a_key(tmp_path):
@@ -386,7 +431,7 @@ def test_transitions_never_move_captions_or_audio(tmp_path):
 
     sentences = ["Red comes first.", "Blue comes next."]
     narration = SpeechSynthesizer(Settings()).narrate(
-        sentences, tmp_path / "voice", language="en", engine="espeak"
+        sentences, tmp_path / "voice", language="en", voice="espeak"
     )
     red, blue = _two_images(tmp_path)
     creator = VideoCreator(
@@ -423,7 +468,7 @@ def test_media_copies_stay_within_the_cache_bound(tmp_path):
     """The renderer's file copies of cached downloads go when the cache evicts
     their entry, so they never grow past the cache's own limit."""
     from cache import Cache
-    from reelsmith.visuals.sources import media_file
+    from reelsmith.visuals.sources.files import media_file
 
     cache = Cache(tmp_path / "cache", max_size_mb=0.2, default_ttl=3600)
     paths = [

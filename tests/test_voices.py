@@ -5,6 +5,7 @@ FakeOpenAI's /v1/audio/speech, a second Piper voice made here."""
 from __future__ import annotations
 
 import json
+import re
 import wave
 from pathlib import Path
 
@@ -15,18 +16,17 @@ from cache import Cache
 from reelsmith.core.exceptions import SpeechError, UnknownVoice
 from reelsmith.core.languages import for_engine
 from reelsmith.core.settings import Settings
-from reelsmith.voice import engines as speech_engines
-from reelsmith.voice.engines import (
-    ESPEAK,
-    PiperEngine,
-    load_piper_voice,
-    piper_marks,
-    reset_edge_voice_list,
-)
+from reelsmith.voice.engines import ENGINES, Engine, register
+from reelsmith.voice.engines.base import write_wav
+from reelsmith.voice.engines.edge import EdgeEngine, reset_edge_voice_list
+from reelsmith.voice.engines.espeak import ESPEAK, espeak_phoneme_counter
+from reelsmith.voice.engines.gtts import GTTSEngine
+from reelsmith.voice.engines.piper import PiperEngine, load_piper_voice, piper_marks
 from reelsmith.voice.espeak_lib import EspeakLibrary
 from reelsmith.voice.synthesizer import (
     SpeechSynthesizer,
     check_voice,
+    engine_table,
     language_names,
     list_voices,
     preview,
@@ -134,7 +134,7 @@ def test_espeak_words_start_at_its_word_events(tmp_path, monkeypatch):
 
     monkeypatch.setattr(EspeakLibrary, "speak", recording)
     text = "Octopuses have three hearts and blue blood."
-    narration = SpeechSynthesizer(Settings()).narrate([text], tmp_path, engine="espeak")
+    narration = SpeechSynthesizer(Settings()).narrate([text], tmp_path, voice="espeak")
     segment = narration.segments[0]
     assert narration.word_timing == "engine"
     assert_timings(segment)
@@ -156,7 +156,7 @@ def test_estimated_timings_sit_on_the_sound(tmp_path):
         w.setnchannels(1), w.setsampwidth(2), w.setframerate(rate)
         w.writeframes(np.concatenate([silence, sound, silence]).tobytes())
     text = "Through 🐙 a strength, test."
-    count = speech_engines.espeak_phoneme_counter("en")
+    count = espeak_phoneme_counter("en")
     words = words_from_marks(text, estimate_marks(speakable(text), path, count), 2.0)
     assert [w.text for w in words] == text.split()
     assert words[0].start == pytest.approx(0.5, abs=0.011)
@@ -169,8 +169,8 @@ def test_estimated_timings_sit_on_the_sound(tmp_path):
 
 def test_cached_audio_comes_back_with_its_timings(tmp_path):
     speaker = SpeechSynthesizer(Settings(), cache=Cache(tmp_path / "cache"))
-    first = speaker.narrate(["Octopuses have three hearts."], tmp_path / "a", engine="piper")
-    second = speaker.narrate(["Octopuses have three hearts."], tmp_path / "b", engine="piper")
+    first = speaker.narrate(["Octopuses have three hearts."], tmp_path / "a", voice="piper")
+    second = speaker.narrate(["Octopuses have three hearts."], tmp_path / "b", voice="piper")
     assert speaker.engine_calls == 1
     assert second.segments[0].words == first.segments[0].words
     assert second.word_timing == "engine"
@@ -182,7 +182,7 @@ def test_emoji_are_never_spoken(tmp_path, monkeypatch):
     with FakeGoogleTTS() as google:
         google.patch(monkeypatch)
         narration = SpeechSynthesizer(Settings()).narrate(
-            sentences, tmp_path, language="fr", engine="gtts"
+            sentences, tmp_path, language="fr", voice="gtts"
         )
     sent = [r["text"] for r in google.requests]
     assert len(sent) == 2  # the emoji-only sentence is a pause, not a request
@@ -211,7 +211,7 @@ def test_cjk_requests_finish_offline_with_espeak(tmp_path, language, text):
 
 
 def test_language_codes_map_to_each_engine():
-    espeak, gtts = ESPEAK.get().languages, speech_engines.GTTSEngine().languages()
+    espeak, gtts = ESPEAK.get().languages, GTTSEngine(Settings()).languages()
     assert [
         for_engine("espeak", c, espeak) for c in ("zh", "zh-CN", "zh_TW", "cmn", "ja", "ko")
     ] == ["cmn", "cmn", "cmn", "cmn", "ja", "ko"]
@@ -222,7 +222,7 @@ def test_language_codes_map_to_each_engine():
         "iw",
         "pt",
     ]
-    edge = speech_engines.EdgeEngine(Settings())
+    edge = EdgeEngine(Settings())
     assert (
         edge.voice_for("zh") == "zh-CN-XiaoxiaoNeural"
         and edge.voice_for("ja") == "ja-JP-NanamiNeural"
@@ -413,7 +413,7 @@ def test_speed_without_native_support_changes_tempo(tmp_path, monkeypatch):
     with FakeGoogleTTS() as google:
         google.patch(monkeypatch)
         narration = SpeechSynthesizer(Settings()).narrate(
-            ["Bonjour."], tmp_path, language="fr", engine="gtts", speed=1.5
+            ["Bonjour."], tmp_path, language="fr", voice="gtts", speed=1.5
         )
     segment = narration.segments[0]
     assert segment.duration == pytest.approx(TONE_SECONDS / 1.5, abs=0.03)
@@ -444,10 +444,81 @@ def test_preview_is_made_once(tmp_path, piper_dir):
 
 
 def test_words_per_second_is_measured():
-    piper = words_per_second("piper", 1.0, "en")
+    s = Settings()
+    piper = words_per_second("piper", 1.0, "en", s)
     assert 1.5 < piper < 4.5
-    assert words_per_second("auto", 1.0, "en") == piper  # auto speaks English with piper
-    assert words_per_second("piper", 1.5, "en") == pytest.approx(1.5 * piper)
-    espeak = words_per_second("espeak", 1.0, "de")
+    assert words_per_second("auto", 1.0, "en", s) == piper  # auto speaks English with piper
+    assert words_per_second("piper", 1.5, "en", s) == pytest.approx(1.5 * piper)
+    espeak = words_per_second("espeak", 1.0, "de", s)
     assert 1.5 < espeak < 5 and espeak != piper
-    assert 1 < words_per_second("auto", 1.0, "zh") < 8  # characters a second
+    assert 1 < words_per_second("auto", 1.0, "zh", s) < 8  # characters a second
+
+
+# -- a new engine -----------------------------------------------------------------------
+class ToneEngine(Engine):
+    """An engine written here, as a new one would be: one class, and one line,
+    ``register(ToneEngine)``. It hums a tone a fifth of a second per word
+    and knows where each word is."""
+
+    name = "tone"
+    description = "a hum, for tests"
+    offline = False
+    word_timings = True
+    auto_rank = -1  # before every other engine
+    typical_pace = 3.0
+
+    def languages(self):
+        return ["en"]
+
+    def voices(self):
+        return [self.voice("low", "en", "Low hum"), self.voice("high", "en", "High hum")]
+
+    def voice_for(self, language):
+        return "low" if self.supports(language) else None
+
+    def check(self, voice):
+        if voice.lower() not in ("low", "high"):
+            raise UnknownVoice(f"no hum {voice!r}")
+        return voice.lower()
+
+    def version(self, voice):
+        return f"tone/1/{voice}"
+
+    def synthesize(self, text, language, out_path, *, voice, speed):
+        rate, hz = 16000, {"low": 220, "high": 880}[voice]
+        words = list(re.finditer(r"\S+", text))
+        t = np.arange(round(0.2 * len(words) * rate)) / rate
+        write_wav(out_path, (8000 * np.sin(2 * np.pi * hz * t)).astype("<i2").tobytes(), rate)
+        return [(m.start(), 0.2 * i, 0.2 * (i + 1)) for i, m in enumerate(words)]
+
+
+@pytest.fixture
+def tone():
+    register(ToneEngine)
+    yield ToneEngine
+    del ENGINES[ToneEngine.name]
+
+
+def test_a_registered_engine_speaks_through_the_normal_path(tmp_path, tone):
+    s = Settings()
+    assert check_voice("tone:HIGH", "en", s) == "tone:high"
+    with pytest.raises(UnknownVoice, match="no hum 'loud'"):
+        check_voice("tone:loud", "en", s)
+    assert {"tone:low", "tone:high"} <= {v.id for v in list_voices(s)}
+    row = next(r for r in engine_table(s) if r["engine"] == "tone")
+    assert row["available"] and row["languages"] == ["en"] and not row["offline"]
+
+    narration = SpeechSynthesizer(s).narrate(["Three short words.", "Two more."], tmp_path)
+    assert (narration.engine, narration.voice) == ("tone", "tone:low")  # auto's first choice
+    assert narration.fallback_reason is None and narration.word_timing == "engine"
+    first = narration.segments[0]
+    assert wav_seconds(first.path) == pytest.approx(0.6, abs=0.01)
+    assert [(w.text, w.start) for w in first.words] == [
+        ("Three", 0.0),
+        ("short", pytest.approx(0.2)),
+        ("words.", pytest.approx(0.4)),
+    ]
+    high = SpeechSynthesizer(s).narrate(["Hi."], tmp_path / "high", voice="tone:high")
+    assert high.voice == "tone:high"
+    assert words_per_second("tone", 1.5, "en", s) == pytest.approx(4.5)
+    assert words_per_second("auto", 1.0, "en", s) == pytest.approx(3.0)

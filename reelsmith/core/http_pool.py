@@ -29,3 +29,13 @@ class PooledHTTP:
                 if cls.__dict__.get("_http_client") is None:
                     cls._http_client = httpx.Client(limits=POOL_LIMITS, timeout=cls._http_timeout)
         return cls._http_client
+
+    @classmethod
+    def use_http_client(cls, client: httpx.Client | None) -> httpx.Client | None:
+        """Make ``client`` this class's shared client (None: a new one is
+        made on next use); returns the one it replaces. For benchmarks and
+        tests that bring their own client."""
+        with PooledHTTP._http_client_lock:
+            previous = cls.__dict__.get("_http_client")
+            cls._http_client = client
+        return previous

@@ -5,9 +5,16 @@ People type ``zh``, ``zh-CN``, ``zh_TW``, ``cmn``, ``ja``, ``ko``, ``pt-br``…
 ``for_engine`` then gives the engine's own code from the ones it knows:
 espeak says Mandarin is ``cmn`` and Cantonese ``yue``, gTTS wants ``zh-CN``
 and calls Hebrew ``iw``, Edge's voices have locales like ``zh-CN``.
+
+How text in a language is measured and cut, for every stage: ``word_count``
+(the one unit of a script's length and a voice's pace: words, and each CJK
+character as one), ``count_unit`` (what a length is counted in), and
+``split_sentences``.
 """
 
 from __future__ import annotations
+
+import re
 
 # What people type -> the canonical tag.
 ALIASES = {
@@ -67,3 +74,48 @@ def for_engine(engine: str, language: str, known: list[str]) -> str | None:
     prefix = base(tag) + "-"
     regional = sorted(k for k in known if k.lower().startswith(prefix))
     return regional[0] if regional else None
+
+
+# -- counting and splitting text ------------------------------------------------------
+# Chinese, Japanese and Korean are counted (and their voices' pace measured) in
+# characters. Thai, Lao, Khmer and Burmese put no spaces between words, so their
+# length is not counted.
+_CHARACTERS = {"zh", "ja", "ko"}
+_UNCOUNTED = {"th", "lo", "km", "my"}
+_SENTENCE_BREAK = re.compile(
+    r"(?<=[。！？])\s*"  # CJK full stops need no space
+    r"|(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)]))\s+"  # . ! ? (maybe closing a quote), then space
+    r"|\s*\n\s*"  # every line break
+)
+
+
+def is_cjk(ch: str) -> bool:
+    """A character of a script written without spaces (Chinese, Japanese, Korean)."""
+    code = ord(ch)
+    return (
+        0x3040 <= code <= 0x30FF
+        or 0x3400 <= code <= 0x9FFF
+        or 0xAC00 <= code <= 0xD7AF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x20000 <= code <= 0x2FFFF
+    )
+
+
+def word_count(text: str) -> int:
+    """Words as a script budget and a voice's pace count them: ``text.split()``
+    tokens, and each CJK character (scripts written without spaces) as one word."""
+    cjk = sum(1 for ch in text if is_cjk(ch))
+    return cjk + sum(1 for t in text.split() if not all(is_cjk(ch) or not ch.isalnum() for ch in t))
+
+
+def count_unit(language: str) -> str | None:
+    """What a length is counted in for ``language``: "words", "characters",
+    or None (not counted)."""
+    code = language.lower().replace("_", "-").split("-")[0]
+    return "characters" if code in _CHARACTERS else None if code in _UNCOUNTED else "words"
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences on . ! ? … and line breaks, punctuation kept; parts with
+    nothing to say (blank, or punctuation only) dropped."""
+    return [part.strip() for part in _SENTENCE_BREAK.split(text) if re.search(r"\w", part)]

@@ -200,6 +200,12 @@ def discover(settings: Settings, *, now: float | None = None) -> Discovery:
         return result
 
 
+def reset() -> None:
+    """Forget every answer: the next ``discover`` probes again."""
+    with _lock:
+        _found.clear()
+
+
 def forget(base_url: str) -> None:
     """Drop a server that stopped answering: the next ``discover`` probes again."""
     with _lock:

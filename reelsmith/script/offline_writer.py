@@ -4,12 +4,12 @@ script for a topic, used when no script server is available.
 The topic is read grammatically (a direct question, an embedded question or
 a noun phrase) so the templates can phrase it naturally; the templates are
 picked by a hash of the topic, then swapped for shorter or longer ones until
-the script fits the word budget (``content_generator.word_budget``). Its
-scripts always say ``language="en"``.
+the script fits the word budget (``text.word_budget``). Its scripts always
+say ``language="en"``.
 
-``content_generator`` calls it when no server answers, and re-exports
-``offline_script``; it also reads ``TEMPLATE_WORDS`` (this writer's words are
-too vague to search stock footage for).
+``content_generator`` calls it when no server answers. Its templates are in
+``templates.py``, whose words (``TEMPLATE_WORDS``) are too vague to search
+stock footage for.
 """
 
 from __future__ import annotations
@@ -18,29 +18,26 @@ import hashlib
 import string
 from dataclasses import dataclass
 
+from reelsmith.core.languages import word_count
 from reelsmith.script.templates import (
-    _BODY,
-    _CALLS_TO_FOLLOW,
-    _HOOKS,
-    _PRIORITY,
-    _SHOTS,
-    _TAKEAWAYS,  # noqa: F401
-    _TONES,
+    BODY,
+    CALLS_TO_FOLLOW,
+    HOOKS,
+    PRIORITY,
+    SHOTS,
+    TAKEAWAYS,
+    TONES,
 )
-from reelsmith.script.text import (
-    _AUX,
-    _PREPOSITIONS,
-    _WH,
-    Script,
-    _capitalised,
-    _hashtags,
-    _keywords,
-    _title_case,
-    _unique,
-    count_words,
-    estimated_seconds,
-    style_for,
-    word_budget,
+from reelsmith.script.text import Script, estimated_seconds, style_for, word_budget
+from reelsmith.script.words import (
+    AUX,
+    PREPOSITIONS,
+    WH,
+    capitalised,
+    hashtags_for,
+    keywords,
+    title_case,
+    unique,
 )
 
 _BE = {"is", "are", "was", "were"}
@@ -64,24 +61,24 @@ def _read_topic(topic: str) -> _Topic:
     words = text.split()
     first, second = (w.lower() for w in (words + [""])[:2])
     rest = words[2:]
-    if first in _WH and second in _AUX and rest:  # "why is the sky blue"
+    if first in WH and second in AUX and rest:  # "why is the sky blue"
         clause = subject = None
         if second == "do":  # "how do bees make honey"
             clause = " ".join([first] + rest)
         elif (
             first in {"what", "who"}
             and second in _BE  # "what is a black hole"; not
-            and rest[0].lower() not in _PREPOSITIONS  # "what is inside a black hole"
-            and rest[-1].lower() not in _PREPOSITIONS
+            and rest[0].lower() not in PREPOSITIONS  # "what is inside a black hole"
+            and rest[-1].lower() not in PREPOSITIONS
         ):  # or "what is it made of"
             subject = " ".join(rest)
             clause = f"{first} {subject} {second}"
-        return _Topic(text, _capitalised(text) + "?", clause, subject)
-    if first in _WH and second:  # "why octopuses have three hearts"
+        return _Topic(text, capitalised(text) + "?", clause, subject)
+    if first in WH and second:  # "why octopuses have three hearts"
         return _Topic(text, None, _lower_first(text), None)
-    if (first in _AUX and second) or topic.rstrip().endswith("?"):  # "do fish sleep"
+    if (first in AUX and second) or topic.rstrip().endswith("?"):  # "do fish sleep"
         clause = " ".join(["whether"] + words[1:]) if first == "do" else None
-        return _Topic(text, _capitalised(text) + "?", clause, None)
+        return _Topic(text, capitalised(text) + "?", clause, None)
     return _Topic(text, None, None, _lower_first(text))  # "black holes"
 
 
@@ -108,31 +105,31 @@ def offline_script(
         "seconds": f"{budget.target_seconds:g}",
     }
     pools = {
-        "hook": _HOOKS[parsed.kind],
-        **_BODY,
-        "takeaway": _TAKEAWAYS[parsed.kind],
-        "call": _CALLS_TO_FOLLOW,
+        "hook": HOOKS[parsed.kind],
+        **BODY,
+        "takeaway": TAKEAWAYS[parsed.kind],
+        "call": CALLS_TO_FOLLOW,
     }
     options: dict[str, list[str]] = {}  # per part: its usable sentences, in the topic's order
     for slot, (part, templates) in enumerate(pools.items()):
-        usable = [_capitalised(t.format(**fields)) for t in templates if _fits(t, fields)]
+        usable = [capitalised(t.format(**fields)) for t in templates if _fits(t, fields)]
         turn = digest[slot] % len(usable)
         options[part] = usable[turn:] + usable[:turn]
-    room = sum(len(options[part]) for part in _BODY)
+    room = sum(len(options[part]) for part in BODY)
     nominal = max(1, min(room, budget.sentences - 3))
     best: tuple[float, list[tuple[str, str]]] | None = None
     for body in sorted(range(room + 1), key=lambda b: (abs(b - nominal), b)):
         target = budget.words_for(body + 3)
         sentences = _fit(_plan(body, options), options, target)
-        miss = abs(sum(count_words(s) for _, s in sentences) - target)
+        miss = abs(sum(word_count(s) for _, s in sentences) - target)
         if best is None or miss < best[0]:
             best = (miss, sentences)
         if miss <= max(1.0, 0.03 * target):
             break
     assert best is not None
     sentences = [s for _, s in best[1]]
-    title = _title_case(parsed.text) + ("?" if parsed.question else "")
-    subject = " ".join(_keywords(parsed.text, generic=False)[:3]) or parsed.text.lower()
+    title = title_case(parsed.text) + ("?" if parsed.question else "")
+    subject = " ".join(keywords(parsed.text, generic=False)[:3]) or parsed.text.lower()
     style = style_for(tone)
     script = Script(
         title=title,
@@ -140,11 +137,11 @@ def offline_script(
         description=f"{title} A {budget.target_seconds:g}-second explainer."
         if title.endswith("?")
         else f"{title}: a {budget.target_seconds:g}-second explainer.",
-        hashtags=_hashtags(parsed.text),
+        hashtags=hashtags_for(parsed.text),
         source="offline",
         language="en",
         search_terms=[
-            _unique([subject, *_keywords(parsed.text, generic=False)[:2]])[:3] for _ in sentences
+            unique([subject, *keywords(parsed.text, generic=False)[:2]])[:3] for _ in sentences
         ],
         visual_prompts=[
             f"{subject}, {_shot(i)}, {style}, vertical photo" for i in range(len(sentences))
@@ -161,22 +158,22 @@ def offline_script(
 
 
 def _shot(index: int) -> str:
-    shot = _SHOTS[index % len(_SHOTS)]
-    tone = _TONES[index // len(_SHOTS) % len(_TONES)]
+    shot = SHOTS[index % len(SHOTS)]
+    tone = TONES[index // len(SHOTS) % len(TONES)]
     return f"{shot}, {tone}" if tone else shot
 
 
 def _plan(body: int, options: dict[str, list[str]]) -> list[tuple[str, int]]:
     """The script's slots as (part, n-th sentence of that part), in telling
     order, for ``body`` sentences between the hook and the takeaway."""
-    taken = dict.fromkeys(_BODY, 0)
+    taken = dict.fromkeys(BODY, 0)
     while sum(taken.values()) < body:
-        for part in _PRIORITY:
+        for part in PRIORITY:
             if sum(taken.values()) < body and taken[part] < len(options[part]):
                 taken[part] += 1
     return (
         [("hook", 0)]
-        + [(part, i) for part in _BODY for i in range(taken[part])]
+        + [(part, i) for part in BODY for i in range(taken[part])]
         + [("takeaway", 0), ("call", 0)]
     )
 
@@ -188,7 +185,7 @@ def _fit(
     sentence for an unused one of its part while that brings the word count
     closer to ``target``."""
     chosen = [options[part][i] for part, i in plan]
-    total = sum(count_words(s) for s in chosen)
+    total = sum(word_count(s) for s in chosen)
     improved = True
     while improved and abs(total - target) > 0.5:
         improved = False
@@ -197,7 +194,7 @@ def _fit(
             for other in options[part]:
                 if other in used:
                     continue
-                new_total = total - count_words(chosen[slot]) + count_words(other)
+                new_total = total - word_count(chosen[slot]) + word_count(other)
                 if abs(new_total - target) < abs(total - target):
                     chosen[slot], total, improved = other, new_total, True
                     used = set(chosen)
@@ -214,6 +211,6 @@ def _lower_first(text: str) -> str:
     """Lower-case a leading function word ("Why", "The") so the phrase fits
     mid-sentence; other words (maybe names) keep their case."""
     first, _, rest = text.partition(" ")
-    if first.lower() in _WH | _AUX | {"the", "a", "an"}:
+    if first.lower() in WH | AUX | {"the", "a", "an"}:
         first = first.lower()
     return f"{first} {rest}".strip()

@@ -11,7 +11,7 @@ import re
 # question), {clause} ("why octopuses have three hearts"), {subject} (a noun
 # phrase), {about} (the clause or the subject), {seconds}. Body templates are
 # mostly field-free, so a long script for any topic has enough of them.
-_HOOKS = {
+HOOKS = {
     "question": [
         "Ever wondered {clause}?",
         "Most people never stop to ask {clause}, but it is worth a minute of your time.",
@@ -28,7 +28,7 @@ _HOOKS = {
         "Here is {subject}, in {seconds} seconds.",
     ],
 }
-_BODY = {
+BODY = {
     "basics": [
         "At first glance it seems simple, but it connects to some big ideas.",
         "The basic idea is simpler than it sounds, and it starts with something most of us "
@@ -85,8 +85,8 @@ _BODY = {
     ],
 }
 # Which parts a script keeps first when it has room for only a few sentences.
-_PRIORITY = ("basics", "surprise", "matters", "how", "history", "details")
-_TAKEAWAYS = {
+PRIORITY = ("basics", "surprise", "matters", "how", "history", "details")
+TAKEAWAYS = {
     "question": [
         "So the next time someone asks {clause}, you will know there is a great story behind it.",
         "The takeaway: even the simplest questions can have surprising answers.",
@@ -100,7 +100,7 @@ _TAKEAWAYS = {
         "Now you know the story.",
     ],
 }
-_CALLS_TO_FOLLOW = [
+CALLS_TO_FOLLOW = [
     "Follow for more short explainers like this one.",
     "Follow for more, and tell me in the comments what to explain next.",
     "If you learned something new, follow for more quick facts.",
@@ -109,7 +109,7 @@ _CALLS_TO_FOLLOW = [
 # How each sentence's picture is framed, by its place in the script: offline
 # sentences say little a camera could film, so the topic is shown from a new
 # angle each time (and a long script's second round in other tones).
-_SHOTS = (
+SHOTS = (
     "wide shot",
     "close-up",
     "in detail",
@@ -123,10 +123,10 @@ _SHOTS = (
     "golden hour",
     "soft focus background",
 )
-_TONES = ("", "cool tones", "warm tones", "high contrast")
+TONES = ("", "cool tones", "warm tones", "high contrast")
 TEMPLATE_WORDS = {
     word
-    for pools in (_HOOKS, _BODY, _TAKEAWAYS, {"call": _CALLS_TO_FOLLOW})
+    for pools in (HOOKS, BODY, TAKEAWAYS, {"call": CALLS_TO_FOLLOW})
     for templates in pools.values()
     for template in templates
     for word in re.findall(r"[\w']+", re.sub(r"\{\w+\}", " ", template).lower())

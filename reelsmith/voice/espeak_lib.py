@@ -2,8 +2,8 @@
 wheel, its structures and synthesis callback, and ``EspeakLibrary``, which
 synthesizes a sentence (PCM and word events) and counts phonemes.
 
-The voice engine built on it is ``speech_engines.EspeakEngine``; the one
-instance per process is ``speech_engines.ESPEAK``.
+The voice engine built on it is ``engines.espeak.EspeakEngine``; the one
+instance per process is ``engines.espeak.ESPEAK``.
 """
 
 from __future__ import annotations

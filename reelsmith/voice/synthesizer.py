@@ -1,38 +1,32 @@
 """Speak a script, one WAV per sentence, with a timing for every word.
 
-The engines (``speech_engines.py``) are listed once, in ``ENGINES``; that
-table feeds ``auto``, validation (``check_voice``), ``list_voices`` and
-``engine_table`` (for ``GET /api/voices``). Adding an engine is one class
-and one line.
+The engines (``reelsmith.voice.engines``, one per file) are listed once, in
+``ENGINES``; that table feeds ``auto``, validation (``check_voice``),
+``list_voices`` and ``engine_table`` (for ``GET /api/voices``). This module
+knows engines only through that table and the ``Engine`` class: adding an
+engine is one class and one line.
 
-Voice ids: ``auto``; an engine name (``piper``, ``espeak``, ``gtts``,
-``edge``, ``openai``: its default voice for the language); or
-``engine:voice`` such as ``piper:en_US-joe-medium``,
+Voice ids: ``auto``; an engine name (its default voice for the language);
+or ``engine:voice`` such as ``piper:en_US-joe-medium``,
 ``piper:<model>:<speaker>``, ``edge:de-DE-KatjaNeural``, ``openai:alloy``,
 ``espeak:de``, ``gtts:fr``.
 
-``auto`` tries, in order, and falls back on failure, recording why in
-``Narration.fallback_reason``:
+``auto`` tries the engines that have an ``auto_rank``, in that order
+(Piper's voices for the language, offline; Edge when Microsoft's service
+answers; gTTS; espeak, offline, for every language it speaks), skipping
+those that are ``unavailable()`` and falling back on failure, recording why
+in ``Narration.fallback_reason``. Every sentence of one narration comes
+from one voice: when a voice fails on any sentence, the whole script is
+redone with the next.
 
-1. a Piper voice for the language (``PIPER_VOICES_DIR`` first, then the
-   bundled English "joe"), offline;
-2. ``edge``, when Microsoft's service answers (its voice list is fetched
-   with a 3 s timeout; an unreachable service is skipped for 5 minutes);
-3. ``gtts``;
-4. ``espeak``, offline, for every language it speaks.
-
-Every sentence of one narration comes from one voice: when a voice fails on
-any sentence, the whole script is redone with the next.
-
-``speed`` (0.5-2.0) is native where the engine has it (Piper length scale,
-espeak rate, Edge rate, OpenAI speed); gTTS's audio gets an ffmpeg
-``atempo`` (tempo without a pitch change) and its word timings are scaled.
+``speed`` (0.5-2.0) is native where the engine has it (``native_speed``);
+otherwise the audio gets an ffmpeg ``atempo`` (tempo without a pitch
+change) and its word timings are scaled.
 
 Word timings (``SpeechSegment.words``, one per ``text.split()`` token) come
-from the engine where it knows them ("engine": Piper alignments, espeak word
-events, Edge WordBoundary) and are estimated otherwise ("estimated": see
-``speech_words.estimate_marks``). Emoji and pictographs are never sent to a
-voice (``speech_words.speakable``) but keep their (zero-length) timing.
+from the engine where it knows them ("engine") and are estimated otherwise
+("estimated": see ``words.estimate_marks``). Emoji and pictographs are never
+sent to a voice (``words.speakable``) but keep their (zero-length) timing.
 """
 
 from __future__ import annotations
@@ -41,28 +35,24 @@ import hashlib
 import shutil
 import tempfile
 import threading
-import wave
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cache import Cache, make_key
 from reelsmith.core.exceptions import SpeechError, UnknownVoice
-from reelsmith.core.languages import base, canonical
+from reelsmith.core.languages import base, canonical, split_sentences, word_count
 from reelsmith.core.settings import Settings
-from reelsmith.voice.engines import (
-    EdgeEngine,
-    Engine,
-    EspeakEngine,
-    GTTSEngine,
-    OpenAIEngine,
-    PiperEngine,
-    Voice,
-    edge_voice_list,
-    espeak_language_names,
-    espeak_phoneme_counter,
-    ffmpeg_to_wav,
-    write_wav,
+from reelsmith.voice.catalogue import (
+    check_voice,
+    engine_table,
+    language_names,
+    last_resort,
+    list_voices,
+    parse_voice_id,
 )
+from reelsmith.voice.engines import ENGINES, Engine, Voice
+from reelsmith.voice.engines.base import ffmpeg_to_wav, wav_format, write_wav
+from reelsmith.voice.engines.espeak import espeak_phoneme_counter
 from reelsmith.voice.words import (
     WordTiming,
     estimate_marks,
@@ -81,7 +71,6 @@ __all__ = [
     "SpeechSynthesizer",
     "Voice",
     "WordTiming",
-    "available_voices",
     "check_voice",
     "engine_table",
     "language_names",
@@ -91,19 +80,6 @@ __all__ = [
     "words_per_second",
 ]
 
-# The one table of engines: name -> class (the class carries its description,
-# offline, word_timings and languages()). Order is the listing order.
-ENGINES: dict[str, type[Engine]] = {
-    cls.name: cls
-    for cls in (
-        PiperEngine,
-        EspeakEngine,
-        GTTSEngine,
-        EdgeEngine,
-        OpenAIEngine,
-    )
-}
-AUTO_ORDER = ("piper", "edge", "gtts", "espeak")  # see the module docstring
 MIN_SPEED, MAX_SPEED = 0.5, 2.0
 SILENCE_SECONDS = 0.4  # a sentence with nothing to say (only emoji)
 PREVIEW_TEXTS = {  # also the fixed text whose pace words_per_second measures
@@ -120,9 +96,6 @@ PREVIEW_TEXTS = {  # also the fixed text whose pace words_per_second measures
     "ja": "タコには心臓が三つあり、血は青い色です。二つの心臓がえらに血を送ります。",
     "ko": "문어는 심장이 세 개이고 피는 파란색입니다. 두 심장은 아가미로 피를 보냅니다.",
 }
-# Words per second at speed 1 of the online voices (typical narration pace;
-# they cannot be measured without the network, so they are not measured).
-ONLINE_WORDS_PER_SECOND = {"edge": 2.7, "gtts": 2.5, "openai": 2.6}
 
 
 @dataclass
@@ -156,107 +129,15 @@ class Narration:
         return sum(s.duration for s in self.segments)
 
 
-# -- the catalogue ------------------------------------------------------------------
-def _parse(voice_id: str) -> tuple[str, str | None]:
-    """ "edge:de-DE-KatjaNeural" -> ("edge", "de-DE-KatjaNeural"); "piper" -> ("piper", None)."""
-    engine, _, voice = (voice_id or "auto").strip().partition(":")
-    engine = engine.lower()
-    if engine != "auto" and engine not in ENGINES:
-        raise UnknownVoice(
-            f"unknown voice {voice_id!r}: choose auto, an engine "
-            f"({', '.join(ENGINES)}) or a voice id from /api/voices"
-        )
-    if engine == "auto" and voice:
-        raise UnknownVoice(f"unknown voice {voice_id!r}")
-    return engine, (voice or None)
-
-
-def check_voice(voice_id: str, language: str = "en", settings: Settings | None = None) -> str:
-    """The normalised voice id (``auto``, an engine name, or ``engine:voice``)
-    or UnknownVoice saying why (unknown engine or voice, an engine that does
-    not speak ``language``, the openai voice without TTS_BASE_URL)."""
-    settings = settings or Settings.from_env()
-    engine_name, voice = _parse(voice_id)
-    if engine_name == "auto":
-        return "auto"
-    engine = ENGINES[engine_name](settings)
-    if voice is not None:
-        return f"{engine_name}:{engine.check(voice)}"
-    if isinstance(engine, OpenAIEngine) and not engine.configured:
-        raise UnknownVoice("the openai voice needs TTS_BASE_URL (or TTS_API_KEY for OpenAI)")
-    if not engine.supports(language):
-        raise UnknownVoice(f"the {engine_name} voice does not speak {language!r}")
-    return engine_name
-
-
-def list_voices(settings: Settings | None = None) -> list[Voice]:
-    """Every voice on this machine, engine by engine (Edge's from its voice
-    list, fetched once with a short timeout: none when unreachable; openai's
-    only when TTS_BASE_URL or TTS_API_KEY is set)."""
-    settings = settings or Settings.from_env()
-    return [voice for cls in ENGINES.values() for voice in cls(settings).voices()]
-
-
-def engine_table(settings: Settings | None = None) -> list[dict]:
-    """The engines: name, description, offline, word timings, languages and
-    whether they can speak here now (``available``, ``unavailable_reason``)."""
-    settings = settings or Settings.from_env()
-    rows = []
-    for name, cls in ENGINES.items():
-        engine = cls(settings)
-        reason = None
-        if name == "edge":
-            reason = edge_voice_list()[1]
-        elif name == "openai" and not engine.configured:
-            reason = "set TTS_BASE_URL (or TTS_API_KEY for OpenAI)"
-        rows.append(
-            {
-                "engine": name,
-                "description": cls.description,
-                "offline": cls.offline,
-                "word_timings": cls.word_timings,
-                "languages": engine.languages(),
-                "available": reason is None,
-                "unavailable_reason": reason,
-            }
-        )
-    return rows
-
-
-def available_voices() -> list[dict]:
-    """The engine table (kept for callers of the first API)."""
-    return engine_table()
-
-
-def language_names() -> dict[str, str]:
-    """Code -> English name of every language some engine speaks, for the
-    page's list (espeak's names, gTTS's where nicer; codes canonical)."""
-    from gtts.lang import tts_langs
-
-    names = {canonical(tag): name for tag, name in espeak_language_names().items()}
-    names.update({canonical(code): name for code, name in tts_langs().items()})
-    names.update(
-        {
-            "zh": "Chinese (Mandarin)",
-            "zh-CN": "Chinese (Simplified)",
-            "zh-TW": "Chinese (Traditional)",
-            "zh-HK": "Cantonese",
-            "ja": "Japanese",
-            "ko": "Korean",
-        }
-    )
-    return dict(sorted(names.items()))
-
-
 # -- synthesis ------------------------------------------------------------------------
 class SpeechSynthesizer:
     def __init__(
         self,
-        settings: Settings | None = None,
+        settings: Settings,
         cache: Cache | None = None,
         engines: dict[str, Engine] | None = None,
     ):
-        self.settings = settings or Settings.from_env()
+        self.settings = settings
         self.cache = cache
         self.engines: dict[str, Engine] = engines or {
             name: cls(self.settings) for name, cls in ENGINES.items()
@@ -270,22 +151,21 @@ class SpeechSynthesizer:
         work_dir: Path,
         *,
         language: str = "en",
-        engine: str | None = None,
         voice: str | None = None,
         speed: float = 1.0,
     ) -> Narration:
         """Speak each sentence into ``work_dir/voice_{i:03d}.wav``.
 
-        ``voice`` (or ``engine``, the older name; default
-        ``settings.tts_engine``) is a voice id. A named voice that fails
-        raises SpeechError; only ``auto`` falls back (``fallback_reason``)."""
+        ``voice`` (default ``settings.tts_engine``) is a voice id. A named
+        voice that fails raises SpeechError; only ``auto`` falls back
+        (``fallback_reason``)."""
         sentences = [s.strip() for s in sentences if s and s.strip()]
         if not sentences:
             raise SpeechError("there is nothing to say: the script has no sentences")
         if not MIN_SPEED <= float(speed) <= MAX_SPEED:
             raise SpeechError(f"speed must be between {MIN_SPEED} and {MAX_SPEED}, not {speed}")
         work_dir = Path(work_dir)
-        engine_name, voice_name = _parse(voice or engine or self.settings.tts_engine or "auto")
+        engine_name, voice_name = parse_voice_id(voice or self.settings.tts_engine or "auto")
         if engine_name != "auto":
             if voice_name is not None:
                 voice_name = self._engine(engine_name).check(voice_name)
@@ -321,22 +201,16 @@ class SpeechSynthesizer:
         """Yields the (engine, voice, skip reason) ``auto`` tries for
         ``language``, in order, lazily: Edge's reachability is only asked
         when the engines before it failed. A skipped engine has a reason."""
-        for name in AUTO_ORDER:
-            engine = self.engines.get(name)
-            if engine is None:
+        ranked = [e for e in self.engines.values() if e.auto_rank is not None]
+        for engine in sorted(ranked, key=lambda e: e.auto_rank):
+            error = engine.unavailable()
+            if error is not None:
+                if engine.voice_for(language):
+                    yield engine.name, None, f"unreachable ({error})"
                 continue
-            if name == "edge":
-                error = edge_voice_list()[1]
-                if error is not None:
-                    if engine.voice_for(language):
-                        yield name, None, f"unreachable ({error})"
-                    continue
-            if name in ("piper", "edge"):
-                voice = engine.voice_for(language)
-                if voice is not None:
-                    yield name, voice, None
-            elif engine.supports(language):
-                yield name, None, None
+            voice = engine.voice_for(language)
+            if voice is not None:
+                yield engine.name, voice, None
 
     def cache_key(
         self,
@@ -432,7 +306,7 @@ class SpeechSynthesizer:
             cached = self.cache.get(key)
             if isinstance(cached, dict) and "wav" in cached:
                 path.write_bytes(cached["wav"])
-                rate, frames = _wav_format(path)
+                rate, frames = wav_format(path)
                 words = [WordTiming(*w) for w in cached["words"]]
                 return rate, frames, words, cached["word_timing"]
         with self._calls_lock:
@@ -442,12 +316,12 @@ class SpeechSynthesizer:
         marks = engine.synthesize(
             spoken, language, path, voice=voice, speed=speed if native else 1.0
         )
-        rate, frames = _wav_format(path)
+        rate, frames = wav_format(path)
         if frames == 0:
             raise SpeechError(f"the {engine.name} voice produced no audio for {text!r}")
         method = "engine"
         if not marks:
-            marks = estimate_marks(spoken, path, _phoneme_counter(language))
+            marks = estimate_marks(spoken, path, espeak_phoneme_counter(language))
             method = "estimated"
         words = trim_to_sound(
             words_from_marks(text, marks, frames / rate, speech_bounds(path)[1]), path
@@ -456,7 +330,7 @@ class SpeechSynthesizer:
             stretched = path.with_suffix(".tempo.wav")
             ffmpeg_to_wav(path, stretched, rate, "the tempo change", filters=f"atempo={speed:g}")
             stretched.replace(path)
-            rate, frames = _wav_format(path)
+            rate, frames = wav_format(path)
             words = scale_words(words, 1 / speed, frames / rate)
         if key is not None:
             self.cache.set(
@@ -470,31 +344,13 @@ class SpeechSynthesizer:
         return rate, frames, words, method
 
 
-def _phoneme_counter(language: str):
-    try:
-        return espeak_phoneme_counter(language)
-    except SpeechError:
-        return None
-
-
-def _wav_format(path: Path) -> tuple[int, int]:
-    """(sample rate, frames) of a WAV file; SpeechError unless mono 16-bit PCM."""
-    try:
-        with wave.open(str(path), "rb") as w:
-            if (w.getnchannels(), w.getsampwidth()) != (1, 2):
-                raise SpeechError(f"{path.name} is not mono 16-bit audio")
-            return w.getframerate(), w.getnframes()
-    except (OSError, EOFError, wave.Error) as exc:
-        raise SpeechError(f"{path.name} is not a readable WAV file ({exc})") from exc
-
-
 # -- previews and pace -----------------------------------------------------------------
 def _sample_text(language: str) -> str:
     return PREVIEW_TEXTS.get(base(language), PREVIEW_TEXTS["en"])
 
 
 def _voice_language(voice_id: str, language: str | None, settings: Settings) -> str:
-    engine_name, voice = _parse(voice_id)
+    engine_name, voice = parse_voice_id(voice_id)
     if engine_name != "auto" and voice is not None:
         spoken = ENGINES[engine_name](settings).language_of(voice, language or "en")
         if spoken != "*":
@@ -504,17 +360,16 @@ def _voice_language(voice_id: str, language: str | None, settings: Settings) -> 
 
 def preview(
     voice_id: str,
-    settings: Settings | None = None,
+    settings: Settings,
     cache: Cache | None = None,
     language: str | None = None,
 ) -> Path:
     """A short WAV of ``voice_id`` saying the first sentence of a fixed text
     in its language, kept under ``settings.cache_dir/previews`` (made once;
     ``cache`` also spares the engine call). UnknownVoice for a bad id."""
-    settings = settings or Settings.from_env()
     lang = _voice_language(voice_id, language, settings)
     voice_id = check_voice(voice_id, lang, settings)
-    text = _split_sentences(_sample_text(lang))[0]
+    text = split_sentences(_sample_text(lang))[0]
     digest = hashlib.sha256(
         make_key("preview", voice_id, canonical(lang), text).encode()
     ).hexdigest()
@@ -530,42 +385,11 @@ def preview(
     return out
 
 
-def _split_sentences(text: str) -> list[str]:
-    import re
-
-    return [s for s in re.split(r"(?<=[.!?。！？])\s*", text) if s.strip()]
-
-
-def word_count(text: str) -> int:
-    """Words as a script budget counts them: ``text.split()`` tokens, and
-    each CJK character (scripts written without spaces) as one word."""
-    cjk = sum(1 for ch in text if _is_cjk(ch))
-    return cjk + sum(
-        1 for t in text.split() if not all(_is_cjk(ch) or not ch.isalnum() for ch in t)
-    )
-
-
-def _is_cjk(ch: str) -> bool:
-    code = ord(ch)
-    return (
-        0x3040 <= code <= 0x30FF
-        or 0x3400 <= code <= 0x9FFF
-        or 0xAC00 <= code <= 0xD7AF
-        or 0xF900 <= code <= 0xFAFF
-        or 0x20000 <= code <= 0x2FFFF
-    )
-
-
 _PACE: dict[tuple, float] = {}
 _PACE_LOCK = threading.Lock()
 
 
-def words_per_second(
-    voice_id: str = "auto",
-    speed: float = 1.0,
-    language: str = "en",
-    settings: Settings | None = None,
-) -> float:
+def words_per_second(voice_id: str, speed: float, language: str, settings: Settings) -> float:
     """How many words a second the voice says at ``speed`` (``word_count``
     words: for Chinese, Japanese and Korean, characters).
 
@@ -573,25 +397,25 @@ def words_per_second(
     text of ``PREVIEW_TEXTS`` in the language, sentence by sentence as a
     narration speaks it, words over seconds of audio (sentence-end silence
     included, the pauses a video adds between sentences not). Online voices
-    use ``ONLINE_WORDS_PER_SECOND``. ``auto`` means the voice auto would use
-    now. Speed scales the pace linearly."""
-    settings = settings or Settings.from_env()
-    engine_name, voice = _parse(voice_id)
+    use their engine's ``typical_pace``. ``auto`` means the voice auto would
+    use now. Speed scales the pace linearly."""
+    engine_name, voice = parse_voice_id(voice_id)
     if engine_name == "auto":
         candidates = [
             (name, v)
             for name, v, skipped in SpeechSynthesizer(settings).auto_candidates(language)
             if not skipped
         ]
-        engine_name, voice = candidates[0] if candidates else ("espeak", None)
-    if engine_name not in ("piper", "espeak"):
-        return ONLINE_WORDS_PER_SECOND.get(engine_name, 2.5) * speed
+        engine_name, voice = candidates[0] if candidates else (last_resort(), None)
+    engine = ENGINES[engine_name](settings)
+    if not engine.offline:
+        return engine.typical_pace * speed
     if voice is None:
-        voice = ENGINES[engine_name](settings).voice_for(language)
-    key = (engine_name, voice, canonical(language), str(settings.piper_voices_dir))
+        voice = engine.voice_for(language)
+    key = (engine_name, engine.version(voice), canonical(language))
     with _PACE_LOCK:
         if key not in _PACE:
-            sentences = _split_sentences(_sample_text(language))
+            sentences = split_sentences(_sample_text(language))
             with tempfile.TemporaryDirectory() as tmp:
                 narration = SpeechSynthesizer(settings).narrate(
                     sentences,

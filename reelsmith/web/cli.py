@@ -19,8 +19,8 @@ from reelsmith.captions.overlay import PRESETS, CaptionStyleError, parse_style
 from reelsmith.core.exceptions import ReelsmithError
 from reelsmith.core.settings import ASPECTS
 from reelsmith.tasks.queue import TaskRequest
+from reelsmith.visuals import SOURCES, check_visuals
 from reelsmith.visuals.backgrounds import MAX_TRANSITION_SECONDS, TRANSITIONS
-from reelsmith.visuals.sources import SOURCES, check_visuals
 from reelsmith.voice.synthesizer import check_voice
 from reelsmith.web.routes import LENGTH_RANGE, SPEED_RANGE, VOICES
 

@@ -57,8 +57,8 @@ from reelsmith.core.exceptions import (
 from reelsmith.core.netguard import UnsafeURL, check_webhook_url
 from reelsmith.core.settings import ASPECTS, Settings
 from reelsmith.tasks.queue import Task, TaskQueue, TaskRequest, TaskStatus
+from reelsmith.visuals import SOURCES, check_transition, check_visuals
 from reelsmith.visuals.backgrounds import MAX_TRANSITION_SECONDS, TRANSITIONS
-from reelsmith.visuals.sources import SOURCES, check_transition, check_visuals
 from reelsmith.voice import synthesizer as speech
 
 log = logging.getLogger("reelsmith")

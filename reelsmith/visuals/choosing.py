@@ -1,0 +1,181 @@
+"""Choosing a picture for each sentence: ``choose`` asks the sources
+(``reelsmith.visuals.sources``) in turn, sentence by sentence, so a sentence
+one source cannot serve (429, 5xx, a timeout, no result) goes to the next;
+the last one is always ``generated`` (offline). The result says which
+source served each sentence and why.
+
+Stock and image files go through the disk cache (``cache.Cache``:
+size-bounded, TTL), keyed by source and query, URL or prompt, so a repeat
+request calls no API. Files are fetched several at once: stock files
+``DOWNLOADS_AT_ONCE``, AI images ``IMAGES_PARALLEL``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cache import Cache
+from reelsmith.core.exceptions import BadTransition, UnknownVisuals
+from reelsmith.core.settings import Settings
+from reelsmith.script.words import keywords as content_words
+from reelsmith.visuals.backgrounds import MAX_TRANSITION_SECONDS, TRANSITIONS
+from reelsmith.visuals.sources import SOURCES, VisualSource, keyed
+from reelsmith.visuals.sources.base import Context, Pick, Wanted
+from reelsmith.visuals.sources.generated import Generated
+
+WORDS_PER_SECOND = 2.6  # to guess how long a sentence shows before it is spoken
+
+
+@dataclass
+class VisualsResult:
+    paths: list[Path | None] = field(default_factory=list)  # per sentence; None: generated
+    source: str = "generated"  # the source of every sentence, or several joined by ","
+    note: str | None = None  # why a source was passed over (None: the first choice served all)
+    per_sentence: list[dict] = field(default_factory=list)  # [{"source", "note"}]
+
+
+def check_visuals(name: str, settings: Settings) -> str:
+    """``name`` if it can be used here ("auto" always can); else ``UnknownVisuals``
+    (field "visuals") saying why."""
+    if name == "auto":
+        return name
+    if name not in SOURCES:
+        raise UnknownVisuals(f"visuals must be auto or one of {', '.join(SOURCES)} (got {name!r})")
+    why = SOURCES[name](settings, None).missing()
+    if why:
+        raise UnknownVisuals(f"visuals {name!r} cannot be used here: {why}")
+    return name
+
+
+def check_transition(name: str, seconds: float) -> tuple[str, float]:
+    """``(name, seconds)`` if valid; else ``BadTransition`` naming the field."""
+    if name not in TRANSITIONS:
+        raise BadTransition(
+            f"transition must be one of {', '.join(TRANSITIONS)} (got {name!r})", field="transition"
+        )
+    try:
+        value = float(seconds)
+    except (TypeError, ValueError):
+        raise BadTransition(
+            "transition_seconds must be a number", field="transition_seconds"
+        ) from None
+    if not 0 < value <= MAX_TRANSITION_SECONDS:  # also refuses NaN
+        raise BadTransition(
+            f"transition_seconds must be more than 0 and at most {MAX_TRANSITION_SECONDS:g}",
+            field="transition_seconds",
+        )
+    return name, value
+
+
+def order(name: str, settings: Settings, cache: Cache) -> list[VisualSource]:
+    """The sources to ask, in turn: the chosen one (or, for "auto", every one
+    with a key, best first), then the other keyed ones, then ``generated``."""
+    check_visuals(name, settings)
+    if name == "generated":
+        return [Generated(settings, cache)]
+    names = [] if name == "auto" else [name]
+    names += [n for n in keyed() if n not in names]
+    sources = [SOURCES[n](settings, cache) for n in names]
+    return [*(s for s in sources if not s.missing()), Generated(settings, cache)]
+
+
+def choose(
+    name: str,
+    sentences: list[str],
+    ctx: Context,
+    settings: Settings,
+    cache: Cache,
+    *,
+    search_terms: list[list[str]] = (),
+    prompts: list[str] = (),
+    title: str = "",
+    progress: Callable[[float], None] | None = None,
+) -> VisualsResult:
+    """A picture per sentence from the ``name`` source ("auto" or a ``SOURCES``
+    name), each sentence falling back source by source. ``progress`` is told
+    the share of sentences with a fetched file as each one comes (it may
+    raise, e.g. TaskCanceled, to stop)."""
+    if progress is not None:
+        fetched = 0
+
+        def count(pick: Pick) -> None:
+            nonlocal fetched
+            if pick.path is not None:
+                fetched += 1
+                progress(min(1.0, fetched / len(sentences)))
+
+        ctx.fetched = count
+    wanted = [
+        Wanted(
+            i,
+            s,
+            _terms(s, search_terms[i] if i < len(search_terms) else [], ctx.topic),
+            (
+                prompts[i]
+                if i < len(prompts) and prompts[i].strip()
+                else _prompt(s, title or ctx.topic)
+            ),
+            max(1.5, len(s.split()) / WORDS_PER_SECOND),
+        )
+        for i, s in enumerate(sentences)
+    ]
+    paths: list[Path | None] = [None] * len(sentences)
+    served: list[str] = ["generated"] * len(sentences)
+    notes: list[list[str]] = [[] for _ in sentences]
+    passed_over: list[str] = []
+    if name == "auto" and not any(not SOURCES[n](settings, cache).missing() for n in keyed()):
+        passed_over.append(
+            "no stock or image API key ("
+            + ", ".join(SOURCES[n].key for n in keyed())
+            + "): generated background"
+        )
+    todo = wanted
+    for source in order(name, settings, cache):
+        if not todo:
+            break
+        picks = source.pick(todo, ctx)
+        left = []
+        for want, pick in zip(todo, picks):
+            notes[want.index].append(pick.note)
+            if pick.path is None and source.name != "generated":
+                left.append(want)
+                if pick.note not in passed_over:
+                    passed_over.append(pick.note)
+            else:
+                paths[want.index], served[want.index] = pick.path, source.name
+        todo = left
+    per_sentence = [{"source": s, "note": " -> ".join(n)} for s, n in zip(served, notes)]
+    distinct = list(dict.fromkeys(served))
+    return VisualsResult(
+        paths=paths,
+        source=",".join(distinct),
+        note="; ".join(passed_over) or None,
+        per_sentence=per_sentence,
+    )
+
+
+# -- search terms and prompts when the script has none -------------------------------
+def keywords(sentence: str, topic: str = "", limit: int = 3) -> str:
+    """A short search query: the sentence's longest searchable words (the
+    script stage's ``keywords``: no stop words, vague words or the offline
+    templates' words), else the topic's."""
+    words = [w for w in content_words(sentence) if len(w) > 3]
+    content = sorted(words, key=lambda w: (-len(w), words.index(w)))
+    if not content:
+        content = content_words(topic, generic=False)
+    return " ".join(content[:limit])
+
+
+def _terms(sentence: str, given: list[str], topic: str) -> list[str]:
+    terms = [t.strip() for t in given if t and t.strip()] or [keywords(sentence, topic)]
+    terms.append(keywords(topic, topic))
+    return [t for t in dict.fromkeys(terms) if t]
+
+
+def _prompt(sentence: str, title: str) -> str:
+    return (
+        f"{sentence} An illustration for a short video about {title}: "
+        "cinematic photograph, soft light, no text."
+    )
