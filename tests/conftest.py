@@ -1,6 +1,7 @@
 """Shared fixtures. The autouse guard makes any non-loopback connection fail."""
 
 import ipaddress
+import os
 import socket
 
 import pytest
@@ -57,3 +58,12 @@ def no_internet(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
     monkeypatch.setattr(socket, "getaddrinfo", _guarded_getaddrinfo)
     yield
+
+
+@pytest.fixture
+def environ():
+    """os.environ as it was, again after the test (load_dotenv writes to it)."""
+    saved = dict(os.environ)
+    yield os.environ
+    os.environ.clear()
+    os.environ.update(saved)

@@ -3,7 +3,6 @@ what the environment does not set, and the environment wins."""
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -14,48 +13,16 @@ import urllib.request
 from dataclasses import fields
 from pathlib import Path
 
-import pytest
 from dotenv import dotenv_values
 
 import app as app_module
 from app import create_app, load_env_file
 from reelsmith.core.settings import RenderSettings, Settings
-from tests.helpers import free_port
+from tests.helpers import child_env, free_port, tiny_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = Path(sys.executable).parent / "flask"
 SCRIPT = "Tea is a leaf. People brew it hot. Some drink it cold."
-
-
-def tiny_settings(tmp_path, **overrides) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "instance",
-        cache_dir=tmp_path / "cache",
-        discover_local_llm=False,
-        render=RenderSettings(width=180, height=320, preset="veryfast"),
-        **overrides,
-    )
-
-
-def child_env(tmp_path, **extra) -> dict[str, str]:
-    """A clean environment for a child process: no settings but these."""
-    return {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "LANG": "C.UTF-8",
-        "DISCOVER_LOCAL_LLM": "0",
-        "RETENTION_DAYS": "0",
-        **extra,
-    }
-
-
-@pytest.fixture
-def environ():
-    """os.environ as it was, again after the test (load_dotenv writes to it)."""
-    saved = dict(os.environ)
-    yield os.environ
-    os.environ.clear()
-    os.environ.update(saved)
 
 
 # -- .env -------------------------------------------------------------------

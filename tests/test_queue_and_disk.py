@@ -20,42 +20,11 @@ import video_creator
 from app import create_app
 from reelsmith.core import disk
 from reelsmith.core.settings import RenderSettings, Settings
-from tests.helpers import poll
+from tests.helpers import poll, tiny_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = Path(sys.executable).parent / "flask"
 SCRIPT = "Tea is a leaf. People brew it hot. Some drink it cold."
-
-
-def tiny_settings(tmp_path, **overrides) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "instance",
-        cache_dir=tmp_path / "cache",
-        discover_local_llm=False,
-        render=RenderSettings(width=180, height=320, preset="veryfast"),
-        **overrides,
-    )
-
-
-def child_env(tmp_path, **extra) -> dict[str, str]:
-    """A clean environment for a child process: no settings but these."""
-    return {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "LANG": "C.UTF-8",
-        "DISCOVER_LOCAL_LLM": "0",
-        "RETENTION_DAYS": "0",
-        **extra,
-    }
-
-
-@pytest.fixture
-def environ():
-    """os.environ as it was, again after the test (load_dotenv writes to it)."""
-    saved = dict(os.environ)
-    yield os.environ
-    os.environ.clear()
-    os.environ.update(saved)
 
 
 # -- queue position ----------------------------------------------------------

@@ -8,6 +8,7 @@ real media with ffmpeg; ``live`` serves an app with waitress.
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 
@@ -51,3 +52,26 @@ def make_settings(tmp_path, **overrides) -> Settings:
         render=RenderSettings(width=270, height=480, preset="veryfast"),
         **overrides,
     )
+
+
+def tiny_settings(tmp_path, **overrides) -> Settings:
+    """Settings for a render test at 180x320, with no local script server looked for."""
+    return Settings(
+        data_dir=tmp_path / "instance",
+        cache_dir=tmp_path / "cache",
+        discover_local_llm=False,
+        render=RenderSettings(width=180, height=320, preset="veryfast"),
+        **overrides,
+    )
+
+
+def child_env(tmp_path, **extra) -> dict[str, str]:
+    """A clean environment for a child process: no settings but these."""
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "DISCOVER_LOCAL_LLM": "0",
+        "RETENTION_DAYS": "0",
+        **extra,
+    }
