@@ -42,11 +42,8 @@ from reelsmith.core.http_pool import PooledHTTP
 from reelsmith.core.settings import Settings
 from reelsmith.script import llm, local_llm
 from reelsmith.script.offline_writer import offline_script
-from reelsmith.script.text import (  # noqa: F401 (GAP, LEAD_IN, TAIL, estimated_seconds: the stage's own names)
-    GAP,
-    LEAD_IN,
+from reelsmith.script.text import (  # noqa: F401 (estimated_seconds: the stage's own name)
     PROMPT_VERSION,
-    TAIL,
     Script,
     WordBudget,
     estimated_seconds,

@@ -51,8 +51,9 @@ from reelsmith.captions.overlay import (
 )
 from reelsmith.core import yuv
 from reelsmith.core.exceptions import ReelsmithError, RenderError
+from reelsmith.core.pauses import TAIL
 from reelsmith.core.settings import ASPECTS, RenderSettings, Settings
-from reelsmith.render.audio import GAP, LEAD_IN, TAIL, assemble_narration, master_audio  # noqa: F401 (re-exported)
+from reelsmith.render.audio import assemble_narration, master_audio
 from reelsmith.visuals.backgrounds import MediaBackground, make_scene
 from reelsmith.voice.synthesizer import Narration
 

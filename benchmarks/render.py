@@ -69,7 +69,7 @@ ROUNDS = 3  # runs of each row a goal compares (ours, words mode, x264 alone); m
 # -- the workload -----------------------------------------------------------
 def make_narration(work: Path, seconds: float):
     """Six voiced-like segments (tones with syllable envelopes) filling ``seconds``."""
-    from reelsmith.render.audio import GAP, LEAD_IN, TAIL
+    from reelsmith.core.pauses import GAP, LEAD_IN, TAIL
     from reelsmith.voice.synthesizer import Narration, SpeechSegment
 
     rate = 22050

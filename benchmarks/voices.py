@@ -32,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from reelsmith.core.pauses import GAP, LEAD_IN, TAIL  # noqa: E402
 from reelsmith.core.settings import Settings  # noqa: E402
 from reelsmith.voice.synthesizer import SpeechSynthesizer, words_per_second  # noqa: E402
 
@@ -50,7 +51,6 @@ TOPICS = (
     "the water cycle",
     "why the sky is blue",
 )
-LEAD_IN, GAP, TAIL = 0.4, 0.3, 0.8
 RUNS = 3
 
 

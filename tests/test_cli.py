@@ -124,8 +124,8 @@ def test_the_flask_command_does_not_drain_the_web_queue(tmp_path, monkeypatch):
 
 
 def test_create_with_a_music_bed(tmp_path):
+    from reelsmith.core.pauses import LEAD_IN
     from tests.helpers.media import band_volume_db, make_tone
-    from video_creator import LEAD_IN
 
     script = tmp_path / "script.txt"
     script.write_text("Tea is a leaf. People brew it hot.")

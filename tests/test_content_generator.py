@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-import video_creator
 from cache import Cache
 from content_generator import ContentGenerator
 from reelsmith.core import http_pool
@@ -456,16 +455,6 @@ def test_script_round_trip():
 
 
 # -- the length asked for ------------------------------------------------------------------
-def test_the_pauses_are_the_renders():
-    import content_generator
-
-    assert (content_generator.LEAD_IN, content_generator.GAP, content_generator.TAIL) == (
-        video_creator.LEAD_IN,
-        video_creator.GAP,
-        video_creator.TAIL,
-    )
-
-
 @pytest.mark.parametrize("seconds", [10, 15, 30, 45, 60, 90, 120])
 @pytest.mark.parametrize("pace", [1.8, 2.5, 3.2])
 def test_word_budget_fills_the_video_with_its_pauses(seconds, pace):

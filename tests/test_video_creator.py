@@ -6,8 +6,9 @@ from PIL import Image
 
 from reelsmith.captions.overlay import cues_for, to_srt
 from reelsmith.core.exceptions import TaskCanceled
+from reelsmith.core.pauses import GAP, LEAD_IN, TAIL
 from reelsmith.core.settings import RenderSettings, Settings
-from reelsmith.render.audio import GAP, LEAD_IN, TAIL, assemble_narration
+from reelsmith.render.audio import assemble_narration
 from reelsmith.script.text import Script
 from reelsmith.voice.synthesizer import SpeechSynthesizer
 from tests.helpers.media import (

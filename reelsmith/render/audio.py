@@ -16,11 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from reelsmith.core.exceptions import RenderError
+from reelsmith.core.pauses import GAP, LEAD_IN, TAIL
 from reelsmith.voice.synthesizer import Narration
 
-LEAD_IN = 0.4  # seconds of silence before the first sentence
-GAP = 0.3  # seconds of silence between sentences
-TAIL = 0.8  # seconds after the last sentence
 TARGET_LUFS = -14.0  # integrated loudness the platforms normalise to
 PEAK_CEILING_DB = -2.0  # sample-peak ceiling; leaves room for true peak <= -1 dBTP
 MUSIC_BELOW_VOICE_LU = 16.0  # a music bed sits this far under the voice, before ducking

@@ -9,6 +9,7 @@ from typing import Any
 
 from reelsmith.core.exceptions import ScriptError
 from reelsmith.core.languages import split_sentences, word_count
+from reelsmith.core.pauses import GAP, LEAD_IN, TAIL
 from reelsmith.script.words import hashtags_for, keywords, unique
 
 # Part of every cache key: bump it when the prompt or the offline templates
@@ -19,9 +20,6 @@ MIN_SENTENCES, MAX_SENTENCES = 3, 40  # what a reply from the model must have
 WORDS_PER_SECOND = 2.5  # calm narration pace, when the voice's is not known
 WORDS_PER_SENTENCE = 13  # one caption's worth
 LENGTH_TOLERANCE = 0.2  # a reply further than this from the budget is asked again
-# The pauses the render puts around the sentences (audio.py; a test checks they agree).
-# The title is shown over the first sentences, so it adds no time.
-LEAD_IN, GAP, TAIL = 0.4, 0.3, 0.8
 
 
 @dataclass
