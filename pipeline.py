@@ -19,7 +19,7 @@ from pathlib import Path
 
 from cache import Cache
 from content_generator import ContentGenerator
-from reelsmith.captions.overlay import CaptionStyle, parse_style
+from reelsmith.captions.styles import CaptionStyle, parse_style
 from reelsmith.core import disk
 from reelsmith.core.exceptions import ReelsmithError, RenderError, StageFailed
 from reelsmith.core.settings import Settings

@@ -36,19 +36,11 @@ import numpy as np
 import proglog
 from PIL import Image
 
-from reelsmith.captions.overlay import (
-    PRESETS,
-    CaptionStyle,
-    CaptionTrack,
-    Cue,
-    Layout,
-    Overlay,
-    TextLook,
-    Word,
-    cues_for,
-    render_text_box,
-    to_srt,
-)
+from reelsmith.captions.raster import Layout, Overlay, TextLook, render_text_box
+from reelsmith.captions.styles import PRESETS, CaptionStyle
+from reelsmith.captions.subtitles import to_srt
+from reelsmith.captions.timing import Cue, Word, cues_for
+from reelsmith.captions.track import CaptionTrack
 from reelsmith.core import yuv
 from reelsmith.core.exceptions import ReelsmithError, RenderError
 from reelsmith.core.pauses import TAIL

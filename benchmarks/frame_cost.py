@@ -33,7 +33,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reelsmith.captions.overlay import Cue  # noqa: E402
+from reelsmith.captions.timing import Cue  # noqa: E402
 from reelsmith.core import yuv  # noqa: E402
 from reelsmith.visuals.backgrounds import KEN_BURNS_ZOOM, Background, _ImageSource, make_background  # noqa: E402
 from video_creator import FrameMaker  # noqa: E402

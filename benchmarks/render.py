@@ -175,7 +175,7 @@ def render_ours(
     """Render (1) with the caption preset ``style`` (over ``media``, "photos" or
     "clips", one per sentence); with ``dump`` ("rgb24" or "yuv420p") write its
     frames and mastered audio next to ``out`` instead, for a limit run."""
-    from reelsmith.captions.overlay import PRESETS
+    from reelsmith.captions.styles import PRESETS
     from reelsmith.core.settings import RenderSettings, Settings
     from video_creator import RenderJob, VideoCreator
 
@@ -199,7 +199,7 @@ def render_ours(
             )
         )
         return
-    from reelsmith.captions.overlay import cues_for
+    from reelsmith.captions.timing import cues_for
     from reelsmith.render.audio import TAIL, assemble_narration, master_audio
     from video_creator import FrameMaker
 
@@ -228,7 +228,8 @@ def render_naive(out: Path, size, seconds):
     """What peers do: a default CompositeVideoClip with a resized() Ken-Burns."""
     from moviepy import AudioFileClip, ColorClip, CompositeVideoClip, ImageClip, TextClip
 
-    from reelsmith.captions.overlay import FONT_PATH, cues_for
+    from reelsmith.captions import fonts
+    from reelsmith.captions.timing import cues_for
     from reelsmith.render.audio import TAIL, assemble_narration
     from reelsmith.visuals.backgrounds import make_background
     from video_creator import TITLE_SECONDS
@@ -240,6 +241,7 @@ def render_naive(out: Path, size, seconds):
     cues = cues_for(narration, spans)
     duration = cues[-1].end + TAIL
     w, h = size
+    font_path = fonts.FAMILIES[fonts.DEFAULT_FAMILY].face().path
     bg = np.asarray(make_background(size, TITLE, margin=0.12))
     bg_clip = (
         ImageClip(bg)
@@ -252,7 +254,7 @@ def render_naive(out: Path, size, seconds):
     layers.append(box.with_duration(TITLE_SECONDS).with_position(("center", int(h * 0.16))))
     layers.append(
         TextClip(
-            font=str(FONT_PATH),
+            font=str(font_path),
             text=TITLE,
             font_size=int(84 * w / 1080),
             color="white",
@@ -266,7 +268,7 @@ def render_naive(out: Path, size, seconds):
         end = cues[i + 1].start if i + 1 < len(cues) else duration
         layers.append(
             TextClip(
-                font=str(FONT_PATH),
+                font=str(font_path),
                 text=cue.text,
                 font_size=int(64 * w / 1080),
                 color="white",

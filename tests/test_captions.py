@@ -9,24 +9,12 @@ import pytest
 from PIL import Image
 
 from reelsmith.captions import fonts
-from reelsmith.captions.overlay import (
-    MODES,
-    POSITIONS,
-    PRESETS,
-    CaptionStyle,
-    CaptionStyleError,
-    CaptionTrack,
-    Cue,
-    Layout,
-    Word,
-    cues_for,
-    cues_from_result,
-    parse_style,
-    to_ass,
-    to_srt,
-    to_vtt,
-    wrap_units,
-)
+from reelsmith.captions.raster import Layout, wrap_units
+from reelsmith.captions.styles import MODES, POSITIONS, PRESETS, CaptionStyle, parse_style
+from reelsmith.captions.subtitles import to_ass, to_srt, to_vtt
+from reelsmith.captions.timing import Cue, Word, cues_for, cues_from_result
+from reelsmith.captions.track import CaptionTrack
+from reelsmith.core.exceptions import CaptionStyleError
 from reelsmith.voice.synthesizer import Narration, SpeechSegment, WordTiming
 from tests.helpers.media import FFMPEG
 from video_creator import FrameMaker, render_preview

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from reelsmith.captions.overlay import cues_for, to_srt
+from reelsmith.captions.subtitles import to_srt
+from reelsmith.captions.timing import cues_for
 from reelsmith.core.exceptions import TaskCanceled
 from reelsmith.core.pauses import GAP, LEAD_IN, TAIL
 from reelsmith.core.settings import RenderSettings, Settings
@@ -435,7 +436,8 @@ def test_yuv_frames_are_the_rgb_frames(preset):
     upscaled plane by plane, the overlays blended in YUV): the same pictures,
     to within rounding, as the RGB frames converted, in every mode (karaoke's
     part-filled words and right-to-left included) and with the title card."""
-    from reelsmith.captions.overlay import PRESETS, Cue
+    from reelsmith.captions.styles import PRESETS
+    from reelsmith.captions.timing import Cue
     from reelsmith.core import yuv
 
     cues = [Cue(1, "Octopuses have three hearts", 0.5, 2.0), Cue(2, "مرحبا بكم في عالم", 2.3, 4.0)]

@@ -56,6 +56,16 @@ class BadTransition(ReelsmithError):
         self.field = field
 
 
+class CaptionStyleError(ReelsmithError):
+    """A caption style value that cannot be used; ``field`` names it (400)."""
+
+    stage = "request"
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
 class RenderError(ReelsmithError):
     """moviepy / ffmpeg failed to produce the video."""
 

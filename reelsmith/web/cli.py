@@ -15,8 +15,8 @@ import click
 from flask import Flask
 from tqdm import tqdm
 
-from reelsmith.captions.overlay import PRESETS, CaptionStyleError, parse_style
-from reelsmith.core.exceptions import ReelsmithError
+from reelsmith.captions.styles import PRESETS, parse_style
+from reelsmith.core.exceptions import CaptionStyleError, ReelsmithError
 from reelsmith.core.settings import ASPECTS
 from reelsmith.tasks.queue import TaskRequest
 from reelsmith.visuals import SOURCES, check_visuals

@@ -38,7 +38,7 @@ REF = "#/components/schemas/"
 
 def create_fields(settings: Settings) -> dict[str, dict]:
     """``POST /api/create``'s fields (JSON, form or multipart), one line each."""
-    from reelsmith.captions.overlay import PRESETS
+    from reelsmith.captions.styles import PRESETS
 
     low, high = LENGTH_RANGE
     return {

@@ -32,23 +32,15 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from reelsmith.captions import fonts
-from reelsmith.captions.overlay import (
-    FONTS,
-    MODES,
-    POSITIONS,
-    PRESETS,
-    STYLE_RANGES,
-    SUBTITLE_FORMATS,
-    CaptionStyleError,
-    cues_from_result,
-    parse_style,
-    subtitles,
-)
+from reelsmith.captions.styles import FONTS, MODES, POSITIONS, PRESETS, STYLE_RANGES, parse_style
+from reelsmith.captions.subtitles import SUBTITLE_FORMATS, subtitles
+from reelsmith.captions.timing import cues_from_result
 from reelsmith.core import disk
 from reelsmith.core import storage as storage_mod
 from reelsmith.core.exceptions import (
     BadRequest,
     BadTransition,
+    CaptionStyleError,
     QueueFull,
     SpeechError,
     UnknownVisuals,
