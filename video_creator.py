@@ -46,7 +46,7 @@ from reelsmith.core.exceptions import ReelsmithError, RenderError
 from reelsmith.core.pauses import TAIL
 from reelsmith.core.settings import ASPECTS, RenderSettings, Settings
 from reelsmith.render.audio import assemble_narration, master_audio
-from reelsmith.visuals.backgrounds import MediaBackground, make_scene
+from reelsmith.render.backdrop import MediaBackground, make_scene
 from reelsmith.voice.synthesizer import Narration
 
 if TYPE_CHECKING:  # only a type here; importing the script writer costs ~0.1 s per render process

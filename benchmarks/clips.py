@@ -1,7 +1,7 @@
 """What a stock clip behind the words costs per frame: decoded by moviepy
 and covered and converted in Python (how the render did it, and how peers
 do it) against ffmpeg scaling, cropping and converting it into the
-encoder's yuv420p (``backgrounds._ClipSource``, how the render does it now).
+encoder's yuv420p (``backgrounds.ClipSource``, how the render does it now).
 
 Three 4 s H.264 clips (ffmpeg's testsrc2, 25 fps): portrait 1080x1920,
 landscape 1920x1080 (covering a portrait frame means a 1.8x upscale) and
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reelsmith.core import yuv  # noqa: E402
-from reelsmith.visuals.backgrounds import _ClipSource, _cover  # noqa: E402
+from reelsmith.visuals.media import ClipSource, cover  # noqa: E402
 from tests.helpers.media import make_clip  # noqa: E402
 
 SIZE, FRAMES = (1080, 1920), 90
@@ -66,11 +66,11 @@ def main() -> None:
             path = make_clip(Path(tmp) / f"{name}.mp4", seconds=4, size=size)
             clip = VideoFileClip(str(path), audio=False)
             before = _measure(
-                lambda i: yuv.frame_to_yuv(_cover(clip.get_frame(i / 30), SIZE)),
+                lambda i: yuv.frame_to_yuv(cover(clip.get_frame(i / 30), SIZE)),
                 lambda: clip.reader.proc.pid,
             )
             clip.close()
-            source = _ClipSource(path, SIZE)
+            source = ClipSource(path, SIZE)
             now = _measure(lambda i: source.frame_yuv(i / 30, 4.0), lambda: source._proc.pid)
             source.close()
             rows[name] = (size, before, now)

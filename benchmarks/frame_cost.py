@@ -35,7 +35,9 @@ sys.path.insert(0, str(ROOT))
 
 from reelsmith.captions.timing import Cue  # noqa: E402
 from reelsmith.core import yuv  # noqa: E402
-from reelsmith.visuals.backgrounds import KEN_BURNS_ZOOM, Background, _ImageSource, make_background  # noqa: E402
+from reelsmith.visuals.look import KEN_BURNS_ZOOM, Look, make_background  # noqa: E402
+from reelsmith.visuals.media import ImageSource  # noqa: E402
+from reelsmith.visuals.motion import Background  # noqa: E402
 from video_creator import FrameMaker  # noqa: E402
 
 SIZE = (1080, 1920)
@@ -61,12 +63,12 @@ def main() -> None:
         box = ((W - W * s) / 2, (H - H * s) / 2, (W + W * s) / 2, (H + H * s) / 2)
         np.asarray(big.resize(SIZE, Image.Resampling.BILINEAR, box=box))
 
-    ours = Background(SIZE, "bench", duration=30, ken_burns=True)
+    ours = Background(SIZE, Look.of("bench"), duration=30, ken_burns=True)
     with tempfile.TemporaryDirectory() as tmp:  # a 1600x2400 "photo" of noise
         photo_file = Path(tmp) / "photo.png"
         noise = np.random.default_rng(1).random((2400, 1600, 3)) * 255
         Image.fromarray(noise.astype(np.uint8)).save(photo_file)
-        photo = _ImageSource(photo_file, SIZE)
+        photo = ImageSource(photo_file, SIZE)
     cues = [
         Cue(1, "Octopuses have three hearts, and each one has a different job to do.", 0.0, 29.0)
     ]

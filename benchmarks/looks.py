@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 import imageio_ffmpeg  # noqa: E402
 
-from reelsmith.visuals.backgrounds import FAMILIES, Background, Look  # noqa: E402
+from reelsmith.visuals.look import FAMILIES, Look  # noqa: E402
+from reelsmith.visuals.motion import Background  # noqa: E402
 
 W, H, SECONDS = 1080, 1920, 10
 ROUNDS = 3  # x264 runs per look, median kept (one run moves by ±15 % here)
@@ -43,7 +44,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for family in FAMILIES:
             seed = next(f"topic {i}" for i in range(1000) if Look.of(f"topic {i}").family == family)
-            background = Background((W, H), seed, SECONDS, ken_burns=True)
+            background = Background((W, H), Look.of(seed), SECONDS, ken_burns=True)
             raw, out = Path(tmp) / f"{family}.yuv", Path(tmp) / f"{family}.mp4"
             with open(raw, "wb") as fh:
                 for i in range(SECONDS * 30):

@@ -231,7 +231,7 @@ def render_naive(out: Path, size, seconds):
     from reelsmith.captions import fonts
     from reelsmith.captions.timing import cues_for
     from reelsmith.render.audio import TAIL, assemble_narration
-    from reelsmith.visuals.backgrounds import make_background
+    from reelsmith.visuals.look import make_background
     from video_creator import TITLE_SECONDS
 
     work = out.parent / "voice"

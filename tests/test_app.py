@@ -51,7 +51,7 @@ def test_index_serves_the_page_and_local_assets(client):
 def test_the_page_takes_its_limits_from_the_constants_the_api_checks(tmp_path):
     from html.parser import HTMLParser
 
-    from reelsmith.visuals.backgrounds import MAX_TRANSITION_SECONDS
+    from reelsmith.render.transitions import MAX_TRANSITION_SECONDS
     from reelsmith.web.routes import LENGTH_RANGE, MAX_LANGUAGE, UPLOAD_KINDS
 
     app = create_app(

@@ -279,20 +279,20 @@ def test_clip_frames_come_from_ffmpeg_scaled_cropped_and_in_order(tmp_path):
     from moviepy import VideoFileClip
 
     from reelsmith.core.exceptions import RenderError
-    from reelsmith.visuals.backgrounds import CLIP_FPS, _ClipSource, _cover
+    from reelsmith.visuals.media import CLIP_FPS, ClipSource, cover
     from tests.helpers.media import make_clip
 
     path = make_clip(tmp_path / "wide.mp4", seconds=1.0, size="320x180")  # landscape into portrait
-    source, reference = _ClipSource(path, (108, 192)), VideoFileClip(str(path), audio=False)
+    source, reference = ClipSource(path, (108, 192)), VideoFileClip(str(path), audio=False)
     try:
         assert source.count == CLIP_FPS
         for local_t in (0.0, 0.5, 0.97, 1.4, 0.1, -0.3):
             got = source.frame(local_t, 2.0).astype(int)
             index = max(0, int(local_t * CLIP_FPS + 1e-6)) % CLIP_FPS
-            expected = _cover(reference.get_frame(index / CLIP_FPS), (108, 192)).astype(int)
+            expected = cover(reference.get_frame(index / CLIP_FPS), (108, 192)).astype(int)
             assert got.shape == (192, 108, 3)
             assert np.abs(got - expected).mean() < 6, local_t  # the same picture
-            other = _cover(reference.get_frame((index + 7) % CLIP_FPS / CLIP_FPS), (108, 192))
+            other = cover(reference.get_frame((index + 7) % CLIP_FPS / CLIP_FPS), (108, 192))
             assert np.abs(got - other.astype(int)).mean() > 2 * np.abs(got - expected).mean()
         # A clip shorter than it says: the frames it has are learnt, and it loops there.
         source.count = 10 * CLIP_FPS
@@ -307,13 +307,14 @@ def test_clip_frames_come_from_ffmpeg_scaled_cropped_and_in_order(tmp_path):
     text = tmp_path / "notes.mp4"
     text.write_text("not a video")
     with pytest.raises(RenderError, match="notes.mp4: not a video clip"):
-        _ClipSource(text, (108, 192))
+        ClipSource(text, (108, 192))
 
 
 def test_only_the_clips_near_the_frame_keep_a_decoder(tmp_path):
     """One ffmpeg per clip would be alive till the end of a render (about 90 MB
     each): a clip's decoder stops as soon as the frame no longer shows it."""
-    from reelsmith.visuals.backgrounds import MediaBackground, _ClipSource
+    from reelsmith.render.backdrop import MediaBackground
+    from reelsmith.visuals.media import ClipSource
     from tests.helpers.media import make_clip
 
     clips = [make_clip(tmp_path / f"c{i}.mp4", seconds=1.0, size="64x64") for i in range(4)]
@@ -325,7 +326,7 @@ def test_only_the_clips_near_the_frame_keep_a_decoder(tmp_path):
         for k in range(40):
             scene.frame_yuv(k / 10)
             alive.append(
-                sum(s._proc is not None for s in scene.sources if isinstance(s, _ClipSource))
+                sum(s._proc is not None for s in scene.sources if isinstance(s, ClipSource))
             )
         assert max(alive) == 2  # two during a crossfade (0.2 s each side of a boundary)
         assert alive[15] == 1  # one mid-sentence (t = 1.5 s)
@@ -335,7 +336,7 @@ def test_only_the_clips_near_the_frame_keep_a_decoder(tmp_path):
 
 
 def test_one_image_zooms_on_across_sentences_without_a_jump(tmp_path):
-    from reelsmith.visuals.backgrounds import MediaBackground
+    from reelsmith.render.backdrop import MediaBackground
 
     photo = tmp_path / "photo.png"
     rng = np.random.default_rng(1)  # detailed, so any jump in the zoom shows
@@ -356,12 +357,12 @@ def test_one_image_zooms_on_across_sentences_without_a_jump(tmp_path):
 @pytest.mark.parametrize("size", [(108, 192), (110, 110), (96, 54)])
 @pytest.mark.parametrize("a", [1.0, 1.0004, 1.03, 1.0777, 1.12])
 def test_zoom_by_quadrant_resizes_gives_the_pixels_of_the_exact_warp(size, a):
-    """_Quadrants.zoom (four flipped resizes) against warpAffine with the same sub-pixel
+    """Quadrants.zoom (four flipped resizes) against warpAffine with the same sub-pixel
     affine, for grey and RGB, at scales from 1:1 to the widest view (and one
     so near 1:1 that resize alone would copy)."""
     import cv2
 
-    from reelsmith.visuals.backgrounds import _Quadrants
+    from reelsmith.visuals.media import Quadrants
 
     w, h = size
     sw, sh = 4 * int(np.ceil((w * 1.12 + 12) / 4)), 4 * int(np.ceil((h * 1.12 + 12) / 4))
@@ -370,7 +371,7 @@ def test_zoom_by_quadrant_resizes_gives_the_pixels_of_the_exact_warp(size, a):
         src = cv2.GaussianBlur(rng.integers(0, 255, shape, dtype=np.uint8), (0, 0), 1.0)
         (cx, cy), (qx, qy) = (sw // 2, sh // 2), (w // 4 * 2, h // 4 * 2)
         got = np.empty((h, w, *shape[2:]), np.uint8)
-        _Quadrants(src, (cx, cy)).zoom(a, got, (qx, qy))
+        Quadrants(src, (cx, cy)).zoom(a, got, (qx, qy))
         m = np.array([[a, 0.0, cx - (qx - 0.5) * a - 0.5], [0.0, a, cy - (qy - 0.5) * a - 0.5]])
         expected = cv2.warpAffine(
             src,
@@ -386,7 +387,7 @@ def test_transitions_blend_planes_as_they_blend_rgb_frames(tmp_path):
     """Transitions between photos blend the I420 planes (what the render
     encodes) into the picture they make of RGB frames (previews)."""
     from reelsmith.core import yuv
-    from reelsmith.visuals.backgrounds import MediaBackground
+    from reelsmith.render.backdrop import MediaBackground
 
     size = (216, 384)
     yy, xx = np.mgrid[0:400, 0:240].astype(np.float32)

@@ -12,7 +12,8 @@ from PIL import Image
 from cache import Cache
 from reelsmith.core.exceptions import BadTransition, UnknownVisuals
 from reelsmith.core.settings import Settings
-from reelsmith.visuals import SOURCES, Context, check_transition, check_visuals, choose
+from reelsmith.render import transitions
+from reelsmith.visuals import SOURCES, Context, check_visuals, choose
 from reelsmith.visuals.sources import Pick, register
 from tests.helpers.fake_visuals import FakeImages, FakePexels2, FakePixabay
 
@@ -61,13 +62,13 @@ def test_check_visuals_names_the_field():
 )
 def test_check_transition_names_the_field(name, seconds, field):
     with pytest.raises(BadTransition) as err:
-        check_transition(name, seconds)
+        transitions.check(name, seconds)
     assert err.value.field == field
 
 
 def test_check_transition_accepts():
-    assert check_transition("crossfade", "0.75") == ("crossfade", 0.75)
-    assert check_transition("cut", 0.5) == ("cut", 0.5)
+    assert transitions.check("crossfade", "0.75") == ("crossfade", 0.75)
+    assert transitions.check("cut", 0.5) == ("cut", 0.5)
 
 
 def test_every_source_follows_the_protocol():
@@ -294,9 +295,10 @@ def test_a_sentence_with_no_result_goes_to_the_next_source(tmp_path):
 
 # -- generated looks -----------------------------------------------------------------
 def _frames(seed, mood="neutral", size=(180, 320), times=(0.0, 3.0)):
-    from reelsmith.visuals.backgrounds import Background
+    from reelsmith.visuals.look import Look
+    from reelsmith.visuals.motion import Background
 
-    bg = Background(size, seed, duration=10.0, ken_burns=True, mood=mood)
+    bg = Background(size, Look.of(seed, mood), duration=10.0, ken_burns=True)
     return bg, [bg.frame_at(t).astype(int) for t in times]
 
 
@@ -319,7 +321,7 @@ def test_two_topics_look_different_and_one_topic_always_the_same():
 
 
 def test_every_motion_family_moves_and_mood_changes_the_look():
-    from reelsmith.visuals.backgrounds import FAMILIES, Look
+    from reelsmith.visuals.look import FAMILIES, Look
 
     seen = {}
     for i in range(200):
@@ -340,10 +342,11 @@ def test_gradients_look_moves_as_one_pan_the_encoder_can_predict():
     x264 cannot predict (benchmarks/looks.py: 9.2 s against 6.2 s)."""
     import cv2
 
-    from reelsmith.visuals.backgrounds import Background, Look
+    from reelsmith.visuals.look import Look
+    from reelsmith.visuals.motion import Background
 
     seed = next(f"topic {i}" for i in range(200) if Look.of(f"topic {i}").family == "gradients")
-    bg = Background((216, 384), seed, duration=30.0, ken_burns=True)
+    bg = Background((216, 384), Look.of(seed), duration=30.0, ken_burns=True)
     a, b = (cv2.cvtColor(bg.frame_at(t), cv2.COLOR_RGB2GRAY).astype(np.float32) for t in (5.0, 5.5))
     (dx, dy), _ = cv2.phaseCorrelate(a, b)
     assert math.hypot(dx, dy) > 0.5  # it moves
@@ -355,7 +358,7 @@ def test_gradients_look_moves_as_one_pan_the_encoder_can_predict():
 
 
 def test_mood_of_the_script():
-    from reelsmith.visuals.backgrounds import mood_of
+    from reelsmith.visuals.look import mood_of
 
     assert mood_of("The storm came at night, dark and full of fear.") == "dark"
     assert mood_of("Breathe slow, the rain is quiet.") == "calm"
@@ -374,7 +377,7 @@ def _two_images(tmp_path):
 
 
 def test_crossfade_frame_on_the_boundary_is_a_blend_of_both(tmp_path):
-    from reelsmith.visuals.backgrounds import MediaBackground
+    from reelsmith.render.backdrop import MediaBackground
 
     red, blue = _two_images(tmp_path)
     bg = MediaBackground(
@@ -389,7 +392,7 @@ def test_crossfade_frame_on_the_boundary_is_a_blend_of_both(tmp_path):
 
 
 def test_slide_pushes_the_next_picture_in(tmp_path):
-    from reelsmith.visuals.backgrounds import MediaBackground
+    from reelsmith.render.backdrop import MediaBackground
 
     red, blue = _two_images(tmp_path)
     bg = MediaBackground(
@@ -402,7 +405,7 @@ def test_slide_pushes_the_next_picture_in(tmp_path):
 
 
 def test_generated_background_stands_in_for_a_sentence_without_media(tmp_path):
-    from reelsmith.visuals.backgrounds import MediaBackground
+    from reelsmith.render.backdrop import MediaBackground
 
     red, _ = _two_images(tmp_path)
     bg = MediaBackground([red, None], (90, 160), [0.4, 2.0], 4.0, seed="octopus")

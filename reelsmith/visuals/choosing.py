@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cache import Cache
-from reelsmith.core.exceptions import BadTransition, UnknownVisuals
+from reelsmith.core.exceptions import UnknownVisuals
 from reelsmith.core.settings import Settings
 from reelsmith.script.words import keywords as content_words
-from reelsmith.visuals.backgrounds import MAX_TRANSITION_SECONDS, TRANSITIONS
 from reelsmith.visuals.sources import SOURCES, VisualSource, keyed
 from reelsmith.visuals.sources.base import Context, Pick, Wanted
 from reelsmith.visuals.sources.generated import Generated
@@ -47,26 +46,6 @@ def check_visuals(name: str, settings: Settings) -> str:
     if why:
         raise UnknownVisuals(f"visuals {name!r} cannot be used here: {why}")
     return name
-
-
-def check_transition(name: str, seconds: float) -> tuple[str, float]:
-    """``(name, seconds)`` if valid; else ``BadTransition`` naming the field."""
-    if name not in TRANSITIONS:
-        raise BadTransition(
-            f"transition must be one of {', '.join(TRANSITIONS)} (got {name!r})", field="transition"
-        )
-    try:
-        value = float(seconds)
-    except (TypeError, ValueError):
-        raise BadTransition(
-            "transition_seconds must be a number", field="transition_seconds"
-        ) from None
-    if not 0 < value <= MAX_TRANSITION_SECONDS:  # also refuses NaN
-        raise BadTransition(
-            f"transition_seconds must be more than 0 and at most {MAX_TRANSITION_SECONDS:g}",
-            field="transition_seconds",
-        )
-    return name, value
 
 
 def order(name: str, settings: Settings, cache: Cache) -> list[VisualSource]:

@@ -18,9 +18,9 @@ from tqdm import tqdm
 from reelsmith.captions.styles import PRESETS, parse_style
 from reelsmith.core.exceptions import CaptionStyleError, ReelsmithError
 from reelsmith.core.settings import ASPECTS
+from reelsmith.render.transitions import MAX_TRANSITION_SECONDS, TRANSITIONS
 from reelsmith.tasks.queue import TaskRequest
 from reelsmith.visuals import SOURCES, check_visuals
-from reelsmith.visuals.backgrounds import MAX_TRANSITION_SECONDS, TRANSITIONS
 from reelsmith.voice.synthesizer import check_voice
 from reelsmith.web.routes import LENGTH_RANGE, SPEED_RANGE, VOICES
 

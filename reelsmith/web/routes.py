@@ -48,9 +48,10 @@ from reelsmith.core.exceptions import (
 )
 from reelsmith.core.netguard import UnsafeURL, check_webhook_url
 from reelsmith.core.settings import ASPECTS, Settings
+from reelsmith.render import transitions
+from reelsmith.render.transitions import MAX_TRANSITION_SECONDS, TRANSITIONS
 from reelsmith.tasks.queue import Task, TaskQueue, TaskRequest, TaskStatus
-from reelsmith.visuals import SOURCES, check_transition, check_visuals
-from reelsmith.visuals.backgrounds import MAX_TRANSITION_SECONDS, TRANSITIONS
+from reelsmith.visuals import SOURCES, check_visuals
 from reelsmith.voice import synthesizer as speech
 
 log = logging.getLogger("reelsmith")
@@ -520,7 +521,7 @@ def parse_create_request(settings: Settings) -> TaskRequest:
     transition_seconds = number("transition_seconds", 0.5, (0.01, MAX_TRANSITION_SECONDS))
     try:
         visuals = check_visuals(text("visuals", 20, "auto") or "auto", settings)
-        transition, transition_seconds = check_transition(
+        transition, transition_seconds = transitions.check(
             text("transition", 20, "cut") or "cut", transition_seconds
         )
     except (UnknownVisuals, BadTransition) as exc:
