@@ -5,7 +5,7 @@
 1. the disk cache with a per-entry TTL;
 2. a pooled script generator against a local OpenAI-compatible server
    (one TCP connection for many calls);
-3. a small batch render with create_videos_batch;
+3. a small batch render (Pipeline.run_batch, the renders through VideoCreator.render_batch);
 4. queueing a video through the HTTP API and polling it.
 
 Everything stays on 127.0.0.1 and in a temporary folder.

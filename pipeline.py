@@ -12,7 +12,6 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -23,11 +22,12 @@ from reelsmith.captions.styles import CaptionStyle, parse_style
 from reelsmith.core import disk
 from reelsmith.core.exceptions import ReelsmithError, RenderError, StageFailed
 from reelsmith.core.settings import Settings
+from reelsmith.render.timeline import Timeline, Transition, frame_size
 from reelsmith.script.text import Script
 from reelsmith.tasks.queue import TaskRequest
 from reelsmith.visuals import Context, VisualsResult, choose
 from reelsmith.voice.synthesizer import Narration, SpeechSynthesizer, words_per_second
-from video_creator import RenderJob, VideoCreator, VideoResult
+from video_creator import VideoCreator, VideoResult
 
 Reporter = Callable[[str, float], None]
 
@@ -67,9 +67,9 @@ class Pipeline:
             )
             with _stage("render"):
                 tracked("render", 0.25)
-                job = self.job(request, script, narration, output_path, visuals)
-                video = self.creator.create_video(
-                    job, progress=lambda p: report("render", 0.25 + 0.73 * p)
+                timeline = self.timeline(request, script, narration, visuals)
+                video = self.creator.render(
+                    timeline, output_path, progress=lambda p: report("render", 0.25 + 0.73 * p)
                 )
             tracked("finishing", 0.99)
         except BaseException as exc:
@@ -166,24 +166,24 @@ class Pipeline:
                 progress=progress,
             )
 
-    def job(
-        self,
-        request: TaskRequest,
-        script: Script,
-        narration: Narration,
-        output_path: Path,
-        visuals: VisualsResult,
-    ) -> RenderJob:
-        return RenderJob(
-            script,
-            Path(output_path),
+    def timeline(
+        self, request: TaskRequest, script: Script, narration: Narration, visuals: VisualsResult
+    ) -> Timeline:
+        """What the render draws: a scene per sentence of the narration, in the
+        request's size, caption style and transition, over the visuals."""
+        music = self.music(request)
+        style = self.caption_style(request)
+        render = self.settings.render
+        return Timeline.narrated(
             narration,
-            aspect=request.aspect,
-            music=self.music(request),
-            caption_style=self.caption_style(request),
-            backgrounds=visuals.paths if any(visuals.paths) else (),
-            transition=request.transition,
-            transition_seconds=request.transition_seconds,
+            size=frame_size(render, request.aspect),
+            title=script.title,
+            fps=render.fps,
+            language=script.language,
+            media=visuals.paths if any(visuals.paths) else (),
+            style=style,
+            transition=Transition(request.transition, request.transition_seconds),
+            music=music,
         )
 
     def caption_style(self, request: TaskRequest) -> CaptionStyle:
@@ -209,10 +209,11 @@ class Pipeline:
         max_workers: int | None = None,
         report: Reporter = _no_report,
     ) -> list[dict | ReelsmithError]:
-        """Many videos: scripts and voices one after another (cheap), then the
-        renders, ``max_workers`` at a time. One entry per request: its summary,
-        or the error it failed with. ``report(stage, progress)`` gets the whole
-        batch's progress (0-1): each video counts as ``run`` counts it."""
+        """Many videos: scripts, voices and visuals one after another (cheap),
+        then the renders, ``max_workers`` at a time (``VideoCreator.render_batch``).
+        One entry per request: its summary, or the error it failed with.
+        ``report(stage, progress)`` gets the whole batch's progress (0-1): each
+        video counts as ``run`` counts it."""
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         prepared: list = []
@@ -230,6 +231,7 @@ class Pipeline:
                 work_dir = out_dir / f".{i:03d}.voice"
                 work_dirs.append(work_dir)
                 step = f"{i + 1}/{len(requests)}"  # "script 2/5"
+                output_path = out_dir / f"{i + 1:03d}.mp4"
 
                 def prepare_report(stage: str, fraction: float, i=i, step=step) -> None:
                     video_report(i, f"{stage} {step}", fraction)
@@ -238,53 +240,40 @@ class Pipeline:
                     script, narration = self.prepare(request, work_dir, prepare_report)
                     prepare_report("visuals", 0.20)
                     visuals = self.visuals(request, script)
-                    prepared.append(
-                        (
-                            self.job(
-                                request, script, narration, out_dir / f"{i + 1:03d}.mp4", visuals
-                            ),
-                            visuals,
-                        )
-                    )
+                    with _stage("render"):
+                        timeline = self.timeline(request, script, narration, visuals)
+                    prepared.append((i, timeline, output_path, script, narration, visuals))
                 except ReelsmithError as exc:
-                    prepared.append(self.disk_full(exc, out_dir / f"{i + 1:03d}.mp4") or exc)
+                    prepared.append(self.disk_full(exc, output_path) or exc)
                     prepare_report("failed", 1.0)
-            ready = [
-                (i, item) for i, item in enumerate(prepared) if not isinstance(item, ReelsmithError)
-            ]
-
-            def render(i: int, job: RenderJob) -> VideoResult | ReelsmithError:
-                started = time.time()
-                try:
-                    video = self.creator.create_video(
-                        job, progress=lambda p: video_report(i, "render", 0.25 + 0.75 * p)
-                    )
-                except Exception as exc:  # one failure never stops the others
-                    remove_partial_files(job.output_path, since=started)
-                    video = self.disk_full(exc, job.output_path) or (
-                        exc
-                        if isinstance(exc, ReelsmithError)
-                        else StageFailed(
-                            f"unexpected error: {type(exc).__name__}: {exc}", stage="render"
-                        )
-                    )
-                video_report(i, "render", 1.0)
-                return video
-
-            with ThreadPoolExecutor(
-                max_workers=max_workers or self.creator.max_workers, thread_name_prefix="render"
-            ) as pool:
-                rendered = iter(list(pool.map(lambda item: render(item[0], item[1][0]), ready)))
+            ready = [item for item in prepared if not isinstance(item, ReelsmithError)]
+            started = time.time()
+            rendered = self.creator.render_batch(
+                [(timeline, output_path) for _, timeline, output_path, *_ in ready],
+                max_workers,
+                progress=lambda k, p: video_report(ready[k][0], "render", 0.25 + 0.75 * p),
+            )
+            videos = iter(rendered)
             results = []
             for item in prepared:
                 if isinstance(item, ReelsmithError):
                     results.append(item)
                     continue
-                (job, visuals), video = item, next(rendered)
+                _, _, output_path, script, narration, visuals = item
+                video = next(videos)
+                if isinstance(video, VideoResult):
+                    results.append(summary(script, narration, video, visuals))
+                    continue
+                remove_partial_files(output_path, since=started)
                 results.append(
-                    video
-                    if isinstance(video, ReelsmithError)
-                    else summary(job.script, job.narration, video, visuals)
+                    self.disk_full(video, output_path)
+                    or (
+                        video
+                        if isinstance(video, ReelsmithError)
+                        else StageFailed(
+                            f"unexpected error: {type(video).__name__}: {video}", stage="render"
+                        )
+                    )
                 )
             return results
         finally:
@@ -332,6 +321,7 @@ def _stage(name: str):
 def summary(
     script: Script, narration: Narration, video: VideoResult, visuals: VisualsResult
 ) -> dict:
+    timeline = video.timeline
     return {
         "title": script.title,
         "description": script.description,
@@ -347,21 +337,10 @@ def summary(
         "visuals_note": visuals.note,
         "visuals_per_sentence": visuals.per_sentence,
         "language": script.language,
-        "duration": round(video.duration, 3),
-        "width": video.width,
-        "height": video.height,
-        "word_timing": video.word_timing,
+        "duration": round(timeline.duration, 3),
+        "width": timeline.size[0],
+        "height": timeline.size[1],
+        "word_timing": narration.word_timing,
         "missing_characters": video.missing_characters,
-        "captions": [
-            {
-                "start": round(c.start, 3),
-                "end": round(c.end, 3),
-                "text": c.text,
-                "words": [
-                    {"text": w.text, "start": round(w.start, 3), "end": round(w.end, 3)}
-                    for w in c.words
-                ],
-            }
-            for c in video.cues
-        ],
+        "captions": timeline.captions(),
     }

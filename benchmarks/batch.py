@@ -3,8 +3,8 @@
 One run, the same two 30 s 1080x1920 videos (the render benchmark's
 workload), rendered four ways:
 
-1. sequential          - create_video twice;
-2. threads             - create_videos_batch(jobs, max_workers=2) (a ThreadPoolExecutor);
+1. sequential          - VideoCreator.render twice;
+2. threads             - VideoCreator.render_batch(jobs, max_workers=2) (a ThreadPoolExecutor);
 3. processes (fork)    - the same two jobs in a ProcessPoolExecutor(2) whose
                          workers are forked (cheap, but unsafe from a process
                          that already runs threads, like the web server);
@@ -45,23 +45,26 @@ def creator(size):
     from reelsmith.core.settings import RenderSettings, Settings
     from video_creator import VideoCreator
 
-    return VideoCreator(Settings(), render=RenderSettings(width=size[0], height=size[1]))
+    return VideoCreator(Settings(render=RenderSettings(width=size[0], height=size[1])))
 
 
 def jobs_for(folder: Path, size, seconds):
-    from video_creator import RenderJob
+    """Two (timeline, output path) jobs, each with its own narration."""
+    from reelsmith.render.timeline import Timeline
 
     jobs = []
     for i in range(2):
         work = folder / f"voice{i}"
         work.mkdir(parents=True, exist_ok=True)
-        jobs.append(RenderJob(script(), folder / f"video{i}.mp4", make_narration(work, seconds)))
+        narration = make_narration(work, seconds)
+        timeline = Timeline.narrated(narration, size=size, title=script().title, language="en")
+        jobs.append((timeline, folder / f"video{i}.mp4"))
     return jobs
 
 
 def render_one(args):
-    size, job = args
-    return str(creator(size).create_video(job).video_path)
+    size, (timeline, output_path) = args
+    return str(creator(size).render(timeline, output_path).video_path)
 
 
 def run_mode(mode: str, folder: Path, size, seconds) -> float:
@@ -69,17 +72,17 @@ def run_mode(mode: str, folder: Path, size, seconds) -> float:
     jobs = jobs_for(folder, size, seconds)
     t = time.perf_counter()
     if mode == "sequential":
-        for job in jobs:
-            creator(size).create_video(job)
+        for timeline, output_path in jobs:
+            creator(size).render(timeline, output_path)
     elif mode == "threads (max_workers=2)":
-        results = creator(size).create_videos_batch(jobs, max_workers=2)
+        results = creator(size).render_batch(jobs, max_workers=2)
         assert all(not isinstance(r, Exception) for r in results), results
     else:
         context = multiprocessing.get_context("fork" if "fork" in mode else "spawn")
         with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
             list(pool.map(render_one, [(size, j) for j in jobs]))
     wall = time.perf_counter() - t
-    assert all(job.output_path.exists() for job in jobs)
+    assert all(output_path.exists() for _, output_path in jobs)
     return wall
 
 

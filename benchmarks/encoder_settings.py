@@ -39,21 +39,21 @@ def main() -> None:
     size, seconds = ((720, 1280), 10.0) if args.quick else ((1080, 1920), 30.0)
 
     from reelsmith.core.settings import RenderSettings, Settings
-    from video_creator import RenderJob, VideoCreator
+    from reelsmith.render.timeline import Timeline
+    from video_creator import VideoCreator
 
     rows = {}
     with tempfile.TemporaryDirectory(prefix="reelsmith-enc-") as tmp:
         tmp = Path(tmp)
         narration = make_narration(tmp, seconds)
+        timeline = Timeline.narrated(narration, size=size, title=script().title, language="en")
         for name, options in VARIANTS.items():
             render = RenderSettings(
                 width=size[0], height=size[1], preset=options["preset"], threads=options["threads"]
             )
             out = tmp / f"{len(rows)}.mp4"
             started = time.perf_counter()
-            VideoCreator(Settings(), render=render).create_video(
-                RenderJob(script(), out, narration)
-            )
+            VideoCreator(Settings(render=render)).render(timeline, out)
             rows[name] = (time.perf_counter() - started, out.stat().st_size / 1e6)
 
     base = rows["moviepy defaults (threads=None, medium)"][0]

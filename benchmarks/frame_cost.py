@@ -24,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -35,10 +36,11 @@ sys.path.insert(0, str(ROOT))
 
 from reelsmith.captions.timing import Cue  # noqa: E402
 from reelsmith.core import yuv  # noqa: E402
-from reelsmith.visuals.look import KEN_BURNS_ZOOM, Look, make_background  # noqa: E402
+from reelsmith.render.frames import FrameMaker  # noqa: E402
+from reelsmith.render.timeline import Timeline  # noqa: E402
+from reelsmith.visuals.look import KEN_BURNS_ZOOM, Look, make_background, mood_of  # noqa: E402
 from reelsmith.visuals.media import ImageSource  # noqa: E402
 from reelsmith.visuals.motion import Background  # noqa: E402
-from video_creator import FrameMaker  # noqa: E402
 
 SIZE = (1080, 1920)
 RUNS = 60
@@ -54,7 +56,7 @@ def ms(fn) -> float:
 
 
 def main() -> None:
-    cv2.setNumThreads(1)  # as in a render (video_creator._opencv_threads)
+    cv2.setNumThreads(1)  # as in a render (render.encoder._opencv_threads)
     big = make_background(SIZE, "bench", margin=KEN_BURNS_ZOOM)
     W, H = big.size
 
@@ -72,14 +74,10 @@ def main() -> None:
     cues = [
         Cue(1, "Octopuses have three hearts, and each one has a different job to do.", 0.0, 29.0)
     ]
-    frames = FrameMaker(
-        size=SIZE,
-        duration=30,
-        title="Why octopuses have three hearts",
-        cues=cues,
-        seed="bench",
-        ken_burns=True,
+    timeline = Timeline.from_cues(
+        cues, size=SIZE, duration=30, title="Why octopuses have three hearts"
     )
+    frames = FrameMaker(replace(timeline, look=Look.of("bench", mood_of(cues[0].text))))
     canvas = ours.frame_at(1.0)
     planes = yuv.planes(ours.frame_yuv(1.0), *SIZE)
     caption = frames.captions.items[0].base

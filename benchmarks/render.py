@@ -177,49 +177,37 @@ def render_ours(
     frames and mastered audio next to ``out`` instead, for a limit run."""
     from reelsmith.captions.styles import PRESETS
     from reelsmith.core.settings import RenderSettings, Settings
-    from video_creator import RenderJob, VideoCreator
+    from reelsmith.render.timeline import Timeline, Transition
+    from video_creator import VideoCreator
 
     work = out.parent / "voice"
     work.mkdir(exist_ok=True)
     narration = make_narration(work, seconds)
-    creator = VideoCreator(
-        Settings(), render=RenderSettings(width=size[0], height=size[1]), ken_burns=ken_burns
-    )
     makers = {"photos": make_photos, "clips": make_clips}
     backgrounds = makers[media](out.parent.parent / media) if media else ()
+    timeline = Timeline.narrated(
+        narration,
+        size=size,
+        title=TITLE,
+        language="en",
+        media=backgrounds,
+        style=PRESETS[style],
+        transition=Transition(transition),
+        ken_burns=ken_burns,
+    )
     if dump is None:
-        creator.create_video(
-            RenderJob(
-                script(),
-                out,
-                narration,
-                caption_style=PRESETS[style],
-                backgrounds=backgrounds,
-                transition=transition,
-            )
+        VideoCreator(Settings(render=RenderSettings(width=size[0], height=size[1]))).render(
+            timeline, out
         )
         return
-    from reelsmith.captions.timing import cues_for
-    from reelsmith.render.audio import TAIL, assemble_narration, master_audio
-    from video_creator import FrameMaker
+    from reelsmith.render.audio import join_voices, master_audio
+    from reelsmith.render.frames import FrameMaker
 
-    raw_audio, spans = assemble_narration(narration, work / "n.wav")
-    master_audio(raw_audio, out.parent / "audio.wav")
-    cues = cues_for(narration, spans)
-    duration = cues[-1].end + TAIL
-    frames = FrameMaker(
-        size=size,
-        duration=duration,
-        title=TITLE,
-        cues=cues,
-        seed=TITLE,
-        ken_burns=ken_burns,
-        media=list(backgrounds),
-        transition=transition,
-    )
+    master_audio(join_voices(timeline.audio, work / "n.wav"), out.parent / "audio.wav")
+    frames = FrameMaker(timeline)
     make = frames if dump == "rgb24" else frames.yuv  # yuv420p: the very frames the render encodes
     with open(out, "wb") as fh:
-        for i in range(int(duration * 30 + 1e-6)):
+        for i in range(int(timeline.duration * 30 + 1e-6)):
             fh.write(make(i / 30))
     frames.close()
 
@@ -229,17 +217,16 @@ def render_naive(out: Path, size, seconds):
     from moviepy import AudioFileClip, ColorClip, CompositeVideoClip, ImageClip, TextClip
 
     from reelsmith.captions import fonts
-    from reelsmith.captions.timing import cues_for
-    from reelsmith.render.audio import TAIL, assemble_narration
+    from reelsmith.render.audio import join_voices
+    from reelsmith.render.timeline import TITLE_SECONDS, Timeline
     from reelsmith.visuals.look import make_background
-    from video_creator import TITLE_SECONDS
 
     work = out.parent / "voice"
     work.mkdir(exist_ok=True)
     narration = make_narration(work, seconds)
-    audio_path, spans = assemble_narration(narration, work / "n.wav")
-    cues = cues_for(narration, spans)
-    duration = cues[-1].end + TAIL
+    timeline = Timeline.narrated(narration, size=size, title=TITLE)
+    audio_path = join_voices(timeline.audio, work / "n.wav")
+    cues, duration = timeline.cues, timeline.duration
     w, h = size
     font_path = fonts.FAMILIES[fonts.DEFAULT_FAMILY].face().path
     bg = np.asarray(make_background(size, TITLE, margin=0.12))

@@ -6,10 +6,11 @@ from app import create_app
 from cache import Cache
 from content_generator import ContentGenerator
 from reelsmith.core.settings import Settings
+from reelsmith.render.timeline import Timeline, frame_size
 from reelsmith.script.text import Script
 from reelsmith.voice.synthesizer import SpeechSynthesizer
 from tests.helpers.media import probe
-from video_creator import RenderJob, VideoCreator
+from video_creator import VideoCreator
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +34,7 @@ def test_content_generator_with_no_arguments():
     assert script.source == "offline" and 5 <= len(script.sentences) <= 8
 
 
-def test_video_creator_with_just_a_job(tmp_path, monkeypatch):
+def test_video_creator_with_the_environments_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("RENDER_WIDTH", "180")  # small, so the test takes seconds
     monkeypatch.setenv("RENDER_HEIGHT", "320")
     script = Script(
@@ -43,11 +44,13 @@ def test_video_creator_with_just_a_job(tmp_path, monkeypatch):
         hashtags=[],
         source="user",
     )
-    narration = SpeechSynthesizer(Settings.from_env()).narrate(script.sentences, tmp_path / "voice")
-    result = VideoCreator().create_video(RenderJob(script, tmp_path / "tea.mp4", narration))
-    info = probe(tmp_path / "tea.mp4")
+    settings = Settings.from_env()
+    narration = SpeechSynthesizer(settings).narrate(script.sentences, tmp_path / "voice")
+    timeline = Timeline.narrated(narration, size=frame_size(settings.render), title=script.title)
+    result = VideoCreator(settings).render(timeline, tmp_path / "tea.mp4")
+    info = probe(result.video_path)
     assert (info.width, info.height) == (180, 320) and info.audio
-    assert result.voice_engine == "piper"
+    assert narration.engine == "piper"
 
 
 def test_form_encoded_post_to_create(tmp_path):

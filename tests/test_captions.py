@@ -12,12 +12,14 @@ from reelsmith.captions import fonts
 from reelsmith.captions.raster import Layout, wrap_units
 from reelsmith.captions.styles import MODES, POSITIONS, PRESETS, CaptionStyle, parse_style
 from reelsmith.captions.subtitles import to_ass, to_srt, to_vtt
-from reelsmith.captions.timing import Cue, Word, cues_for, cues_from_result
+from reelsmith.captions.timing import Cue, Word, cues_for
 from reelsmith.captions.track import CaptionTrack
 from reelsmith.core.exceptions import CaptionStyleError
+from reelsmith.render.frames import FrameMaker
+from reelsmith.render.timeline import Timeline
 from reelsmith.voice.synthesizer import Narration, SpeechSegment, WordTiming
 from tests.helpers.media import FFMPEG
-from video_creator import FrameMaker, render_preview
+from video_creator import render_preview
 
 YELLOW = np.array(PRESETS["classic"].rgb("highlight_color"))
 
@@ -86,17 +88,16 @@ def test_a_segment_without_timings_is_estimated_and_says_so(tmp_path):
 
 
 def test_result_captions_round_trip():
-    cue = timed_cue()
-    data = [
-        {
-            "text": cue.text,
-            "start": cue.start,
-            "end": cue.end,
-            "words": [{"text": w.text, "start": w.start, "end": w.end} for w in cue.words],
-        }
-    ]
-    (back,) = cues_from_result(data)
-    assert back == cue
+    """A result's captions are the timeline's; read back, they give the same subtitles."""
+    cues = [timed_cue(), timed_cue("five six", start=3.4, index=2)]
+    timeline = Timeline.from_cues(cues, size=(540, 960), title="t", style=PRESETS["karaoke"])
+    result = {"captions": timeline.captions(), "width": 540, "height": 960, "title": "t"}
+    back = Timeline.from_result(result, PRESETS["karaoke"])
+    assert [c.text for c in back.cues] == ["one two three four", "five six"]
+    assert back.captions() == timeline.captions()
+    assert back.captions()[1]["words"][0] == {"text": "five", "start": 3.4, "end": 3.85}
+    for fmt in ("srt", "vtt", "ass"):
+        assert back.subtitles(fmt) == timeline.subtitles(fmt)
 
 
 # -- styles -------------------------------------------------------------------
@@ -179,7 +180,7 @@ def test_positions_place_the_caption_top_middle_and_bottom():
 
 def test_title_stays_inside_the_frame():
     frames = FrameMaker(
-        size=(540, 960), duration=9, title=LONG, cues=[timed_cue()], seed="s", ken_burns=False
+        Timeline.from_cues([timed_cue()], size=(540, 960), duration=9, title=LONG, ken_burns=False)
     )
     x0, y0, x1, y1 = frames.title.box
     assert 0 <= x0 and x1 <= 540 and y1 <= 960 * 0.6
@@ -188,13 +189,9 @@ def test_title_stays_inside_the_frame():
 # -- what a frame shows -------------------------------------------------------
 def frames_for(cue, style, size=(540, 960)):
     return FrameMaker(
-        size=size,
-        duration=cue.end + 1,
-        title="t",
-        cues=[cue],
-        seed="s",
-        ken_burns=False,
-        style=style,
+        Timeline.from_cues(
+            [cue], size=size, duration=cue.end + 1, title="t", ken_burns=False, style=style
+        )
     )
 
 
@@ -350,13 +347,9 @@ def test_every_script_is_drawn_and_highlighted_inside_the_safe_area(language):
     text = SCRIPTS[language]
     cue = Cue(1, text, 3.0, 6.0)  # estimated timings, split into highlight units
     frames = FrameMaker(
-        size=(540, 960),
-        duration=7,
-        title=text[:12],
-        cues=[cue],
-        seed="s",
-        ken_burns=False,
-        language=language,
+        Timeline.from_cues(
+            [cue], size=(540, 960), duration=7, title=text[:12], ken_burns=False, language=language
+        )
     )
     assert frames.missing == []  # every character has a bundled font
     item = frames.captions.items[0]
@@ -378,13 +371,9 @@ def test_chinese_breaks_between_characters_and_highlights_one_at_a_time():
     cue = Cue(1, text, 3.0, 6.0)
     assert len(cue.words) >= 20 and all(len(w.text) <= 2 for w in cue.words)
     frames = FrameMaker(
-        size=(540, 960),
-        duration=7,
-        title="蜜蜂",
-        cues=[cue],
-        seed="s",
-        ken_burns=False,
-        language="zh-CN",
+        Timeline.from_cues(
+            [cue], size=(540, 960), duration=7, title="蜜蜂", ken_burns=False, language="zh-CN"
+        )
     )
     item = frames.captions.items[0]
     assert item.base.box[3] - item.base.box[1] > 80  # more than one line
@@ -396,12 +385,9 @@ def test_chinese_breaks_between_characters_and_highlights_one_at_a_time():
 def test_emoji_are_drawn_in_colour():
     cue = Cue(1, "Three hearts 💙💙💙", 3.0, 5.0)
     frames = FrameMaker(
-        size=(540, 960),
-        duration=6,
-        title="🐙 Octopus facts 🧠",
-        cues=[cue],
-        seed="s",
-        ken_burns=False,
+        Timeline.from_cues(
+            [cue], size=(540, 960), duration=6, title="🐙 Octopus facts 🧠", ken_burns=False
+        )
     )
     item = frames.captions.items[0]
     emoji_box = item.highlights[-1].box  # the 💙💙💙 unit
@@ -430,27 +416,19 @@ def test_a_rendered_frame_highlights_the_word_the_voice_timings_name(tmp_path):
     middle of each word (by the narration's own timings) that word's box is
     highlighted in the decoded video."""
     from reelsmith.core.settings import RenderSettings, Settings
-    from reelsmith.script.text import Script
     from reelsmith.voice.synthesizer import SpeechSynthesizer
-    from video_creator import RenderJob, VideoCreator
+    from video_creator import VideoCreator
 
     text = "Bees vote with a dance."
     narration = SpeechSynthesizer(Settings()).narrate([text], tmp_path / "voice", voice="piper")
     creator = VideoCreator(
-        Settings(), render=RenderSettings(width=270, height=480, preset="veryfast"), ken_burns=False
+        Settings(render=RenderSettings(width=270, height=480, preset="veryfast"))
     )
-    script = Script(title="Bees", sentences=[text])
+    timeline = Timeline.narrated(narration, size=(270, 480), title="Bees", ken_burns=False)
     out = tmp_path / "v.mp4"
-    result = creator.create_video(RenderJob(script, out, narration))
-    (cue,) = result.cues
-    frames = FrameMaker(
-        size=(270, 480),
-        duration=result.duration,
-        title="Bees",
-        cues=result.cues,
-        seed="Bees",
-        ken_burns=False,
-    )
+    result = creator.render(timeline, out)
+    (cue,) = result.timeline.cues
+    frames = FrameMaker(result.timeline)
     overlays = frames.captions.items[0].highlights
     assert len(overlays) == len(cue.words) == 5
     checked = 0

@@ -5,12 +5,11 @@ import pytest
 from PIL import Image
 
 from reelsmith.captions.subtitles import to_srt
-from reelsmith.captions.timing import cues_for
 from reelsmith.core.exceptions import TaskCanceled
 from reelsmith.core.pauses import GAP, LEAD_IN, TAIL
 from reelsmith.core.settings import RenderSettings, Settings
-from reelsmith.render.audio import assemble_narration
-from reelsmith.script.text import Script
+from reelsmith.render.frames import FrameMaker
+from reelsmith.render.timeline import Timeline, frame_size
 from reelsmith.voice.synthesizer import SpeechSynthesizer
 from tests.helpers.media import (
     FFMPEG,
@@ -20,7 +19,7 @@ from tests.helpers.media import (
     probe,
     stream_duration,
 )
-from video_creator import FrameMaker, RenderJob, VideoCreator
+from video_creator import VideoCreator
 
 SENTENCES = [
     "Octopuses have three hearts.",
@@ -36,31 +35,31 @@ def narration(tmp_path_factory):
     return SpeechSynthesizer(Settings()).narrate(SENTENCES, work, language="en", voice="piper")
 
 
+TITLE = "Why octopuses have three hearts"
+
+
 @pytest.fixture
 def creator():
-    return VideoCreator(Settings(), render=SMALL)
+    return VideoCreator(Settings(render=SMALL))
 
 
-def script():
-    return Script(
-        title="Why octopuses have three hearts",
-        sentences=SENTENCES,
-        description="",
-        hashtags=[],
-        source="user",
+def timeline(narration, aspect="9:16", **options) -> Timeline:
+    """The timeline the pipeline would build for the narration, at SMALL's size."""
+    return Timeline.narrated(
+        narration, size=frame_size(SMALL, aspect), title=TITLE, language="en", **options
     )
 
 
 def test_render_produces_platform_ready_mp4(creator, narration, tmp_path):
     out = tmp_path / "video.mp4"
-    result = creator.create_video(RenderJob(script(), out, narration))
+    result = creator.render(timeline(narration), out)
     info = probe(out)
     assert (info.width, info.height, info.fps) == (270, 480, 30.0)
     assert info.video == "h264 (High)" and info.pix_fmt == "yuv420p"
     assert info.audio == "aac (LC)" and info.sample_rate == 48000
     assert info.faststart
     expected = LEAD_IN + narration.duration + GAP * (len(SENTENCES) - 1) + TAIL
-    assert result.duration == pytest.approx(expected, abs=0.01)
+    assert result.timeline.duration == pytest.approx(expected, abs=0.01)
     assert stream_duration(out, "v") == pytest.approx(expected, abs=0.1)
     assert stream_duration(out, "a") == pytest.approx(expected, abs=0.1)
     integrated, true_peak = loudness(out)
@@ -73,18 +72,19 @@ def test_render_produces_platform_ready_mp4(creator, narration, tmp_path):
 
 def test_captions_are_timed_to_each_sentence_audio(creator, narration, tmp_path):
     out = tmp_path / "video.mp4"
-    result = creator.create_video(RenderJob(script(), out, narration))
+    result = creator.render(timeline(narration), out)
+    cues = result.timeline.cues
     t = LEAD_IN
-    for cue, seg in zip(result.cues, narration.segments):
+    for cue, seg in zip(cues, narration.segments):
         assert cue.text == seg.text
         assert cue.start == pytest.approx(t, abs=1e-3)
         assert cue.end - cue.start == pytest.approx(seg.duration, abs=1e-3)
         t = cue.end + GAP
     srt = out.with_suffix(".srt").read_text()
-    assert srt == to_srt(result.cues)
+    assert srt == to_srt(cues) == result.timeline.subtitles("srt")
     assert "00:00:00,400 --> " in srt
     # The voice is where the cues say it is: loud inside a cue, silent in the lead-in.
-    first = result.cues[0]
+    first = cues[0]
     assert mean_volume_db(out, 0.0, LEAD_IN - 0.1) < -60
     assert mean_volume_db(out, first.start + 0.1, first.end - 0.1) > -35
 
@@ -96,7 +96,7 @@ def test_video_appears_only_when_complete(creator, narration, tmp_path):
     def progress(p):
         seen.append((p, out.exists()))
 
-    creator.create_video(RenderJob(script(), out, narration), progress=progress)
+    creator.render(timeline(narration), out, progress=progress)
     assert seen and not any(exists for _, exists in seen)  # never visible mid-render
     assert seen[-1][0] == pytest.approx(1.0)
     assert [p for p, _ in seen] == sorted(p for p, _ in seen)
@@ -111,21 +111,25 @@ def test_cancel_mid_render_leaves_no_video(creator, narration, tmp_path):
             raise TaskCanceled("canceled by the user")
 
     with pytest.raises(TaskCanceled):
-        creator.create_video(RenderJob(script(), out, narration), progress=progress)
+        creator.render(timeline(narration), out, progress=progress)
     assert list(tmp_path.iterdir()) == []  # no video, subtitles, thumbnail or temp files
 
 
 def test_batch_renders_each_job_and_reports_failures(creator, narration, tmp_path):
+    doc = tmp_path / "notes.txt"
+    doc.write_text("not a picture")
     jobs = [
-        RenderJob(script(), tmp_path / "a.mp4", narration),
-        RenderJob(script(), tmp_path / "bad.mp4", narration, aspect="4:3"),
-        RenderJob(script(), tmp_path / "b.mp4", narration),
+        (timeline(narration), tmp_path / "a.mp4"),
+        (timeline(narration, media=[doc]), tmp_path / "bad.mp4"),
+        (timeline(narration), tmp_path / "b.mp4"),
     ]
-    results = creator.create_videos_batch(jobs, max_workers=2)
+    seen = {}
+    results = creator.render_batch(jobs, max_workers=2, progress=seen.setdefault)
     assert results[0].video_path == tmp_path / "a.mp4" and probe(tmp_path / "a.mp4").width == 270
     assert results[2].video_path == tmp_path / "b.mp4" and probe(tmp_path / "b.mp4").width == 270
-    assert results[1].stage == "render" and "aspect" in results[1].message
+    assert results[1].stage == "render" and "not an image or video clip" in results[1].message
     assert not (tmp_path / "bad.mp4").exists()
+    assert set(seen) == {0, 1, 2}  # each job reported its progress
 
 
 def test_render_settings_are_passed_to_ffmpeg(narration, tmp_path, monkeypatch):
@@ -143,7 +147,7 @@ def test_render_settings_are_passed_to_ffmpeg(narration, tmp_path, monkeypatch):
         width=270, height=480, threads=2, preset="ultrafast", audio_bitrate="96k"
     )
     out = tmp_path / "v.mp4"
-    VideoCreator(Settings(), render=render).create_video(RenderJob(script(), out, narration))
+    VideoCreator(Settings(render=render)).render(timeline(narration), out)
     (cmd,) = [c for c in commands if "-i" in c and c[c.index("-i") + 1] == "-"]
     options = list(zip(cmd, cmd[1:]))
     assert ("-threads", "2") in options and ("-preset", "ultrafast") in options
@@ -157,7 +161,7 @@ def test_colours_survive_the_yuv_pipe(creator, narration, tmp_path):
     import subprocess
 
     out = tmp_path / "v.mp4"
-    creator.create_video(RenderJob(script(), out, narration))
+    creator.render(timeline(narration), out)
     w, h = SMALL.width, SMALL.height
     frame_no = 45  # 1.5 s: title card and the first caption over the background
     decoded = subprocess.run(
@@ -181,16 +185,7 @@ def test_colours_survive_the_yuv_pipe(creator, narration, tmp_path):
         check=True,
     ).stdout
     decoded = np.frombuffer(decoded, np.uint8).reshape(h, w, 3).astype(int)
-    raw_audio, spans = assemble_narration(narration, tmp_path / "n.wav")
-    cues = cues_for(narration, spans)
-    made = FrameMaker(
-        size=(w, h),
-        duration=cues[-1].end + TAIL,
-        title=script().title,
-        cues=cues,
-        seed=script().title,
-        ken_burns=True,
-    )(frame_no / 30)
+    made = FrameMaker(timeline(narration))(frame_no / 30)
     error = np.abs(decoded - made.astype(int))
     assert error.mean() < 3, error.mean()
     assert np.abs(decoded.mean(axis=(0, 1)) - made.mean(axis=(0, 1))).max() < 3
@@ -218,19 +213,15 @@ def test_default_render_settings():
     "aspect, size", [("9:16", (1080, 1920)), ("16:9", (1920, 1080)), ("1:1", (1080, 1080))]
 )
 def test_frame_size_per_aspect(aspect, size):
-    from video_creator import frame_size
-
     assert frame_size(RenderSettings(), aspect) == size
     assert frame_size(RenderSettings(width=270, height=480), aspect) == tuple(v // 4 for v in size)
 
 
 def test_landscape_and_square_renders(creator, narration, tmp_path):
     for aspect, size in (("16:9", (480, 270)), ("1:1", (270, 270))):
-        result = creator.create_video(
-            RenderJob(script(), tmp_path / f"{size[0]}.mp4", narration, aspect=aspect)
-        )
+        result = creator.render(timeline(narration, aspect), tmp_path / f"{size[0]}.mp4")
         info = probe(result.video_path)
-        assert (info.width, info.height) == size == (result.width, result.height)
+        assert (info.width, info.height) == size == result.timeline.size
 
 
 def test_music_bed_is_ducked_under_the_voice(creator, narration, tmp_path):
@@ -238,14 +229,15 @@ def test_music_bed_is_ducked_under_the_voice(creator, narration, tmp_path):
 
     music = make_tone(tmp_path / "bed.mp3", seconds=2.0, frequency=5000)  # shorter: it loops
     out = tmp_path / "music.mp4"
-    result = creator.create_video(RenderJob(script(), out, narration, music=music))
+    result = creator.render(timeline(narration, music=music), out)
     integrated, true_peak = loudness(out)
     assert integrated == pytest.approx(-14.0, abs=1.0) and true_peak <= -1.0
-    first = result.cues[0]
+    cues, duration = result.timeline.cues, result.timeline.duration
+    first = cues[0]
     alone = band_volume_db(out, 0.05, LEAD_IN - 0.05, 5000)  # music only (fading in)
-    gap = band_volume_db(out, result.cues[1].end + 0.05, result.cues[2].start - 0.02, 5000)
+    gap = band_volume_db(out, cues[1].end + 0.05, cues[2].start - 0.02, 5000)
     under_voice = band_volume_db(out, first.start + 0.3, first.end - 0.1, 5000)
-    last = band_volume_db(out, result.duration - 0.6, result.duration - 0.1, 5000)
+    last = band_volume_db(out, duration - 0.6, duration - 0.1, 5000)
     assert alone > -70 and gap > -60  # the bed is there
     assert under_voice < gap - 4  # and ducked while speaking
     assert last < gap  # fading out at the end
@@ -258,10 +250,10 @@ def test_own_images_and_clips_as_backgrounds(creator, narration, tmp_path):
     Image.new("RGB", (800, 600), (220, 30, 30)).save(red)
     clip = make_clip(tmp_path / "clip.mp4", seconds=1.0, color_source="color=c=0x1e50dc")
     out = tmp_path / "own.mp4"
-    result = creator.create_video(RenderJob(script(), out, narration, backgrounds=[red, clip]))
+    result = creator.render(timeline(narration, media=[red, clip]), out)
     assert probe(out).width == 270
 
-    c = result.cues
+    c = result.timeline.cues
     r, _, b = corner_colour(out, c[0].start + 0.2)  # sentence 1: the red image
     assert r > 150 and b < 80
     r, _, b = corner_colour(out, c[1].start + 0.2)  # sentence 2: the blue clip
@@ -316,11 +308,18 @@ def test_only_the_clips_near_the_frame_keep_a_decoder(tmp_path):
     from reelsmith.render.backdrop import MediaBackground
     from reelsmith.visuals.media import ClipSource
     from tests.helpers.media import make_clip
+    from tests.helpers.timelines import scenes_at
 
     clips = [make_clip(tmp_path / f"c{i}.mp4", seconds=1.0, size="64x64") for i in range(4)]
-    scene = MediaBackground(
-        clips, (64, 64), [0.0, 1.0, 2.0, 3.0], 4.0, transition="crossfade", transition_seconds=0.4
+    timeline = scenes_at(
+        [0.0, 1.0, 2.0, 3.0],
+        4.0,
+        size=(64, 64),
+        media=clips,
+        transition="crossfade",
+        transition_seconds=0.4,
     )
+    scene = MediaBackground(timeline)
     try:
         alive = []
         for k in range(40):
@@ -337,13 +336,14 @@ def test_only_the_clips_near_the_frame_keep_a_decoder(tmp_path):
 
 def test_one_image_zooms_on_across_sentences_without_a_jump(tmp_path):
     from reelsmith.render.backdrop import MediaBackground
+    from tests.helpers.timelines import scenes_at
 
     photo = tmp_path / "photo.png"
     rng = np.random.default_rng(1)  # detailed, so any jump in the zoom shows
     Image.fromarray(rng.integers(0, 255, (480, 270, 3), dtype=np.uint8)).resize((540, 960)).save(
         photo
     )
-    background = MediaBackground([photo], (270, 480), [0.4, 2.3, 4.3], duration=6.8)
+    background = MediaBackground(scenes_at([0.4, 2.3, 4.3], 6.8, size=(270, 480), media=[photo]))
     assert [(start, end) for start, end, _ in background.spans] == [(0.0, 6.8)]
 
     def change(t0, t1):
@@ -388,6 +388,7 @@ def test_transitions_blend_planes_as_they_blend_rgb_frames(tmp_path):
     encodes) into the picture they make of RGB frames (previews)."""
     from reelsmith.core import yuv
     from reelsmith.render.backdrop import MediaBackground
+    from tests.helpers.timelines import scenes_at
 
     size = (216, 384)
     yy, xx = np.mgrid[0:400, 0:240].astype(np.float32)
@@ -400,7 +401,14 @@ def test_transitions_blend_planes_as_they_blend_rgb_frames(tmp_path):
         Image.fromarray(np.clip(field, 0, 255).astype(np.uint8)).save(paths[i])
     for transition in ("crossfade", "slide"):
         scene = MediaBackground(
-            paths, size, [0.0, 3.0], 6.0, transition=transition, transition_seconds=1.0
+            scenes_at(
+                [0.0, 3.0],
+                6.0,
+                size=size,
+                media=paths,
+                transition=transition,
+                transition_seconds=1.0,
+            )
         )
         for t in (0.0, 1.7, 2.75, 3.0, 3.3, 6.0):
             got = scene.frame_yuv(t).astype(int)
@@ -417,7 +425,7 @@ def test_unknown_background_type_is_a_render_error(creator, narration, tmp_path)
     doc = tmp_path / "notes.txt"
     doc.write_text("hello")
     with pytest.raises(RenderError, match="not an image or video clip"):
-        creator.create_video(RenderJob(script(), tmp_path / "x.mp4", narration, backgrounds=[doc]))
+        creator.render(timeline(narration, media=[doc]), tmp_path / "x.mp4")
     assert not (tmp_path / "x.mp4").exists()
 
 
@@ -427,7 +435,7 @@ def test_an_encoder_failure_says_why_and_leaves_no_files(narration, tmp_path):
     render = RenderSettings(width=270, height=480, codec="no_such_encoder")
     out = tmp_path / "v.mp4"
     with pytest.raises(RenderError, match="no_such_encoder"):
-        VideoCreator(Settings(), render=render).create_video(RenderJob(script(), out, narration))
+        VideoCreator(Settings(render=render)).render(timeline(narration), out)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -443,13 +451,9 @@ def test_yuv_frames_are_the_rgb_frames(preset):
 
     cues = [Cue(1, "Octopuses have three hearts", 0.5, 2.0), Cue(2, "مرحبا بكم في عالم", 2.3, 4.0)]
     frames = FrameMaker(
-        size=(270, 480),
-        duration=5,
-        title="Octopus facts 🐙",
-        cues=cues,
-        seed="s",
-        ken_burns=True,
-        style=PRESETS[preset],
+        Timeline.from_cues(
+            cues, size=(270, 480), duration=5, title="Octopus facts 🐙", style=PRESETS[preset]
+        )
     )
     for t in (0.2, 0.9, 1.4, 2.5, 3.1, 3.9):
         made = frames.yuv(t).astype(int)

@@ -378,10 +378,18 @@ def _two_images(tmp_path):
 
 def test_crossfade_frame_on_the_boundary_is_a_blend_of_both(tmp_path):
     from reelsmith.render.backdrop import MediaBackground
+    from tests.helpers.timelines import scenes_at
 
     red, blue = _two_images(tmp_path)
     bg = MediaBackground(
-        [red, blue], (90, 160), [0.4, 2.0], 4.0, transition="crossfade", transition_seconds=0.6
+        scenes_at(
+            [0.4, 2.0],
+            4.0,
+            size=(90, 160),
+            media=[red, blue],
+            transition="crossfade",
+            transition_seconds=0.6,
+        )
     )
     mean = lambda t: bg.frame_at(t).reshape(-1, 3).mean(axis=0)  # noqa: E731
     assert np.allclose(mean(1.65), RED, atol=2)  # before the window: red only
@@ -393,10 +401,18 @@ def test_crossfade_frame_on_the_boundary_is_a_blend_of_both(tmp_path):
 
 def test_slide_pushes_the_next_picture_in(tmp_path):
     from reelsmith.render.backdrop import MediaBackground
+    from tests.helpers.timelines import scenes_at
 
     red, blue = _two_images(tmp_path)
     bg = MediaBackground(
-        [red, blue], (90, 160), [0.4, 2.0], 4.0, transition="slide", transition_seconds=0.6
+        scenes_at(
+            [0.4, 2.0],
+            4.0,
+            size=(90, 160),
+            media=[red, blue],
+            transition="slide",
+            transition_seconds=0.6,
+        )
     )
     frame = bg.frame_at(2.0)  # half-way: half of each
     assert np.allclose(frame[:, :40].reshape(-1, 3).mean(axis=0), RED, atol=2)
@@ -406,9 +422,12 @@ def test_slide_pushes_the_next_picture_in(tmp_path):
 
 def test_generated_background_stands_in_for_a_sentence_without_media(tmp_path):
     from reelsmith.render.backdrop import MediaBackground
+    from tests.helpers.timelines import scenes_at
 
     red, _ = _two_images(tmp_path)
-    bg = MediaBackground([red, None], (90, 160), [0.4, 2.0], 4.0, seed="octopus")
+    bg = MediaBackground(
+        scenes_at([0.4, 2.0], 4.0, size=(90, 160), media=[red, None], title="octopus")
+    )
     assert np.allclose(bg.frame_at(1.0).reshape(-1, 3).mean(axis=0), RED, atol=2)
     assert not np.allclose(bg.frame_at(3.0).reshape(-1, 3).mean(axis=0), RED, atol=20)
 
@@ -427,10 +446,10 @@ def test_transitions_never_move_captions_or_audio(tmp_path):
     """The same job rendered with a cut and with a crossfade: identical cues,
     subtitles and audio; at the boundary the crossfade shows both pictures."""
     from reelsmith.core.settings import RenderSettings
-    from reelsmith.script.text import Script
+    from reelsmith.render.timeline import Timeline, Transition
     from reelsmith.voice.synthesizer import SpeechSynthesizer
     from tests.helpers.media import corner_colour
-    from video_creator import RenderJob, VideoCreator
+    from video_creator import VideoCreator
 
     sentences = ["Red comes first.", "Blue comes next."]
     narration = SpeechSynthesizer(Settings()).narrate(
@@ -438,29 +457,25 @@ def test_transitions_never_move_captions_or_audio(tmp_path):
     )
     red, blue = _two_images(tmp_path)
     creator = VideoCreator(
-        Settings(), render=RenderSettings(width=180, height=320, preset="ultrafast")
+        Settings(render=RenderSettings(width=180, height=320, preset="ultrafast"))
     )
-    script = Script(title="Colours", sentences=sentences, source="user")
     results = {}
     for transition in ("cut", "crossfade"):
-        out = tmp_path / f"{transition}.mp4"
-        results[transition] = creator.create_video(
-            RenderJob(
-                script,
-                out,
-                narration,
-                backgrounds=[red, blue],
-                transition=transition,
-                transition_seconds=0.8,
-            )
+        timeline = Timeline.narrated(
+            narration,
+            size=(180, 320),
+            title="Colours",
+            media=[red, blue],
+            transition=Transition(transition, 0.8),
         )
+        results[transition] = creator.render(timeline, tmp_path / f"{transition}.mp4")
     cut, fade = results["cut"], results["crossfade"]
-    assert [(c.start, c.end, c.text) for c in cut.cues] == [
-        (c.start, c.end, c.text) for c in fade.cues
+    assert [(c.start, c.end, c.text) for c in cut.timeline.cues] == [
+        (c.start, c.end, c.text) for c in fade.timeline.cues
     ]
     assert cut.srt_path.read_text() == fade.srt_path.read_text()
     assert _pcm(cut.video_path) == _pcm(fade.video_path)
-    boundary = cut.cues[1].start
+    boundary = cut.timeline.cues[1].start
     r, _, b = corner_colour(fade.video_path, boundary)
     assert 80 < r < 170 and 80 < b < 170  # a blend of red and blue
     r, _, b = corner_colour(cut.video_path, boundary + 0.05)

@@ -1,6 +1,6 @@
 """The soundtrack: sentences joined with pauses, an optional music bed, mastering.
 
-The sentences are joined with pauses (the spans are exact sample offsets,
+The sentences are placed with pauses (``AudioTrack``: exact sample offsets,
 so captions can be timed to them), an optional music bed is mixed in and
 ducked under the voice, and the result is mastered to -14 LUFS integrated
 with peaks below -2 dBFS (true peak <= -1 dBTP).
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import subprocess
 import wave
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,33 +25,61 @@ PEAK_CEILING_DB = -2.0  # sample-peak ceiling; leaves room for true peak <= -1 d
 MUSIC_BELOW_VOICE_LU = 16.0  # a music bed sits this far under the voice, before ducking
 
 
-def assemble_narration(
-    narration: Narration, out_path: Path
-) -> tuple[Path, list[tuple[float, float]]]:
-    """Join the sentence WAVs with short pauses; return the file and each
-    sentence's (start, end) in seconds: exact sample offsets in the joined
-    track, so captions and subtitles match the voice."""
+@dataclass(frozen=True)
+class AudioTrack:
+    """The soundtrack of a timeline: each sentence's voice (a WAV) starting at
+    its sample in a track of ``samples`` at ``rate``, with silence between,
+    and a music bed mixed under it."""
+
+    rate: int
+    voices: tuple[Path, ...]
+    offsets: tuple[int, ...]  # the first sample of each voice
+    lengths: tuple[int, ...]  # the samples of each voice
+    samples: int  # the whole track: lead-in, voices, gaps and tail
+    music: Path | None = None
+
+    @property
+    def spans(self) -> list[tuple[float, float]]:
+        """Each voice's (start, end) in seconds: exact sample offsets, so
+        captions and subtitles match the voice."""
+        return [(o / self.rate, (o + n) / self.rate) for o, n in zip(self.offsets, self.lengths)]
+
+
+def narration_track(narration: Narration, music: Path | None = None) -> AudioTrack:
+    """The narration's sentences in a row: ``LEAD_IN`` of silence, ``GAP``
+    between sentences and ``TAIL`` after the last (read from the WAV headers)."""
     rate = narration.sample_rate
-    pieces = [np.zeros(int(LEAD_IN * rate), dtype=np.int16)]
-    spans: list[tuple[float, float]] = []
-    position = len(pieces[0])
+    position = int(LEAD_IN * rate)
+    offsets, lengths = [], []
     for i, seg in enumerate(narration.segments):
-        samples = _read_mono16(seg.path, rate)
-        start = position / rate
-        pieces.append(samples)
-        position += len(samples)
-        spans.append((start, position / rate))
+        length = _frames_of(seg.path, rate)
+        offsets.append(position)
+        lengths.append(length)
+        position += length
         if i < len(narration.segments) - 1:
-            gap = np.zeros(int(GAP * rate), dtype=np.int16)
-            pieces.append(gap)
-            position += len(gap)
-    pieces.append(np.zeros(int(TAIL * rate), dtype=np.int16))
+            position += int(GAP * rate)
+    return AudioTrack(
+        rate=rate,
+        voices=tuple(seg.path for seg in narration.segments),
+        offsets=tuple(offsets),
+        lengths=tuple(lengths),
+        samples=position + int(TAIL * rate),
+        music=music,
+    )
+
+
+def join_voices(track: AudioTrack, out_path: Path) -> Path:
+    """The voices of ``track`` at their offsets, silence elsewhere, as a mono WAV."""
+    samples = np.zeros(track.samples, dtype=np.int16)
+    for path, offset, length in zip(track.voices, track.offsets, track.lengths):
+        voice = _read_mono16(path, track.rate)[:length]
+        samples[offset : offset + len(voice)] = voice
     with wave.open(str(out_path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(np.concatenate(pieces).tobytes())
-    return out_path, spans
+        w.setframerate(track.rate)
+        w.writeframes(samples.tobytes())
+    return out_path
 
 
 def _ffmpeg(*args: str, failure: str = "ffmpeg failed on the audio") -> str:
@@ -139,10 +168,20 @@ def _mix_music_bed(voice: Path, music: Path, dst: Path, layout: str) -> Path:
     return dst
 
 
+def _frames_of(path: Path, expected_rate: int) -> int:
+    with wave.open(str(path), "rb") as w:
+        _check_format(w, path, expected_rate)
+        return w.getnframes()
+
+
+def _check_format(w: wave.Wave_read, path: Path, expected_rate: int) -> None:
+    if w.getsampwidth() != 2 or w.getframerate() != expected_rate:
+        raise RenderError(f"unexpected audio format in {path.name}")
+
+
 def _read_mono16(path: Path, expected_rate: int) -> np.ndarray:
     with wave.open(str(path), "rb") as w:
-        if w.getsampwidth() != 2 or w.getframerate() != expected_rate:
-            raise RenderError(f"unexpected audio format in {path.name}")
+        _check_format(w, path, expected_rate)
         data = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
         if w.getnchannels() > 1:
             data = data.reshape(-1, w.getnchannels()).mean(axis=1).astype(np.int16)

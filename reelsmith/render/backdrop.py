@@ -4,15 +4,15 @@ blended across scene boundaries by a transition."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from reelsmith.core import yuv
 from reelsmith.core.exceptions import RenderError
+from reelsmith.render.timeline import Timeline
 from reelsmith.render.transitions import TRANSITIONS
-from reelsmith.visuals.look import Look, mood_of
+from reelsmith.render.transitions.base import Blend
 from reelsmith.visuals.media import CLIP_SUFFIXES, IMAGE_SUFFIXES, ClipSource, ImageSource
 from reelsmith.visuals.motion import Background
 
@@ -32,40 +32,25 @@ class _GeneratedSource:
 
 
 class MediaBackground:
-    """One image, clip or the generated background per sentence, in turn.
-    Sentences in a row that get the same one (a single image for the whole
-    video) share one span, so its Ken-Burns zoom (or the clip) runs on
-    without a jump. ``None`` in ``paths`` is the generated background.
+    """Each scene's image, clip or the generated background, in turn. Scenes
+    in a row with the same one (a single image for the whole video) share
+    one span, so its Ken-Burns zoom (or the clip) runs on without a jump.
 
-    ``transition`` (see ``TRANSITIONS``) blends span into span over
-    ``transition_seconds``, centred on the boundary (the next sentence's
-    start; shortened to fit short spans). Only the picture changes: the
-    caption and audio times are not touched."""
+    The transition at a span's first scene blends the span before into it,
+    centred on their boundary and shortened to fit short spans. Only the
+    picture changes: the caption and audio times are not touched."""
 
-    def __init__(
-        self,
-        paths: Sequence[Path | None],
-        size,
-        starts: Sequence[float],
-        duration: float,
-        *,
-        seed: str = "",
-        ken_burns: bool = True,
-        mood: str = "neutral",
-        transition: str = "cut",
-        transition_seconds: float = 0.5,
-    ):
-        """``starts``: when each sentence starts; the first span starts at 0."""
-        if transition not in TRANSITIONS:
-            raise RenderError(f"unknown transition {transition!r}")
+    def __init__(self, timeline: Timeline):
+        size, duration = timeline.size, timeline.duration
         opened: dict[Path | None, object] = {}
-        for path in paths:
+        for scene in timeline.scenes:
+            path = scene.media
             if path in opened:
                 continue
             suffix = Path(path).suffix.lower() if path is not None else None
             if path is None:
                 opened[path] = _GeneratedSource(
-                    Background(size, Look.of(seed, mood), duration, ken_burns)
+                    Background(size, timeline.look, duration, timeline.ken_burns)
                 )
             elif suffix in IMAGE_SUFFIXES:
                 opened[path] = ImageSource(Path(path), size)
@@ -73,28 +58,37 @@ class MediaBackground:
                 opened[path] = ClipSource(Path(path), size)
             else:
                 raise RenderError(f"{Path(path).name}: not an image or video clip")
-        starts = [0.0, *starts[1:]]
-        ends = starts[1:] + [duration]
         self.size = size
         self.sources = list(opened.values())
         self.spans: list[tuple[float, float, object]] = []
-        for i, (start, end) in enumerate(zip(starts, ends)):
-            source = opened[paths[i % len(paths)]]
+        # The blend into each span (None for the first, and for a cut).
+        self.blends: list[Blend | None] = []
+        seconds: list[float] = []
+        for i, scene in enumerate(timeline.scenes):
+            source = opened[scene.media]
             if self.spans and self.spans[-1][2] is source:
-                start = self.spans.pop()[0]
-            self.spans.append((start, end, source))
-        self.blend = TRANSITIONS[transition]
+                self.spans[-1] = (self.spans[-1][0], scene.end, source)
+                continue
+            blend, length = None, 0.0
+            if self.spans:
+                transition = timeline.transitions[i - 1]
+                if transition.kind not in TRANSITIONS:
+                    raise RenderError(f"unknown transition {transition.kind!r}")
+                blend, length = TRANSITIONS[transition.kind], transition.seconds
+            self.spans.append((scene.start, scene.end, source))
+            self.blends.append(blend)
+            seconds.append(length)
         # Half the transition at each boundary i (between span i-1 and span i).
-        self.half = [0.0] + [
+        self.half = [
             0.5
             * min(
-                transition_seconds,
+                seconds[i],
                 self.spans[i - 1][1] - self.spans[i - 1][0],
                 self.spans[i][1] - self.spans[i][0],
             )
-            if self.blend
+            if self.blends[i]
             else 0.0
-            for i in range(1, len(self.spans))
+            for i in range(len(self.spans))
         ]
 
     def _span_frame(self, i: int, t: float, form: str) -> np.ndarray:
@@ -105,10 +99,11 @@ class MediaBackground:
     def _frame(self, t: float, form: str) -> np.ndarray:
         i = next((k for k, (_, end, _) in enumerate(self.spans) if t < end), len(self.spans) - 1)
         start, end, _ = self.spans[i]
-        blend = self.blend is not None
-        way_in = blend and i > 0 and t < start + self.half[i]  # its second half
+        way_in = self.blends[i] is not None and t < start + self.half[i]  # its second half
         way_out = (
-            blend and i + 1 < len(self.spans) and t >= end - self.half[i + 1]
+            i + 1 < len(self.spans)
+            and self.blends[i + 1] is not None
+            and t >= end - self.half[i + 1]
         )  # its first half
         shown = {self.spans[k][2] for k in (i - 1 if way_in else i, i, i + 1 if way_out else i)}
         for source in self.sources:  # a clip's decoder stops as soon as no shown span needs it
@@ -118,12 +113,12 @@ class MediaBackground:
         split = (lambda f: yuv.planes(f, *self.size)) if form == "yuv" else (lambda f: (f,))
         if way_in:
             h = self.half[i]
-            return self.blend(
+            return self.blends[i](
                 self._span_frame(i - 1, t, form), frame, (t - start + h) / (2 * h), split
             )
         if way_out:
             h = self.half[i + 1]
-            return self.blend(
+            return self.blends[i + 1](
                 frame, self._span_frame(i + 1, t, form), (t - end + h) / (2 * h), split
             )
         return frame
@@ -142,31 +137,9 @@ class MediaBackground:
                 source.close()
 
 
-def make_scene(
-    size,
-    *,
-    seed: str,
-    duration: float,
-    ken_burns: bool,
-    media: Sequence[Path | None],
-    starts: Sequence[float],
-    text: str = "",
-    transition: str = "cut",
-    transition_seconds: float = 0.5,
-):
-    """The background for a video: the generated one when there is no media
-    (in the look of ``seed`` and the mood of ``text``), else ``MediaBackground``."""
-    mood = mood_of(text)
-    if not media or all(path is None for path in media):
-        return Background(size, Look.of(seed, mood), duration, ken_burns)
-    return MediaBackground(
-        media,
-        size,
-        starts,
-        duration,
-        seed=seed,
-        ken_burns=ken_burns,
-        mood=mood,
-        transition=transition,
-        transition_seconds=transition_seconds,
-    )
+def backdrop(timeline: Timeline) -> Background | MediaBackground:
+    """The picture behind a timeline's words: its generated look when no scene
+    has media, else ``MediaBackground``."""
+    if not timeline.has_media:
+        return Background(timeline.size, timeline.look, timeline.duration, timeline.ken_burns)
+    return MediaBackground(timeline)

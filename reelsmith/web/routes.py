@@ -33,8 +33,7 @@ from werkzeug.exceptions import HTTPException
 
 from reelsmith.captions import fonts
 from reelsmith.captions.styles import FONTS, MODES, POSITIONS, PRESETS, STYLE_RANGES, parse_style
-from reelsmith.captions.subtitles import SUBTITLE_FORMATS, subtitles
-from reelsmith.captions.timing import cues_from_result
+from reelsmith.captions.subtitles import SUBTITLE_FORMATS
 from reelsmith.core import disk
 from reelsmith.core import storage as storage_mod
 from reelsmith.core.exceptions import (
@@ -49,6 +48,7 @@ from reelsmith.core.exceptions import (
 from reelsmith.core.netguard import UnsafeURL, check_webhook_url
 from reelsmith.core.settings import ASPECTS, Settings
 from reelsmith.render import transitions
+from reelsmith.render.timeline import Timeline
 from reelsmith.render.transitions import MAX_TRANSITION_SECONDS, TRANSITIONS
 from reelsmith.tasks.queue import Task, TaskQueue, TaskRequest, TaskStatus
 from reelsmith.visuals import SOURCES, check_visuals
@@ -286,13 +286,8 @@ def subtitles_file(task_id):
     task = get_task_or_404(task_id)
     if task.status != TaskStatus.DONE:
         abort(409, description=f"task is {task.status.value}, not done")
-    result = task.result or {}
-    text = subtitles(
-        cues_from_result(result.get("captions", [])),
-        fmt,
-        style=parse_style(task.request.caption_style),
-        size=(result.get("width", 1080), result.get("height", 1920)),
-    )
+    timeline = Timeline.from_result(task.result or {}, parse_style(task.request.caption_style))
+    text = timeline.subtitles(fmt)
     response = current_app.response_class(text, mimetype=SUBTITLE_FORMATS[fmt])
     if request.args.get("download") == "1":
         response.headers["Content-Disposition"] = (
