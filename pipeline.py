@@ -142,7 +142,7 @@ class Pipeline:
     def visuals(
         self, request: TaskRequest, script: Script, progress: Callable[[float], None] | None = None
     ) -> VisualsResult:
-        """A picture per sentence (visuals.py): the user's own backgrounds, else
+        """A picture per sentence (reelsmith.visuals): the user's own backgrounds, else
         the request's source ("auto": the best with a key), falling back source
         by source down to the generated background. ``progress`` gets the share
         of files fetched so far (and may raise TaskCanceled)."""

@@ -1,5 +1,7 @@
 """Real renders with moviepy + the bundled ffmpeg, small (270x480) so they take seconds."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -9,7 +11,7 @@ from reelsmith.core.exceptions import TaskCanceled
 from reelsmith.core.pauses import GAP, LEAD_IN, TAIL
 from reelsmith.core.settings import RenderSettings, Settings
 from reelsmith.render.frames import FrameMaker
-from reelsmith.render.timeline import Timeline, frame_size
+from reelsmith.render.timeline import Timeline, Transition, frame_size
 from reelsmith.voice.synthesizer import SpeechSynthesizer
 from tests.helpers.media import (
     FFMPEG,
@@ -381,6 +383,46 @@ def test_zoom_by_quadrant_resizes_gives_the_pixels_of_the_exact_warp(size, a):
             borderMode=cv2.BORDER_REPLICATE,
         )
         assert np.abs(got.astype(int) - expected).max() <= 1  # fixed-point rounding only
+
+
+def test_a_timeline_has_a_scene_per_cue_from_zero_to_the_end():
+    from reelsmith.captions.timing import Cue
+
+    cues = [Cue(1, "One.", 0.4, 1.5), Cue(2, "Two.", 1.8, 3.0), Cue(3, "Three.", 3.3, 4.0)]
+    a, b = Path("a.png"), Path("b.mp4")
+    made = Timeline.from_cues(
+        cues, size=(90, 160), title="t", media=[a, b], transition=Transition("slide", 0.3)
+    )
+    assert made.duration == pytest.approx(4.0 + TAIL)
+    assert [(s.start, s.end, s.media) for s in made.scenes] == [
+        (0.0, 1.8, a),
+        (1.8, 3.3, b),
+        (3.3, made.duration, a),  # the media is taken in turn
+    ]
+    assert made.cues == cues and made.transitions == (Transition("slide", 0.3),) * 2
+    assert Timeline.from_cues(cues, size=(90, 160), title="t").has_media is False
+
+
+def test_each_boundary_has_its_own_transition(tmp_path):
+    """Scenes red, blue, red: a crossfade into the second, a cut into the third."""
+    from dataclasses import replace
+
+    from reelsmith.render.backdrop import MediaBackground
+    from tests.helpers.timelines import scenes_at
+
+    red, blue = tmp_path / "red.png", tmp_path / "blue.png"
+    Image.new("RGB", (100, 160), (220, 30, 30)).save(red)
+    Image.new("RGB", (100, 160), (30, 60, 220)).save(blue)
+    timeline = scenes_at([0.0, 2.0, 4.0], 6.0, size=(90, 160), media=[red, blue])
+    timeline = replace(timeline, transitions=(Transition("crossfade", 0.6), Transition("cut")))
+    background = MediaBackground(timeline)
+    try:
+        red_share = lambda t: background.frame_at(t)[..., 0].mean() / 220  # noqa: E731
+        assert red_share(2.0) == pytest.approx(0.5 + 0.5 * 30 / 220, abs=0.03)  # half and half
+        assert red_share(3.99) == pytest.approx(30 / 220, abs=0.02)  # blue to the end
+        assert red_share(4.0) == pytest.approx(1.0, abs=0.02)  # then red at once
+    finally:
+        background.close()
 
 
 def test_transitions_blend_planes_as_they_blend_rgb_frames(tmp_path):

@@ -60,13 +60,13 @@ def test_check_visuals_names_the_field():
         ("crossfade", float("nan"), "transition_seconds"),
     ],
 )
-def test_check_transition_names_the_field(name, seconds, field):
+def test_transitions_check_names_the_field(name, seconds, field):
     with pytest.raises(BadTransition) as err:
         transitions.check(name, seconds)
     assert err.value.field == field
 
 
-def test_check_transition_accepts():
+def test_transitions_check_accepts():
     assert transitions.check("crossfade", "0.75") == ("crossfade", 0.75)
     assert transitions.check("cut", 0.5) == ("cut", 0.5)
 

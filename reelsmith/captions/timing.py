@@ -76,17 +76,3 @@ def cues_for(narration: Narration, spans: Sequence[tuple[float, float]]) -> list
             words = split_units(words)
         cues.append(Cue(i + 1, seg.text, start, end, words))
     return cues
-
-
-def cues_from_result(captions: Sequence[dict]) -> list[Cue]:
-    """The cues stored in a task's result (``captions``), back as ``Cue``s."""
-    return [
-        Cue(
-            i + 1,
-            c["text"],
-            c["start"],
-            c["end"],
-            [Word(w["text"], w["start"], w["end"]) for w in c.get("words", [])],
-        )
-        for i, c in enumerate(captions)
-    ]

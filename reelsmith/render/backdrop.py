@@ -127,7 +127,7 @@ class MediaBackground:
         return self._frame(t, "rgb")
 
     def frame_yuv(self, t: float) -> np.ndarray:
-        """The frame as yuv420p (yuv.py): photos are zoomed and clips decoded
+        """The frame as yuv420p (core.yuv): photos are zoomed and clips decoded
         in that form, and transitions blend the planes, so no frame is converted."""
         return self._frame(t, "yuv")
 

@@ -67,10 +67,6 @@ class Scene:
     cue: Cue
     media: Path | None = None
 
-    @property
-    def text(self) -> str:
-        return self.cue.text
-
 
 @dataclass(frozen=True)
 class Timeline:

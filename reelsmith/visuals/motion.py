@@ -224,7 +224,7 @@ class Background:
         return self._upscale(self._low(t))
 
     def frame_yuv(self, t: float) -> np.ndarray:
-        """The frame as yuv420p (yuv.py's I420 layout), upscaled
+        """The frame as yuv420p (core.yuv's I420 layout), upscaled
         plane by plane from the small image: half the bytes of an RGB
         upscale, and no full-size colour conversion afterwards."""
         if self._still_yuv is not None:

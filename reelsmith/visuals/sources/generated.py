@@ -6,7 +6,7 @@ from reelsmith.visuals.sources.base import Context, NoKey, Pick, Wanted
 
 
 class Generated(NoKey):
-    """The offline background (backgrounds.py), in the topic's own look."""
+    """The offline background (visuals.motion), in the topic's own look."""
 
     name = "generated"
 
