@@ -37,7 +37,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from cache import Cache, make_key
-from reelsmith.core.exceptions import ScriptError
+from reelsmith.core.exceptions import InvalidScriptReply, ScriptError, ScriptServerUnreachable
 from reelsmith.core.http_pool import PooledHTTP
 from reelsmith.core.settings import Settings
 from reelsmith.script import llm, local_llm
@@ -217,7 +217,7 @@ class ContentGenerator(PooledHTTP):
         else:
             try:
                 script = self._ask_llm(writer, topic, language, budget, tone)
-            except llm.Unreachable as exc:
+            except ScriptServerUnreachable as exc:
                 if not writer.discovered:
                     raise
                 # A server found on this machine went away: say so, and write offline.
@@ -312,7 +312,7 @@ class ContentGenerator(PooledHTTP):
             try:
                 reply = self._complete(writer, messages)
                 script = llm.script_from_reply(reply, topic, language, style, writer.name)
-            except llm.InvalidReply as exc:
+            except InvalidScriptReply as exc:
                 problem = str(exc)
                 continue
             miss = llm.length_miss(script, budget)

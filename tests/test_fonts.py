@@ -14,7 +14,8 @@ from reelsmith.captions import chain as font_chain
 from reelsmith.captions import fonts
 from reelsmith.captions.breaking import units, wrap
 from reelsmith.captions.chain import FontChain, is_rtl
-from reelsmith.captions.fonts import FAMILIES, FontError, check_font_file
+from reelsmith.captions.fonts import FAMILIES, check_font_file
+from reelsmith.core.exceptions import FontError
 
 SIZE = 20
 

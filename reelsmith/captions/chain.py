@@ -30,11 +30,11 @@ from uniseg.graphemecluster import grapheme_clusters
 from reelsmith.captions.fonts import (
     DEFAULT_FAMILY,
     Face,
-    FontError,
     cmap,
     fallback_faces,
     primary_face,
 )
+from reelsmith.core.exceptions import FontError
 
 EMOJI_HEIGHT = 0.8  # an emoji's ink is this share of the line (ascent + descent)
 EMOJI_ADVANCE = 1.15  # em, fits a flag's ink; OpenMoji's own 1.29 em leaves wide gaps

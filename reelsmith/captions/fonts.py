@@ -24,9 +24,7 @@ from pathlib import Path
 from fontTools.ttLib import TTFont
 from PIL import ImageFont
 
-
-class FontError(ValueError):
-    """A font name or file that can't be used; the message says why."""
+from reelsmith.core.exceptions import FontError
 
 
 def _package_dir(package: str) -> Path:

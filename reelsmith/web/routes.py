@@ -53,8 +53,9 @@ from reelsmith.core.exceptions import (
     SpeechError,
     UnknownVisuals,
     UnknownVoice,
+    UnsafeURL,
 )
-from reelsmith.core.netguard import UnsafeURL, check_webhook_url
+from reelsmith.core.netguard import check_webhook_url
 from reelsmith.core.settings import ASPECTS, Settings
 from reelsmith.tasks.queue import Task, TaskQueue, TaskRequest, TaskStatus
 from reelsmith.visuals import SOURCES, check_transition, check_visuals
