@@ -28,7 +28,8 @@ This module is the script stage's entry point; its parts are in
 ``reelsmith/script/``: ``llm.py`` (the schema, prompts, request and reply),
 ``local_llm.py`` (finding a model on this machine), ``offline_writer.py``
 and ``templates.py`` (the offline writer), ``text.py`` (the ``Script``, its
-budget, derived scenes) and ``words.py`` (stop words, keywords, hashtags).
+budget, derived scenes) and ``words.py`` (titles, hashtags); the stop words and keywords it
+shares with the visuals stage are in ``reelsmith/core/words.py``.
 """
 
 from __future__ import annotations

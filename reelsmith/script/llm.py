@@ -12,8 +12,9 @@ from pydantic import BaseModel, Field, ValidationError
 
 from reelsmith.core.exceptions import InvalidScriptReply, ScriptError, ScriptServerUnreachable
 from reelsmith.core.languages import count_unit
+from reelsmith.core.words import unique
 from reelsmith.script.text import MAX_SENTENCES, MIN_SENTENCES, Script, WordBudget, derive_scenes
-from reelsmith.script.words import clean_terms, hashtags_for, title_case, unique
+from reelsmith.script.words import clean_terms, hashtags_for, title_case
 
 if TYPE_CHECKING:
     from openai import APIStatusError, OpenAI
