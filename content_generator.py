@@ -28,7 +28,8 @@ This module is the script stage's entry point; its parts are in
 ``reelsmith/script/``: ``llm.py`` (the schema, prompts, request and reply),
 ``local_llm.py`` (finding a model on this machine), ``offline_writer.py``
 and ``templates.py`` (the offline writer), ``text.py`` (the ``Script``, its
-budget, derived scenes) and ``words.py`` (stop words, keywords, hashtags).
+budget, derived scenes) and ``words.py`` (titles, hashtags); the stop words and keywords it
+shares with the visuals stage are in ``reelsmith/core/words.py``.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from cache import Cache, make_key
-from reelsmith.core.exceptions import ScriptError
+from reelsmith.core.exceptions import InvalidScriptReply, ScriptError, ScriptServerUnreachable
 from reelsmith.core.http_pool import PooledHTTP
 from reelsmith.core.settings import Settings
 from reelsmith.script import llm, local_llm
@@ -214,7 +215,7 @@ class ContentGenerator(PooledHTTP):
         else:
             try:
                 script = self._ask_llm(writer, topic, language, budget, tone)
-            except llm.Unreachable as exc:
+            except ScriptServerUnreachable as exc:
                 if not writer.discovered:
                     raise
                 # A server found on this machine went away: say so, and write offline.
@@ -309,7 +310,7 @@ class ContentGenerator(PooledHTTP):
             try:
                 reply = self._complete(writer, messages)
                 script = llm.script_from_reply(reply, topic, language, style, writer.name)
-            except llm.InvalidReply as exc:
+            except InvalidScriptReply as exc:
                 problem = str(exc)
                 continue
             miss = llm.length_miss(script, budget)

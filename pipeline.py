@@ -23,6 +23,7 @@ from reelsmith.core import disk
 from reelsmith.core.exceptions import ReelsmithError, RenderError, StageFailed
 from reelsmith.core.settings import Settings
 from reelsmith.render.timeline import Timeline, Transition, frame_size
+from reelsmith.script.templates import TEMPLATE_WORDS
 from reelsmith.script.text import Script
 from reelsmith.tasks.queue import TaskRequest
 from reelsmith.visuals import Context, VisualsResult, choose
@@ -164,6 +165,7 @@ class Pipeline:
                 prompts=script.visual_prompts,
                 title=script.title,
                 progress=progress,
+                vague_words=TEMPLATE_WORDS,
             )
 
     def timeline(

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from reelsmith.captions import fonts
+from reelsmith.captions.chain import FontChain
 from reelsmith.captions.raster import Layout, wrap_units
 from reelsmith.captions.styles import MODES, POSITIONS, PRESETS, CaptionStyle, parse_style
 from reelsmith.captions.subtitles import to_ass, to_srt, to_vtt
@@ -310,7 +310,7 @@ def test_vtt_and_ass_carry_word_timing_and_ffmpeg_reads_them(tmp_path):
 
 # -- fonts and preview --------------------------------------------------------
 def test_wrap_fits_the_width_and_the_unit_limit():
-    chain = fonts.FontChain("noto-sans", 40)
+    chain = FontChain("noto-sans", 40)
     text = (
         "Supercalifragilisticexpialidocious words wrap without running past the edge of the frame"
     )
@@ -362,7 +362,7 @@ def test_every_script_is_drawn_and_highlighted_inside_the_safe_area(language):
             and x1 <= 540 * (layout.caption_left + layout.caption_width) + 1
         )
         assert y1 <= 960 * layout.caption_bottom_limit + 1
-    chain = fonts.FontChain("noto-sans", 40, language=language)
+    chain = FontChain("noto-sans", 40, language=language)
     assert chain.missing(text) == []
 
 

@@ -1,5 +1,6 @@
-"""fonts.py: every script drawn by a font that has it, colour emoji as one
-cluster, UAX #14 wrapping and highlight units, right-to-left order."""
+"""Caption fonts (fonts.py, chain.py, breaking.py): every script drawn by a
+font that has it, colour emoji as one cluster, UAX #14 wrapping and highlight
+units, right-to-left order."""
 
 import colorsys
 from functools import cache
@@ -9,16 +10,12 @@ from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw
 from uniseg.derived import default_ignorable_code_point
 
+from reelsmith.captions import chain as font_chain
 from reelsmith.captions import fonts
-from reelsmith.captions.fonts import (
-    FAMILIES,
-    FontChain,
-    FontError,
-    check_font_file,
-    is_rtl,
-    units,
-    wrap,
-)
+from reelsmith.captions.breaking import units, wrap
+from reelsmith.captions.chain import FontChain, is_rtl
+from reelsmith.captions.fonts import FAMILIES, check_font_file
+from reelsmith.core.exceptions import FontError
 
 SIZE = 20
 
@@ -261,7 +258,7 @@ def test_emoji_sequences_stay_one_cluster_in_colour():
         start = text.index(seq)
         left, right = chain.span(text, start, start + len(seq))
         emoji_size = next(r for r in emoji_runs if seq in r.text).font.size
-        assert right - left == pytest.approx(emoji_size * fonts.EMOJI_ADVANCE, abs=1)
+        assert right - left == pytest.approx(emoji_size * font_chain.EMOJI_ADVANCE, abs=1)
         box = (4 + int(left), 0, 4 + int(right), img.height)
         assert _saturated(img, box) > 20, seq
 
@@ -274,7 +271,7 @@ def test_an_emoji_sequence_is_one_glyph(seq):
     chain.draw(ImageDraw.Draw(img), (20, 60), seq, fill="white", anchor="ls")
     left, _, right, _ = img.getbbox()
     (run,) = chain.runs(seq)
-    assert run.emoji and right - left <= run.font.size * fonts.EMOJI_ADVANCE
+    assert run.emoji and right - left <= run.font.size * font_chain.EMOJI_ADVANCE
     assert _saturated(img) > 50
 
 
@@ -288,7 +285,7 @@ def test_emoji_sit_on_the_baseline_scaled_to_the_line():
     assert baseline - ascent <= top and bottom <= baseline + descent
     assert abs(bottom - baseline) <= 0.12 * 40
     line_h = sum(FontChain(size=40).font_for(chain.primary).getmetrics())
-    assert bottom - top == pytest.approx(line_h * fonts.EMOJI_HEIGHT, rel=0.1)
+    assert bottom - top == pytest.approx(line_h * font_chain.EMOJI_HEIGHT, rel=0.1)
 
 
 def test_emoji_on_a_mask_draw_in_the_fill():
@@ -373,8 +370,6 @@ def test_controls_and_lone_joiners_are_neither_drawn_nor_reported():
 def test_font_tables_are_cached_for_a_bounded_number_of_files(tmp_path):
     """Every uploaded font is a new file: the per-file caches keep the last
     FILE_CACHE of them, not every one a long-running server has seen."""
-    from reelsmith.captions import fonts
-
     anton = fonts.FAMILIES["anton"].face().path.read_bytes()
     for i in range(fonts.FILE_CACHE + 5):
         path = tmp_path / f"upload_{i}.ttf"

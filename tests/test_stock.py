@@ -8,6 +8,7 @@ import pytest
 
 from cache import Cache, make_key
 from reelsmith.core.settings import Settings
+from reelsmith.script.templates import TEMPLATE_WORDS
 from reelsmith.visuals import Context, choose
 from reelsmith.visuals.choosing import keywords
 from tests.helpers.fake_visuals import FakePexels2, FakePixabay
@@ -20,8 +21,10 @@ def settings(tmp_path, **kw) -> Settings:
 
 
 def run(name, s: Settings, sentences=SENTENCES, aspect="9:16", **kw):
+    """``choose`` as the pipeline calls it: the offline writer's words are filler."""
     cache = Cache(s.cache_dir, default_ttl=s.cache_ttl)
-    return choose(name, sentences, Context(topic="octopus hearts", aspect=aspect), s, cache, **kw)
+    ctx = Context(topic="octopus hearts", aspect=aspect)
+    return choose(name, sentences, ctx, s, cache, vague_words=TEMPLATE_WORDS, **kw)
 
 
 def served(server, result, source: str) -> list[str | None]:
@@ -140,7 +143,22 @@ def test_unreachable_server(tmp_path):
 
 def test_keywords():
     assert keywords("Why do octopuses have three hearts?") == "octopuses hearts"
-    assert keywords("Follow for more.", "bees and honey") == "bees honey"
+    assert keywords("Follow for more.", "bees and honey", vague=TEMPLATE_WORDS) == "bees honey"
+    assert keywords("Follow for more.", "bees and honey") == "follow"  # no filler words given
+
+
+def test_the_pipeline_searches_without_the_offline_writers_filler_words(tmp_path):
+    """The topic's query leaves out the offline templates' words ("basics")."""
+    from pipeline import Pipeline
+    from reelsmith.script.text import Script
+    from reelsmith.tasks.queue import TaskRequest
+
+    script = Script("Octopus", ["Octopuses have three hearts."], search_terms=[["octopus heart"]])
+    with FakePexels2(modes=["empty", "empty"]) as server:  # nothing for the script's own term
+        s = settings(tmp_path, pexels_api_key="k", pexels_base_url=server.url)
+        result = Pipeline(s).visuals(TaskRequest(topic="the basics of octopus"), script)
+    assert server.queries("/videos/search") == ["octopus heart", "octopus"]
+    assert result.per_sentence[0]["note"] == "pexels clip for 'octopus'"
 
 
 def test_pipeline_uses_pexels_and_says_when_it_cannot(tmp_path):

@@ -12,7 +12,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from reelsmith.captions import fonts
+from reelsmith.captions import breaking
+from reelsmith.captions.chain import FontChain, is_rtl
 from reelsmith.core import yuv
 
 
@@ -139,18 +140,16 @@ def _blend(targets, box, planes, step: int, fraction: float, from_right: bool) -
         cv2.add(region, premultiplied[:, columns], dst=region)
 
 
-def wrap_units(
-    text: str, chain: fonts.FontChain, max_width: float, max_units: int = 0
-) -> list[str]:
+def wrap_units(text: str, chain: FontChain, max_width: float, max_units: int = 0) -> list[str]:
     """Lines of ``text`` by the Unicode line-breaking rules, measured with the
-    real fonts (``fonts.wrap``); with ``max_units`` a line holds at most that
+    real fonts (``breaking.wrap``); with ``max_units`` a line holds at most that
     many highlight units (words, or CJK characters)."""
-    lines = fonts.wrap(text, chain, max_width)
+    lines = breaking.wrap(text, chain, max_width)
     if not max_units:
         return lines
     out = []
     for line in lines:
-        pieces = fonts.units(line)
+        pieces = breaking.units(line)
         for k in range(0, len(pieces), max_units):
             out.append(text_span(line, pieces[k : k + max_units]))
     return out
@@ -202,7 +201,7 @@ def render_text_box(
     """Rasterise ``text`` wrapped to ``width``, with an outline and an optional box.
 
     ``font`` is a bundled family or a font file; characters it lacks come from
-    the fallback chain (``fonts.FontChain``). The font shrinks until the text
+    the fallback chain (``FontChain``). The font shrinks until the text
     fits in ``max_lines`` lines. With a ``look.highlight`` every highlight
     unit is also drawn alone in that colour, so the one being spoken can be
     pasted over the plain one.
@@ -210,7 +209,7 @@ def render_text_box(
     pad = max(8, font_size // 3)
     stroke = max(2, font_size // 14) if look.stroke is None else look.stroke
     while True:
-        chain = fonts.FontChain(font, font_size, language=language)
+        chain = FontChain(font, font_size, language=language)
         lines = wrap_units(text, chain, width - 2 * pad - 2 * stroke, look.max_words_per_line)
         if len(lines) <= max_lines or font_size <= 12:
             break
@@ -232,7 +231,7 @@ def render_text_box(
         if look.highlight is None:
             continue
         position = 0
-        for unit in fonts.units(line):
+        for unit in breaking.units(line):
             start = line.find(unit, position)
             position = start + len(unit)
             x0, _ = chain.span(line, start, position)
@@ -249,4 +248,4 @@ def render_text_box(
             if bbox:
                 words.append(layer.crop(bbox))
                 word_xy.append(bbox[:2])
-    return TextBox(img, words, word_xy, fonts.is_rtl(text), chain.missing(text))
+    return TextBox(img, words, word_xy, is_rtl(text), chain.missing(text))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from reelsmith.captions import fonts
+from reelsmith.captions import breaking
 from reelsmith.voice.synthesizer import Narration, WordTiming
 
 Word = WordTiming  # a caption's word: text, start and end in video time
@@ -23,7 +23,7 @@ class Cue:
     text: str
     start: float
     end: float
-    words: list[Word] = field(default_factory=list)  # one per highlight unit (fonts.units)
+    words: list[Word] = field(default_factory=list)  # one per highlight unit (breaking.units)
 
     def __post_init__(self):
         if not self.words:
@@ -44,12 +44,12 @@ def estimate_words(text: str, start: float, end: float) -> list[Word]:
 
 
 def split_units(words: Sequence[Word]) -> list[Word]:
-    """Words as highlight units (``fonts.units``): a "word" between spaces of a
+    """Words as highlight units (``breaking.units``): a "word" between spaces of a
     script written without them becomes its characters (Chinese, Japanese) or
     its dictionary words (Thai, Lao, Khmer, Burmese), its time shared by length."""
     units: list[Word] = []
     for word in words:
-        pieces = fonts.units(word.text) or [word.text]
+        pieces = breaking.units(word.text) or [word.text]
         weights = [len(p) + 2 for p in pieces] if len(pieces) > 1 else [1]
         total, t = sum(weights), word.start
         for piece, weight in zip(pieces, weights):

@@ -2,6 +2,31 @@
 
 Each pipeline error names the stage it happened in, so a failed task can say
 "voice: Google Text-to-Speech could not be reached" instead of a stack trace.
+Errors with a ``field`` become ``400 {error, field}`` in the web layer.
+
+    Exception
+    ├── ReelsmithError              .stage, .message: a task fails with these
+    │   ├── ScriptError             script: no script could be written
+    │   │   └── ScriptServerUnreachable   nothing answered at the server's address
+    │   ├── SpeechError             voice: no engine could speak the script
+    │   │   └── UnknownVoice        400, field "voice"
+    │   ├── UnknownVisuals          400, field "visuals"
+    │   ├── BadTransition           400, field "transition" / "transition_seconds"
+    │   ├── CaptionStyleError       400, field "caption_style.*"
+    │   ├── RenderError             render: moviepy / ffmpeg failed
+    │   ├── StageFailed             an unexpected exception, labelled with its stage
+    │   └── TaskCanceled            the user canceled the task
+    │       └── TaskInterrupted     the server stopped under it; queued again
+    ├── InvalidScriptReply          the model answered, but not with a script (asked again)
+    ├── SourceUnavailable           a visual source gave up for this video (next source)
+    ├── StorageUnavailable          the storage can't be reached   [in core/storage.py]
+    ├── WorkerError                 a worker can't start           [in tasks/worker.py]
+    ├── BadRequest                  400, .field names the request field
+    ├── QueueFull                   503: the queue is full
+    ├── ConfigError                 .variable: a setting's value is bad
+    └── ValueError
+        ├── FontError               a caption font or font file can't be used
+        └── UnsafeURL               a webhook URL we will not send to
 """
 
 
@@ -21,6 +46,14 @@ class ScriptError(ReelsmithError):
     """The script could not be written (LLM unreachable, bad key, bad reply)."""
 
     stage = "script"
+
+
+class ScriptServerUnreachable(ScriptError):
+    """Nothing answered at the script server's address."""
+
+
+class InvalidScriptReply(Exception):
+    """The model answered, but not with a usable script."""
 
 
 class SpeechError(ReelsmithError):
@@ -109,3 +142,17 @@ class ConfigError(Exception):
         super().__init__(f"{variable}: {message}")
         self.variable = variable
         self.message = message
+
+
+class SourceUnavailable(Exception):
+    """A visual source failed in a way that will not get better within this
+    video (rate limit, server error, timeout, key rejected, a reply that is
+    not an image)."""
+
+
+class FontError(ValueError):
+    """A font name or file that can't be used; the message says why."""
+
+
+class UnsafeURL(ValueError):
+    """A webhook URL we will not send to; the message says why."""

@@ -15,10 +15,7 @@ from urllib.parse import urlsplit
 
 import httpcore
 
-
-class UnsafeURL(ValueError):
-    """A webhook URL we will not send to; the message says why."""
-
+from reelsmith.core.exceptions import UnsafeURL
 
 # -- Webhook targets ----------------------------------------------------------
 

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, ValidationError
 
-from reelsmith.core.exceptions import ScriptError
+from reelsmith.core.exceptions import InvalidScriptReply, ScriptError, ScriptServerUnreachable
 from reelsmith.core.languages import count_unit
+from reelsmith.core.words import unique
 from reelsmith.script.text import MAX_SENTENCES, MIN_SENTENCES, Script, WordBudget, derive_scenes
-from reelsmith.script.words import clean_terms, hashtags_for, title_case, unique
+from reelsmith.script.words import clean_terms, hashtags_for, title_case
 
 if TYPE_CHECKING:
     from openai import APIStatusError, OpenAI
@@ -62,7 +63,7 @@ class Writer:
 
 def complete(writer: Writer, messages: list[dict[str, str]], secret: str | None) -> ScriptModel:
     """One structured-output request; SDK errors become ``ScriptError``
-    (``Unreachable`` when nothing answers; ``InvalidReply`` when asking
+    (``ScriptServerUnreachable`` when nothing answers; ``InvalidScriptReply`` when asking
     again may help). ``secret`` (the API key) never appears in a message."""
     import openai
 
@@ -71,9 +72,9 @@ def complete(writer: Writer, messages: list[dict[str, str]], secret: str | None)
             model=writer.model, messages=messages, response_format=ScriptModel
         )
     except ValidationError as exc:  # the content is not JSON of the schema's shape
-        raise InvalidReply(_describe(exc)) from exc
+        raise InvalidScriptReply(_describe(exc)) from exc
     except openai.LengthFinishReasonError as exc:
-        raise InvalidReply("it was cut off at the length limit") from exc
+        raise InvalidScriptReply("it was cut off at the length limit") from exc
     except openai.ContentFilterFinishReasonError as exc:
         raise ScriptError("the script server's content filter blocked the reply") from exc
     except openai.AuthenticationError as exc:
@@ -85,7 +86,9 @@ def complete(writer: Writer, messages: list[dict[str, str]], secret: str | None)
     except openai.APITimeoutError as exc:
         raise ScriptError(f"the script server did not answer within {writer.timeout:g} s") from exc
     except openai.APIConnectionError as exc:
-        raise Unreachable(f"could not connect to the script server at {writer.base_url}") from exc
+        raise ScriptServerUnreachable(
+            f"could not connect to the script server at {writer.base_url}"
+        ) from exc
     except openai.NotFoundError as exc:
         raise ScriptError(
             f"the script server answered 404 for model {writer.model!r}: check "
@@ -101,12 +104,12 @@ def complete(writer: Writer, messages: list[dict[str, str]], secret: str | None)
     except openai.OpenAIError as exc:
         raise ScriptError(f"the script request failed ({type(exc).__name__})") from exc
     if not completion.choices:
-        raise InvalidReply("it had no choices")
+        raise InvalidScriptReply("it had no choices")
     message = completion.choices[0].message
     if message.refusal:
         raise ScriptError(f"the model refused to write this script: {message.refusal[:200]}")
     if message.parsed is None:
-        raise InvalidReply("it was empty")
+        raise InvalidScriptReply("it was empty")
     return message.parsed
 
 
@@ -118,14 +121,6 @@ def _server_reason(exc: APIStatusError, secret: str | None) -> str:
         text = text.replace(secret, "***")
     text = re.sub(r"\bsk-[\w-]{6,}", "sk-***", text)[:200]
     return f": {text}" if text else ""
-
-
-class InvalidReply(Exception):
-    """The model answered, but not with a usable script."""
-
-
-class Unreachable(ScriptError):
-    """Nothing answered at the script server's address."""
 
 
 def user_prompt(topic: str, language: str, budget: WordBudget, tone: str, style: str) -> str:
@@ -183,7 +178,7 @@ def script_from_reply(
     kept = [(" ".join(s.split()), i) for i, s in enumerate(reply.sentences) if s.strip()]
     sentences = [s for s, _ in kept]
     if not MIN_SENTENCES <= len(sentences) <= MAX_SENTENCES:
-        raise InvalidReply(
+        raise InvalidScriptReply(
             f"expected {MIN_SENTENCES} to {MAX_SENTENCES} sentences, got {len(sentences)}"
         )
     tags = unique(re.sub(r"[^\w]", "", tag.lower()) for tag in reply.hashtags)

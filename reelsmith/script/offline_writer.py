@@ -19,6 +19,7 @@ import string
 from dataclasses import dataclass
 
 from reelsmith.core.languages import word_count
+from reelsmith.core.words import AUX, PREPOSITIONS, WH, keywords, unique
 from reelsmith.script.templates import (
     BODY,
     CALLS_TO_FOLLOW,
@@ -29,16 +30,7 @@ from reelsmith.script.templates import (
     TONES,
 )
 from reelsmith.script.text import Script, estimated_seconds, style_for, word_budget
-from reelsmith.script.words import (
-    AUX,
-    PREPOSITIONS,
-    WH,
-    capitalised,
-    hashtags_for,
-    keywords,
-    title_case,
-    unique,
-)
+from reelsmith.script.words import capitalised, hashtags_for, title_case
 
 _BE = {"is", "are", "was", "were"}
 

@@ -1,6 +1,6 @@
 """A script: its dataclass, its length budget, the user's own text made a
 script, and the search terms and visual prompts derived from its sentences
-(the word lists and keywords are in ``words.py``)."""
+(the stop words and keywords are in ``reelsmith.core.words``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from typing import Any
 from reelsmith.core.exceptions import ScriptError
 from reelsmith.core.languages import split_sentences, word_count
 from reelsmith.core.pauses import GAP, LEAD_IN, TAIL
-from reelsmith.script.words import hashtags_for, keywords, unique
+from reelsmith.core.words import keywords, unique
+from reelsmith.script.templates import TEMPLATE_WORDS
+from reelsmith.script.words import hashtags_for
 
 # Part of every cache key: bump it when the prompt or the offline templates
 # change, so old cached scripts are not served for the new wording.
@@ -159,7 +161,7 @@ def derive_scenes(
     subject = " ".join(topic_words[:3]) or " ".join(topic.lower().split()[:3])
     terms, prompts = [], []
     for sentence in sentences:
-        own = [w for w in keywords(sentence) if w not in topic_words]
+        own = [w for w in keywords(sentence, vague=TEMPLATE_WORDS) if w not in topic_words]
         ranked = sorted(own, key=len, reverse=True)[:2]
         terms.append(unique([*ranked, subject, *topic_words[:1]])[:3] or [sentence.lower()[:40]])
         text = " ".join(sentence.split()[:25]).rstrip(".,;:!?…")

@@ -408,7 +408,7 @@ class WebhookSender:
         return response.status
 
     def _deliver(self, task: Task) -> None:
-        from reelsmith.core.netguard import UnsafeURL
+        from reelsmith.core.exceptions import UnsafeURL
 
         delay, problem = self.first_delay, ""
         for attempt in range(1, self.attempts + 1):

@@ -12,14 +12,14 @@ request calls no API. Files are fetched several at once: stock files
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cache import Cache
 from reelsmith.core.exceptions import UnknownVisuals
 from reelsmith.core.settings import Settings
-from reelsmith.script.words import keywords as content_words
+from reelsmith.core.words import keywords as content_words
 from reelsmith.visuals.sources import SOURCES, VisualSource, keyed
 from reelsmith.visuals.sources.base import Context, Pick, Wanted
 from reelsmith.visuals.sources.generated import Generated
@@ -71,11 +71,14 @@ def choose(
     prompts: list[str] = (),
     title: str = "",
     progress: Callable[[float], None] | None = None,
+    vague_words: Collection[str] = frozenset(),
 ) -> VisualsResult:
     """A picture per sentence from the ``name`` source ("auto" or a ``SOURCES``
     name), each sentence falling back source by source. ``progress`` is told
     the share of sentences with a fetched file as each one comes (it may
-    raise, e.g. TaskCanceled, to stop)."""
+    raise, e.g. TaskCanceled, to stop). A sentence without search terms is
+    searched for by its keywords, less ``vague_words`` (the script writer's
+    own filler words)."""
     if progress is not None:
         fetched = 0
 
@@ -90,7 +93,7 @@ def choose(
         Wanted(
             i,
             s,
-            _terms(s, search_terms[i] if i < len(search_terms) else [], ctx.topic),
+            _terms(s, search_terms[i] if i < len(search_terms) else [], ctx.topic, vague_words),
             (
                 prompts[i]
                 if i < len(prompts) and prompts[i].strip()
@@ -136,20 +139,23 @@ def choose(
 
 
 # -- search terms and prompts when the script has none -------------------------------
-def keywords(sentence: str, topic: str = "", limit: int = 3) -> str:
-    """A short search query: the sentence's longest searchable words (the
-    script stage's ``keywords``: no stop words, vague words or the offline
-    templates' words), else the topic's."""
-    words = [w for w in content_words(sentence) if len(w) > 3]
+def keywords(
+    sentence: str, topic: str = "", limit: int = 3, vague: Collection[str] = frozenset()
+) -> str:
+    """A short search query: the sentence's longest searchable words (no stop
+    words, vague words or ``vague``), else the topic's."""
+    words = [w for w in content_words(sentence, vague=vague) if len(w) > 3]
     content = sorted(words, key=lambda w: (-len(w), words.index(w)))
     if not content:
         content = content_words(topic, generic=False)
     return " ".join(content[:limit])
 
 
-def _terms(sentence: str, given: list[str], topic: str) -> list[str]:
-    terms = [t.strip() for t in given if t and t.strip()] or [keywords(sentence, topic)]
-    terms.append(keywords(topic, topic))
+def _terms(sentence: str, given: list[str], topic: str, vague: Collection[str]) -> list[str]:
+    terms = [t.strip() for t in given if t and t.strip()] or [
+        keywords(sentence, topic, vague=vague)
+    ]
+    terms.append(keywords(topic, topic, vague=vague))
     return [t for t in dict.fromkeys(terms) if t]
 
 

@@ -44,8 +44,9 @@ from reelsmith.core.exceptions import (
     SpeechError,
     UnknownVisuals,
     UnknownVoice,
+    UnsafeURL,
 )
-from reelsmith.core.netguard import UnsafeURL, check_webhook_url
+from reelsmith.core.netguard import check_webhook_url
 from reelsmith.core.settings import ASPECTS, Settings
 from reelsmith.render import transitions
 from reelsmith.render.timeline import Timeline

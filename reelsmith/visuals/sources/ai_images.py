@@ -7,8 +7,9 @@ import base64
 from pathlib import Path
 
 from cache import make_key
+from reelsmith.core.exceptions import SourceUnavailable
 from reelsmith.visuals.sources.base import Context, Downloads, Pick, Wanted, at_once, http_reason
-from reelsmith.visuals.sources.files import Unavailable, media_file
+from reelsmith.visuals.sources.files import media_file
 
 
 class AIImages(Downloads):
@@ -41,7 +42,7 @@ class AIImages(Downloads):
                 return Pick(None, down)
             try:
                 return Pick(self.image(want.prompt, ctx), f"ai image for {want.prompt[:60]!r}")
-            except Unavailable as exc:
+            except SourceUnavailable as exc:
                 down = f"ai: {exc}"
                 return Pick(None, down)
 
@@ -69,14 +70,14 @@ class AIImages(Downloads):
         try:
             reply = client.images.generate(model=s.images_model, prompt=prompt, n=1, size=size)
         except openai.APITimeoutError as exc:
-            raise Unavailable(f"timed out after {self.timeout:g} s") from exc
+            raise SourceUnavailable(f"timed out after {self.timeout:g} s") from exc
         except openai.APIStatusError as exc:
-            raise Unavailable(http_reason(exc.status_code)) from exc
+            raise SourceUnavailable(http_reason(exc.status_code)) from exc
         except openai.APIError as exc:
-            raise Unavailable(f"unreachable ({type(exc).__name__})") from exc
+            raise SourceUnavailable(f"unreachable ({type(exc).__name__})") from exc
         image = reply.data[0] if reply.data else None
         if image is not None and image.b64_json:
             return base64.b64decode(image.b64_json)
         if image is not None and image.url:
             return self.download(image.url)
-        raise Unavailable("the reply had no image")
+        raise SourceUnavailable("the reply had no image")

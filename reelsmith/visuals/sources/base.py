@@ -14,9 +14,10 @@ from typing import ClassVar, Protocol
 import httpx
 
 from cache import Cache, make_key
+from reelsmith.core.exceptions import SourceUnavailable
 from reelsmith.core.http_pool import PooledHTTP
 from reelsmith.core.settings import Settings
-from reelsmith.visuals.sources.files import Unavailable, media_file
+from reelsmith.visuals.sources.files import media_file
 
 MAX_DOWNLOAD_MB = 200
 
@@ -97,11 +98,11 @@ class Downloads(PooledHTTP):
             resp.raise_for_status()
             return resp.json()
         except httpx.HTTPStatusError as exc:
-            raise Unavailable(http_reason(exc.response.status_code)) from exc
+            raise SourceUnavailable(http_reason(exc.response.status_code)) from exc
         except httpx.TimeoutException as exc:
-            raise Unavailable(f"timed out after {self.timeout:g} s") from exc
+            raise SourceUnavailable(f"timed out after {self.timeout:g} s") from exc
         except (httpx.HTTPError, ValueError) as exc:
-            raise Unavailable(f"unreachable ({type(exc).__name__})") from exc
+            raise SourceUnavailable(f"unreachable ({type(exc).__name__})") from exc
 
     def cached_search(self, what: str, query: str, ctx: Context, fetch) -> list[dict]:
         key = make_key("visuals", self.name, what, query, ctx.orientation)
@@ -126,14 +127,14 @@ class Downloads(PooledHTTP):
                 for chunk in resp.iter_bytes():
                     data += chunk
                     if len(data) > MAX_DOWNLOAD_MB << 20:
-                        raise Unavailable(f"a file over {MAX_DOWNLOAD_MB} MB")
+                        raise SourceUnavailable(f"a file over {MAX_DOWNLOAD_MB} MB")
                 return bytes(data)
         except httpx.HTTPStatusError as exc:
-            raise Unavailable(f"download: {http_reason(exc.response.status_code)}") from exc
+            raise SourceUnavailable(f"download: {http_reason(exc.response.status_code)}") from exc
         except httpx.TimeoutException as exc:
-            raise Unavailable(f"download timed out after {self.timeout:g} s") from exc
+            raise SourceUnavailable(f"download timed out after {self.timeout:g} s") from exc
         except httpx.HTTPError as exc:
-            raise Unavailable(f"download failed ({type(exc).__name__})") from exc
+            raise SourceUnavailable(f"download failed ({type(exc).__name__})") from exc
 
 
 def at_once(fn, items: list, limit: int, each: Callable | None = None) -> list:

@@ -10,12 +10,7 @@ import time
 from pathlib import Path
 
 from cache import Cache
-
-
-class Unavailable(Exception):
-    """The source failed in a way that will not get better within this video
-    (rate limit, server error, timeout, key rejected, a reply that is not an
-    image)."""
+from reelsmith.core.exceptions import SourceUnavailable
 
 
 def media_file(cache: Cache, key: str, suffix: str | None, fetch) -> Path:
@@ -72,5 +67,5 @@ def _image_suffix(data: bytes) -> str:
         with Image.open(io.BytesIO(data)) as img:
             fmt = (img.format or "").lower()
     except (UnidentifiedImageError, OSError) as exc:
-        raise Unavailable("the reply was not an image") from exc
+        raise SourceUnavailable("the reply was not an image") from exc
     return {"jpeg": ".jpg", "png": ".png", "webp": ".webp"}.get(fmt, ".png")

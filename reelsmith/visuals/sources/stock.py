@@ -3,8 +3,8 @@ of a clip or photo, and the downloads."""
 
 from __future__ import annotations
 
+from reelsmith.core.exceptions import SourceUnavailable
 from reelsmith.visuals.sources.base import Context, Downloads, Pick, Wanted, at_once
-from reelsmith.visuals.sources.files import Unavailable
 
 DOWNLOADS_AT_ONCE = 4  # stock files fetched at once (file downloads; the searches go one by one)
 
@@ -24,7 +24,7 @@ class Stock(Downloads):
                 continue
             try:
                 chosen.append(self._choose(want, ctx))
-            except Unavailable as exc:
+            except SourceUnavailable as exc:
                 down = f"{self.name}: {exc}"
                 chosen.append((None, down))
 
@@ -34,7 +34,7 @@ class Stock(Downloads):
                 return Pick(None, note)
             try:
                 return Pick(self.file(best["url"], best["suffix"]), note)
-            except Unavailable as exc:
+            except SourceUnavailable as exc:
                 return Pick(None, f"{self.name}: {exc}")
 
         return at_once(fetch, chosen, DOWNLOADS_AT_ONCE, ctx.fetched)
