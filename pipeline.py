@@ -23,8 +23,8 @@ from reelsmith.captions.overlay import CaptionStyle, parse_style
 from reelsmith.core import disk
 from reelsmith.core.exceptions import ReelsmithError, RenderError, StageFailed
 from reelsmith.core.settings import Settings
+from reelsmith.request import CreateRequest
 from reelsmith.script.text import Script
-from reelsmith.tasks.queue import TaskRequest
 from reelsmith.visuals import Context, VisualsResult, choose
 from reelsmith.voice.synthesizer import Narration, SpeechSynthesizer, words_per_second
 from video_creator import RenderJob, VideoCreator, VideoResult
@@ -46,7 +46,7 @@ class Pipeline:
         self.synthesizer = SpeechSynthesizer(settings, cache=self.cache)
         self.creator = VideoCreator(settings)
 
-    def run(self, request: TaskRequest, output_path: Path, report: Reporter = _no_report) -> dict:
+    def run(self, request: CreateRequest, output_path: Path, report: Reporter = _no_report) -> dict:
         """Produce ``output_path`` (+ .srt, .jpg). Returns a JSON-able summary.
 
         A failure leaves no partial file behind; a full disk (ENOSPC anywhere)
@@ -107,7 +107,7 @@ class Pipeline:
         )
 
     def prepare(
-        self, request: TaskRequest, work_dir: Path, report: Reporter = _no_report
+        self, request: CreateRequest, work_dir: Path, report: Reporter = _no_report
     ) -> tuple[Script, Narration]:
         """The script and voice stages: the script, and its narration in ``work_dir``."""
         with _stage("script"):
@@ -140,7 +140,10 @@ class Pipeline:
         return script, narration
 
     def visuals(
-        self, request: TaskRequest, script: Script, progress: Callable[[float], None] | None = None
+        self,
+        request: CreateRequest,
+        script: Script,
+        progress: Callable[[float], None] | None = None,
     ) -> VisualsResult:
         """A picture per sentence (visuals.py): the user's own backgrounds, else
         the request's source ("auto": the best with a key), falling back source
@@ -168,7 +171,7 @@ class Pipeline:
 
     def job(
         self,
-        request: TaskRequest,
+        request: CreateRequest,
         script: Script,
         narration: Narration,
         output_path: Path,
@@ -186,14 +189,14 @@ class Pipeline:
             transition_seconds=request.transition_seconds,
         )
 
-    def caption_style(self, request: TaskRequest) -> CaptionStyle:
+    def caption_style(self, request: CreateRequest) -> CaptionStyle:
         """The request's caption style; an uploaded font replaces the style's own."""
         style = parse_style(request.caption_style)
         if request.font:
             style = replace(style, font=str(self.settings.data_dir / "uploads" / request.font))
         return style
 
-    def music(self, request: TaskRequest) -> Path | None:
+    def music(self, request: CreateRequest) -> Path | None:
         """The request's uploaded music bed, else the one in ``MUSIC_PATH``, else none."""
         if request.music:
             return self.settings.data_dir / "uploads" / request.music
@@ -204,7 +207,7 @@ class Pipeline:
 
     def run_batch(
         self,
-        requests: list[TaskRequest],
+        requests: list[CreateRequest],
         out_dir: Path,
         max_workers: int | None = None,
         report: Reporter = _no_report,

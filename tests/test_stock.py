@@ -146,11 +146,11 @@ def test_keywords():
 def test_pipeline_uses_pexels_and_says_when_it_cannot(tmp_path):
     from pipeline import Pipeline
     from reelsmith.core.settings import RenderSettings
-    from reelsmith.tasks.queue import TaskRequest
+    from reelsmith.request import CreateRequest
     from tests.helpers.media import corner_colour, probe
 
     small = RenderSettings(width=180, height=320, preset="veryfast")
-    request = TaskRequest(topic="octopus", script="Blue blood. Three hearts.")
+    request = CreateRequest(topic="octopus", script="Blue blood. Three hearts.")
     with FakePexels2() as server:
         s = Settings(
             pexels_api_key="k",
