@@ -174,8 +174,9 @@ class CreateRequest(BaseModel):
         ``BadRequest`` naming the field."""
         if not isinstance(data, dict):
             raise BadRequest("the body is not a JSON object")
+        uploads = cls.upload_fields()
         for name in data:
-            if name in cls.upload_fields():
+            if name in uploads:
                 raise BadRequest(f"{name} takes files: send them in a multipart upload", name)
             if name not in cls.model_fields:
                 raise BadRequest(
