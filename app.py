@@ -23,9 +23,11 @@ from reelsmith.core import storage as storage_mod
 from reelsmith.core.exceptions import ConfigError, TaskInterrupted
 from reelsmith.core.settings import Settings
 from reelsmith.tasks.queue import Task, TaskQueue, TaskStore
-from reelsmith.web import security
+from reelsmith.web.blueprints import register_web
 from reelsmith.web.cli import register_cli
-from reelsmith.web.routes import DOWNLOADS, bp, remove_uploads
+from reelsmith.web.common import DOWNLOADS
+from reelsmith.web.services import PipelineServices
+from reelsmith.web.uploads import remove_uploads
 
 log = logging.getLogger("reelsmith")
 
@@ -71,6 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         tasks = TaskQueue(store, runner, workers=settings.workers, maxsize=settings.queue_size)
     app.extensions["reelsmith"] = tasks
     app.extensions["reelsmith_storage"] = storage
+    app.extensions["reelsmith_services"] = pipeline_services(settings)
     start_lock = threading.Lock()
 
     def start_workers() -> None:
@@ -90,8 +93,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.before_request(start_workers)
 
     tasks.webhooks.allow_private = settings.webhook_allow_private
-    security.install(app)  # before the blueprint's hooks: a refused Host goes no further
-    app.register_blueprint(bp)
+    register_web(app)
     register_cli(app)
     return app
 
@@ -180,6 +182,35 @@ def _pipeline_runner(settings: Settings, videos_dir: Path):
         return result
 
     return run
+
+
+def pipeline_services(settings: Settings) -> PipelineServices:
+    """What the web layer, the CLI and the MCP server use of the pipeline; each
+    stage is imported on first use, so start-up stays instant."""
+
+    def pipeline(music: Path | None):
+        from pipeline import Pipeline
+
+        return Pipeline(settings.with_(music_path=Path(music)) if music else settings)
+
+    def writer_status() -> dict:
+        from content_generator import ContentGenerator
+
+        return ContentGenerator(settings=settings).writer_status()
+
+    def render_preview(title, sentence, style, size) -> bytes:
+        from video_creator import render_preview
+
+        return render_preview(title, sentence, style, size)
+
+    return PipelineServices(
+        writer_status=writer_status,
+        render_preview=render_preview,
+        run=lambda request, out, report, music=None: pipeline(music).run(request, out, report),
+        run_batch=lambda requests, out_dir, workers, report, music=None: pipeline(music).run_batch(
+            requests, out_dir, max_workers=workers, report=report
+        ),
+    )
 
 
 def _is_loopback(host: str) -> bool:

@@ -24,7 +24,7 @@ from cache import Cache
 from content_generator import ContentGenerator
 from pipeline import Pipeline
 from reelsmith.core.settings import RenderSettings, Settings
-from reelsmith.tasks.queue import TaskRequest
+from reelsmith.request import CreateRequest
 from tests.helpers.servers import FakeOpenAI  # a small keep-alive OpenAI-compatible server
 
 SMALL = RenderSettings(width=270, height=480, preset="veryfast")
@@ -56,7 +56,7 @@ def pooled_generator() -> None:
 
 def batch_render(folder: Path) -> None:
     settings = Settings(render=SMALL, cache_dir=folder / "cache")
-    requests = [TaskRequest(topic=t) for t in ["why the sky is blue", "how bees make honey"]]
+    requests = [CreateRequest(topic=t) for t in ["why the sky is blue", "how bees make honey"]]
     started = time.perf_counter()
     results = Pipeline(settings).run_batch(requests, folder / "batch", max_workers=2)
     names = sorted(p.name for p in (folder / "batch").glob("*.mp4"))

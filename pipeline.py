@@ -23,9 +23,9 @@ from reelsmith.core import disk
 from reelsmith.core.exceptions import ReelsmithError, RenderError, StageFailed
 from reelsmith.core.settings import Settings
 from reelsmith.render.timeline import Timeline, Transition, frame_size
+from reelsmith.request import CreateRequest
 from reelsmith.script.templates import TEMPLATE_WORDS
 from reelsmith.script.text import Script
-from reelsmith.tasks.queue import TaskRequest
 from reelsmith.visuals import Context, VisualsResult, choose
 from reelsmith.voice.synthesizer import Narration, SpeechSynthesizer, words_per_second
 from video_creator import VideoCreator, VideoResult
@@ -47,7 +47,7 @@ class Pipeline:
         self.synthesizer = SpeechSynthesizer(settings, cache=self.cache)
         self.creator = VideoCreator(settings)
 
-    def run(self, request: TaskRequest, output_path: Path, report: Reporter = _no_report) -> dict:
+    def run(self, request: CreateRequest, output_path: Path, report: Reporter = _no_report) -> dict:
         """Produce ``output_path`` (+ .srt, .jpg). Returns a JSON-able summary.
 
         A failure leaves no partial file behind; a full disk (ENOSPC anywhere)
@@ -108,7 +108,7 @@ class Pipeline:
         )
 
     def prepare(
-        self, request: TaskRequest, work_dir: Path, report: Reporter = _no_report
+        self, request: CreateRequest, work_dir: Path, report: Reporter = _no_report
     ) -> tuple[Script, Narration]:
         """The script and voice stages: the script, and its narration in ``work_dir``."""
         with _stage("script"):
@@ -141,7 +141,10 @@ class Pipeline:
         return script, narration
 
     def visuals(
-        self, request: TaskRequest, script: Script, progress: Callable[[float], None] | None = None
+        self,
+        request: CreateRequest,
+        script: Script,
+        progress: Callable[[float], None] | None = None,
     ) -> VisualsResult:
         """A picture per sentence (reelsmith.visuals): the user's own backgrounds, else
         the request's source ("auto": the best with a key), falling back source
@@ -169,7 +172,7 @@ class Pipeline:
             )
 
     def timeline(
-        self, request: TaskRequest, script: Script, narration: Narration, visuals: VisualsResult
+        self, request: CreateRequest, script: Script, narration: Narration, visuals: VisualsResult
     ) -> Timeline:
         """What the render draws: a scene per sentence of the narration, in the
         request's size, caption style and transition, over the visuals."""
@@ -188,14 +191,14 @@ class Pipeline:
             music=music,
         )
 
-    def caption_style(self, request: TaskRequest) -> CaptionStyle:
+    def caption_style(self, request: CreateRequest) -> CaptionStyle:
         """The request's caption style; an uploaded font replaces the style's own."""
         style = parse_style(request.caption_style)
         if request.font:
             style = replace(style, font=str(self.settings.data_dir / "uploads" / request.font))
         return style
 
-    def music(self, request: TaskRequest) -> Path | None:
+    def music(self, request: CreateRequest) -> Path | None:
         """The request's uploaded music bed, else the one in ``MUSIC_PATH``, else none."""
         if request.music:
             return self.settings.data_dir / "uploads" / request.music
@@ -206,7 +209,7 @@ class Pipeline:
 
     def run_batch(
         self,
-        requests: list[TaskRequest],
+        requests: list[CreateRequest],
         out_dir: Path,
         max_workers: int | None = None,
         report: Reporter = _no_report,

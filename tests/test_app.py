@@ -2,7 +2,6 @@
 
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -51,15 +50,11 @@ def test_index_serves_the_page_and_local_assets(client):
 def test_the_page_takes_its_limits_from_the_constants_the_api_checks(tmp_path):
     from html.parser import HTMLParser
 
-    from reelsmith.render.transitions import MAX_TRANSITION_SECONDS
-    from reelsmith.web.routes import LENGTH_RANGE, MAX_LANGUAGE, UPLOAD_KINDS
+    from reelsmith.request import CreateRequest
 
-    app = create_app(
-        {
-            "SETTINGS": make_settings(tmp_path, max_topic_chars=77, max_script_chars=999),
-            "START_WORKERS": False,
-        }
-    )
+    settings = make_settings(tmp_path, max_topic_chars=77, max_script_chars=999)
+    app = create_app({"SETTINGS": settings, "START_WORKERS": False})
+    fields = CreateRequest.field_schemas(settings)
     inputs = {}
 
     class Inputs(HTMLParser):
@@ -70,11 +65,12 @@ def test_the_page_takes_its_limits_from_the_constants_the_api_checks(tmp_path):
 
     Inputs().feed(app.test_client().get("/").get_data(as_text=True))
     assert inputs["topic"]["maxlength"] == "77" and inputs["script"]["maxlength"] == "999"
-    assert inputs["language"]["maxlength"] == str(MAX_LANGUAGE)
-    assert (inputs["length"]["min"], inputs["length"]["max"]) == tuple(map(str, LENGTH_RANGE))
-    assert float(inputs["transition_seconds"]["max"]) == MAX_TRANSITION_SECONDS
-    for kind, suffixes in UPLOAD_KINDS.items():
-        assert set(inputs[kind]["accept"].split(",")) == suffixes
+    assert inputs["language"]["maxlength"] == str(fields["language"]["maxLength"]) == "12"
+    assert (inputs["length"]["min"], inputs["length"]["max"]) == ("10", "120")
+    assert (fields["length"]["minimum"], fields["length"]["maximum"]) == (10, 120)
+    assert float(inputs["transition_seconds"]["max"]) == fields["transition_seconds"]["maximum"]
+    for kind, upload in CreateRequest.upload_fields().items():
+        assert set(inputs[kind]["accept"].split(",")) == upload.suffixes
     client = app.test_client()  # and the API refuses one character more than the page allows
     reply = client.post("/api/create", json={"topic": "x" * 78})
     assert reply.status_code == 400 and reply.get_json()["field"] == "topic"
@@ -291,157 +287,6 @@ def test_partial_files_from_a_crash_are_removed_at_start(tmp_path):
     (videos / "keep.mp4").write_bytes(b"done")
     create_app({"SETTINGS": make_settings(tmp_path), "START_WORKERS": False})
     assert [p.name for p in videos.iterdir()] == ["keep.mp4"]
-
-
-def _png_bytes(colour=(10, 200, 30)):
-    import io
-
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("RGB", (64, 64), colour).save(buf, "PNG")
-    return buf.getvalue()
-
-
-def test_uploads_are_checked_and_stored_under_generated_names(client, app, tmp_path):
-    import io
-
-    from tests.helpers.media import make_tone
-
-    wav = make_tone(tmp_path / "bed.wav", seconds=1.0).read_bytes()
-    resp = client.post(
-        "/api/create",
-        content_type="multipart/form-data",
-        data={
-            "topic": "tea",
-            "music": (io.BytesIO(wav), "../../evil name.wav"),
-            "backgrounds": [
-                (io.BytesIO(_png_bytes()), "a.png"),
-                (io.BytesIO(_png_bytes()), "b.PNG"),
-            ],
-        },
-    )
-    assert resp.status_code == 202, resp.get_json()
-    req = client.get(resp.get_json()["status_url"]).get_json()["request"]
-    uploads = tmp_path / "instance" / "uploads"
-    stored = sorted(p.name for p in uploads.iterdir())
-    assert sorted([req["music"], *req["backgrounds"]]) == stored
-    assert req["music"].endswith(".wav") and "evil" not in req["music"]
-    assert all(len(Path(n).stem) == 32 for n in stored)
-
-
-def test_canceling_a_queued_task_removes_its_uploads(tmp_path):
-    import io
-
-    app = create_app({"SETTINGS": make_settings(tmp_path), "START_WORKERS": False, "TESTING": True})
-    client = app.test_client()
-    resp = client.post(
-        "/api/create",
-        content_type="multipart/form-data",
-        data={"topic": "tea", "backgrounds": [(io.BytesIO(_png_bytes()), "a.png")]},
-    )
-    assert resp.status_code == 202, resp.get_json()
-    uploads = tmp_path / "instance" / "uploads"
-    assert len(list(uploads.iterdir())) == 1
-    body = client.post(f"/api/task/{resp.get_json()['task_id']}/cancel").get_json()
-    assert body["status"] == "canceled"
-    assert list(uploads.iterdir()) == []
-
-
-@pytest.mark.parametrize(
-    "field, name, content, message",
-    [
-        ("backgrounds", "notes.txt", b"hello", ".txt files are not accepted"),
-        ("backgrounds", "fake.png", b"not really a png", "not a readable image or video"),
-        ("music", "song.wav", b"RIFF....not audio", "not a readable audio file"),
-        ("music", "picture.png", None, ".png files are not accepted"),
-    ],
-)
-def test_bad_uploads_are_refused_and_nothing_is_kept(
-    client, tmp_path, field, name, content, message
-):
-    import io
-
-    body = content if content is not None else _png_bytes()
-    resp = client.post(
-        "/api/create",
-        content_type="multipart/form-data",
-        data={"topic": "tea", field: (io.BytesIO(body), name)},
-    )
-    assert resp.status_code == 400
-    assert message in resp.get_json()["error"] and resp.get_json()["field"] == field
-    uploads = tmp_path / "instance" / "uploads"
-    assert not uploads.exists() or list(uploads.iterdir()) == []
-
-
-def test_upload_over_the_size_limit_is_413(tmp_path):
-    import io
-
-    settings = make_settings(tmp_path, max_upload_mb=0.01)
-    app = create_app({"SETTINGS": settings, "START_WORKERS": False})
-    resp = app.test_client().post(
-        "/api/create",
-        content_type="multipart/form-data",
-        data={"topic": "t", "backgrounds": (io.BytesIO(b"x" * 20_000), "a.png")},
-    )
-    assert resp.status_code == 413 and resp.get_json()["error"]
-
-
-def test_end_to_end_with_uploaded_background_and_music(tmp_path):
-    import io
-
-    from tests.helpers.media import corner_colour, make_tone
-
-    app = create_app({"SETTINGS": make_settings(tmp_path)})
-    client = app.test_client()
-    try:
-        resp = client.post(
-            "/api/create",
-            content_type="multipart/form-data",
-            data={
-                "topic": "green tea",
-                "script": "Green tea is calm. It grows on hills.",
-                "music": (io.BytesIO(make_tone(tmp_path / "m.mp3").read_bytes()), "m.mp3"),
-                "backgrounds": (io.BytesIO(_png_bytes((20, 200, 40))), "green.png"),
-            },
-        )
-        assert resp.status_code == 202
-        task = poll(client, resp.get_json()["task_id"], timeout=120)
-    finally:
-        app.extensions["reelsmith"].shutdown(30)
-    assert task["status"] == "done", task
-    video = tmp_path / "instance" / "videos" / f"{task['id']}.mp4"
-    r, g, b = corner_colour(video, 1.0)
-    assert g > 150 and r < 80 and b < 90  # the uploaded image is the background
-    assert list((tmp_path / "instance" / "uploads").iterdir()) == []  # removed once done
-
-
-def test_music_bed_from_settings_and_a_missing_one(tmp_path):
-    from pipeline import Pipeline
-    from reelsmith.tasks.queue import TaskRequest
-    from tests.helpers.media import make_tone
-
-    bed = make_tone(tmp_path / "bed.mp3")
-    pipeline = Pipeline(make_settings(tmp_path, music_path=bed))
-    assert pipeline.music(TaskRequest(topic="tea")) == bed
-    uploaded = TaskRequest(topic="tea", music="upload.mp3")  # an upload wins over MUSIC_PATH
-    assert pipeline.music(uploaded) == tmp_path / "instance" / "uploads" / "upload.mp3"
-    assert Pipeline(make_settings(tmp_path)).music(TaskRequest(topic="tea")) is None
-
-    # MUSIC_PATH naming no file fails the task at the render stage, saying so.
-    app = create_app({"SETTINGS": make_settings(tmp_path, music_path=tmp_path / "gone.mp3")})
-    client = app.test_client()
-    try:
-        resp = client.post("/api/create", json={"topic": "tea", "script": "Tea is a leaf."})
-        task = poll(client, resp.get_json()["task_id"], timeout=120)
-    finally:
-        app.extensions["reelsmith"].shutdown(30)
-    assert task["status"] == "failed"
-    assert task["error"] == {
-        "stage": "render",
-        "message": "the music bed in MUSIC_PATH does not exist: gone.mp3",
-    }
-    assert list((tmp_path / "instance" / "videos").iterdir()) == []
 
 
 def test_api_token_is_required_when_set(tmp_path):

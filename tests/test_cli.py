@@ -165,10 +165,13 @@ def test_the_mcp_command_hands_the_app_to_mcp_server(tmp_path, monkeypatch):
     import sys
     import types
 
+    import reelsmith.web
+
     served = []
     fake = types.ModuleType("mcp_server")
     fake.run = served.append
     monkeypatch.setitem(sys.modules, "reelsmith.web.mcp_server", fake)
+    monkeypatch.setattr(reelsmith.web, "mcp_server", fake, raising=False)  # if imported before
     settings = Settings(data_dir=tmp_path / "instance", cache_dir=tmp_path / "cache")
     app = create_app({"SETTINGS": settings, "START_WORKERS": False})
     result = app.test_cli_runner().invoke(args=["mcp"])

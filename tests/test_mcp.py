@@ -14,6 +14,10 @@ import anyio
 import pytest
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
+from app import create_app
+from reelsmith.core.settings import Settings
+from reelsmith.web import mcp_server
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
@@ -50,9 +54,6 @@ def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def web_api(tmp_path: Path, path: str) -> dict:
     """What the web API answers, in this process, with the child's settings."""
-    from app import create_app
-    from reelsmith.core.settings import Settings
-
     app = create_app(
         {"SETTINGS": Settings.from_env(server_env(tmp_path / "web")), "START_WORKERS": False}
     )
@@ -243,3 +244,53 @@ def test_api_token_is_sent_for_the_agent(tmp_path):
     created, error = run_client(params, body, timeout=60)
     assert error is None, error
     assert created["status"] == "queued" and created["request"]["topic"] == "otters"
+
+
+def in_process_server(tmp_path):
+    """The MCP server's tools on an app whose queue does not run (nothing renders)."""
+    app = create_app({"SETTINGS": Settings.from_env(server_env(tmp_path)), "START_WORKERS": False})
+    return app, mcp_server.build_server(app)
+
+
+def test_the_tool_takes_every_field_of_the_openapi_create_body(tmp_path):
+    app, server = in_process_server(tmp_path)
+    doc = app.test_client().get("/api/openapi.json").get_json()
+    body = doc["paths"]["/api/create"]["post"]["requestBody"]["content"]
+    tools = {t.name: t for t in anyio.run(server.list_tools)}
+    arguments = tools["create_video"].input_schema["properties"]
+    for name, schema in body["application/json"]["schema"]["properties"].items():
+        assert name in arguments, name
+        assert schema.items() <= arguments[name].items(), (name, arguments[name])
+    files = set(body["multipart/form-data"]["schema"]["properties"]) - set(
+        body["application/json"]["schema"]["properties"]
+    )
+    assert files == {"music", "backgrounds", "font"}
+    assert {"music_path", "backgrounds_paths", "font_path"} <= set(arguments)
+    assert arguments["backgrounds_paths"]["maxItems"] == 10
+    app.extensions["reelsmith"].shutdown(5)
+
+
+def test_files_reach_the_tool_as_paths_on_this_machine(tmp_path):
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    from reelsmith.captions import fonts
+    from tests.helpers.media import make_tone
+
+    app, server = in_process_server(tmp_path)
+    font = fonts.FAMILIES["anton"].face().path
+    music = make_tone(tmp_path / "bed.mp3", seconds=1.0, frequency=440)
+    result = anyio.run(
+        server.call_tool,
+        "create_video",
+        {"topic": "otters", "font_path": str(font), "music_path": str(music), "fresh": True},
+    )
+    task = result.structured_content
+    uploads = app.config["SETTINGS"].data_dir / "uploads"
+    assert task["request"]["fresh"] is True
+    assert (uploads / task["request"]["font"]).read_bytes() == font.read_bytes()
+    assert (uploads / task["request"]["music"]).read_bytes() == music.read_bytes()
+    with pytest.raises(ToolError, match="font_path"):
+        anyio.run(server.call_tool, "create_video", {"topic": "x", "font_path": "/no/such.ttf"})
+    with pytest.raises(ToolError, match="invalid argument 'music'"):
+        anyio.run(server.call_tool, "create_video", {"topic": "x", "music_path": str(font)})
+    app.extensions["reelsmith"].shutdown(5)

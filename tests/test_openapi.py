@@ -14,7 +14,7 @@ from openapi_spec_validator import validate
 
 from app import create_app
 from reelsmith.core.settings import Settings
-from reelsmith.web.routes import DOWNLOADS
+from reelsmith.web.common import DOWNLOADS
 from tests.helpers.live import serve
 
 
@@ -176,7 +176,7 @@ def test_presigned_downloads_redirect_as_documented(tmp_path):
     )
     app = create_app({"SETTINGS": settings, "START_WORKERS": False})
 
-    class Bucket:  # what routes.download asks of S3Storage
+    class Bucket:  # what media.download asks of S3Storage
         def local_path(self, name):
             return None
 

@@ -9,7 +9,7 @@ from cache import Cache
 from content_generator import ContentGenerator
 from pipeline import Pipeline
 from reelsmith.core.settings import RenderSettings, Settings
-from reelsmith.tasks.queue import TaskRequest
+from reelsmith.request import CreateRequest
 from tests.helpers.media import probe
 from tests.helpers.servers import FakeOpenAI
 
@@ -63,7 +63,7 @@ def test_a_repeat_request_calls_neither_the_llm_nor_the_voice(tmp_path):
         pipeline = Pipeline(llm_settings(server, tmp_path))
         # 25 s at espeak's pace is a ~74-word budget: the fake's 70-word script fits
         # it, so the first request is one LLM call (a miss would be asked again).
-        request = TaskRequest(topic="octopus hearts", voice="espeak", length=25)
+        request = CreateRequest(topic="octopus hearts", voice="espeak", length=25)
         first = pipeline.run(request, tmp_path / "one.mp4")
         llm_calls, tts_calls = pipeline.generator.calls, pipeline.synthesizer.engine_calls
         second = pipeline.run(request, tmp_path / "two.mp4")
@@ -85,13 +85,13 @@ def test_eviction_keeps_the_cache_under_its_limit(tmp_path):
 
 def test_batch_renders_n_videos(tmp_path):
     from pipeline import Pipeline
-    from reelsmith.tasks.queue import TaskRequest
+    from reelsmith.request import CreateRequest
 
     settings = Settings(
         render=RenderSettings(width=180, height=320, preset="veryfast"),
         cache_dir=tmp_path / "cache",
     )
-    requests = [TaskRequest(topic=t) for t in ["tea", "bees", "rain"]]
+    requests = [CreateRequest(topic=t) for t in ["tea", "bees", "rain"]]
     results = Pipeline(settings).run_batch(requests, tmp_path / "out", max_workers=2)
     assert [r["title"] for r in results] and all(isinstance(r, dict) for r in results)
     assert all(probe(tmp_path / "out" / f"{i:03d}.mp4").width == 180 for i in (1, 2, 3))

@@ -150,13 +150,13 @@ def test_keywords():
 def test_the_pipeline_searches_without_the_offline_writers_filler_words(tmp_path):
     """The topic's query leaves out the offline templates' words ("basics")."""
     from pipeline import Pipeline
+    from reelsmith.request import CreateRequest
     from reelsmith.script.text import Script
-    from reelsmith.tasks.queue import TaskRequest
 
     script = Script("Octopus", ["Octopuses have three hearts."], search_terms=[["octopus heart"]])
     with FakePexels2(modes=["empty", "empty"]) as server:  # nothing for the script's own term
         s = settings(tmp_path, pexels_api_key="k", pexels_base_url=server.url)
-        result = Pipeline(s).visuals(TaskRequest(topic="the basics of octopus"), script)
+        result = Pipeline(s).visuals(CreateRequest(topic="the basics of octopus"), script)
     assert server.queries("/videos/search") == ["octopus heart", "octopus"]
     assert result.per_sentence[0]["note"] == "pexels clip for 'octopus'"
 
@@ -164,11 +164,11 @@ def test_the_pipeline_searches_without_the_offline_writers_filler_words(tmp_path
 def test_pipeline_uses_pexels_and_says_when_it_cannot(tmp_path):
     from pipeline import Pipeline
     from reelsmith.core.settings import RenderSettings
-    from reelsmith.tasks.queue import TaskRequest
+    from reelsmith.request import CreateRequest
     from tests.helpers.media import corner_colour, probe
 
     small = RenderSettings(width=180, height=320, preset="veryfast")
-    request = TaskRequest(topic="octopus", script="Blue blood. Three hearts.")
+    request = CreateRequest(topic="octopus", script="Blue blood. Three hearts.")
     with FakePexels2() as server:
         s = Settings(
             pexels_api_key="k",

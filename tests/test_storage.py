@@ -145,7 +145,8 @@ def test_storage_url_picks_the_backend_and_names_the_field(tmp_path):
 @pytest.mark.parametrize("presign", [False, True])
 def test_downloads_come_from_s3_behind_the_token(s3, tmp_path, presign):
     from app import create_app
-    from reelsmith.tasks.queue import Task, TaskRequest, TaskStatus
+    from reelsmith.request import CreateRequest
+    from reelsmith.tasks.queue import Task, TaskStatus
 
     settings = Settings(
         data_dir=tmp_path / "web",
@@ -158,7 +159,7 @@ def test_downloads_come_from_s3_behind_the_token(s3, tmp_path, presign):
     )
     app = create_app({"SETTINGS": settings, "START_WORKERS": False})
     store = app.extensions["reelsmith"].store
-    task = Task(id="b" * 32, request=TaskRequest(topic="t"))
+    task = Task(id="b" * 32, request=CreateRequest(topic="t"))
     store.add(task)
     store.transition(task.id, TaskStatus.DONE, finished_at=time.time(), stage="done")
     (tmp_path / "out.srt").write_bytes(b"1\n00:00:00,000 --> 00:00:01,000\nhi\n")

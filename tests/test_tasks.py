@@ -6,12 +6,12 @@ import time
 import pytest
 
 from reelsmith.core.exceptions import RenderError
+from reelsmith.request import CreateRequest
 from reelsmith.tasks.queue import (
     MAX_ATTEMPTS,
     QueueFull,
     Task,
     TaskQueue,
-    TaskRequest,
     TaskStatus,
     TaskStore,
 )
@@ -38,7 +38,7 @@ def test_done_task_records_every_transition(store):
 
     q = TaskQueue(store, runner)
     q.start()
-    task = q.submit(TaskRequest(topic="octopus"))
+    task = q.submit(CreateRequest(topic="octopus"))
     done = wait_for(lambda: finished(store, task.id))
     q.shutdown(5)
     assert done.status == TaskStatus.DONE
@@ -70,7 +70,7 @@ def test_progress_is_stored_at_each_stage_and_at_most_every_half_second(store):
     q = TaskQueue(store, runner)
     q.start()
     try:
-        task = q.submit(TaskRequest(topic="octopus"))
+        task = q.submit(CreateRequest(topic="octopus"))
         done = wait_for(lambda: finished(store, task.id))
     finally:
         q.shutdown(5)
@@ -89,7 +89,7 @@ def test_failed_task_says_stage_and_reason(store):
 
     q = TaskQueue(store, runner)
     q.start()
-    task = q.submit(TaskRequest(topic="x"))
+    task = q.submit(CreateRequest(topic="x"))
     failed = wait_for(lambda: finished(store, task.id))
     q.shutdown(5)
     assert failed.status == TaskStatus.FAILED
@@ -103,7 +103,7 @@ def test_unexpected_exception_is_labelled_with_current_stage(store):
 
     q = TaskQueue(store, runner)
     q.start()
-    task = q.submit(TaskRequest(topic="x"))
+    task = q.submit(CreateRequest(topic="x"))
     failed = wait_for(lambda: finished(store, task.id))
     q.shutdown(5)
     assert failed.error_stage == "voice"
@@ -122,8 +122,8 @@ def test_cancel_queued_and_running(store):
 
     q = TaskQueue(store, runner)
     q.start()
-    running = q.submit(TaskRequest(topic="long"))
-    queued = q.submit(TaskRequest(topic="waiting"))
+    running = q.submit(CreateRequest(topic="long"))
+    queued = q.submit(CreateRequest(topic="waiting"))
     started.wait(5)
     assert q.cancel(queued.id).status == TaskStatus.CANCELED  # at once
     q.cancel(running.id)
@@ -135,10 +135,10 @@ def test_cancel_queued_and_running(store):
 
 def test_bounded_queue_refuses_when_full(store):
     q = TaskQueue(store, lambda t, r: {}, maxsize=2)  # workers not started
-    q.submit(TaskRequest(topic="1"))
-    q.submit(TaskRequest(topic="2"))
+    q.submit(CreateRequest(topic="1"))
+    q.submit(CreateRequest(topic="2"))
     with pytest.raises(QueueFull):
-        q.submit(TaskRequest(topic="3"))
+        q.submit(CreateRequest(topic="3"))
     assert len(store.list()) == 2  # the refused one was never stored
 
 
@@ -146,8 +146,8 @@ def test_restart_requeues_queued_and_interrupted_tasks_in_order(tmp_path):
     path = tmp_path / "tasks.sqlite3"
     first = TaskStore(path)
     q1 = TaskQueue(first, lambda t, r: {})
-    a = q1.submit(TaskRequest(topic="a"))
-    b = q1.submit(TaskRequest(topic="b"))
+    a = q1.submit(CreateRequest(topic="a"))
+    b = q1.submit(CreateRequest(topic="b"))
     # Simulate a crash while "a" was running.
     first.transition(a.id, TaskStatus.RUNNING, attempts=1, stage="render")
     first.close()
@@ -169,7 +169,7 @@ def test_restart_runs_every_stored_task_even_beyond_the_queue_size(tmp_path):
     path = tmp_path / "tasks.sqlite3"
     first = TaskStore(path)
     ids = [
-        TaskQueue(first, lambda t, r: {}, maxsize=10).submit(TaskRequest(topic=str(i))).id
+        TaskQueue(first, lambda t, r: {}, maxsize=10).submit(CreateRequest(topic=str(i))).id
         for i in range(5)
     ]
     first.close()
@@ -193,7 +193,7 @@ def test_two_workers_never_run_the_same_task(store):
 
     q = TaskQueue(store, runner, workers=2)
     q.start()
-    ids = [q.submit(TaskRequest(topic=str(i))).id for i in range(20)]
+    ids = [q.submit(CreateRequest(topic=str(i))).id for i in range(20)]
     wait_for(lambda: all(store.get(i).status == TaskStatus.DONE for i in ids))
     q.shutdown(5)
     assert sorted(ran) == sorted(ids)
@@ -201,7 +201,7 @@ def test_two_workers_never_run_the_same_task(store):
 
 def test_second_interruption_fails_the_task(tmp_path):
     store = TaskStore(tmp_path / "t.sqlite3")
-    task = Task(id="f" * 32, request=TaskRequest(topic="t"))
+    task = Task(id="f" * 32, request=CreateRequest(topic="t"))
     store.add(task)
     store.transition(task.id, TaskStatus.RUNNING, attempts=MAX_ATTEMPTS, stage="render")
     q = TaskQueue(store, lambda t, r: {})
@@ -218,7 +218,7 @@ def test_shutdown_refuses_new_work(store):
     q.start()
     assert q.shutdown(5) is True
     with pytest.raises(QueueFull):
-        q.submit(TaskRequest(topic="late"))
+        q.submit(CreateRequest(topic="late"))
 
 
 def test_webhook_is_retried_until_delivered(store):
@@ -229,7 +229,7 @@ def test_webhook_is_retried_until_delivered(store):
         q.webhooks.first_delay = 0.05
         q.webhooks.allow_private = True  # the receiver is on loopback
         q.start()
-        task = q.submit(TaskRequest(topic="hook", webhook_url=hook.url + "/done"))
+        task = q.submit(CreateRequest(topic="hook", webhook_url=hook.url + "/done"))
         wait_for(
             lambda: any("webhook delivered" in (e["message"] or "") for e in store.events(task.id))
         )
@@ -249,7 +249,7 @@ def test_failed_webhook_never_fails_the_task(store):
     q.webhooks.first_delay = 0.01
     q.webhooks.allow_private = True  # the receiver is on loopback
     q.start()
-    task = q.submit(TaskRequest(topic="hook", webhook_url=dead_url))
+    task = q.submit(CreateRequest(topic="hook", webhook_url=dead_url))
     wait_for(lambda: any("webhook failed" in (e["message"] or "") for e in store.events(task.id)))
     q.shutdown(5)
     assert store.get(task.id).status == TaskStatus.DONE
@@ -258,7 +258,7 @@ def test_failed_webhook_never_fails_the_task(store):
 def test_eta_is_derived_from_the_pace(store):
     task = Task(
         id="e" * 32,
-        request=TaskRequest(topic="t"),
+        request=CreateRequest(topic="t"),
         status=TaskStatus.RUNNING,
         started_at=time.time() - 10,
         progress=0.25,
@@ -291,7 +291,7 @@ def test_shutdown_interrupts_a_long_task_and_queues_it_again(tmp_path):
 
     q = TaskQueue(store, runner)
     q.start()
-    task = q.submit(TaskRequest(topic="long"))
+    task = q.submit(CreateRequest(topic="long"))
     started.wait(5)
     assert q.shutdown(timeout=0.2) is True
     assert cleaned == [task.id]

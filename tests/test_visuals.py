@@ -10,9 +10,10 @@ import pytest
 from PIL import Image
 
 from cache import Cache
-from reelsmith.core.exceptions import BadTransition, UnknownVisuals
+from reelsmith.core.exceptions import BadRequest, UnknownVisuals
 from reelsmith.core.settings import Settings
-from reelsmith.render import transitions
+from reelsmith.render.transitions import TRANSITIONS
+from reelsmith.request import CreateRequest
 from reelsmith.visuals import SOURCES, Context, check_visuals, choose
 from reelsmith.visuals.sources import Pick, register
 from tests.helpers.fake_visuals import FakeImages, FakePexels2, FakePixabay
@@ -60,15 +61,18 @@ def test_check_visuals_names_the_field():
         ("crossfade", float("nan"), "transition_seconds"),
     ],
 )
-def test_transitions_check_names_the_field(name, seconds, field):
-    with pytest.raises(BadTransition) as err:
-        transitions.check(name, seconds)
+def test_a_bad_transition_is_refused_naming_the_field(name, seconds, field):
+    data = {"topic": "tea", "transition": name, "transition_seconds": seconds}
+    with pytest.raises(BadRequest) as err:
+        CreateRequest.parse(data, Settings())
     assert err.value.field == field
 
 
-def test_transitions_check_accepts():
-    assert transitions.check("crossfade", "0.75") == ("crossfade", 0.75)
-    assert transitions.check("cut", 0.5) == ("cut", 0.5)
+def test_transitions_are_taken_from_the_registry():
+    data = {"topic": "tea", "transition": "crossfade", "transition_seconds": "0.75"}
+    parsed = CreateRequest.parse(data, Settings())
+    assert (parsed.transition, parsed.transition_seconds) == ("crossfade", 0.75)
+    assert set(TRANSITIONS) >= {"cut", "crossfade", "slide"}
 
 
 def test_every_source_follows_the_protocol():

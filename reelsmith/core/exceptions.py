@@ -11,7 +11,6 @@ Errors with a ``field`` become ``400 {error, field}`` in the web layer.
     │   ├── SpeechError             voice: no engine could speak the script
     │   │   └── UnknownVoice        400, field "voice"
     │   ├── UnknownVisuals          400, field "visuals"
-    │   ├── BadTransition           400, field "transition" / "transition_seconds"
     │   ├── CaptionStyleError       400, field "caption_style.*"
     │   ├── RenderError             render: moviepy / ffmpeg failed
     │   ├── StageFailed             an unexpected exception, labelled with its stage
@@ -76,17 +75,6 @@ class UnknownVisuals(ReelsmithError):
 
     stage = "visuals"
     field = "visuals"
-
-
-class BadTransition(ReelsmithError):
-    """An unknown transition or a duration out of range; ``field`` is
-    "transition" or "transition_seconds" (400)."""
-
-    stage = "render"
-
-    def __init__(self, message: str, *, field: str = "transition"):
-        super().__init__(message)
-        self.field = field
 
 
 class CaptionStyleError(ReelsmithError):

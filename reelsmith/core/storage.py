@@ -27,7 +27,7 @@ from urllib.parse import urlparse
 
 from reelsmith.core.exceptions import ConfigError
 
-OUTPUT_SUFFIXES = (".mp4", ".srt", ".jpg")  # what a finished render publishes (routes.DOWNLOADS)
+OUTPUT_SUFFIXES = (".mp4", ".srt", ".jpg")  # what a finished render publishes (common.DOWNLOADS)
 
 
 class StorageUnavailable(Exception):

@@ -34,7 +34,8 @@ from dramatiq.brokers.redis import RedisBroker
 
 from reelsmith.core import storage as storage_mod
 from reelsmith.core.exceptions import QueueFull
-from reelsmith.tasks.queue import MAX_ATTEMPTS, Task, TaskQueue, TaskRequest, TaskStatus
+from reelsmith.request import CreateRequest
+from reelsmith.tasks.queue import MAX_ATTEMPTS, Task, TaskQueue, TaskStatus
 from reelsmith.tasks.redis_store import RedisTaskStore, client_options
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,7 @@ class DistributedQueue(TaskQueue):
         self._stopping.set()
         return True
 
-    def submit(self, request: TaskRequest) -> Task:
+    def submit(self, request: CreateRequest) -> Task:
         if self._stopping.is_set():
             raise QueueFull("the server is shutting down")
         try:
@@ -178,7 +179,7 @@ class DistributedQueue(TaskQueue):
             self.remove_shared_uploads(task.request)
         return task
 
-    def share_uploads(self, request: TaskRequest) -> None:
+    def share_uploads(self, request: CreateRequest) -> None:
         """Put the request's uploads (saved in this machine's uploads folder) in the storage."""
         for name in request.uploads:
             if self.uploads_dir is not None:
@@ -186,7 +187,7 @@ class DistributedQueue(TaskQueue):
                 if local.exists():
                     self.storage.publish(local, storage_mod.upload_name(name))
 
-    def remove_shared_uploads(self, request: TaskRequest) -> None:
+    def remove_shared_uploads(self, request: CreateRequest) -> None:
         for name in request.uploads:
             self.storage.delete(storage_mod.upload_name(name))
 
@@ -272,7 +273,7 @@ def shared_runner(runner, storage, uploads_dir: Path, videos_dir: Path):
     return run
 
 
-def _remove_shared(storage, req: TaskRequest) -> None:
+def _remove_shared(storage, req: CreateRequest) -> None:
     for name in req.uploads:
         storage.delete(storage_mod.upload_name(name))
 

@@ -23,11 +23,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 
 from reelsmith.core.exceptions import QueueFull, ReelsmithError, TaskCanceled, TaskInterrupted  # noqa: F401 (QueueFull: importable from here too)
+from reelsmith.request import CreateRequest
 
 log = logging.getLogger(__name__)
 
@@ -48,42 +49,9 @@ class TaskStatus(str, Enum):
 
 
 @dataclass
-class TaskRequest:
-    """What the user asked for. Validated by the API before it is queued."""
-
-    topic: str
-    script: str | None = None  # the user's own script: skips the LLM
-    voice: str = "auto"  # auto | piper | gtts | espeak
-    language: str = "en"
-    length: int = 30  # target seconds
-    tone: str = "informative"
-    aspect: str = "9:16"  # 9:16 | 16:9 | 1:1
-    fresh: bool = False  # bypass the script cache
-    webhook_url: str | None = None  # gets a JSON POST when the task ends
-    music: str | None = None  # an uploaded file's generated name (in uploads/)
-    backgrounds: list[str] = field(default_factory=list)  # uploaded images / clips, in order
-    font: str | None = None  # an uploaded caption font's generated name (in uploads/)
-    speed: float = 1.0  # narration speed, 0.5-2.0
-    caption_style: dict | str | None = None  # a preset name or a style object (captions.py)
-    visuals: str = "auto"  # auto or a visual source name
-    transition: str = "cut"  # cut | crossfade | slide
-    transition_seconds: float = 0.5
-
-    @property
-    def uploads(self) -> list[str]:
-        """The generated names of every file uploaded with this request."""
-        return [name for name in (self.music, self.font, *self.backgrounds) if name]
-
-    @classmethod
-    def from_dict(cls, data: dict) -> TaskRequest:
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        return cls(**known)
-
-
-@dataclass
 class Task:
     id: str
-    request: TaskRequest
+    request: CreateRequest
     status: TaskStatus = TaskStatus.QUEUED
     stage: str = "queued"
     progress: float = 0.0
@@ -112,7 +80,8 @@ class Task:
         return round(max(0.0, elapsed * (1 - self.progress) / self.progress), 1)
 
     def to_dict(self) -> dict:
-        data = asdict(self)
+        data = asdict(replace(self, request=None))  # the request is a model, not a dataclass
+        data["request"] = self.request.to_dict()
         data["status"] = self.status.value
         data["progress"] = round(self.progress, 3)
         data["eta_seconds"] = self.eta_seconds
@@ -178,7 +147,7 @@ class TaskStore:
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     task.id,
-                    json.dumps(asdict(task.request)),
+                    json.dumps(task.request.to_dict()),
                     task.status.value,
                     task.stage,
                     task.progress,
@@ -327,7 +296,7 @@ class TaskStore:
 def _row_to_task(row: sqlite3.Row) -> Task:
     return Task(
         id=row["id"],
-        request=TaskRequest.from_dict(json.loads(row["request"])),
+        request=CreateRequest.from_stored(json.loads(row["request"])),
         status=TaskStatus(row["status"]),
         stage=row["stage"],
         progress=row["progress"],
@@ -508,7 +477,7 @@ class TaskQueue:
         return not any(t.is_alive() for t in self._threads)
 
     # -- API --------------------------------------------------------------
-    def submit(self, request: TaskRequest) -> Task:
+    def submit(self, request: CreateRequest) -> Task:
         if self._stopping.is_set():
             raise QueueFull("the server is shutting down")
         task = Task(id=uuid.uuid4().hex, request=request)

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict
 
 import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-from reelsmith.tasks.queue import Task, TaskRequest, TaskStatus
+from reelsmith.request import CreateRequest
+from reelsmith.tasks.queue import Task, TaskStatus
 
 FIELDS = (
     "status",
@@ -90,7 +90,7 @@ class RedisTaskStore:
     # -- TaskStore interface -------------------------------------------------
     def add(self, task: Task) -> None:
         seq = self.r.incr(self._k("seq"))
-        mapping = {"id": task.id, "seq": seq, "request": json.dumps(asdict(task.request))}
+        mapping = {"id": task.id, "seq": seq, "request": json.dumps(task.request.to_dict())}
         mapping.update(
             {f: _encode(getattr(task, f)) for f in FIELDS if getattr(task, f) is not None}
         )
@@ -261,7 +261,7 @@ def _to_task(data: dict) -> Task:
 
     return Task(
         id=data["id"],
-        request=TaskRequest.from_dict(json.loads(data["request"])),
+        request=CreateRequest.from_stored(json.loads(data["request"])),
         status=TaskStatus(data["status"]),
         stage=data.get("stage", "queued"),
         progress=float(data.get("progress") or 0.0),

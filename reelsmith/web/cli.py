@@ -15,24 +15,42 @@ import click
 from flask import Flask
 from tqdm import tqdm
 
-from reelsmith.captions.styles import PRESETS, parse_style
-from reelsmith.core.exceptions import CaptionStyleError, ReelsmithError
-from reelsmith.core.settings import ASPECTS
-from reelsmith.render.transitions import MAX_TRANSITION_SECONDS, TRANSITIONS
-from reelsmith.tasks.queue import TaskRequest
-from reelsmith.visuals import SOURCES, check_visuals
-from reelsmith.voice.synthesizer import check_voice
-from reelsmith.web.routes import LENGTH_RANGE, SPEED_RANGE, VOICES
+from reelsmith.core.exceptions import BadRequest, ReelsmithError
+from reelsmith.request import CreateRequest
+
+# Fields the commands take otherwise, or not at all: TOPIC is an argument,
+# --script a file, and a foreground render has no webhook to call.
+NOT_OPTIONS = ("topic", "script", "webhook_url")
+
+
+def request_options(settings) -> list:
+    """One click option per request field, derived from ``CreateRequest``:
+    its type, range or choices, default and help."""
+    options = []
+    for name, schema in CreateRequest.field_schemas(settings).items():
+        if name in NOT_OPTIONS:
+            continue
+        flag, default = f"--{name.replace('_', '-')}", schema.get("default")
+        extra = {"default": default, "show_default": default is not None}
+        if schema.get("type") == "boolean":
+            extra["is_flag"] = True
+        elif "enum" in schema:
+            extra["type"] = click.Choice(schema["enum"])
+        elif schema.get("type") == "integer":
+            extra["type"] = click.IntRange(schema["minimum"], schema["maximum"])
+        elif schema.get("type") == "number":
+            low = schema.get("minimum", schema.get("exclusiveMinimum"))
+            open_low = "exclusiveMinimum" in schema
+            extra["type"] = click.FloatRange(low, schema["maximum"], min_open=open_low)
+        options.append(click.option(flag, name, help=schema.get("description"), **extra))
+    return options
 
 
 def register_cli(app: Flask) -> None:
-    """Add the ``create``, ``batch`` and ``mcp`` commands to ``app.cli``."""
+    """Add the ``create``, ``batch``, ``worker`` and ``mcp`` commands to ``app.cli``."""
 
-    def pipeline(music: str | None = None):
-        from pipeline import Pipeline
-
-        settings = app.config["SETTINGS"]
-        return Pipeline(settings.with_(music_path=Path(music)) if music else settings)
+    def services():
+        return app.extensions["reelsmith_services"]
 
     music_option = click.option(
         "--music",
@@ -40,74 +58,23 @@ def register_cli(app: Flask) -> None:
         help="A music bed, ducked under the voice (default: MUSIC_PATH, if set).",
     )
 
-    caption_style_option = click.option(
-        "--caption-style",
-        default="classic",
-        show_default=True,
-        callback=_caption_style,
-        help=f"A preset ({', '.join(PRESETS)}) or a JSON style object, "
-        'e.g. \'{"preset": "pop", "highlight_color": "#FF3B30"}\'.',
-    )
-
     def video_options(command):
-        """The options every command that makes videos shares: voice, speed,
-        language, shape, captions, visuals, transition (and its length) and music."""
-        for option in reversed(
-            [
-                click.option(
-                    "--voice",
-                    default="auto",
-                    show_default=True,
-                    help="auto, an engine (" + ", ".join(VOICES[1:]) + ") or a voice id "
-                    "from /api/voices, e.g. piper:en_US-joe-medium.",
-                ),
-                click.option(
-                    "--speed",
-                    type=click.FloatRange(*SPEED_RANGE),
-                    default=1.0,
-                    show_default=True,
-                    help="Narration speed.",
-                ),
-                click.option("--language", default="en", show_default=True),
-                click.option(
-                    "--aspect", type=click.Choice(list(ASPECTS)), default="9:16", show_default=True
-                ),
-                caption_style_option,
-                click.option(
-                    "--visuals",
-                    default="auto",
-                    show_default=True,
-                    help="auto or a visual source: " + ", ".join(SOURCES) + ".",
-                ),
-                click.option(
-                    "--transition",
-                    type=click.Choice(list(TRANSITIONS)),
-                    default="cut",
-                    show_default=True,
-                    help="Between sentences.",
-                ),
-                click.option(
-                    "--transition-seconds",
-                    type=click.FloatRange(0, MAX_TRANSITION_SECONDS, min_open=True),
-                    default=0.5,
-                    show_default=True,
-                    help="How long each transition lasts.",
-                ),
-                music_option,
-            ]
-        ):
+        """The options every command that makes videos shares: the request's
+        fields (voice, speed, language, shape, captions, visuals...) and music."""
+        options = [*request_options(app.config["SETTINGS"]), music_option]
+        for option in reversed(options):
             command = option(command)
         return command
 
-    def request_for(topic, script=None, *, music=None, **options) -> TaskRequest:
+    def request_for(topic, script=None, **options) -> CreateRequest:
         """A checked request, as the API would make it; a bad value says which option."""
-        settings = app.config["SETTINGS"]
+        data = {"topic": topic, "script": script, **options}
         try:
-            options["voice"] = check_voice(options["voice"], options["language"], settings)
-            options["visuals"] = check_visuals(options["visuals"], settings)
-        except ReelsmithError as exc:
-            raise click.BadParameter(exc.message, param_hint=f"--{exc.field}") from None
-        return TaskRequest(topic=topic, script=script, **options)
+            return CreateRequest.parse(data, app.config["SETTINGS"])
+        except BadRequest as exc:
+            field = (exc.field or "topic").split(".")[0]
+            hint = "TOPIC" if field == "topic" else f"--{field.replace('_', '-')}"
+            raise click.BadParameter(exc.message, param_hint=hint) from None
 
     @app.cli.command("create")
     @click.argument("topic")
@@ -117,7 +84,6 @@ def register_cli(app: Flask) -> None:
         type=click.Path(exists=True, dir_okay=False),
         help="Your own script (one caption per sentence); skips the LLM.",
     )
-    @click.option("--length", type=click.IntRange(*LENGTH_RANGE), default=30, show_default=True)
     @click.option(
         "--out", "out", type=click.Path(dir_okay=False), default="video.mp4", show_default=True
     )
@@ -128,7 +94,7 @@ def register_cli(app: Flask) -> None:
         req = request_for(topic, script, **options)
         with Progress() as report:
             try:
-                result = pipeline(music).run(req, Path(out), report)
+                result = services().run(req, Path(out), report, music)
                 report("done", 1.0)
             except ReelsmithError as exc:
                 report.close()
@@ -164,7 +130,6 @@ def register_cli(app: Flask) -> None:
     @click.option(
         "--out", "out_dir", type=click.Path(file_okay=False), default="videos", show_default=True
     )
-    @click.option("--length", type=click.IntRange(*LENGTH_RANGE), default=30, show_default=True)
     @click.option("--workers", type=click.IntRange(1, 8), default=2, show_default=True)
     @video_options
     def batch_command(topics_file, out_dir, workers, music, **options):
@@ -176,9 +141,7 @@ def register_cli(app: Flask) -> None:
         requests = [request_for(t, **options) for t in topics]
         click.echo(f"rendering {len(topics)} videos with {workers} workers into {out_dir}/")
         with Progress() as report:
-            results = pipeline(music).run_batch(
-                requests, Path(out_dir), max_workers=workers, report=report
-            )
+            results = services().run_batch(requests, Path(out_dir), workers, report, music)
             report("done", 1.0)
         failed = 0
         for i, (topic, result) in enumerate(zip(topics, results), start=1):
@@ -273,19 +236,3 @@ class _Bar(tqdm):
     @property
     def format_dict(self):
         return {**super().format_dict, "eta_text": self.eta_text}
-
-
-def _caption_style(ctx, param, value):
-    """``--caption-style``: a preset name or a JSON object, checked like the API's."""
-    import json
-
-    if value and value.strip().startswith("{"):
-        try:
-            value = json.loads(value)
-        except ValueError as exc:
-            raise click.BadParameter(f"not valid JSON: {exc}") from None
-    try:
-        parse_style(value)
-    except CaptionStyleError as exc:
-        raise click.BadParameter(exc.message) from None
-    return value

@@ -5,7 +5,9 @@
 serves over stdio (the official ``mcp`` SDK's ``MCPServer``, v1's FastMCP).
 Point an agent at that command; it can then call:
 
-- ``create_video``: queue a video (the fields of ``POST /api/create``);
+- ``create_video``: queue a video: the fields of ``POST /api/create``, its
+  input schema derived from ``CreateRequest``; files as paths on this machine
+  (``music_path``, ``backgrounds_paths``, ``font_path``);
 - ``get_task``: its status, progress, result, events; once done, the links
   (``/api/task/<id>/video`` ...) and the files' paths on this machine;
 - ``list_tasks``, ``cancel_task``, ``list_voices``.
@@ -23,16 +25,21 @@ where the logging goes too.
 
 from __future__ import annotations
 
+import contextlib
+import inspect
+import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Flask
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import WithJsonSchema
 
 from reelsmith.core.storage import output_name
-from reelsmith.web.routes import DOWNLOADS, TASK_ID
+from reelsmith.request import CreateRequest
+from reelsmith.web.common import DOWNLOADS, TASK_ID
 
 log = logging.getLogger("reelsmith.mcp")
 
@@ -53,9 +60,24 @@ class ReelsmithApi:
         token = app.config["SETTINGS"].api_token
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
-    def call(self, method: str, path: str, body: dict | None = None) -> dict:
+    def call(self, method: str, path: str, body: dict | None = None, files=None) -> dict:
+        """One API call with a JSON ``body``, or, given ``files`` (field ->
+        paths), a multipart form carrying them."""
         client = self.app.test_client()  # one per call: tools run in parallel threads
-        response = client.open(path, method=method, json=body, headers=self.headers)
+        if files:
+            with contextlib.ExitStack() as stack:
+                form = {name: form_text(value) for name, value in (body or {}).items()}
+                for name, paths in files.items():
+                    form[name] = [(stack.enter_context(open(p, "rb")), p.name) for p in paths]
+                response = client.open(
+                    path,
+                    method=method,
+                    data=form,
+                    headers=self.headers,
+                    content_type="multipart/form-data",
+                )
+        else:
+            response = client.open(path, method=method, json=body, headers=self.headers)
         data = response.get_json(silent=True)
         if response.status_code >= 400:
             if not isinstance(data, dict):
@@ -95,57 +117,88 @@ class ReelsmithApi:
         return data
 
 
+CREATE_VIDEO = (
+    "Queue one video. Give a topic (the script writer writes the narration) or your "
+    "own script (one caption per sentence; the topic is then optional); every other "
+    "field is optional, as POST /api/create takes it. Files (music, background "
+    "images or clips, a font) are paths on this machine. Returns the queued task; "
+    "poll get_task with its id."
+)
+
+
+def path_fields() -> dict[str, tuple[str, dict]]:
+    """The tool's file arguments: ``<field>_path`` (or ``_paths`` for a list)
+    per upload field of ``CreateRequest``, with its JSON schema."""
+    fields = {}
+    for name, schema in CreateRequest.upload_schemas().items():
+        text = f"{schema['description']}; as a path on this machine"
+        if schema["type"] == "array":
+            path = {"type": "array", "items": {"type": "string"}, "maxItems": schema["maxItems"]}
+            fields[f"{name}_paths"] = (name, {**path, "description": text})
+        else:
+            fields[f"{name}_path"] = (name, {"type": "string", "description": text})
+    return fields
+
+
+def create_video_tool(api: ReelsmithApi):
+    """``create_video``: its arguments are ``CreateRequest``'s client fields
+    (with the OpenAPI document's schema for each) and the file paths; the
+    API checks the values, so a bad one is its message naming the field."""
+    settings = api.app.config["SETTINGS"]
+    files = path_fields()
+
+    def create_video(**arguments) -> dict[str, Any]:
+        paths = {}
+        for argument, (field, _) in files.items():
+            given = arguments.pop(argument, None)
+            given = [Path(p) for p in ([given] if isinstance(given, str) else given or [])]
+            for path in given:
+                if not path.is_file():
+                    raise ToolError(f"invalid argument '{argument}': no file at {str(path)!r}")
+            if given:
+                paths[field] = given
+        body = {k: v for k, v in arguments.items() if v is not None}
+        created = api.call("POST", "/api/create", body, files=paths)
+        return api.task(api.call("GET", created["status_url"]))
+
+    parameters = []
+    for name, schema in CreateRequest.field_schemas(settings).items():
+        field = CreateRequest.model_fields[name]
+        kind = field.annotation if field.default is not None else field.annotation | None
+        parameters.append(argument(name, kind, field.default, schema))
+    for name, (_, schema) in files.items():
+        kind = list[str] if schema["type"] == "array" else str
+        parameters.append(argument(name, kind | None, None, schema))
+    create_video.__signature__ = inspect.Signature(parameters, return_annotation=dict[str, Any])
+    return create_video
+
+
+def argument(name: str, kind, default, schema: dict) -> inspect.Parameter:
+    """A keyword argument whose published schema is ``schema``; only its type
+    is checked here (the API checks the rest, with its own messages)."""
+    return inspect.Parameter(
+        name,
+        inspect.Parameter.KEYWORD_ONLY,
+        default=default,
+        annotation=Annotated[kind, WithJsonSchema(schema)],
+    )
+
+
+def form_text(value) -> str:
+    """A value as a form field carries it: objects as JSON, booleans as true/false."""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def build_server(app: Flask) -> MCPServer:
     """An MCPServer whose tools drive ``app`` (made by ``create_app()``)."""
     api = ReelsmithApi(app)
     server = MCPServer("reelsmith", instructions=INSTRUCTIONS)
 
-    @server.tool()
-    def create_video(
-        topic: str = "",
-        script: str | None = None,
-        voice: str = "auto",
-        language: str = "en",
-        length: int = 30,
-        tone: str = "informative",
-        aspect: str = "9:16",
-        fresh: bool = False,
-        webhook_url: str | None = None,
-        caption_style: str | dict[str, Any] | None = None,
-        speed: float = 1.0,
-        visuals: str = "auto",
-        transition: str = "cut",
-        transition_seconds: float = 0.5,
-    ) -> dict[str, Any]:
-        """Queue one video. Give a topic (the script writer writes the narration)
-        or your own script (one caption per sentence; the topic is then optional).
-        voice: auto, an engine or a voice id from list_voices (e.g.
-        piper:en_US-joe-medium); speed: 0.5-2.0; language: a code like 'en' or
-        'pt-BR'; length: target seconds (10-120); aspect: 9:16, 16:9 or 1:1;
-        fresh: skip the script cache; webhook_url: gets a JSON POST when the task
-        ends; caption_style: a preset name (classic, pop, karaoke, boxed,
-        minimal) or a style object, as POST /api/create takes it; visuals: auto
-        or a source (generated, pexels, pixabay, ai); transition: cut, crossfade
-        or slide, lasting transition_seconds (more than 0, at most 2). Returns
-        the queued task; poll get_task with its id."""
-        body = {
-            "topic": topic,
-            "script": script,
-            "voice": voice,
-            "language": language,
-            "length": length,
-            "tone": tone,
-            "aspect": aspect,
-            "fresh": fresh,
-            "webhook_url": webhook_url,
-            "caption_style": caption_style,
-            "speed": speed,
-            "visuals": visuals,
-            "transition": transition,
-            "transition_seconds": transition_seconds,
-        }
-        created = api.call("POST", "/api/create", {k: v for k, v in body.items() if v is not None})
-        return api.task(api.call("GET", created["status_url"]))
+    server.tool(name="create_video", description=CREATE_VIDEO)(create_video_tool(api))
 
     @server.tool()
     def get_task(task_id: str) -> dict[str, Any]:

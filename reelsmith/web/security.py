@@ -5,18 +5,21 @@
 * Origin check: a state-changing request (anything but GET/HEAD/OPTIONS) that a
   browser sends from another origin gets 403. Clients that send no Origin
   (curl, scripts) keep working.
+* API token: with API_TOKEN set, every /api/* call must carry it (401).
 * Security headers on every response: a Content-Security-Policy with no inline
   script, nosniff, no referrer, no framing.
 """
 
 from __future__ import annotations
 
+import hmac
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, jsonify, request
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+TOKEN_COOKIE = "reelsmith_token"
 CSP = "; ".join(
     [
         "default-src 'self'",
@@ -94,6 +97,21 @@ def check_origin():
     return _refuse(403, f"requests from origin {origin!r} may not change anything here")
 
 
+def require_token():
+    """before_request: with API_TOKEN set, every /api/* call must carry it: as a
+    Bearer header, or as the cookie the page sets (so <video> requests carry it)."""
+    token = current_app.config["SETTINGS"].api_token
+    if not token or not request.path.startswith("/api/"):
+        return None
+    header = request.headers.get("Authorization", "")
+    given = header[7:] if header.startswith("Bearer ") else request.cookies.get(TOKEN_COOKIE, "")
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        response = jsonify(error="an API token is required: send 'Authorization: Bearer <token>'")
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response, 401
+    return None
+
+
 def add_headers(response):
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
@@ -104,4 +122,5 @@ def install(app: Flask) -> None:
     """Register the checks before any other request hook, and the headers."""
     app.before_request(check_host)
     app.before_request(check_origin)
+    app.before_request(require_token)
     app.after_request(add_headers)

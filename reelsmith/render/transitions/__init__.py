@@ -7,7 +7,6 @@ picture changes, never the caption or audio times.
 
 from __future__ import annotations
 
-from reelsmith.core.exceptions import BadTransition
 from reelsmith.render.transitions.base import Blend
 from reelsmith.render.transitions.crossfade import crossfade
 from reelsmith.render.transitions.slide import slide
@@ -18,23 +17,3 @@ TRANSITIONS: dict[str, Blend | None] = {
     "slide": slide,
 }
 MAX_TRANSITION_SECONDS = 2.0
-
-
-def check(name: str, seconds: float) -> tuple[str, float]:
-    """``(name, seconds)`` if valid; else ``BadTransition`` naming the field."""
-    if name not in TRANSITIONS:
-        raise BadTransition(
-            f"transition must be one of {', '.join(TRANSITIONS)} (got {name!r})", field="transition"
-        )
-    try:
-        value = float(seconds)
-    except (TypeError, ValueError):
-        raise BadTransition(
-            "transition_seconds must be a number", field="transition_seconds"
-        ) from None
-    if not 0 < value <= MAX_TRANSITION_SECONDS:  # also refuses NaN
-        raise BadTransition(
-            f"transition_seconds must be more than 0 and at most {MAX_TRANSITION_SECONDS:g}",
-            field="transition_seconds",
-        )
-    return name, value

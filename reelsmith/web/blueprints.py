@@ -1,0 +1,21 @@
+"""The web layer on an app: the security hooks, then every blueprint.
+
+* ``page``: the form (GET /);
+* ``tasks``: create, follow, list, cancel; the server's status;
+* ``media``: a finished task's video, subtitles and thumbnail;
+* ``studio``: voices, a voice's clip, a caption preview;
+* ``openapi``: the document that describes them all;
+* ``errors``: every /api/ error as JSON.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from reelsmith.web import errors, media, openapi, page, security, studio, tasks_api
+
+
+def register_web(app: Flask) -> None:
+    security.install(app)  # first: a refused Host or token goes no further
+    for module in (errors, page, tasks_api, media, studio, openapi):
+        app.register_blueprint(module.bp)

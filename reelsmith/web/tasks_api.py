@@ -1,0 +1,94 @@
+"""The task API: create a video, follow it, list, cancel; the server's status."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, request, url_for
+
+from reelsmith.core import disk
+from reelsmith.core.exceptions import QueueFull
+from reelsmith.request import CreateRequest
+from reelsmith.tasks.queue import TaskStatus
+from reelsmith.voice.synthesizer import words_per_second
+from reelsmith.web.common import (
+    get_task_or_404,
+    request_fields,
+    services,
+    settings,
+    task_json,
+    tasks,
+)
+from reelsmith.web.uploads import remove_uploads, save_uploads
+
+bp = Blueprint("tasks", __name__)
+
+MAX_BODY = 256 * 1024  # a JSON or form body without files
+
+
+@bp.post("/api/create")
+def create():
+    if request.mimetype != "multipart/form-data" and (request.content_length or 0) > MAX_BODY:
+        abort(
+            413,
+            description=f"the request body is over {MAX_BODY // 1024} KB "
+            "(files go in a multipart upload)",
+        )
+    config = settings()
+    free = disk.free_mb(config.data_dir)
+    if free < config.min_free_mb:
+        return jsonify(
+            error=f"disk full: {disk.format_mb(free)} MB free in DATA_DIR "
+            f"({config.data_dir}), below MIN_FREE_MB "
+            f"({config.min_free_mb:g}); free some space or lower MIN_FREE_MB",
+            data_dir=str(config.data_dir),
+            free_mb=round(free, 1),
+        ), 507
+    uploads_dir = config.data_dir / "uploads"
+    task_request = CreateRequest.parse(request_fields(), config)
+    task_request = task_request.model_copy(update=save_uploads(uploads_dir))
+    try:
+        task = tasks().submit(task_request)
+    except QueueFull as exc:
+        remove_uploads(uploads_dir, task_request)
+        response = jsonify(error=f"busy: {exc}; try again shortly")
+        response.status_code = 503
+        response.headers["Retry-After"] = "10"
+        return response
+    return jsonify(task_id=task.id, status_url=url_for("tasks.task_status", task_id=task.id)), 202
+
+
+@bp.get("/api/task/<task_id>")
+def task_status(task_id):
+    return jsonify(task_json(get_task_or_404(task_id)))
+
+
+@bp.post("/api/task/<task_id>/cancel")
+def cancel(task_id):
+    get_task_or_404(task_id)
+    task = tasks().cancel(task_id)
+    if task.status == TaskStatus.CANCELED:  # never ran: its uploads go now
+        remove_uploads(settings().data_dir / "uploads", task.request)
+    return jsonify(task_json(task))
+
+
+@bp.get("/api/task/<task_id>/events")
+def events(task_id):
+    get_task_or_404(task_id)
+    return jsonify(events=tasks().store.events(task_id))
+
+
+@bp.get("/api/tasks")
+def list_tasks():
+    queue = tasks()
+    return jsonify(tasks=[task_json(t) for t in queue.locate(queue.store.list())])
+
+
+@bp.get("/api/status")
+def status():
+    """What this server writes and speaks with, and its queue."""
+    queue = tasks()
+    return jsonify(
+        writer=services().writer_status(),
+        words_per_second=round(words_per_second("auto", 1.0, "en", settings()), 2),
+        queued=queue.store.count(TaskStatus.QUEUED),
+        running=queue.store.count(TaskStatus.RUNNING),
+    )

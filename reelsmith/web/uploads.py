@@ -1,0 +1,123 @@
+"""Uploaded files: checked, kept under generated names, removed when done.
+
+The fields that take files, their suffixes and how many are
+``CreateRequest.upload_fields()``. The client's file names are only used
+for their suffix; the content is checked (images decoded, audio and video
+probed with ffmpeg, fonts opened with FreeType) before anything is kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import tempfile
+import typing
+import uuid
+from pathlib import Path
+
+import imageio_ffmpeg
+from flask import request
+from PIL import Image
+
+from reelsmith.captions import fonts
+from reelsmith.core.exceptions import BadRequest
+from reelsmith.request import CreateRequest
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+
+
+def save_uploads(uploads_dir: Path) -> dict:
+    """Check and store the request's files; returns the upload fields' values
+    (a generated name or None, or a list of names, per field)."""
+    fields = CreateRequest.upload_fields()
+    files = [(name, f) for name in fields for f in request.files.getlist(name) if f.filename]
+    for name, upload in fields.items():
+        count = sum(1 for k, _ in files if k == name)
+        if count > upload.most:
+            what = f"one {name} file" if upload.most == 1 else f"{name}: {upload.most} files"
+            raise BadRequest(f"{what} at most", name)
+    saved: list[tuple[str, Path]] = []
+    if files:
+        uploads_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        for name, storage in files:
+            suffix = upload_suffix(name, storage)
+            path = uploads_dir / f"{uuid.uuid4().hex}{suffix}"
+            storage.save(path)
+            saved.append((name, path))
+            if name == "font":
+                check_font_upload(path, storage)
+            elif not _media_ok(path, name):
+                raise BadRequest(
+                    f"{name}: {storage.filename!r} is not a readable "
+                    f"{'audio file' if name == 'music' else 'image or video'}",
+                    name,
+                )
+    except BadRequest:
+        for _, path in saved:
+            path.unlink(missing_ok=True)
+        raise
+    values = {}
+    for name in fields:
+        names = [p.name for k, p in saved if k == name]
+        many = typing.get_origin(CreateRequest.model_fields[name].annotation) is list
+        values[name] = names if many else next(iter(names), None)
+    return values
+
+
+def remove_uploads(uploads_dir: Path, req: CreateRequest) -> None:
+    for name in req.uploads:
+        (uploads_dir / name).unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def preview_font():
+    """The request's ``font`` file, checked as ``save_uploads`` checks it, as
+    a temporary file for one preview (None without one), removed afterwards."""
+    uploads = [f for f in request.files.getlist("font") if f.filename]
+    if len(uploads) > 1:
+        raise BadRequest("one font file at most", "font")
+    if not uploads:
+        yield None
+        return
+    suffix = upload_suffix("font", uploads[0])
+    with tempfile.TemporaryDirectory(prefix="reelsmith-preview-font-") as folder:
+        path = Path(folder) / f"font{suffix}"
+        uploads[0].save(path)
+        check_font_upload(path, uploads[0])
+        yield path
+
+
+def upload_suffix(name: str, storage) -> str:
+    """An uploaded file's suffix (lower case), if field ``name`` takes it."""
+    suffix = Path(storage.filename).suffix.lower()
+    allowed = CreateRequest.upload_fields()[name].suffixes
+    if suffix not in allowed:
+        raise BadRequest(
+            f"{name}: {suffix or 'no suffix'} files are not accepted "
+            f"(use {', '.join(sorted(allowed))})",
+            name,
+        )
+    return suffix
+
+
+def check_font_upload(path: Path, storage) -> None:
+    problem = fonts.check_font_file(path)
+    if problem:
+        raise BadRequest(f"font: {storage.filename!r}: {problem}", "font")
+
+
+def _media_ok(path: Path, kind: str) -> bool:
+    if path.suffix in IMAGE_SUFFIXES:
+        try:
+            with Image.open(path) as img:
+                img.verify()
+            return True
+        except Exception:
+            return False
+    log_text = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+        capture_output=True,
+        text=True,
+    ).stderr
+    return ("Audio:" in log_text) if kind == "music" else ("Video:" in log_text)
