@@ -18,7 +18,8 @@ from pathlib import Path
 
 from cache import Cache
 from content_generator import ContentGenerator
-from reelsmith.captions.styles import CaptionStyle, parse_style
+from reelsmith.captions.presets import parse_style
+from reelsmith.captions.style import CaptionStyle
 from reelsmith.core import disk
 from reelsmith.core.exceptions import ReelsmithError, RenderError, StageFailed
 from reelsmith.core.settings import Settings

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from reelsmith.captions.styles import CaptionStyle
+from reelsmith.captions.style import CaptionStyle
 from reelsmith.captions.timing import Cue, Word
 from reelsmith.core.exceptions import ReelsmithError, RenderError
 from reelsmith.core.settings import Settings

@@ -175,7 +175,7 @@ def render_ours(
     """Render (1) with the caption preset ``style`` (over ``media``, "photos" or
     "clips", one per sentence); with ``dump`` ("rgb24" or "yuv420p") write its
     frames and mastered audio next to ``out`` instead, for a limit run."""
-    from reelsmith.captions.styles import PRESETS
+    from reelsmith.captions.presets import PRESETS
     from reelsmith.core.settings import RenderSettings, Settings
     from reelsmith.render.timeline import Timeline, Transition
     from video_creator import VideoCreator

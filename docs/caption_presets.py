@@ -15,7 +15,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reelsmith.captions.styles import PRESETS  # noqa: E402
+from reelsmith.captions.presets import PRESETS  # noqa: E402
 from video_creator import render_preview  # noqa: E402
 
 TITLE = "How honeybees pick a new home"

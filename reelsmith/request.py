@@ -34,7 +34,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
-from reelsmith.captions.styles import PRESETS, parse_style
+from reelsmith.captions.presets import PRESETS, parse_style
 from reelsmith.core.exceptions import BadRequest, CaptionStyleError, UnknownVisuals, UnknownVoice
 from reelsmith.core.netguard import UnsafeURL, check_webhook_url
 from reelsmith.core.settings import ASPECTS, Settings

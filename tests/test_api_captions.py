@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from app import create_app
-from reelsmith.captions.styles import PRESETS
+from reelsmith.captions.presets import PRESETS
 from tests.helpers import make_settings, poll
 from tests.helpers.media import FFMPEG
 

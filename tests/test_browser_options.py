@@ -125,7 +125,7 @@ def test_preview_is_drawn_with_the_picked_font_file(server, page, tmp_path):
     Chromium does not show Playwright a body with a file in it, so what the
     request carried is seen in its Content-Type and in the frame it brings back."""
     from reelsmith.captions import fonts
-    from reelsmith.captions.styles import PRESETS
+    from reelsmith.captions.presets import PRESETS
 
     console_errors = []
     page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))

@@ -9,8 +9,9 @@ import pytest
 from PIL import Image
 
 from reelsmith.captions.chain import FontChain
+from reelsmith.captions.presets import PRESETS, parse_style
 from reelsmith.captions.raster import Layout, wrap_units
-from reelsmith.captions.styles import MODES, POSITIONS, PRESETS, CaptionStyle, parse_style
+from reelsmith.captions.style import MODES, POSITIONS, CaptionStyle
 from reelsmith.captions.subtitles import to_ass, to_srt, to_vtt
 from reelsmith.captions.timing import Cue, Word, cues_for
 from reelsmith.captions.track import CaptionTrack
@@ -461,3 +462,16 @@ def test_a_rendered_frame_highlights_the_word_the_voice_timings_name(tmp_path):
         assert max(range(len(lit)), key=lit.__getitem__) == n, (word, lit)
         checked += 1
     assert checked >= 3
+
+
+def test_a_new_preset_is_one_register_line_and_the_request_takes_it(monkeypatch):
+    from reelsmith.captions import presets
+    from reelsmith.core.settings import Settings
+    from reelsmith.request import CreateRequest
+
+    neon = CaptionStyle(mode="words", highlight_color="#FF00FF")
+    monkeypatch.setitem(presets.PRESETS, "neon", neon)  # what register("neon", ...) does
+    assert presets.register("neon", neon) is neon
+    request = CreateRequest.parse({"topic": "tea", "caption_style": "neon"}, Settings())
+    assert parse_style(request.caption_style) == neon
+    assert "neon" in CreateRequest.field_schemas(Settings())["caption_style"]["anyOf"][0]["enum"]

@@ -487,7 +487,7 @@ def test_yuv_frames_are_the_rgb_frames(preset):
     upscaled plane by plane, the overlays blended in YUV): the same pictures,
     to within rounding, as the RGB frames converted, in every mode (karaoke's
     part-filled words and right-to-left included) and with the title card."""
-    from reelsmith.captions.styles import PRESETS
+    from reelsmith.captions.presets import PRESETS
     from reelsmith.captions.timing import Cue
     from reelsmith.core import yuv
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from reelsmith.captions.presets import DEFAULT_PRESET, PRESETS
 from reelsmith.captions.raster import Layout
-from reelsmith.captions.styles import DEFAULT_PRESET, PRESETS, CaptionStyle
+from reelsmith.captions.style import CaptionStyle
 from reelsmith.captions.timing import Cue
 
 

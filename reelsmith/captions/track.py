@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 
 from reelsmith.captions.raster import Layout, Overlay, TextLook, render_text_box, text_span
-from reelsmith.captions.styles import CaptionStyle
+from reelsmith.captions.style import CaptionStyle
 from reelsmith.captions.timing import Cue, Word
 
 

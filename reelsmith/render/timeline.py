@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reelsmith.captions.styles import DEFAULT_PRESET, PRESETS, CaptionStyle
+from reelsmith.captions.presets import DEFAULT_PRESET, PRESETS
+from reelsmith.captions.style import CaptionStyle
 from reelsmith.captions.subtitles import subtitles
 from reelsmith.captions.timing import Cue, Word, cues_for
 from reelsmith.core.exceptions import RenderError

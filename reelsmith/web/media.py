@@ -12,7 +12,7 @@ from flask import (
     stream_with_context,
 )
 
-from reelsmith.captions.styles import parse_style
+from reelsmith.captions.presets import parse_style
 from reelsmith.captions.subtitles import SUBTITLE_FORMATS
 from reelsmith.core.exceptions import BadRequest
 from reelsmith.core.storage import output_name

@@ -6,7 +6,8 @@ import json
 
 from flask import Blueprint, render_template
 
-from reelsmith.captions.styles import FONTS, MODES, POSITIONS, PRESETS, STYLE_RANGES
+from reelsmith.captions.presets import PRESETS
+from reelsmith.captions.style import FONTS, MODES, POSITIONS, STYLE_RANGES
 from reelsmith.request import CreateRequest
 from reelsmith.web.common import settings
 from reelsmith.web.security import TOKEN_COOKIE

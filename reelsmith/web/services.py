@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from reelsmith.captions.styles import CaptionStyle
+from reelsmith.captions.style import CaptionStyle
 from reelsmith.request import CreateRequest
 
 Reporter = Callable[[str, float], None]  # (stage, fraction done)

@@ -6,7 +6,7 @@ from dataclasses import asdict, replace
 
 from flask import Blueprint, abort, current_app, jsonify, request, send_file
 
-from reelsmith.captions.styles import parse_style
+from reelsmith.captions.presets import parse_style
 from reelsmith.core.exceptions import BadRequest, SpeechError, UnknownVoice
 from reelsmith.core.settings import ASPECTS
 from reelsmith.request import LANGUAGE, CreateRequest, check_caption_style
