@@ -24,7 +24,7 @@ from cache import Cache
 from content_generator import ContentGenerator
 from pipeline import Pipeline
 from reelsmith.core.settings import RenderSettings, Settings
-from reelsmith.tasks.queue import TaskRequest
+from reelsmith.tasks.model import TaskRequest
 from tests.helpers.servers import FakeOpenAI  # a small keep-alive OpenAI-compatible server
 
 SMALL = RenderSettings(width=270, height=480, preset="veryfast")

@@ -24,7 +24,7 @@ from reelsmith.core import disk
 from reelsmith.core.exceptions import ReelsmithError, RenderError, StageFailed
 from reelsmith.core.settings import Settings
 from reelsmith.script.text import Script
-from reelsmith.tasks.queue import TaskRequest
+from reelsmith.tasks.model import TaskRequest
 from reelsmith.visuals import Context, VisualsResult, choose
 from reelsmith.voice.synthesizer import Narration, SpeechSynthesizer, words_per_second
 from video_creator import RenderJob, VideoCreator, VideoResult

@@ -191,7 +191,7 @@ def test_an_uploaded_font_is_checked_and_used(tmp_path):
     assert not list(uploads.glob("*.ttf"))  # removed once the task ended, like other uploads
 
     from pipeline import Pipeline
-    from reelsmith.tasks.queue import TaskRequest
+    from reelsmith.tasks.model import TaskRequest
 
     style = Pipeline(make_settings(tmp_path)).caption_style(TaskRequest(topic="t", font="abc.ttf"))
     assert style.font == str(uploads / "abc.ttf")

@@ -9,7 +9,7 @@ from cache import Cache
 from content_generator import ContentGenerator
 from pipeline import Pipeline
 from reelsmith.core.settings import RenderSettings, Settings
-from reelsmith.tasks.queue import TaskRequest
+from reelsmith.tasks.model import TaskRequest
 from tests.helpers.media import probe
 from tests.helpers.servers import FakeOpenAI
 
@@ -85,7 +85,7 @@ def test_eviction_keeps_the_cache_under_its_limit(tmp_path):
 
 def test_batch_renders_n_videos(tmp_path):
     from pipeline import Pipeline
-    from reelsmith.tasks.queue import TaskRequest
+    from reelsmith.tasks.model import TaskRequest
 
     settings = Settings(
         render=RenderSettings(width=180, height=320, preset="veryfast"),

@@ -146,7 +146,7 @@ def test_keywords():
 def test_pipeline_uses_pexels_and_says_when_it_cannot(tmp_path):
     from pipeline import Pipeline
     from reelsmith.core.settings import RenderSettings
-    from reelsmith.tasks.queue import TaskRequest
+    from reelsmith.tasks.model import TaskRequest
     from tests.helpers.media import corner_colour, probe
 
     small = RenderSettings(width=180, height=320, preset="veryfast")

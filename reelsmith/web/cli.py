@@ -18,7 +18,7 @@ from tqdm import tqdm
 from reelsmith.captions.overlay import PRESETS, CaptionStyleError, parse_style
 from reelsmith.core.exceptions import ReelsmithError
 from reelsmith.core.settings import ASPECTS
-from reelsmith.tasks.queue import TaskRequest
+from reelsmith.tasks.model import TaskRequest
 from reelsmith.visuals import SOURCES, check_visuals
 from reelsmith.visuals.backgrounds import MAX_TRANSITION_SECONDS, TRANSITIONS
 from reelsmith.voice.synthesizer import check_voice

@@ -13,7 +13,7 @@ fails until every Flask route under /api/ is documented.
 from __future__ import annotations
 
 from reelsmith.core.settings import ASPECTS, Settings
-from reelsmith.tasks.queue import TaskStatus
+from reelsmith.tasks.model import TaskStatus
 from reelsmith.visuals.backgrounds import MAX_TRANSITION_SECONDS, TRANSITIONS
 from reelsmith.visuals.sources import SOURCES
 from reelsmith.web.routes import (

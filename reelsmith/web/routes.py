@@ -56,7 +56,8 @@ from reelsmith.core.exceptions import (
 )
 from reelsmith.core.netguard import UnsafeURL, check_webhook_url
 from reelsmith.core.settings import ASPECTS, Settings
-from reelsmith.tasks.queue import Task, TaskQueue, TaskRequest, TaskStatus
+from reelsmith.tasks.model import Task, TaskRequest, TaskStatus
+from reelsmith.tasks.queue import TaskQueue
 from reelsmith.visuals import SOURCES, check_transition, check_visuals
 from reelsmith.visuals.backgrounds import MAX_TRANSITION_SECONDS, TRANSITIONS
 from reelsmith.voice import synthesizer as speech
@@ -97,12 +98,8 @@ def _tasks() -> TaskQueue:
     return current_app.extensions["reelsmith"]
 
 
-def _videos_dir() -> Path:
-    return _settings().data_dir / "videos"
-
-
-def _uploads_dir() -> Path:
-    return _settings().data_dir / "uploads"
+def _files() -> storage_mod.Files:
+    return current_app.extensions["reelsmith_files"]
 
 
 def task_json(task: Task) -> dict:
@@ -178,8 +175,8 @@ def create():
             "(files go in a multipart upload)",
         )
     settings = _settings()
-    free = disk.free_mb(settings.data_dir)
-    if free < settings.min_free_mb:
+    free = _files().low_space(settings.min_free_mb)
+    if free is not None:
         return jsonify(
             error=f"disk full: {disk.format_mb(free)} MB free in DATA_DIR "
             f"({settings.data_dir}), below MIN_FREE_MB "
@@ -188,13 +185,13 @@ def create():
             free_mb=round(free, 1),
         ), 507
     task_request = parse_create_request(settings)
-    saved = save_uploads(_uploads_dir())
+    saved = save_uploads(_files().uploads)
     task_request.music, task_request.font = saved["music"], saved["font"]
     task_request.backgrounds = saved["backgrounds"]
     try:
         task = _tasks().submit(task_request)
     except QueueFull as exc:
-        remove_uploads(_uploads_dir(), task_request)
+        _files().remove_uploads(task_request.uploads)
         response = jsonify(error=f"busy: {exc}; try again shortly")
         response.status_code = 503
         response.headers["Retry-After"] = "10"
@@ -212,10 +209,7 @@ def task_status(task_id):
 @bp.post("/api/task/<task_id>/cancel")
 def cancel(task_id):
     get_task_or_404(task_id)
-    task = _tasks().cancel(task_id)
-    if task.status == TaskStatus.CANCELED:  # never ran: its uploads go now
-        remove_uploads(_uploads_dir(), task.request)
-    return jsonify(task_json(task))
+    return jsonify(task_json(_tasks().cancel(task_id)))
 
 
 @bp.get("/api/task/<task_id>/events")
@@ -401,7 +395,7 @@ def download(task_id, kind):
     if task.status != TaskStatus.DONE:
         abort(409, description=f"task is {task.status.value}, not done")
     suffix, mimetype = DOWNLOADS[kind]
-    files = current_app.extensions["reelsmith_storage"]  # storage.py: folder or S3
+    files = _files().storage  # storage.py: folder or S3
     name = storage_mod.output_name(task.id, suffix)  # built from the id only
     path = files.local_path(name)
     if task.expired_at or not (path.is_file() if path else files.exists(name)):
@@ -566,7 +560,6 @@ def save_uploads(uploads_dir: Path) -> dict:
     if sum(1 for k, _ in files if k == "backgrounds") > MAX_BACKGROUNDS:
         raise BadRequest(f"{MAX_BACKGROUNDS} background files at most", "backgrounds")
     saved: list[tuple[str, Path]] = []
-    uploads_dir.mkdir(parents=True, exist_ok=True)
     try:
         for kind, storage in files:
             suffix = _upload_suffix(kind, storage)
@@ -631,8 +624,3 @@ def _media_ok(path: Path, kind: str) -> bool:
         text=True,
     ).stderr
     return ("Audio:" in log_text) if kind == "music" else ("Video:" in log_text)
-
-
-def remove_uploads(uploads_dir: Path, req: TaskRequest) -> None:
-    for name in req.uploads:
-        (uploads_dir / name).unlink(missing_ok=True)

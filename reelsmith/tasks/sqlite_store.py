@@ -1,0 +1,345 @@
+"""The task store of one machine: SQLite in WAL mode.
+
+The database is the queue: a worker claims the oldest queued task in one
+transaction, so nothing queued lives only in memory.
+
+Reads never wait for writes: every thread reads through its own connection
+(WAL gives each read the last committed state), while writes go through one
+connection, one at a time. Counting tasks by status reads a small table that
+triggers keep up to date, and the WAL is copied into the database by a
+background thread rather than by whichever commit crosses the threshold.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import weakref
+from dataclasses import asdict
+from pathlib import Path
+
+from reelsmith.tasks.model import Task, TaskRequest, TaskStatus
+
+CHECKPOINT_EVERY = 100  # write transactions between background WAL checkpoints
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tasks (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT UNIQUE NOT NULL,
+    request TEXT NOT NULL,
+    status TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    progress REAL NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL,
+    error_stage TEXT,
+    error_message TEXT,
+    result TEXT,
+    expired_at REAL
+);
+CREATE TABLE IF NOT EXISTS task_events (
+    task_id TEXT NOT NULL,
+    at REAL NOT NULL,
+    status TEXT NOT NULL,
+    message TEXT
+);
+CREATE INDEX IF NOT EXISTS task_events_by_task ON task_events(task_id);
+CREATE INDEX IF NOT EXISTS tasks_by_status ON tasks(status, seq);
+CREATE INDEX IF NOT EXISTS tasks_by_finish ON tasks(status, finished_at);
+CREATE TABLE IF NOT EXISTS task_counts (status TEXT PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TRIGGER IF NOT EXISTS task_counts_add AFTER INSERT ON tasks BEGIN
+    INSERT INTO task_counts (status, n) VALUES (NEW.status, 1)
+        ON CONFLICT (status) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS task_counts_move AFTER UPDATE OF status ON tasks
+    WHEN OLD.status <> NEW.status BEGIN
+    UPDATE task_counts SET n = n - 1 WHERE status = OLD.status;
+    INSERT INTO task_counts (status, n) VALUES (NEW.status, 1)
+        ON CONFLICT (status) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS task_counts_remove AFTER DELETE ON tasks BEGIN
+    UPDATE task_counts SET n = n - 1 WHERE status = OLD.status;
+END;
+"""
+
+
+class _Reader(sqlite3.Connection):
+    """A thread's read connection (a subclass, so the store can hold it weakly:
+    it closes when its thread ends)."""
+
+
+def _connect(path: Path, factory=sqlite3.Connection) -> sqlite3.Connection:
+    db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, factory=factory)
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA busy_timeout=10000")
+    db.execute("PRAGMA synchronous=NORMAL")
+    return db
+
+
+class _Checkpointer:
+    """Copies the WAL into the database on its own thread and connection, so
+    that no commit waits for it: first while writes go on (a passive
+    checkpoint never blocks a reader or the writer), then, holding the
+    writer's ``lock``, the few frames written meanwhile, so that the next
+    write starts the WAL over and it never grows past a few rounds."""
+
+    def __init__(self, path: Path, lock: threading.Lock):
+        self._lock = lock
+        self._wake = threading.Event()
+        self._closing = False
+        self._thread = threading.Thread(
+            target=self._loop, args=(path,), name="tasks-checkpoint", daemon=True
+        )
+        self._thread.start()
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    def close(self) -> None:
+        self._closing = True
+        self._wake.set()
+        self._thread.join(5.0)
+
+    def _loop(self, path: Path) -> None:
+        db = _connect(path)
+        try:
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                if self._closing:
+                    return
+                try:
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    with self._lock:
+                        db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    pass  # tried again after the next writes
+        finally:
+            db.close()
+
+
+class SQLiteTaskStore:
+    """SQLite (WAL) persistence for tasks and their transition history."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()  # the one writer
+        self._db = _connect(self.path)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA wal_autocheckpoint=0")  # _Checkpointer's job
+        self._db.executescript(SCHEMA)
+        with self._db:  # counts kept by the triggers, made right once at start
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("DELETE FROM task_counts")
+            self._db.execute(
+                "INSERT INTO task_counts (status, n) SELECT status, COUNT(*) FROM tasks"
+                " GROUP BY status"
+            )
+        self._writes = 0
+        self._checkpointer = _Checkpointer(self.path, self._lock)
+        self._local = threading.local()
+        self._readers: weakref.WeakSet[_Reader] = weakref.WeakSet()
+        self._readers_lock = threading.Lock()
+
+    def close(self) -> None:
+        self._checkpointer.close()
+        with self._readers_lock:
+            for reader in list(self._readers):
+                reader.close()
+        with self._lock:
+            self._db.close()
+
+    # -- reads: this thread's own connection ------------------------------
+    def _read(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = _connect(self.path, _Reader)
+            db.execute("PRAGMA query_only=1")
+            with self._readers_lock:
+                self._readers.add(db)
+        return db.execute(sql, params).fetchall()
+
+    def get(self, task_id: str) -> Task | None:
+        rows = self._read("SELECT * FROM tasks WHERE id = ?", (task_id,))
+        return _row_to_task(rows[0]) if rows else None
+
+    def list(self, limit: int = 200) -> list[Task]:
+        rows = self._read("SELECT * FROM tasks ORDER BY seq DESC LIMIT ?", (limit,))
+        return [_row_to_task(r) for r in rows]
+
+    def with_status(self, status: TaskStatus) -> list[Task]:
+        rows = self._read("SELECT * FROM tasks WHERE status = ? ORDER BY seq", (status.value,))
+        return [_row_to_task(r) for r in rows]
+
+    def count(self, status: TaskStatus) -> int:
+        rows = self._read("SELECT n FROM task_counts WHERE status = ?", (status.value,))
+        return rows[0]["n"] if rows else 0
+
+    def queue_positions(self, task_ids: list[str]) -> dict[str, int]:
+        """The place in line of each of ``task_ids`` still queued (1 = the next to run)."""
+        if not task_ids:
+            return {}
+        rows = self._read(
+            "SELECT id, (SELECT COUNT(*) FROM tasks AS q WHERE q.status = 'queued'"
+            " AND q.seq <= t.seq) AS place FROM tasks AS t"
+            f" WHERE t.status = 'queued' AND t.id IN ({', '.join('?' * len(task_ids))})",
+            tuple(task_ids),
+        )
+        return {row["id"]: row["place"] for row in rows}
+
+    def recent_durations(self, limit: int = 10) -> list[float]:
+        """How long the last ``limit`` finished (done) tasks ran, in seconds."""
+        rows = self._read(
+            "SELECT finished_at - started_at AS took FROM tasks WHERE status = 'done'"
+            " AND finished_at IS NOT NULL AND started_at IS NOT NULL"
+            " ORDER BY finished_at DESC LIMIT ?",
+            (limit,),
+        )
+        return [row["took"] for row in rows]
+
+    def finished_before(self, when: float) -> list[Task]:
+        """Done tasks whose outputs are still there and that ended before ``when``."""
+        rows = self._read(
+            "SELECT * FROM tasks WHERE status = 'done' AND expired_at IS NULL"
+            " AND finished_at < ? ORDER BY seq",
+            (when,),
+        )
+        return [_row_to_task(r) for r in rows]
+
+    def events(self, task_id: str) -> list[dict]:
+        rows = self._read(
+            "SELECT at, status, message FROM task_events WHERE task_id = ? ORDER BY rowid",
+            (task_id,),
+        )
+        return [dict(r) for r in rows]
+
+    # -- writes: one at a time, each one transaction ----------------------
+    def _written(self) -> None:
+        """Count a committed write; every CHECKPOINT_EVERY, wake the checkpointer."""
+        self._writes += 1
+        if self._writes % CHECKPOINT_EVERY == 0:
+            self._checkpointer.poke()
+
+    def add(self, task: Task) -> None:
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "INSERT INTO tasks (id, request, status, stage, progress, attempts, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    task.id,
+                    json.dumps(asdict(task.request)),
+                    task.status.value,
+                    task.stage,
+                    task.progress,
+                    task.attempts,
+                    task.created_at,
+                ),
+            )
+            self._event(task.id, task.status, "created")
+            self._written()
+
+    def claim_next(self) -> Task | None:
+        """Move the oldest queued task to running (one transaction) and return it."""
+        return self._claim("SELECT id FROM tasks WHERE status = 'queued' ORDER BY seq LIMIT 1", ())
+
+    def claim(self, task_id: str) -> Task | None:
+        """Move ``task_id`` from queued to running; None if it is in another state."""
+        return self._claim("SELECT id FROM tasks WHERE id = ? AND status = 'queued'", (task_id,))
+
+    def _claim(self, select: str, params: tuple) -> Task | None:
+        with self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            row = self._db.execute(select, params).fetchone()
+            if row is None:
+                return None
+            self._db.execute(
+                "UPDATE tasks SET status = 'running', started_at = ?, attempts = attempts + 1,"
+                " stage = 'starting', progress = 0 WHERE id = ?",
+                (time.time(), row["id"]),
+            )
+            self._event(row["id"], TaskStatus.RUNNING, "started")
+            task = self._db.execute("SELECT * FROM tasks WHERE id = ?", (row["id"],)).fetchone()
+            self._written()
+        return _row_to_task(task)
+
+    def record(self, task_id: str, message: str, **fields) -> None:
+        """Store an event (and set ``fields``) without changing the status."""
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            if fields:
+                assignments = ", ".join(f"{k} = ?" for k in fields)
+                self._db.execute(
+                    f"UPDATE tasks SET {assignments} WHERE id = ?", [*fields.values(), task_id]
+                )
+            row = self._db.execute("SELECT status FROM tasks WHERE id = ?", (task_id,)).fetchone()
+            if row:
+                self._event(task_id, TaskStatus(row["status"]), message)
+            self._written()
+
+    def transition(
+        self,
+        task_id: str,
+        status: TaskStatus,
+        *,
+        message: str | None = None,
+        only_from: tuple[TaskStatus, ...] | None = None,
+        **fields,
+    ) -> bool:
+        """Move a task to ``status`` (and set ``fields``), recording the event.
+
+        With ``only_from`` the change happens only if the task is currently
+        in one of those states; returns whether it happened.
+        """
+        sets = {"status": status.value, **fields}
+        if "result" in sets and sets["result"] is not None:
+            sets["result"] = json.dumps(sets["result"])
+        assignments = ", ".join(f"{k} = ?" for k in sets)
+        sql = f"UPDATE tasks SET {assignments} WHERE id = ?"
+        params = [*sets.values(), task_id]
+        if only_from:
+            sql += f" AND status IN ({', '.join('?' * len(only_from))})"
+            params += [s.value for s in only_from]
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            changed = self._db.execute(sql, params).rowcount == 1
+            if changed:
+                self._event(task_id, status, message)
+            self._written()
+        return changed
+
+    def update_progress(self, task_id: str, stage: str, progress: float) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE tasks SET stage = ?, progress = ? WHERE id = ?", (stage, progress, task_id)
+            )
+            self._written()
+
+    def _event(self, task_id: str, status: TaskStatus, message: str | None) -> None:
+        self._db.execute(
+            "INSERT INTO task_events (task_id, at, status, message) VALUES (?, ?, ?, ?)",
+            (task_id, time.time(), status.value, message),
+        )
+
+
+def _row_to_task(row: sqlite3.Row) -> Task:
+    return Task(
+        id=row["id"],
+        request=TaskRequest.from_dict(json.loads(row["request"])),
+        status=TaskStatus(row["status"]),
+        stage=row["stage"],
+        progress=row["progress"],
+        attempts=row["attempts"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        error_stage=row["error_stage"],
+        error_message=row["error_message"],
+        result=json.loads(row["result"]) if row["result"] else None,
+        expired_at=row["expired_at"],
+    )
