@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from reelsmith.core import storage as storage_mod
-from reelsmith.core.exceptions import ConfigError
+from reelsmith.core.exceptions import ConfigError, StorageUnavailable
 from reelsmith.core.settings import Settings
-from reelsmith.core.storage import Files, LocalStorage, S3Storage, StorageUnavailable
+from reelsmith.core.storage import Files, LocalStorage, S3Storage
 from tests.helpers import free_port
 
 

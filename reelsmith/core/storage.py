@@ -31,13 +31,9 @@ from typing import Protocol
 from urllib.parse import urlparse
 
 from reelsmith.core import disk
-from reelsmith.core.exceptions import ConfigError
+from reelsmith.core.exceptions import ConfigError, StorageUnavailable
 
 OUTPUT_SUFFIXES = (".mp4", ".srt", ".jpg")  # what a finished render publishes (routes.DOWNLOADS)
-
-
-class StorageUnavailable(Exception):
-    """The storage can't be reached or used; the message says which and why."""
 
 
 def output_name(task_id: str, suffix: str) -> str:

@@ -17,13 +17,9 @@ import threading
 
 import redis
 
-from reelsmith.core.storage import StorageUnavailable
+from reelsmith.core.exceptions import StorageUnavailable, WorkerError
 
 log = logging.getLogger("reelsmith.worker")
-
-
-class WorkerError(Exception):
-    """Why the worker can't start, in one sentence for the operator."""
 
 
 def check_services(settings, queue) -> None:
