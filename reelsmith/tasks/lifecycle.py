@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from typing import Protocol
 
 from reelsmith.core.exceptions import QueueFull, ReelsmithError, TaskCanceled, TaskInterrupted
 from reelsmith.core.storage import Files
@@ -35,6 +36,15 @@ PROGRESS_EVERY = 0.5  # seconds between stored progress updates of one task (and
 # the task has been canceled (TaskInterrupted when the worker is stopping).
 Reporter = Callable[[str, float], None]
 Runner = Callable[[Task, Reporter], dict]
+
+
+class Cancels(Protocol):
+    """The running tasks asked to stop: CancelRequests in one process,
+    distributed.RemoteCancels across machines."""
+
+    def __contains__(self, task_id: str) -> bool: ...
+    def add(self, task_id: str) -> None: ...
+    def discard(self, task_id: str) -> None: ...
 
 
 class CancelRequests:
@@ -69,7 +79,7 @@ class Lifecycle:
         store: TaskStore,
         *,
         files: Files | None = None,
-        cancels=None,
+        cancels: Cancels | None = None,
         stopped: str = "the server",
     ):
         self.store = store
