@@ -8,7 +8,7 @@ import time
 import pytest
 
 from reelsmith.tasks.model import Task, TaskRequest, TaskStatus
-from reelsmith.tasks.sqlite_store import CHECKPOINT_EVERY, SQLiteTaskStore
+from reelsmith.tasks.sqlite_store import CHECKPOINT_EVERY, WAL_LIMIT, SQLiteTaskStore
 
 
 @pytest.fixture
@@ -83,13 +83,18 @@ def test_reads_never_wait_for_a_write(store, tmp_path):
 
 
 def test_the_wal_is_checkpointed_in_the_background(store, tmp_path):
-    """The writer never checkpoints (no commit waits for one); the
-    background checkpointer keeps the WAL from growing with the writes."""
-    wal = tmp_path / "tasks.sqlite3-wal"
+    """The writer never checkpoints (no commit waits for one); the background
+    checkpointer keeps the WAL from growing with the writes: it starts over
+    after a pause, and at the latest once it is WAL_LIMIT frames."""
+    page = sqlite3.connect(tmp_path / "tasks.sqlite3").execute("PRAGMA page_size").fetchone()[0]
+
+    def frames() -> float:
+        return (tmp_path / "tasks.sqlite3-wal").stat().st_size / (page + 24)
+
     add(store, CHECKPOINT_EVERY, prefix="a")
-    time.sleep(0.05)
-    one_round = wal.stat().st_size  # the WAL after CHECKPOINT_EVERY writes
-    for n in range(20):
+    one_round = frames()
+    for n in range(30):
         add(store, CHECKPOINT_EVERY, prefix=f"{n:02d}")
-        time.sleep(0.05)
-    assert wal.stat().st_size < 3 * one_round  # without it: 21 rounds
+        time.sleep(0.01)
+    assert 30 * one_round > 2 * WAL_LIMIT  # what it would be without
+    assert frames() < WAL_LIMIT + 2 * one_round

@@ -23,6 +23,7 @@ from pathlib import Path
 from reelsmith.tasks.model import Task, TaskRequest, TaskStatus
 
 CHECKPOINT_EVERY = 100  # write transactions between background WAL checkpoints
+WAL_LIMIT = 8192  # frames (pages written) in the WAL before a checkpoint holds the writer
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
@@ -82,10 +83,10 @@ def _connect(path: Path, factory=sqlite3.Connection) -> sqlite3.Connection:
 
 class _Checkpointer:
     """Copies the WAL into the database on its own thread and connection, so
-    that no commit waits for it: first while writes go on (a passive
-    checkpoint never blocks a reader or the writer), then, holding the
-    writer's ``lock``, the few frames written meanwhile, so that the next
-    write starts the WAL over and it never grows past a few rounds."""
+    that no commit waits for it (a passive checkpoint never blocks a reader
+    or the writer). The next write after a checkpoint that caught up starts
+    the WAL over; should writes never pause long enough for that, the
+    checkpoint holds the writer's ``lock`` once the WAL is WAL_LIMIT frames."""
 
     def __init__(self, path: Path, lock: threading.Lock):
         self._lock = lock
@@ -113,9 +114,10 @@ class _Checkpointer:
                 if self._closing:
                     return
                 try:
-                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                    with self._lock:
-                        db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    _, frames, _ = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if frames >= WAL_LIMIT:
+                        with self._lock:
+                            db.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 except sqlite3.Error:
                     pass  # tried again after the next writes
         finally:
