@@ -27,7 +27,7 @@ WAL_LIMIT = 8192  # frames (pages written) in the WAL before a checkpoint holds 
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,  -- creation order (tasks are never deleted)
     id TEXT UNIQUE NOT NULL,
     request TEXT NOT NULL,
     status TEXT NOT NULL,
@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS task_events (
 );
 CREATE INDEX IF NOT EXISTS task_events_by_task ON task_events(task_id);
 CREATE INDEX IF NOT EXISTS tasks_by_status ON tasks(status, seq);
-CREATE INDEX IF NOT EXISTS tasks_by_finish ON tasks(status, finished_at);
+CREATE INDEX IF NOT EXISTS tasks_done_by_finish ON tasks(finished_at) WHERE status = 'done';
 CREATE TABLE IF NOT EXISTS task_counts (status TEXT PRIMARY KEY, n INTEGER NOT NULL);
 CREATE TRIGGER IF NOT EXISTS task_counts_add AFTER INSERT ON tasks BEGIN
     INSERT INTO task_counts (status, n) VALUES (NEW.status, 1)
@@ -197,7 +197,8 @@ class SQLiteTaskStore:
     def recent_durations(self, limit: int = 10) -> list[float]:
         """How long the last ``limit`` finished (done) tasks ran, in seconds."""
         rows = self._read(
-            "SELECT finished_at - started_at AS took FROM tasks WHERE status = 'done'"
+            "SELECT finished_at - started_at AS took FROM tasks INDEXED BY tasks_done_by_finish"
+            " WHERE status = 'done'"
             " AND finished_at IS NOT NULL AND started_at IS NOT NULL"
             " ORDER BY finished_at DESC LIMIT ?",
             (limit,),
@@ -248,6 +249,8 @@ class SQLiteTaskStore:
 
     def claim_next(self) -> Task | None:
         """Move the oldest queued task to running (one transaction) and return it."""
+        if not self.count(TaskStatus.QUEUED):  # nothing to claim: the writer is left alone
+            return None
         return self._claim("SELECT id FROM tasks WHERE status = 'queued' ORDER BY seq LIMIT 1", ())
 
     def claim(self, task_id: str) -> Task | None:
