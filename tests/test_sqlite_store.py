@@ -51,6 +51,38 @@ def test_counts_follow_every_move_and_are_rebuilt_on_open(store, tmp_path):
     again.close()
 
 
+def test_a_database_from_before_takes_up_where_it_was(tmp_path):
+    """A tasks.sqlite3 written by the previous release (no event columns, no
+    counts, no triggers) keeps its tasks and its history."""
+    path = tmp_path / "tasks.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(
+        """
+        CREATE TABLE tasks (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,
+            request TEXT NOT NULL, status TEXT NOT NULL, stage TEXT NOT NULL,
+            progress REAL NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL, started_at REAL, finished_at REAL, error_stage TEXT,
+            error_message TEXT, result TEXT, expired_at REAL);
+        CREATE TABLE task_events (task_id TEXT NOT NULL, at REAL NOT NULL,
+            status TEXT NOT NULL, message TEXT);
+        INSERT INTO tasks (id, request, status, stage, created_at)
+            VALUES ('old', '{"topic": "tea"}', 'queued', 'queued', 1.0);
+        INSERT INTO task_events VALUES ('old', 1.0, 'queued', 'created');
+        """
+    )
+    old.close()
+    store = SQLiteTaskStore(path)
+    try:
+        assert store.count(TaskStatus.QUEUED) == 1
+        claimed = store.claim_next()
+        assert claimed.id == "old" and claimed.request.topic == "tea" and claimed.attempts == 1
+        store.transition("old", TaskStatus.DONE, message="finished", finished_at=time.time())
+        assert [e["message"] for e in store.events("old")] == ["created", "started", "finished"]
+        assert store.count(TaskStatus.DONE) == 1 and store.recent_durations() != []
+    finally:
+        store.close()
+
+
 def test_queue_positions_of_some_tasks_at_one_moment(store):
     ids = add(store, 4)
     store.claim_next()  # ids[0] runs

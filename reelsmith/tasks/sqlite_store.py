@@ -1,13 +1,14 @@
 """The task store of one machine: SQLite in WAL mode.
 
 The database is the queue: a worker claims the oldest queued task in one
-transaction, so nothing queued lives only in memory.
+statement, so nothing queued lives only in memory.
 
 Reads never wait for writes: every thread reads through its own connection
 (WAL gives each read the last committed state), while writes go through one
-connection, one at a time. Counting tasks by status reads a small table that
-triggers keep up to date, and the WAL is copied into the database by a
-background thread rather than by whichever commit crosses the threshold.
+connection, one at a time, each one statement: the event a write records
+(``event``, ``event_at``) and the counts by status are added by triggers.
+The WAL is copied into the database by a background thread rather than by
+whichever commit crosses the threshold.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ CREATE TABLE IF NOT EXISTS tasks (
     error_stage TEXT,
     error_message TEXT,
     result TEXT,
-    expired_at REAL
+    expired_at REAL,
+    event TEXT,  -- the message of its last event (set with every write that records one)
+    event_at REAL
 );
 CREATE TABLE IF NOT EXISTS task_events (
     task_id TEXT NOT NULL,
@@ -52,6 +55,17 @@ CREATE INDEX IF NOT EXISTS task_events_by_task ON task_events(task_id);
 CREATE INDEX IF NOT EXISTS tasks_by_status ON tasks(status, seq);
 CREATE INDEX IF NOT EXISTS tasks_done_by_finish ON tasks(finished_at) WHERE status = 'done';
 CREATE TABLE IF NOT EXISTS task_counts (status TEXT PRIMARY KEY, n INTEGER NOT NULL);
+"""
+
+TRIGGERS = """
+CREATE TRIGGER IF NOT EXISTS task_events_add AFTER INSERT ON tasks BEGIN
+    INSERT INTO task_events (task_id, at, status, message)
+        VALUES (NEW.id, NEW.event_at, NEW.status, NEW.event);
+END;
+CREATE TRIGGER IF NOT EXISTS task_events_record AFTER UPDATE OF event_at ON tasks BEGIN
+    INSERT INTO task_events (task_id, at, status, message)
+        VALUES (NEW.id, NEW.event_at, NEW.status, NEW.event);
+END;
 CREATE TRIGGER IF NOT EXISTS task_counts_add AFTER INSERT ON tasks BEGIN
     INSERT INTO task_counts (status, n) VALUES (NEW.status, 1)
         ON CONFLICT (status) DO UPDATE SET n = n + 1;
@@ -135,6 +149,11 @@ class SQLiteTaskStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA wal_autocheckpoint=0")  # _Checkpointer's job
         self._db.executescript(SCHEMA)
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(tasks)")}
+        for column in ("event TEXT", "event_at REAL"):  # a database from before them
+            if column.split()[0] not in columns:
+                self._db.execute(f"ALTER TABLE tasks ADD COLUMN {column}")
+        self._db.executescript(TRIGGERS)
         with self._db:  # counts kept by the triggers, made right once at start
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute("DELETE FROM task_counts")
@@ -221,71 +240,59 @@ class SQLiteTaskStore:
         )
         return [dict(r) for r in rows]
 
-    # -- writes: one at a time, each one transaction ----------------------
-    def _written(self) -> None:
-        """Count a committed write; every CHECKPOINT_EVERY, wake the checkpointer."""
-        self._writes += 1
-        if self._writes % CHECKPOINT_EVERY == 0:
-            self._checkpointer.poke()
+    # -- writes: one at a time, each one statement -------------------------
+    def _write(self, sql: str, params) -> tuple[int, list[sqlite3.Row]]:
+        """Run one statement, its own transaction (triggers included), to its
+        end; returns the rows it changed and those it returned."""
+        with self._lock:
+            cursor = self._db.execute(sql, params)
+            rows = cursor.fetchall()  # committed once the statement is done
+            self._writes += 1
+            if self._writes % CHECKPOINT_EVERY == 0:
+                self._checkpointer.poke()
+            return cursor.rowcount, rows
 
     def add(self, task: Task) -> None:
-        with self._lock, self._db:
-            self._db.execute("BEGIN")
-            self._db.execute(
-                "INSERT INTO tasks (id, request, status, stage, progress, attempts, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    task.id,
-                    json.dumps(asdict(task.request)),
-                    task.status.value,
-                    task.stage,
-                    task.progress,
-                    task.attempts,
-                    task.created_at,
-                ),
-            )
-            self._event(task.id, task.status, "created")
-            self._written()
+        self._write(
+            "INSERT INTO tasks (id, request, status, stage, progress, attempts, created_at,"
+            " event, event_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'created', ?)",
+            (
+                task.id,
+                json.dumps(asdict(task.request)),
+                task.status.value,
+                task.stage,
+                task.progress,
+                task.attempts,
+                task.created_at,
+                time.time(),
+            ),
+        )
 
     def claim_next(self) -> Task | None:
-        """Move the oldest queued task to running (one transaction) and return it."""
+        """Move the oldest queued task to running and return it."""
         if not self.count(TaskStatus.QUEUED):  # nothing to claim: the writer is left alone
             return None
-        return self._claim("SELECT id FROM tasks WHERE status = 'queued' ORDER BY seq LIMIT 1", ())
+        return self._claim(
+            "(SELECT id FROM tasks WHERE status = 'queued' ORDER BY seq LIMIT 1)", ()
+        )
 
     def claim(self, task_id: str) -> Task | None:
         """Move ``task_id`` from queued to running; None if it is in another state."""
-        return self._claim("SELECT id FROM tasks WHERE id = ? AND status = 'queued'", (task_id,))
+        return self._claim("? AND status = 'queued'", (task_id,))
 
-    def _claim(self, select: str, params: tuple) -> Task | None:
-        with self._lock, self._db:
-            self._db.execute("BEGIN IMMEDIATE")
-            row = self._db.execute(select, params).fetchone()
-            if row is None:
-                return None
-            self._db.execute(
-                "UPDATE tasks SET status = 'running', started_at = ?, attempts = attempts + 1,"
-                " stage = 'starting', progress = 0 WHERE id = ?",
-                (time.time(), row["id"]),
-            )
-            self._event(row["id"], TaskStatus.RUNNING, "started")
-            task = self._db.execute("SELECT * FROM tasks WHERE id = ?", (row["id"],)).fetchone()
-            self._written()
-        return _row_to_task(task)
+    def _claim(self, which: str, params: tuple) -> Task | None:
+        now = time.time()
+        _, rows = self._write(
+            "UPDATE tasks SET status = 'running', started_at = ?, attempts = attempts + 1,"
+            " stage = 'starting', progress = 0, event = 'started', event_at = ?"
+            f" WHERE id = {which} RETURNING *",
+            (now, now, *params),
+        )
+        return _row_to_task(rows[0]) if rows else None
 
     def record(self, task_id: str, message: str, **fields) -> None:
         """Store an event (and set ``fields``) without changing the status."""
-        with self._lock, self._db:
-            self._db.execute("BEGIN")
-            if fields:
-                assignments = ", ".join(f"{k} = ?" for k in fields)
-                self._db.execute(
-                    f"UPDATE tasks SET {assignments} WHERE id = ?", [*fields.values(), task_id]
-                )
-            row = self._db.execute("SELECT status FROM tasks WHERE id = ?", (task_id,)).fetchone()
-            if row:
-                self._event(task_id, TaskStatus(row["status"]), message)
-            self._written()
+        self._update(task_id, {**fields, "event": message, "event_at": time.time()})
 
     def transition(
         self,
@@ -301,34 +308,22 @@ class SQLiteTaskStore:
         With ``only_from`` the change happens only if the task is currently
         in one of those states; returns whether it happened.
         """
-        sets = {"status": status.value, **fields}
-        if "result" in sets and sets["result"] is not None:
+        sets = {"status": status.value, **fields, "event": message, "event_at": time.time()}
+        if sets.get("result") is not None:
             sets["result"] = json.dumps(sets["result"])
-        assignments = ", ".join(f"{k} = ?" for k in sets)
-        sql = f"UPDATE tasks SET {assignments} WHERE id = ?"
+        return self._update(task_id, sets, only_from)
+
+    def _update(self, task_id: str, sets: dict, only_from=None) -> bool:
+        sql = f"UPDATE tasks SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?"
         params = [*sets.values(), task_id]
         if only_from:
             sql += f" AND status IN ({', '.join('?' * len(only_from))})"
             params += [s.value for s in only_from]
-        with self._lock, self._db:
-            self._db.execute("BEGIN")
-            changed = self._db.execute(sql, params).rowcount == 1
-            if changed:
-                self._event(task_id, status, message)
-            self._written()
-        return changed
+        return self._write(sql, params)[0] == 1
 
     def update_progress(self, task_id: str, stage: str, progress: float) -> None:
-        with self._lock:
-            self._db.execute(
-                "UPDATE tasks SET stage = ?, progress = ? WHERE id = ?", (stage, progress, task_id)
-            )
-            self._written()
-
-    def _event(self, task_id: str, status: TaskStatus, message: str | None) -> None:
-        self._db.execute(
-            "INSERT INTO task_events (task_id, at, status, message) VALUES (?, ?, ?, ?)",
-            (task_id, time.time(), status.value, message),
+        self._write(
+            "UPDATE tasks SET stage = ?, progress = ? WHERE id = ?", (stage, progress, task_id)
         )
 
 
