@@ -109,15 +109,18 @@ class _Checkpointer:
         self._thread = threading.Thread(
             target=self._loop, args=(path,), name="tasks-checkpoint", daemon=True
         )
-        self._thread.start()
 
     def poke(self) -> None:
+        """Checkpoint soon (the thread starts at the first call, under the writer's lock)."""
+        if self._thread.ident is None and not self._closing:
+            self._thread.start()
         self._wake.set()
 
     def close(self) -> None:
         self._closing = True
         self._wake.set()
-        self._thread.join(5.0)
+        if self._thread.ident is not None:
+            self._thread.join(5.0)
 
     def _loop(self, path: Path) -> None:
         db = _connect(path)
