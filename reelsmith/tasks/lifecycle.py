@@ -167,7 +167,9 @@ class Lifecycle:
             return status
         self._remove_uploads(task)  # gone before the task says it ended
         self.store.transition(task.id, status, **fields)
-        return self._announce(task.id) or status
+        if task.request.webhook_url:
+            self.webhooks.send(self.store.get(task.id))  # the task as it ended
+        return status
 
     def _outcome(
         self, task: Task, runner: Runner, interrupt: threading.Event
@@ -195,13 +197,6 @@ class Lifecycle:
             self._remove_uploads(task)
             self.webhooks.send(task)
         return task
-
-    def _announce(self, task_id: str) -> TaskStatus | None:
-        """Send an ended task's webhook; returns its status."""
-        task = self.store.get(task_id)
-        if task is not None and task.status.finished:
-            self.webhooks.send(task)
-        return task.status if task is not None else None
 
     def _remove_uploads(self, task: Task) -> None:
         if self.files is not None:
