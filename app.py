@@ -8,26 +8,28 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import functools
 import ipaddress
 import logging
 import os
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 
 from flask import Flask
 
-from reelsmith.core import storage as storage_mod
-from reelsmith.core.exceptions import ConfigError, TaskInterrupted
+from reelsmith.core.exceptions import ConfigError
 from reelsmith.core.settings import Settings
-from reelsmith.tasks.queue import Task, TaskQueue, TaskStore
+from reelsmith.core.storage import Files
+from reelsmith.tasks.model import Task
+from reelsmith.tasks.queue import TaskQueue
+from reelsmith.tasks.retention import start_janitor
+from reelsmith.tasks.runner import run_task
+from reelsmith.tasks.sqlite_store import SQLiteTaskStore
 from reelsmith.web.blueprints import register_web
 from reelsmith.web.cli import register_cli
-from reelsmith.web.common import DOWNLOADS
 from reelsmith.web.services import PipelineServices
-from reelsmith.web.uploads import remove_uploads
 
 log = logging.getLogger("reelsmith")
 
@@ -54,25 +56,24 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.sort_keys = False  # keep the documented field order
     app.config.update({k: v for k, v in test_config.items() if k.isupper()})
 
-    videos_dir = settings.data_dir / "videos"
-    videos_dir.mkdir(parents=True, exist_ok=True)
-    remove_partial_outputs(videos_dir)  # left by a crash; their tasks run again
-    storage = storage_mod.from_settings(settings)  # outputs and uploads (DATA_DIR by default)
-    runner = test_config.get("RUNNER") or _pipeline_runner(settings, videos_dir)
-    if storage.local_path("videos") != videos_dir.resolve():  # outputs live elsewhere
-        from reelsmith.tasks.distributed import shared_runner
-
-        runner = shared_runner(runner, storage, settings.data_dir / "uploads", videos_dir)
+    files = Files.from_settings(settings)  # every path; outputs in DATA_DIR or STORAGE_URL
+    files.prepare()  # the folders, made once; temporary files a crash left, removed
+    render = test_config.get("RUNNER") or _pipeline_runner(settings, files)
+    runner = functools.partial(run_task, render=render, files=files)
     if settings.redis_url:  # the task engine: this process only enqueues (distributed.py)
         from reelsmith.tasks.distributed import distributed_queue
 
-        tasks = distributed_queue(settings, storage, runner)
-        store = tasks.store
+        tasks = distributed_queue(settings, files, runner)
     else:
-        store = TaskStore(settings.data_dir / "tasks.sqlite3")
-        tasks = TaskQueue(store, runner, workers=settings.workers, maxsize=settings.queue_size)
+        tasks = TaskQueue(
+            SQLiteTaskStore(files.task_db),
+            runner,
+            workers=settings.workers,
+            maxsize=settings.queue_size,
+            files=files,
+        )
     app.extensions["reelsmith"] = tasks
-    app.extensions["reelsmith_storage"] = storage
+    app.extensions["reelsmith_files"] = files
     app.extensions["reelsmith_services"] = pipeline_services(settings)
     start_lock = threading.Lock()
 
@@ -83,7 +84,9 @@ def create_app(test_config: dict | None = None) -> Flask:
             tasks.start()
             atexit.register(tasks.shutdown, settings.shutdown_timeout)
             if settings.retention_days > 0:
-                _start_janitor(store, storage, settings.retention_days * 86400, tasks)
+                start_janitor(
+                    tasks.store, files, settings.retention_days * 86400, tasks.wait_until_stopping
+                )
 
     if test_config.get("START_WORKERS", not under_flask_cli):
         start_workers()
@@ -113,75 +116,21 @@ def load_env_file(path: Path | None = None) -> bool:
     return True
 
 
-def remove_partial_outputs(videos_dir: Path) -> None:
-    """Delete temporary files a crash left behind (``.<id>.partial.*``, work folders)."""
-    import shutil
-
-    for path in videos_dir.glob(".*"):
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-
-
-def expire_outputs(store: TaskStore, videos_dir, max_age_seconds: float) -> int:
-    """Remove the files of tasks that finished more than ``max_age_seconds`` ago;
-    the tasks stay, marked expired, with an event saying why. ``videos_dir``
-    is the local videos folder or a storage (storage.py)."""
-    storage = (
-        storage_mod.LocalStorage(Path(videos_dir).parent)
-        if isinstance(videos_dir, (str, Path))
-        else videos_dir
-    )
-    expired = 0
-    for task in store.finished_before(time.time() - max_age_seconds):
-        for suffix, _ in DOWNLOADS.values():
-            storage.delete(storage_mod.output_name(task.id, suffix))
-        store.record(
-            task.id,
-            f"outputs removed after the retention period ({max_age_seconds / 86400:g} days)",
-            expired_at=time.time(),
-        )
-        expired += 1
-    cutoff = time.time() - max_age_seconds  # uploads no task will use (e.g. after a crash)
-    for name in storage.modified_before("uploads", cutoff):
-        storage.delete(name)
-    return expired
-
-
-def _start_janitor(store, videos_dir, max_age_seconds, tasks: TaskQueue) -> None:
-    def loop():
-        while True:
-            try:
-                expire_outputs(store, videos_dir, max_age_seconds)
-            except Exception:
-                log.exception("retention cleanup failed")
-            if tasks.wait_until_stopping(3600):
-                return
-
-    threading.Thread(target=loop, name="retention", daemon=True).start()
-
-
-def _pipeline_runner(settings: Settings, videos_dir: Path):
+def _pipeline_runner(settings: Settings, files: Files):
+    """The render of a task: the video pipeline, built on first use (start-up stays instant)."""
     pipeline = None
+    lock = threading.Lock()
 
-    def run(task: Task, report) -> dict:
+    def render(task: Task, report) -> dict:
         nonlocal pipeline
-        if pipeline is None:  # built on first use: start-up stays instant
-            from pipeline import Pipeline
+        with lock:
+            if pipeline is None:
+                from pipeline import Pipeline
 
-            pipeline = Pipeline(settings)
-        try:
-            result = pipeline.run(task.request, videos_dir / f"{task.id}.mp4", report)
-        except TaskInterrupted:
-            raise  # it runs again after a restart: keep its uploads
-        except Exception:
-            remove_uploads(settings.data_dir / "uploads", task.request)
-            raise
-        remove_uploads(settings.data_dir / "uploads", task.request)
-        return result
+                pipeline = Pipeline(settings)
+        return pipeline.run(task.request, files.output_path(task.id), report)
 
-    return run
+    return render
 
 
 def pipeline_services(settings: Settings) -> PipelineServices:

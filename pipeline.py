@@ -23,6 +23,7 @@ from reelsmith.captions.style import CaptionStyle
 from reelsmith.core import disk
 from reelsmith.core.exceptions import ReelsmithError, RenderError, StageFailed
 from reelsmith.core.settings import Settings
+from reelsmith.core.storage import Files
 from reelsmith.render.timeline import Timeline, Transition, frame_size
 from reelsmith.request import CreateRequest
 from reelsmith.script.templates import TEMPLATE_WORDS
@@ -47,6 +48,7 @@ class Pipeline:
         self.generator = ContentGenerator(settings=settings, cache=self.cache)
         self.synthesizer = SpeechSynthesizer(settings, cache=self.cache)
         self.creator = VideoCreator(settings)
+        self.uploads = Files.uploads_of(settings.data_dir)  # where a task's files are
 
     def run(self, request: CreateRequest, output_path: Path, report: Reporter = _no_report) -> dict:
         """Produce ``output_path`` (+ .srt, .jpg). Returns a JSON-able summary.
@@ -151,7 +153,7 @@ class Pipeline:
         the request's source ("auto": the best with a key), falling back source
         by source down to the generated background. ``progress`` gets the share
         of files fetched so far (and may raise TaskCanceled)."""
-        uploads = [self.settings.data_dir / "uploads" / name for name in request.backgrounds]
+        uploads = [self.uploads / name for name in request.backgrounds]
         name = "upload" if uploads else (request.visuals or self.settings.visuals)
         if name == "auto":
             name = self.settings.visuals
@@ -196,13 +198,13 @@ class Pipeline:
         """The request's caption style; an uploaded font replaces the style's own."""
         style = parse_style(request.caption_style)
         if request.font:
-            style = replace(style, font=str(self.settings.data_dir / "uploads" / request.font))
+            style = replace(style, font=str(self.uploads / request.font))
         return style
 
     def music(self, request: CreateRequest) -> Path | None:
         """The request's uploaded music bed, else the one in ``MUSIC_PATH``, else none."""
         if request.music:
-            return self.settings.data_dir / "uploads" / request.music
+            return self.uploads / request.music
         path = self.settings.music_path
         if path is not None and not path.is_file():
             raise RenderError(f"the music bed in MUSIC_PATH does not exist: {path.name}")

@@ -256,7 +256,7 @@ def test_end_to_end_topic_to_mp4_offline(tmp_path):
 
 
 def test_retention_removes_old_outputs_and_says_so(tmp_path):
-    from app import expire_outputs
+    from reelsmith.tasks.retention import expire_outputs
 
     app = create_app({"SETTINGS": make_settings(tmp_path), "RUNNER": lambda t, r: {"title": "x"}})
     client = app.test_client()
@@ -266,9 +266,9 @@ def test_retention_removes_old_outputs_and_says_so(tmp_path):
     videos = tmp_path / "instance" / "videos"
     for suffix in (".mp4", ".srt", ".jpg"):
         (videos / f"{task_id}{suffix}").write_bytes(b"data")
-    store = app.extensions["reelsmith"].store
-    assert expire_outputs(store, videos, max_age_seconds=3600) == 0  # too recent
-    assert expire_outputs(store, videos, max_age_seconds=0) == 1
+    store, files = app.extensions["reelsmith"].store, app.extensions["reelsmith_files"]
+    assert expire_outputs(store, files, max_age_seconds=3600) == 0  # too recent
+    assert expire_outputs(store, files, max_age_seconds=0) == 1
     assert list(videos.iterdir()) == []
     task = client.get(f"/api/task/{task_id}").get_json()
     assert task["status"] == "done" and task["expired_at"] and "links" not in task
@@ -276,7 +276,7 @@ def test_retention_removes_old_outputs_and_says_so(tmp_path):
     assert (
         "retention" in client.get(f"/api/task/{task_id}/events").get_json()["events"][-1]["message"]
     )
-    assert expire_outputs(store, videos, max_age_seconds=0) == 0  # once only
+    assert expire_outputs(store, files, max_age_seconds=0) == 0  # once only
 
 
 def test_partial_files_from_a_crash_are_removed_at_start(tmp_path):

@@ -169,7 +169,8 @@ def test_previews_match_the_document(app, doc):
 def test_presigned_downloads_redirect_as_documented(tmp_path):
     """With STORAGE_PRESIGN and outputs in S3 (a stand-in here: the S3 path itself
     is tested in test_storage.py), each download is a 302 to the presigned URL."""
-    from reelsmith.tasks.queue import TaskStatus
+    from reelsmith.core.storage import Files
+    from reelsmith.tasks.model import TaskStatus
 
     settings = Settings(
         data_dir=tmp_path / "instance", cache_dir=tmp_path / "cache", storage_presign=True
@@ -186,7 +187,7 @@ def test_presigned_downloads_redirect_as_documented(tmp_path):
         def presigned_url(self, name, expires=300):
             return f"https://bucket.s3.example/{name}?X-Amz-Expires={expires}"
 
-    app.extensions["reelsmith_storage"] = Bucket()
+    app.extensions["reelsmith_files"] = Files(settings.data_dir, Bucket())
     client = app.test_client()
     try:
         doc = client.get("/api/openapi.json").get_json()

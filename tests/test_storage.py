@@ -1,5 +1,6 @@
 """storage.py: the local folder and S3 (boto3 against moto's server on loopback),
-and downloads through the API from either."""
+one machine's Files moving uploads and outputs to and from either, and
+downloads through the API from either."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from reelsmith.core import storage as storage_mod
-from reelsmith.core.exceptions import ConfigError
+from reelsmith.core.exceptions import ConfigError, StorageUnavailable
 from reelsmith.core.settings import Settings
-from reelsmith.core.storage import LocalStorage, S3Storage, StorageUnavailable
+from reelsmith.core.storage import Files, LocalStorage, S3Storage
 from tests.helpers import free_port
 
 
@@ -67,7 +68,7 @@ def test_publish_list_fetch_delete(any_storage, tmp_path):
     assert b"".join(any_storage.open_stream(name, chunk=4)) == b"video bytes"
     assert any_storage.modified_before("videos", time.time() + 60) == [name]
     assert any_storage.modified_before("videos", time.time() - 3600) == []
-    storage_mod.expire(any_storage, ["a" * 32])
+    Files(tmp_path / "machine", any_storage).remove_outputs("a" * 32)
     assert not any_storage.exists(name) and any_storage.list() == []
 
 
@@ -146,7 +147,7 @@ def test_storage_url_picks_the_backend_and_names_the_field(tmp_path):
 def test_downloads_come_from_s3_behind_the_token(s3, tmp_path, presign):
     from app import create_app
     from reelsmith.request import CreateRequest
-    from reelsmith.tasks.queue import Task, TaskStatus
+    from reelsmith.tasks.model import Task, TaskStatus
 
     settings = Settings(
         data_dir=tmp_path / "web",
@@ -176,3 +177,72 @@ def test_downloads_come_from_s3_behind_the_token(s3, tmp_path, presign):
         assert response.status_code == 200 and response.data.endswith(b"hi\n")
         assert "attachment" in response.headers["Content-Disposition"]
     assert client.get(f"/api/task/{task.id}/video", headers=auth).status_code == 410
+
+
+def test_files_with_the_default_storage_keep_everything_in_place(tmp_path):
+    files = Files(tmp_path / "data", LocalStorage(tmp_path / "data"))
+    files.prepare()
+    assert not files.shared
+    assert files.videos.is_dir() and files.uploads.is_dir()
+    files.upload_path("u.png").write_bytes(b"png")
+    files.output_path("t", ".mp4").write_bytes(b"mp4")
+    files.share_uploads(["u.png"])
+    files.publish_outputs("t")
+    assert files.upload_path("u.png").exists() and files.output_path("t").exists()
+    files.remove_uploads(["u.png"])
+    assert list(files.uploads.iterdir()) == []
+
+
+def test_files_share_uploads_and_publish_outputs_through_shared_storage(any_storage, tmp_path):
+    web = Files(tmp_path / "web", any_storage)
+    worker = Files(tmp_path / "worker", any_storage)
+    assert web.shared and worker.shared
+    for machine in (web, worker):
+        machine.prepare()
+    web.upload_path("u.png").write_bytes(b"png")
+    web.share_uploads(["u.png", "never-saved.png"])
+    assert not web.upload_path("u.png").exists()  # moved before the task is queued
+    worker.fetch_uploads(["u.png"])
+    assert worker.upload_path("u.png").read_bytes() == b"png"
+
+    published = []
+    publish = any_storage.publish
+    any_storage.publish = lambda path, name: (published.append(name), publish(path, name))
+    for suffix in (".mp4", ".srt", ".jpg"):
+        worker.output_path("t", suffix).write_bytes(suffix.encode())
+    worker.publish_outputs("t")
+    assert published[-1] == "videos/t.mp4" and len(published) == 3  # the video last
+    assert not worker.output_path("t").exists()
+
+    worker.remove_uploads(["u.png"])
+    assert not worker.upload_path("u.png").exists()
+    assert any_storage.list("uploads") == []
+    worker.remove_outputs("t")
+    assert any_storage.list("videos") == []
+
+
+def test_temporary_files_of_one_task_or_all_are_removed(tmp_path):
+    files = Files(tmp_path, LocalStorage(tmp_path))
+    files.prepare()
+    for name in (".a.partial.mp4", ".b.partial.mp4", "a.mp4"):
+        (files.videos / name).write_bytes(b"x")
+    (files.videos / ".a.voice").mkdir()
+    files.remove_temp_files("a")
+    assert sorted(p.name for p in files.videos.iterdir()) == [".b.partial.mp4", "a.mp4"]
+    files.remove_temp_files()
+    assert [p.name for p in files.videos.iterdir()] == ["a.mp4"]
+
+
+def test_a_free_space_check_that_passed_is_trusted_for_a_second(tmp_path, monkeypatch):
+    from reelsmith.core import disk
+
+    asked, free = [], [600.0]
+    monkeypatch.setattr(disk, "free_mb", lambda path: asked.append(path) or free[0])
+    files = Files(tmp_path, LocalStorage(tmp_path))
+    assert files.low_space(500) is None
+    free[0] = 3.0
+    assert files.low_space(500) is None and asked == [tmp_path]  # within the second: not asked
+    time.sleep(Files.SPACE_TRUSTED)
+    assert files.low_space(500) == 3.0
+    free[0] = 600.0
+    assert files.low_space(500) is None and len(asked) == 3  # a low answer is never trusted

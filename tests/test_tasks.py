@@ -5,22 +5,18 @@ import time
 
 import pytest
 
-from reelsmith.core.exceptions import RenderError
+from reelsmith.core.exceptions import QueueFull, RenderError
 from reelsmith.request import CreateRequest
-from reelsmith.tasks.queue import (
-    MAX_ATTEMPTS,
-    QueueFull,
-    Task,
-    TaskQueue,
-    TaskStatus,
-    TaskStore,
-)
+from reelsmith.tasks.lifecycle import MAX_ATTEMPTS, PROGRESS_EVERY
+from reelsmith.tasks.model import Task, TaskStatus
+from reelsmith.tasks.queue import TaskQueue
+from reelsmith.tasks.sqlite_store import SQLiteTaskStore
 from tests.helpers import wait_for
 
 
 @pytest.fixture
 def store(tmp_path):
-    s = TaskStore(tmp_path / "tasks.sqlite3")
+    s = SQLiteTaskStore(tmp_path / "tasks.sqlite3")
     yield s
     s.close()
 
@@ -52,8 +48,6 @@ def test_progress_is_stored_at_each_stage_and_at_most_every_half_second(store):
     """A render reports every frame; the store gets each new stage at once and
     the frames' progress at most every PROGRESS_EVERY s (cancel is still
     checked at every report: test_cancel_queued_and_running)."""
-    from reelsmith.tasks.queue import PROGRESS_EVERY
-
     writes = []
     update = store.update_progress
     store.update_progress = lambda *args: (writes.append(args[1:]), update(*args))
@@ -144,7 +138,7 @@ def test_bounded_queue_refuses_when_full(store):
 
 def test_restart_requeues_queued_and_interrupted_tasks_in_order(tmp_path):
     path = tmp_path / "tasks.sqlite3"
-    first = TaskStore(path)
+    first = SQLiteTaskStore(path)
     q1 = TaskQueue(first, lambda t, r: {})
     a = q1.submit(CreateRequest(topic="a"))
     b = q1.submit(CreateRequest(topic="b"))
@@ -153,7 +147,7 @@ def test_restart_requeues_queued_and_interrupted_tasks_in_order(tmp_path):
     first.close()
 
     order = []
-    second = TaskStore(path)
+    second = SQLiteTaskStore(path)
     q2 = TaskQueue(second, lambda t, r: order.append(t.request.topic) or {})
     q2.start()
     wait_for(lambda: all(second.get(i).status == TaskStatus.DONE for i in (a.id, b.id)))
@@ -167,14 +161,14 @@ def test_restart_requeues_queued_and_interrupted_tasks_in_order(tmp_path):
 
 def test_restart_runs_every_stored_task_even_beyond_the_queue_size(tmp_path):
     path = tmp_path / "tasks.sqlite3"
-    first = TaskStore(path)
+    first = SQLiteTaskStore(path)
     ids = [
         TaskQueue(first, lambda t, r: {}, maxsize=10).submit(CreateRequest(topic=str(i))).id
         for i in range(5)
     ]
     first.close()
 
-    second = TaskStore(path)
+    second = SQLiteTaskStore(path)
     q = TaskQueue(second, lambda t, r: {}, maxsize=2)
     q.start()
     wait_for(lambda: all(second.get(i).status == TaskStatus.DONE for i in ids))
@@ -200,7 +194,7 @@ def test_two_workers_never_run_the_same_task(store):
 
 
 def test_second_interruption_fails_the_task(tmp_path):
-    store = TaskStore(tmp_path / "t.sqlite3")
+    store = SQLiteTaskStore(tmp_path / "t.sqlite3")
     task = Task(id="f" * 32, request=CreateRequest(topic="t"))
     store.add(task)
     store.transition(task.id, TaskStatus.RUNNING, attempts=MAX_ATTEMPTS, stage="render")
@@ -275,7 +269,7 @@ def test_shutdown_interrupts_a_long_task_and_queues_it_again(tmp_path):
     from reelsmith.core.exceptions import TaskCanceled
 
     path = tmp_path / "t.sqlite3"
-    store = TaskStore(path)
+    store = SQLiteTaskStore(path)
     started = threading.Event()
     cleaned = []
 
@@ -298,7 +292,7 @@ def test_shutdown_interrupts_a_long_task_and_queues_it_again(tmp_path):
     assert store.get(task.id).status == TaskStatus.QUEUED
     store.close()
 
-    again = TaskStore(path)
+    again = SQLiteTaskStore(path)
     q2 = TaskQueue(again, lambda t, r: {"second": True})
     q2.start()
     done = wait_for(lambda: finished(again, task.id))
@@ -306,3 +300,125 @@ def test_shutdown_interrupts_a_long_task_and_queues_it_again(tmp_path):
     assert done.status == TaskStatus.DONE and done.attempts == 2
     messages = [e["message"] for e in again.events(task.id)]
     assert "interrupted by shutdown; will run again on start" in messages
+
+
+def test_to_dict_has_every_stored_field_once_in_order():
+    from dataclasses import fields
+
+    task = Task(id="d" * 32, request=CreateRequest(topic="t"), error_message="x", error_stage="v")
+    stored = [f.name for f in fields(Task) if f.name not in ("error_stage", "error_message")]
+    expected = [n for n in stored if n != "queue_eta_seconds"] + ["eta_seconds", "error"]
+    data = task.to_dict()
+    assert list(data) == expected
+    assert data["request"]["topic"] == "t" and data["error"] == {"stage": "v", "message": "x"}
+
+
+def uploaded(tmp_path, name="u.png"):
+    from reelsmith.core.storage import Files, LocalStorage
+
+    files = Files(tmp_path / "data", LocalStorage(tmp_path / "data"))
+    files.prepare()
+    files.upload_path(name).write_bytes(b"png")
+    return files, CreateRequest(topic="t", backgrounds=[name])
+
+
+@pytest.mark.parametrize("outcome", ["done", "failed", "canceled"])
+def test_a_task_that_ends_in_any_way_loses_its_uploads(store, tmp_path, outcome):
+    files, request = uploaded(tmp_path)
+    release = threading.Event()
+
+    def runner(task, report):
+        assert files.upload_path("u.png").exists()  # there while it runs
+        release.wait(5)
+        report("render", 0.5)
+        if outcome == "failed":
+            raise RenderError("no")
+        return {}
+
+    q = TaskQueue(store, runner, files=files)
+    q.start()
+    task = q.submit(request)
+    if outcome == "canceled":
+        wait_for(lambda: store.get(task.id).status == TaskStatus.RUNNING)
+        q.cancel(task.id)
+    release.set()
+    ended = wait_for(lambda: finished(store, task.id))
+    q.shutdown(5)
+    assert ended.status.value == outcome
+    assert list(files.uploads.iterdir()) == []
+
+
+def test_an_interrupted_task_keeps_its_uploads_for_its_next_run(store, tmp_path):
+    files, request = uploaded(tmp_path)
+    started = threading.Event()
+
+    def runner(task, report):
+        started.set()
+        while True:
+            report("render", 0.5)
+            time.sleep(0.01)
+
+    q = TaskQueue(store, runner, files=files)
+    q.start()
+    task = q.submit(request)
+    started.wait(5)
+    q.shutdown(timeout=0.1)
+    assert store.get(task.id).status == TaskStatus.QUEUED
+    assert files.upload_path("u.png").exists()
+
+
+def test_a_task_found_running_twice_fails_and_ends(store, tmp_path):
+    """The lifecycle's recovery, as both engines use it ("its worker" is the
+    distributed engine's wording)."""
+    from reelsmith.tasks.lifecycle import Lifecycle
+
+    files, request = uploaded(tmp_path)
+    lifecycle = Lifecycle(store, files=files, stopped="its worker")
+    task = lifecycle.admit(request, maxsize=10)
+    assert lifecycle.claim(task.id).attempts == 1
+    assert lifecycle.recover(store.get(task.id)) is True  # queued again, once
+    assert lifecycle.claim().attempts == 2
+    assert lifecycle.recover(store.get(task.id)) is False
+    failed = store.get(task.id)
+    assert failed.status == TaskStatus.FAILED
+    assert (
+        failed.error_message == "interrupted: its worker stopped twice while this task was running"
+    )
+    assert [e["message"] for e in store.events(task.id)] == [
+        "created",
+        "started",
+        "re-queued after interruption",
+        "started",
+        "interrupted twice",
+    ]
+    assert list(files.uploads.iterdir()) == []
+
+
+def test_running_a_task_fetches_its_uploads_and_publishes_only_a_finished_render(tmp_path):
+    from reelsmith.core.storage import Files, LocalStorage
+    from reelsmith.tasks.runner import run_task
+
+    shared = LocalStorage(tmp_path / "shared")
+    web, worker = Files(tmp_path / "web", shared), Files(tmp_path / "worker", shared)
+    for machine in (web, worker):
+        machine.prepare()
+    web.upload_path("u.png").write_bytes(b"png")
+    web.share_uploads(["u.png"])
+    task = Task(id="c" * 32, request=CreateRequest(topic="t", backgrounds=["u.png"]))
+
+    def render(task, report, fail=False):
+        assert worker.upload_path("u.png").read_bytes() == b"png"  # fetched first
+        (worker.videos / f".{task.id}.partial.mp4").write_bytes(b"half")
+        for suffix in (".srt", ".jpg") if fail else (".srt", ".jpg", ".mp4"):
+            worker.output_path(task.id, suffix).write_bytes(b"x")
+        if fail:
+            raise RenderError("no")
+        (worker.videos / f".{task.id}.partial.mp4").unlink()
+        return {"ok": True}
+
+    with pytest.raises(RenderError):
+        run_task(task, lambda *a: None, render=lambda t, r: render(t, r, fail=True), files=worker)
+    assert shared.list("videos") == []  # nothing published
+    assert not (worker.videos / f".{task.id}.partial.mp4").exists()  # no temp file left
+    assert run_task(task, lambda *a: None, render=render, files=worker) == {"ok": True}
+    assert shared.list("videos") == [f"videos/{task.id}{s}" for s in (".jpg", ".mp4", ".srt")]

@@ -123,6 +123,14 @@ class QueueFull(Exception):
     """The queue holds as many tasks as it may; try again later (503)."""
 
 
+class StorageUnavailable(Exception):
+    """The storage can't be reached or used; the message says which and why."""
+
+
+class WorkerError(Exception):
+    """Why the render worker can't start, in one sentence for the operator."""
+
+
 class ConfigError(Exception):
     """A setting from the environment has a bad value; ``variable`` names it."""
 

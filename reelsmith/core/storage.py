@@ -1,4 +1,4 @@
-"""Where outputs and uploads live: the one owner of every output and upload path.
+"""Where outputs, uploads and temporary files live: the one owner of every path.
 
 Two backends behind one small interface, picked by ``STORAGE_URL``:
 
@@ -12,26 +12,28 @@ Two backends behind one small interface, picked by ``STORAGE_URL``:
 Names are relative and built here only: ``videos/<task id><suffix>`` for
 outputs, ``uploads/<generated name>`` for uploads. Files whose name starts
 with a dot are temporary and never listed.
+
+``Files``, built once from the settings, holds one machine's paths (the
+DATA_DIR folders, temporary files, the free-space check) and moves uploads
+and outputs between them and the storage.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
 
-from reelsmith.core.exceptions import ConfigError
+from reelsmith.core import disk
+from reelsmith.core.exceptions import ConfigError, StorageUnavailable
 
 OUTPUT_SUFFIXES = (".mp4", ".srt", ".jpg")  # what a finished render publishes (common.DOWNLOADS)
-
-
-class StorageUnavailable(Exception):
-    """The storage can't be reached or used; the message says which and why."""
 
 
 def output_name(task_id: str, suffix: str) -> str:
@@ -255,12 +257,101 @@ def from_settings(settings) -> Storage:
     raise ConfigError("STORAGE_URL", f"{url!r}: use a folder, file:///folder or s3://bucket/prefix")
 
 
-def expire(storage: Storage, task_ids: list[str], older_than: float | None = None) -> None:
-    """Remove the outputs of ``task_ids`` (and, with ``older_than``, uploads
-    no task will use any more: older than that epoch time)."""
-    for task_id in task_ids:
+class Files:
+    """Every path of this machine's DATA_DIR, and the storage the outputs are
+    published to: ``videos/`` (renders; with the default storage also the
+    published outputs), ``uploads/`` (files sent with create requests) and
+    the task database. Names starting with a dot are temporary."""
+
+    SPACE_TRUSTED = 1.0  # seconds a passed free-space check is trusted for
+
+    def __init__(self, data_dir: Path, storage: Storage):
+        self.data_dir = Path(data_dir)
+        self.storage = storage
+        self.videos = self.data_dir / "videos"
+        self.uploads = self.uploads_of(self.data_dir)
+        self.task_db = self.data_dir / "tasks.sqlite3"
+        # Outputs and uploads live elsewhere too (another folder, S3): copied there and back.
+        self.shared = storage.local_path("videos") != self.videos.resolve()
+        self._space_ok_until = 0.0
+
+    @staticmethod
+    def uploads_of(data_dir: Path) -> Path:
+        """The uploads folder of ``data_dir`` (for a stage that needs no storage)."""
+        return Path(data_dir) / "uploads"
+
+    @classmethod
+    def from_settings(cls, settings) -> Files:
+        return cls(settings.data_dir, from_settings(settings))
+
+    def prepare(self) -> None:
+        """At start: make the folders, and remove the temporary files a crash left."""
+        for folder in (self.videos, self.uploads):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.remove_temp_files()
+
+    def output_path(self, task_id: str, suffix: str = ".mp4") -> Path:
+        """Where a task's output is rendered on this machine."""
+        return self.videos / f"{task_id}{suffix}"
+
+    def upload_path(self, name: str) -> Path:
+        return self.uploads / Path(name).name
+
+    def remove_temp_files(self, task_id: str | None = None) -> None:
+        """The temporary files and work folders of ``task_id`` (``.<id>.*``), or all of them."""
+        for path in self.videos.glob(f".{task_id}.*" if task_id else ".*"):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+    def low_space(self, min_free_mb: float) -> float | None:
+        """The free MB in DATA_DIR when below ``min_free_mb``, else None. An
+        answer above it is trusted for SPACE_TRUSTED seconds."""
+        if time.monotonic() < self._space_ok_until:
+            return None
+        free = disk.free_mb(self.data_dir)
+        if free < min_free_mb:
+            return free
+        self._space_ok_until = time.monotonic() + self.SPACE_TRUSTED
+        return None
+
+    # -- uploads --------------------------------------------------------------
+    def share_uploads(self, names: Iterable[str]) -> None:
+        """Move uploads saved here into the storage, for a worker on another machine."""
+        for name in names:
+            local = self.upload_path(name)
+            if self.shared and local.exists():
+                self.storage.publish(local, upload_name(name))
+
+    def fetch_uploads(self, names: Iterable[str]) -> None:
+        """Copy uploads saved on another machine here from the storage."""
+        for name in names:
+            local = self.upload_path(name)
+            if self.shared and not local.exists():
+                self.storage.fetch(upload_name(name), local)
+
+    def remove_uploads(self, names: Iterable[str]) -> None:
+        for name in names:
+            self.upload_path(name).unlink(missing_ok=True)
+            if self.shared:
+                self.storage.delete(upload_name(name))
+
+    def remove_uploads_before(self, when: float) -> None:
+        """Uploads no task will use any more (older than ``when``, epoch seconds)."""
+        for name in self.storage.modified_before("uploads", when):
+            self.storage.delete(name)
+
+    # -- outputs --------------------------------------------------------------
+    def publish_outputs(self, task_id: str) -> None:
+        """Put a finished render's outputs in the storage (the mp4 last)."""
+        if not self.shared:
+            return
+        for suffix in sorted(OUTPUT_SUFFIXES, key=lambda s: s == ".mp4"):
+            local = self.output_path(task_id, suffix)
+            if local.exists():
+                self.storage.publish(local, output_name(task_id, suffix))
+
+    def remove_outputs(self, task_id: str) -> None:
         for suffix in OUTPUT_SUFFIXES:
-            storage.delete(output_name(task_id, suffix))
-    if older_than is not None:
-        for name in storage.modified_before("uploads/", older_than):
-            storage.delete(name)
+            self.storage.delete(output_name(task_id, suffix))

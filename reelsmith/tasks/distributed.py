@@ -5,8 +5,8 @@ storage holds its files.
 - The web process only enqueues: ``DistributedQueue.submit`` stores the task,
   shares its uploads and sends the message. It renders nothing.
 - A worker process (worker.py) runs the ``render_task`` actor, which claims
-  the task in the store, renders it through the same runner and outcome logic
-  as the in-process queue (tasks.TaskQueue._run) and publishes the outputs.
+  the task in the store and runs it through the same lifecycle and runner as
+  the in-process queue (lifecycle.py, runner.py), publishing the outputs.
 
 Semantics, from Dramatiq's Redis broker: a message is acknowledged only when
 the actor returns, and the unacknowledged messages of a worker whose
@@ -26,17 +26,18 @@ import socket
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import dramatiq
 import redis
 from dramatiq.brokers.redis import RedisBroker
 
-from reelsmith.core import storage as storage_mod
 from reelsmith.core.exceptions import QueueFull
+from reelsmith.core.storage import Files
 from reelsmith.request import CreateRequest
-from reelsmith.tasks.queue import MAX_ATTEMPTS, Task, TaskQueue, TaskStatus
+from reelsmith.tasks.lifecycle import Lifecycle, Runner
+from reelsmith.tasks.model import Task, TaskStatus
 from reelsmith.tasks.redis_store import RedisTaskStore, client_options
+from reelsmith.tasks.store import locate
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ def make_broker(redis_url: str, heartbeat_timeout: float) -> RedisBroker:
 
 
 class RemoteCancels:
-    """TaskQueue's set of cancel requests, kept in the shared store so that a
+    """The cancel requests of running tasks, kept in the shared store so that a
     cancel on the web machine reaches a render on any worker (read at most
     every CANCEL_EVERY s per task)."""
 
@@ -88,50 +89,38 @@ class RemoteCancels:
         self.store.clear_cancel(task_id)
 
 
-class BestEffortProgressStore:
-    """The shared store, where a progress write that fails is logged, not
-    raised: progress is best effort, the outcome is not. (TaskQueue's report
-    writes progress at most every tasks.PROGRESS_EVERY s.)"""
-
-    def __init__(self, store: RedisTaskStore):
-        self._store = store
-
-    def __getattr__(self, name):
-        return getattr(self._store, name)
-
-    def update_progress(self, task_id: str, stage: str, progress: float) -> None:
-        try:
-            self._store.update_progress(task_id, stage, progress)
-        except redis.RedisError:
-            log.warning("could not store the progress of %s (Redis unreachable)", task_id)
-
-
-class DistributedQueue(TaskQueue):
-    """TaskQueue's interface with Dramatiq carrying the work. In the web
-    process it enqueues; in a worker process ``perform`` runs one task."""
+class DistributedQueue:
+    """The task queue's interface (as queue.TaskQueue) with Dramatiq carrying
+    the work. In the web process it enqueues; in a worker process ``perform``
+    runs one task."""
 
     def __init__(
         self,
         store: RedisTaskStore,
-        storage,
+        files: Files,
         broker: RedisBroker,
-        runner=None,
+        runner: Runner,
         *,
         workers: int = 1,
         maxsize: int = 100,
-        uploads_dir: Path | None = None,
         lease_ttl: float = 10.0,
     ):
-        super().__init__(BestEffortProgressStore(store), runner, workers=workers, maxsize=maxsize)
-        self.shared = store
-        self.storage = storage
+        self.store = store
+        self.files = files
         self.broker = broker
-        self.uploads_dir = uploads_dir
+        self.runner = runner
+        self.workers = workers
+        self.maxsize = maxsize
         self.lease_ttl = lease_ttl
+        self.lifecycle = Lifecycle(
+            store, files=files, cancels=RemoteCancels(store), stopped="its worker"
+        )
+        self.webhooks = self.lifecycle.webhooks
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.running: set[str] = set()
-        self._cancel_requested = RemoteCancels(store)
         self._started = False
+        self._stopping = threading.Event()
+        self._interrupt = threading.Event()
         self.actor = dramatiq.actor(self.perform, actor_name=ACTOR, queue_name=QUEUE, broker=broker)
 
     # -- web side ----------------------------------------------------------
@@ -147,26 +136,24 @@ class DistributedQueue(TaskQueue):
         self._stopping.set()
         return True
 
+    def wait_until_stopping(self, timeout: float) -> bool:
+        """Block up to ``timeout`` s; True once shutdown has begun."""
+        return self._stopping.wait(timeout)
+
     def submit(self, request: CreateRequest) -> Task:
         if self._stopping.is_set():
             raise QueueFull("the server is shutting down")
         try:
-            self.share_uploads(request)
-            task = Task(id=uuid.uuid4().hex, request=request)
-            with self._submit_lock:
-                if self.shared.count(TaskStatus.QUEUED) >= self.maxsize:
-                    raise QueueFull("the queue is full")
-                self.shared.add(task)
+            self.files.share_uploads(request.uploads)
+            task = self.lifecycle.admit(request, self.maxsize)
             try:
                 self.actor.send(task.id)
             except redis.RedisError:  # stored but never sent: don't leave it queued forever
-                self.shared.transition(
+                self.lifecycle.fail(
                     task.id,
-                    TaskStatus.FAILED,
-                    finished_at=time.time(),
-                    message="could not be sent to the workers",
-                    error_stage="queued",
-                    error_message="the task engine could not take it",
+                    "queued",
+                    "the task engine could not take it",
+                    event="could not be sent to the workers",
                 )
                 raise
         except redis.RedisError as exc:
@@ -174,122 +161,60 @@ class DistributedQueue(TaskQueue):
         return task
 
     def cancel(self, task_id: str) -> Task | None:
-        task = super().cancel(task_id)
-        if task is not None and task.status == TaskStatus.CANCELED:
-            self.remove_shared_uploads(task.request)
-        return task
+        """Cancel a queued task now, or ask its worker to stop it."""
+        return self.lifecycle.cancel(task_id)
 
-    def share_uploads(self, request: CreateRequest) -> None:
-        """Put the request's uploads (saved in this machine's uploads folder) in the storage."""
-        for name in request.uploads:
-            if self.uploads_dir is not None:
-                local = self.uploads_dir / name
-                if local.exists():
-                    self.storage.publish(local, storage_mod.upload_name(name))
-
-    def remove_shared_uploads(self, request: CreateRequest) -> None:
-        for name in request.uploads:
-            self.storage.delete(storage_mod.upload_name(name))
+    def locate(self, tasks: list[Task]) -> list[Task]:
+        """Each queued task's place in line and ETA (store.locate)."""
+        return locate(self.store, tasks, self.workers)
 
     # -- worker side ---------------------------------------------------------
+    def interrupt(self) -> None:
+        """Make every running render stop at its next progress report and hand its task back."""
+        self._interrupt.set()
+
     def perform(self, task_id: str) -> None:
         """The actor: run ``task_id`` once, unless someone alive already is."""
-        task = self.shared.get(task_id)
-        if (
-            task is None
-            or task.status.finished
-            or task.status not in (TaskStatus.QUEUED, TaskStatus.RUNNING)
-        ):
+        task = self.store.get(task_id)
+        if task is None or task.status not in (TaskStatus.QUEUED, TaskStatus.RUNNING):
             return
-        if not self.shared.take_lease(task_id, self.holder, self.lease_ttl):
+        if not self.store.take_lease(task_id, self.holder, self.lease_ttl):
             log.info("task %s is held by a live worker: duplicate message dropped", task_id)
             return
         self.running.add(task_id)
         try:
-            if task.status == TaskStatus.RUNNING:  # its worker died mid-render
-                if task.attempts >= MAX_ATTEMPTS:
-                    if self.shared.transition(
-                        task_id,
-                        TaskStatus.FAILED,
-                        message="interrupted twice",
-                        only_from=(TaskStatus.RUNNING,),
-                        finished_at=time.time(),
-                        error_stage=task.stage,
-                        error_message="interrupted: its worker stopped twice while this "
-                        "task was running",
-                    ):
-                        self.remove_shared_uploads(task.request)
-                        self.webhooks.send(self.shared.get(task_id))
-                    return
-                claimed = self.shared.claim(task_id, also_from=(TaskStatus.RUNNING,))
-                if claimed is not None:
-                    self.shared.record(task_id, "started again: its worker stopped mid-render")
-            else:
-                claimed = self.shared.claim(task_id)
+            # Running, but nobody holds it: its worker died mid-render.
+            if task.status == TaskStatus.RUNNING and not self.lifecycle.recover(task):
+                return
+            claimed = self.lifecycle.claim(task_id)
             if claimed is None:
                 return
-            self._run(claimed)  # tasks.TaskQueue: report, cancel, outcome, webhook
-            after = self.shared.get(task_id)
-            if after is not None and after.status == TaskStatus.QUEUED:  # handed back (SIGTERM)
-                self.shared.drop_lease(task_id)
+            if self.lifecycle.run(claimed, self.runner, self._interrupt) == TaskStatus.QUEUED:
+                self.store.drop_lease(task_id)  # handed back (SIGTERM): for another worker
                 self.actor.send(task_id)
         finally:
             self.running.discard(task_id)
-            self.shared.drop_lease(task_id)
+            self.store.drop_lease(task_id)
 
     def heartbeat(self) -> None:
         """Keep this worker alive in the broker's eyes and its leases held,
         even while every render slot is busy (no fetch then)."""
         self.broker.do_qsize(QUEUE)
         if self.running:
-            self.shared.renew_leases(list(self.running), self.lease_ttl)
+            self.store.renew_leases(list(self.running), self.lease_ttl)
 
 
-def shared_runner(runner, storage, uploads_dir: Path, videos_dir: Path):
-    """Wrap a local runner for a worker machine: fetch the task's uploads from
-    the storage first; publish its outputs after (mp4 last), then drop the
-    shared uploads. A render that fails or is interrupted publishes nothing."""
-    from reelsmith.core.exceptions import TaskInterrupted
-
-    def run(task: Task, report) -> dict:
-        req = task.request
-        for name in req.uploads:
-            if not (uploads_dir / name).exists():  # saved on another machine
-                storage.fetch(storage_mod.upload_name(name), uploads_dir / name)
-        try:
-            result = runner(task, report)
-        except TaskInterrupted:
-            raise  # runs again: the uploads stay
-        except BaseException:
-            _remove_shared(storage, req)
-            raise
-        for suffix in sorted(storage_mod.OUTPUT_SUFFIXES, key=lambda s: s == ".mp4"):
-            local = videos_dir / f"{task.id}{suffix}"
-            if local.exists():
-                storage.publish(local, storage_mod.output_name(task.id, suffix))
-        _remove_shared(storage, req)
-        return result
-
-    return run
-
-
-def _remove_shared(storage, req: CreateRequest) -> None:
-    for name in req.uploads:
-        storage.delete(storage_mod.upload_name(name))
-
-
-def distributed_queue(settings, storage, runner) -> DistributedQueue:
+def distributed_queue(settings, files: Files, runner: Runner) -> DistributedQueue:
     """The queue for ``REDIS_URL``: the shared store, the broker, the storage."""
     store = RedisTaskStore(settings.redis_url)
     broker = make_broker(settings.redis_url, settings.engine_heartbeat_timeout)
     return DistributedQueue(
         store,
-        storage,
+        files,
         broker,
         runner,
         workers=max(1, settings.workers),
         maxsize=settings.queue_size,
-        uploads_dir=settings.data_dir / "uploads",
         lease_ttl=max(4.0, settings.engine_heartbeat_timeout / 2),
     )
 

@@ -1,6 +1,6 @@
-"""A TaskStore on Redis: the same interface as tasks.TaskStore (SQLite), shared
-by the web process and every worker machine, so status, stage, progress, ETA,
-events, cancel, retention and webhooks look the same from anywhere.
+"""A TaskStore (store.py) on Redis, shared by the web process and every
+worker machine, so status, stage, progress, ETA, events, cancel, retention
+and webhooks look the same from anywhere.
 
 Keys (all under ``<namespace>:``)::
 
@@ -20,6 +20,7 @@ messages. Transitions are checked and applied in one WATCH/MULTI transaction.
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import redis
@@ -27,7 +28,9 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from reelsmith.request import CreateRequest
-from reelsmith.tasks.queue import Task, TaskStatus
+from reelsmith.tasks.model import Task, TaskStatus
+
+log = logging.getLogger(__name__)
 
 FIELDS = (
     "status",
@@ -71,7 +74,8 @@ def _encode(value) -> str:
 
 
 class RedisTaskStore:
-    """tasks.TaskStore's interface on a shared Redis."""
+    """store.TaskStore on a shared Redis, with the cancel flags and leases
+    the distributed engine needs across machines."""
 
     def __init__(self, client: redis.Redis | str, namespace: str = "reelsmith"):
         self.r = connect(client) if isinstance(client, str) else client
@@ -121,10 +125,13 @@ class RedisTaskStore:
     def count(self, status: TaskStatus) -> int:
         return self.r.zcard(self._k("status", status.value))
 
-    def queue_positions(self) -> dict[str, int]:
-        """Every queued task's place in line (1 = the next to run)."""
-        ids = self.r.zrange(self._k("status", "queued"), 0, -1)
-        return {task_id: n for n, task_id in enumerate(ids, start=1)}
+    def queue_positions(self, task_ids: list[str]) -> dict[str, int]:
+        """The place in line of each of ``task_ids`` still queued (1 = the next to run)."""
+        with self.r.pipeline() as pipe:  # MULTI/EXEC: one moment for all
+            for task_id in task_ids:
+                pipe.zrank(self._k("status", "queued"), task_id)
+            ranks = pipe.execute()
+        return {i: rank + 1 for i, rank in zip(task_ids, ranks, strict=True) if rank is not None}
 
     def recent_durations(self, limit: int = 10) -> list[float]:
         """How long the last ``limit`` done tasks ran, in seconds."""
@@ -138,13 +145,13 @@ class RedisTaskStore:
                 return task
         return None
 
-    def claim(self, task_id: str, *, also_from: tuple[TaskStatus, ...] = ()) -> Task | None:
-        """Move ``task_id`` from queued (or ``also_from``) to running, one more
-        attempt; None if it is in another state (someone else has it)."""
+    def claim(self, task_id: str) -> Task | None:
+        """Move ``task_id`` from queued to running, one more attempt; None if it
+        is in another state (someone else has it)."""
         moved = self._transition(
             task_id,
             TaskStatus.RUNNING,
-            (TaskStatus.QUEUED, *also_from),
+            (TaskStatus.QUEUED,),
             "started",
             {"started_at": time.time(), "stage": "starting", "progress": 0.0},
             bump_attempts=True,
@@ -181,7 +188,11 @@ class RedisTaskStore:
         return self._transition(task_id, status, only_from, message, fields)
 
     def update_progress(self, task_id: str, stage: str, progress: float) -> None:
-        self.r.hset(self._k("task", task_id), mapping={"stage": stage, "progress": progress})
+        """Best effort: a write that fails is logged, not raised (the outcome is not)."""
+        try:
+            self.r.hset(self._k("task", task_id), mapping={"stage": stage, "progress": progress})
+        except redis.RedisError:
+            log.warning("could not store the progress of %s (Redis unreachable)", task_id)
 
     # -- across machines: cancel and leases ----------------------------------
     def request_cancel(self, task_id: str) -> None:

@@ -17,13 +17,9 @@ import threading
 
 import redis
 
-from reelsmith.core.storage import StorageUnavailable
+from reelsmith.core.exceptions import StorageUnavailable, WorkerError
 
 log = logging.getLogger("reelsmith.worker")
-
-
-class WorkerError(Exception):
-    """Why the worker can't start, in one sentence for the operator."""
 
 
 def check_services(settings, queue) -> None:
@@ -49,7 +45,7 @@ def check_services(settings, queue) -> None:
     except (redis.RedisError, ValueError) as exc:
         raise WorkerError(f"cannot reach Redis at {where} (REDIS_URL): {exc}") from None
     try:
-        queue.storage.check()
+        queue.files.storage.check()
     except StorageUnavailable as exc:
         raise WorkerError(f"{exc} (STORAGE_URL)") from None
 
@@ -75,7 +71,7 @@ def run_worker(app, threads: int | None = None) -> None:
 
     def on_signal(signum, _frame):
         log.info("%s: handing running tasks back and stopping", signal.Signals(signum).name)
-        queue._interrupt.set()  # tasks.TaskQueue: the next progress report raises TaskInterrupted
+        queue.interrupt()  # the next progress report raises TaskInterrupted
         stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)
@@ -89,10 +85,11 @@ def run_worker(app, threads: int | None = None) -> None:
         queue.holder,
         slots,
         QUEUE,
-        queue.storage.url,
+        queue.files.storage.url,
     )
     print(
-        f"reelsmith worker ready: {slots} render slot(s), storage {queue.storage.url}", flush=True
+        f"reelsmith worker ready: {slots} render slot(s), storage {queue.files.storage.url}",
+        flush=True,
     )
     stop.wait()
     worker.stop(timeout=int(settings.shutdown_timeout * 1000))

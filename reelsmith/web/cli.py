@@ -115,7 +115,8 @@ def register_cli(app: Flask) -> None:
         """Render tasks from the shared queue (REDIS_URL); run one per machine."""
         import logging
 
-        from reelsmith.tasks.worker import WorkerError, run_worker
+        from reelsmith.core.exceptions import WorkerError
+        from reelsmith.tasks.worker import run_worker
 
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

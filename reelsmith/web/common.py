@@ -1,7 +1,7 @@
 """What every blueprint shares: the app's parts, a request's fields, a task's JSON.
 
 The app factory (``app.create_app``) puts the task queue in
-``app.extensions["reelsmith"]``, the storage in ``["reelsmith_storage"]``,
+``app.extensions["reelsmith"]``, its paths and storage in ``["reelsmith_files"]``,
 the pipeline's services in ``["reelsmith_services"]`` and the settings in
 ``app.config["SETTINGS"]``; views reach them through the functions here.
 """
@@ -14,8 +14,9 @@ from flask import abort, current_app, request, url_for
 
 from reelsmith.core.exceptions import BadRequest
 from reelsmith.core.settings import Settings
-from reelsmith.core.storage import Storage
-from reelsmith.tasks.queue import Task, TaskQueue, TaskStatus
+from reelsmith.core.storage import Files, Storage
+from reelsmith.tasks.model import Task, TaskStatus
+from reelsmith.tasks.queue import TaskQueue
 from reelsmith.web.services import PipelineServices
 
 TASK_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -35,9 +36,14 @@ def tasks() -> TaskQueue:
     return current_app.extensions["reelsmith"]
 
 
+def files() -> Files:
+    """Every path: uploads, outputs, temporary files (core/storage.py)."""
+    return current_app.extensions["reelsmith_files"]
+
+
 def storage() -> Storage:
-    """Where outputs and shared uploads live (storage.py: a folder or S3)."""
-    return current_app.extensions["reelsmith_storage"]
+    """Where outputs and shared uploads live (a folder or S3)."""
+    return files().storage
 
 
 def services() -> PipelineServices:

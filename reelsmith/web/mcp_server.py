@@ -107,7 +107,7 @@ class ReelsmithApi:
         the storage is a folder on this machine; object storage has links only)."""
         links = data.get("links") or {}
         if links:
-            files = self.app.extensions["reelsmith_storage"]
+            files = self.app.extensions["reelsmith_files"].storage
             paths = {
                 kind: files.local_path(output_name(data["id"], DOWNLOADS[kind][0]))
                 for kind in links

@@ -17,7 +17,7 @@ from reelsmith.captions.subtitles import SUBTITLE_FORMATS
 from reelsmith.core.exceptions import BadRequest
 from reelsmith.core.storage import output_name
 from reelsmith.render.timeline import Timeline
-from reelsmith.tasks.queue import TaskStatus
+from reelsmith.tasks.model import TaskStatus
 from reelsmith.web.common import DOWNLOADS, get_task_or_404, settings, storage
 
 bp = Blueprint("media", __name__)

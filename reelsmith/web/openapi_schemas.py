@@ -3,7 +3,7 @@ responses, and the component schemas (Error, Task, Event, Voice, Engine)."""
 
 from __future__ import annotations
 
-from reelsmith.tasks.queue import TaskStatus
+from reelsmith.tasks.model import TaskStatus
 from reelsmith.web.common import DOWNLOADS, TASK_ID
 
 REF = "#/components/schemas/"

@@ -7,9 +7,10 @@ from flask import Blueprint, abort, jsonify, request, url_for
 from reelsmith.core import disk
 from reelsmith.core.exceptions import QueueFull
 from reelsmith.request import CreateRequest
-from reelsmith.tasks.queue import TaskStatus
+from reelsmith.tasks.model import TaskStatus
 from reelsmith.voice.synthesizer import words_per_second
 from reelsmith.web.common import (
+    files,
     get_task_or_404,
     request_fields,
     services,
@@ -17,7 +18,7 @@ from reelsmith.web.common import (
     task_json,
     tasks,
 )
-from reelsmith.web.uploads import remove_uploads, save_uploads
+from reelsmith.web.uploads import save_uploads
 
 bp = Blueprint("tasks", __name__)
 
@@ -33,8 +34,8 @@ def create():
             "(files go in a multipart upload)",
         )
     config = settings()
-    free = disk.free_mb(config.data_dir)
-    if free < config.min_free_mb:
+    free = files().low_space(config.min_free_mb)
+    if free is not None:
         return jsonify(
             error=f"disk full: {disk.format_mb(free)} MB free in DATA_DIR "
             f"({config.data_dir}), below MIN_FREE_MB "
@@ -42,13 +43,12 @@ def create():
             data_dir=str(config.data_dir),
             free_mb=round(free, 1),
         ), 507
-    uploads_dir = config.data_dir / "uploads"
     task_request = CreateRequest.parse(request_fields(), config)
-    task_request = task_request.model_copy(update=save_uploads(uploads_dir))
+    task_request = task_request.model_copy(update=save_uploads(files().uploads))
     try:
         task = tasks().submit(task_request)
     except QueueFull as exc:
-        remove_uploads(uploads_dir, task_request)
+        files().remove_uploads(task_request.uploads)
         response = jsonify(error=f"busy: {exc}; try again shortly")
         response.status_code = 503
         response.headers["Retry-After"] = "10"
@@ -64,10 +64,7 @@ def task_status(task_id):
 @bp.post("/api/task/<task_id>/cancel")
 def cancel(task_id):
     get_task_or_404(task_id)
-    task = tasks().cancel(task_id)
-    if task.status == TaskStatus.CANCELED:  # never ran: its uploads go now
-        remove_uploads(settings().data_dir / "uploads", task.request)
-    return jsonify(task_json(task))
+    return jsonify(task_json(tasks().cancel(task_id)))
 
 
 @bp.get("/api/task/<task_id>/events")

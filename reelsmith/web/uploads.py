@@ -65,11 +65,6 @@ def save_uploads(uploads_dir: Path) -> dict:
     return values
 
 
-def remove_uploads(uploads_dir: Path, req: CreateRequest) -> None:
-    for name in req.uploads:
-        (uploads_dir / name).unlink(missing_ok=True)
-
-
 @contextlib.contextmanager
 def preview_font():
     """The request's ``font`` file, checked as ``save_uploads`` checks it, as
