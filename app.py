@@ -11,7 +11,6 @@ import atexit
 import functools
 import ipaddress
 import logging
-import os
 import signal
 import sys
 import threading
@@ -45,12 +44,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     ``BIND_HOST`` (the address served, an allowed Host besides loopback)."""
     app = Flask(__name__, instance_relative_config=True)
     test_config = test_config or {}
-    under_flask_cli = os.environ.get("FLASK_RUN_FROM_CLI") == "true"
-    if "SETTINGS" not in test_config and under_flask_cli:
-        load_env_file()  # `flask --app /path/app.py` run from another folder
     settings: Settings = test_config.get("SETTINGS") or Settings.from_env()
+    under_flask_cli = settings.server.under_flask_cli
+    if "SETTINGS" not in test_config and under_flask_cli and load_env_file():
+        settings = Settings.from_env()  # `flask --app /path/app.py` run from another folder
     app.config.update(
-        MAX_CONTENT_LENGTH=int(settings.max_upload_mb * 1024 * 1024),
+        MAX_CONTENT_LENGTH=int(settings.server.max_upload_mb * 1024 * 1024),
         SETTINGS=settings,
     )
     app.json.sort_keys = False  # keep the documented field order
@@ -60,7 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     files.prepare()  # the folders, made once; temporary files a crash left, removed
     render = test_config.get("RUNNER") or _pipeline_runner(settings, files)
     runner = functools.partial(run_task, render=render, files=files)
-    if settings.redis_url:  # the task engine: this process only enqueues (distributed.py)
+    if settings.tasks.redis_url:  # the task engine: this process only enqueues (distributed.py)
         from reelsmith.tasks.distributed import distributed_queue
 
         tasks = distributed_queue(settings, files, runner)
@@ -68,8 +67,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         tasks = TaskQueue(
             SQLiteTaskStore(files.task_db),
             runner,
-            workers=settings.workers,
-            maxsize=settings.queue_size,
+            workers=settings.tasks.workers,
+            maxsize=settings.tasks.queue_size,
             files=files,
         )
     app.extensions["reelsmith"] = tasks
@@ -82,10 +81,13 @@ def create_app(test_config: dict | None = None) -> Flask:
             if tasks.started:
                 return
             tasks.start()
-            atexit.register(tasks.shutdown, settings.shutdown_timeout)
-            if settings.retention_days > 0:
+            atexit.register(tasks.shutdown, settings.tasks.shutdown_timeout)
+            if settings.storage.retention_days > 0:
                 start_janitor(
-                    tasks.store, files, settings.retention_days * 86400, tasks.wait_until_stopping
+                    tasks.store,
+                    files,
+                    settings.storage.retention_days * 86400,
+                    tasks.wait_until_stopping,
                 )
 
     if test_config.get("START_WORKERS", not under_flask_cli):
@@ -95,7 +97,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         # drain the web queue; `flask run` starts the workers on its first request.
         app.before_request(start_workers)
 
-    tasks.webhooks.allow_private = settings.webhook_allow_private
+    tasks.webhooks.allow_private = settings.tasks.webhook_allow_private
     register_web(app)
     register_cli(app)
     return app
@@ -198,14 +200,14 @@ def main(argv: list[str] | None = None) -> None:
         settings = Settings.from_env()
     except ConfigError as exc:
         parser.error(f"bad setting {exc}")
-    if not _is_loopback(args.host) and not settings.api_token and not args.allow_remote:
+    if not _is_loopback(args.host) and not settings.server.api_token and not args.allow_remote:
         parser.error(
             f"refusing to serve on {args.host} without API_TOKEN: anyone who can reach "
             "it could use it. Set API_TOKEN, or pass --allow-remote if you mean it."
         )
     app = create_app({"SETTINGS": settings, "BIND_HOST": args.host})
     log.info("Reelsmith on http://%s:%d", args.host, args.port)
-    if args.host in ("0.0.0.0", "::") and not settings.allowed_hosts:
+    if args.host in ("0.0.0.0", "::") and not settings.server.allowed_hosts:
         log.warning(
             "bound to every address, but only loopback Host names are served: "
             "list the names clients use in ALLOWED_HOSTS"
@@ -219,9 +221,9 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         log.info(
             "shutting down: waiting up to %gs for the running task",
-            app.config["SETTINGS"].shutdown_timeout,
+            app.config["SETTINGS"].tasks.shutdown_timeout,
         )
-        app.extensions["reelsmith"].shutdown(app.config["SETTINGS"].shutdown_timeout)
+        app.extensions["reelsmith"].shutdown(app.config["SETTINGS"].tasks.shutdown_timeout)
 
 
 if __name__ == "__main__":

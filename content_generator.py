@@ -80,12 +80,16 @@ class ContentGenerator(PooledHTTP):
         URL (arguments or settings), servers on this machine are looked for
         (``DISCOVER_LOCAL_LLM``)."""
         self.settings = settings
-        self.api_key = api_key if api_key is not None else settings.openai_api_key
-        configured_url = base_url if base_url is not None else settings.openai_base_url
-        self.model = model or settings.openai_model
-        self.timeout = float(timeout if timeout is not None else settings.openai_timeout)
-        self._local_timeout = float(timeout if timeout is not None else settings.local_llm_timeout)
-        self.max_retries = max_retries if max_retries is not None else settings.openai_max_retries
+        self.api_key = api_key if api_key is not None else settings.script.openai_api_key
+        configured_url = base_url if base_url is not None else settings.script.openai_base_url
+        self.model = model or settings.script.openai_model
+        self.timeout = float(timeout if timeout is not None else settings.script.openai_timeout)
+        self._local_timeout = float(
+            timeout if timeout is not None else settings.script.local_llm_timeout
+        )
+        self.max_retries = (
+            max_retries if max_retries is not None else settings.script.openai_max_retries
+        )
         self.cache = cache
         self.calls = 0  # requests sent to the LLM (a retried malformed reply counts twice)
         self._calls_lock = threading.Lock()
@@ -103,7 +107,9 @@ class ContentGenerator(PooledHTTP):
                 max_retries=self.max_retries,
                 timeout=self.timeout,
             )
-        self.discovers = self.client is None and not wants_offline and settings.discover_local_llm
+        self.discovers = (
+            self.client is None and not wants_offline and settings.script.discover_local_llm
+        )
         self._local_clients: dict[str, OpenAI] = {}
         self._local_lock = threading.Lock()
         if self.discovers:

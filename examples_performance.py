@@ -44,7 +44,9 @@ def cache_with_ttl(folder: Path) -> None:
 
 def pooled_generator() -> None:
     with FakeOpenAI() as server:
-        settings = Settings(openai_api_key="sk-local-example", openai_base_url=server.base_url)
+        settings = Settings.build(
+            openai_api_key="sk-local-example", openai_base_url=server.base_url
+        )
         generators = [ContentGenerator(settings=settings) for _ in range(3)]  # share one pool
         for i in range(9):
             generators[i % 3].generate_script(f"fact number {i}")
@@ -55,7 +57,7 @@ def pooled_generator() -> None:
 
 
 def batch_render(folder: Path) -> None:
-    settings = Settings(render=SMALL, cache_dir=folder / "cache")
+    settings = Settings.build(render=SMALL, cache_dir=folder / "cache")
     requests = [CreateRequest(topic=t) for t in ["why the sky is blue", "how bees make honey"]]
     started = time.perf_counter()
     results = Pipeline(settings).run_batch(requests, folder / "batch", max_workers=2)
@@ -68,7 +70,9 @@ def queue_through_api(folder: Path) -> None:
 
     from app import create_app
 
-    settings = Settings(data_dir=folder / "instance", cache_dir=folder / "cache", render=SMALL)
+    settings = Settings.build(
+        data_dir=folder / "instance", cache_dir=folder / "cache", render=SMALL
+    )
     app = create_app({"SETTINGS": settings})
     server = create_server(app, host="127.0.0.1", port=0)
     threading.Thread(target=server.run, daemon=True).start()

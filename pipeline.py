@@ -43,12 +43,14 @@ class Pipeline:
     def __init__(self, settings: Settings, cache: Cache | None = None):
         self.settings = settings
         self.cache = cache or Cache(
-            settings.cache_dir, default_ttl=settings.cache_ttl, max_size_mb=settings.cache_max_mb
+            settings.storage.cache_dir,
+            default_ttl=settings.storage.cache_ttl,
+            max_size_mb=settings.storage.cache_max_mb,
         )
         self.generator = ContentGenerator(settings=settings, cache=self.cache)
         self.synthesizer = SpeechSynthesizer(settings, cache=self.cache)
         self.creator = VideoCreator(settings)
-        self.uploads = Files.uploads_of(settings.data_dir)  # where a task's files are
+        self.uploads = Files.uploads_of(settings.storage.data_dir)  # where a task's files are
 
     def run(self, request: CreateRequest, output_path: Path, report: Reporter = _no_report) -> dict:
         """Produce ``output_path`` (+ .srt, .jpg). Returns a JSON-able summary.
@@ -99,11 +101,14 @@ class Pipeline:
         filename = next(
             (str(e.filename) for e in _chain(exc) if isinstance(e, OSError) and e.filename), ""
         )
-        where = [(self.settings.cache_dir, "CACHE_DIR"), (self.settings.data_dir, "DATA_DIR")]
+        where = [
+            (self.settings.storage.cache_dir, "CACHE_DIR"),
+            (self.settings.storage.data_dir, "DATA_DIR"),
+        ]
         for folder, label in where:
             if filename and Path(filename).resolve().is_relative_to(Path(folder).resolve()):
                 return StageFailed(disk.disk_full_message(folder, label), stage=stage)
-        data_dir = self.settings.data_dir
+        data_dir = self.settings.storage.data_dir
         if Path(output_path).resolve().is_relative_to(Path(data_dir).resolve()):
             return StageFailed(disk.disk_full_message(data_dir, "DATA_DIR"), stage=stage)
         return StageFailed(
@@ -154,9 +159,9 @@ class Pipeline:
         by source down to the generated background. ``progress`` gets the share
         of files fetched so far (and may raise TaskCanceled)."""
         uploads = [self.uploads / name for name in request.backgrounds]
-        name = "upload" if uploads else (request.visuals or self.settings.visuals)
+        name = "upload" if uploads else (request.visuals or self.settings.visuals.source)
         if name == "auto":
-            name = self.settings.visuals
+            name = self.settings.visuals.source
         with _stage("visuals"):
             ctx = Context(
                 topic=request.topic or script.title, aspect=request.aspect, uploads=uploads
@@ -205,7 +210,7 @@ class Pipeline:
         """The request's uploaded music bed, else the one in ``MUSIC_PATH``, else none."""
         if request.music:
             return self.uploads / request.music
-        path = self.settings.music_path
+        path = self.settings.render.music_path
         if path is not None and not path.is_file():
             raise RenderError(f"the music bed in MUSIC_PATH does not exist: {path.name}")
         return path

@@ -47,7 +47,7 @@ def serve(port: int, data_dir: str) -> None:
     from app import WAITRESS_THREADS, create_app
     from reelsmith.core.settings import Settings
 
-    settings = Settings(
+    settings = Settings.build(
         data_dir=Path(data_dir), cache_dir=Path(data_dir) / "cache", queue_size=1_000_000
     )
     app = create_app({"SETTINGS": settings, "RUNNER": lambda task, report: {"noop": True}})

@@ -45,7 +45,7 @@ def creator(size):
     from reelsmith.core.settings import RenderSettings, Settings
     from video_creator import VideoCreator
 
-    return VideoCreator(Settings(render=RenderSettings(width=size[0], height=size[1])))
+    return VideoCreator(Settings.build(render=RenderSettings(width=size[0], height=size[1])))
 
 
 def jobs_for(folder: Path, size, seconds):

@@ -53,7 +53,7 @@ def main() -> None:
             )
             out = tmp / f"{len(rows)}.mp4"
             started = time.perf_counter()
-            VideoCreator(Settings(render=render)).render(timeline, out)
+            VideoCreator(Settings.build(render=render)).render(timeline, out)
             rows[name] = (time.perf_counter() - started, out.stat().st_size / 1e6)
 
     base = rows["moviepy defaults (threads=None, medium)"][0]

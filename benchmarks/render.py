@@ -196,7 +196,7 @@ def render_ours(
         ken_burns=ken_burns,
     )
     if dump is None:
-        VideoCreator(Settings(render=RenderSettings(width=size[0], height=size[1]))).render(
+        VideoCreator(Settings.build(render=RenderSettings(width=size[0], height=size[1]))).render(
             timeline, out
         )
         return

@@ -78,7 +78,7 @@ def length_errors() -> list[tuple[int, int, int, float, float]] | None:
 
     if "words_per_second" not in inspect.signature(ContentGenerator.generate_script).parameters:
         return None
-    settings = Settings(openai_api_key=None)
+    settings = Settings.build(openai_api_key=None)
     writer = ContentGenerator(settings=settings)
     synth = SpeechSynthesizer(settings)
     pace = words_per_second("piper", 1.0, "en", settings)

@@ -287,7 +287,7 @@ class CreateRequest(BaseModel):
             raise BadRequest(exc.message, "voice") from None
         if self.webhook_url:
             try:
-                check_webhook_url(self.webhook_url, settings.webhook_allow_private)
+                check_webhook_url(self.webhook_url, settings.tasks.webhook_allow_private)
             except UnsafeURL as exc:
                 raise BadRequest(f"webhook_url: {exc}", "webhook_url") from None
         try:
@@ -347,7 +347,7 @@ def _base(annotation):
 def _max_length(field: FieldInfo, settings: Settings | None) -> int | None:
     rule = _marker(field, Rule) or Rule()
     if rule.setting:
-        return getattr(settings, rule.setting) if settings is not None else None
+        return getattr(settings.server, rule.setting) if settings is not None else None
     return _bound(field, "max_length")
 
 

@@ -54,7 +54,7 @@ def test_video_creator_with_the_environments_settings(tmp_path, monkeypatch):
 
 
 def test_form_encoded_post_to_create(tmp_path):
-    settings = Settings(data_dir=tmp_path, cache_dir=tmp_path / "cache")
+    settings = Settings.build(data_dir=tmp_path, cache_dir=tmp_path / "cache")
     app = create_app({"SETTINGS": settings, "START_WORKERS": False})
     resp = app.test_client().post("/api/create", data={"topic": "tea"})
     assert resp.status_code == 202 and "task_id" in resp.get_json()

@@ -423,7 +423,7 @@ def test_a_rendered_frame_highlights_the_word_the_voice_timings_name(tmp_path):
     text = "Bees vote with a dance."
     narration = SpeechSynthesizer(Settings()).narrate([text], tmp_path / "voice", voice="piper")
     creator = VideoCreator(
-        Settings(render=RenderSettings(width=270, height=480, preset="veryfast"))
+        Settings.build(render=RenderSettings(width=270, height=480, preset="veryfast"))
     )
     timeline = Timeline.narrated(narration, size=(270, 480), title="Bees", ken_burns=False)
     out = tmp_path / "v.mp4"

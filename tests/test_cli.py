@@ -6,7 +6,7 @@ from tests.helpers.media import probe
 
 
 def cli(tmp_path):
-    settings = Settings(
+    settings = Settings.build(
         data_dir=tmp_path / "instance",
         cache_dir=tmp_path / "cache",
         render=RenderSettings(width=180, height=320, preset="veryfast"),
@@ -51,7 +51,7 @@ def test_a_voice_that_cannot_speak_the_language_is_refused_before_any_work(tmp_p
 
 
 def test_create_reports_a_failure_with_its_stage(tmp_path):
-    settings = Settings(
+    settings = Settings.build(
         data_dir=tmp_path / "instance",
         cache_dir=tmp_path / "cache",
         music_path=tmp_path / "gone.mp3",
@@ -111,9 +111,12 @@ def test_batch_renders_every_topic(tmp_path):
     assert not any(p.name.startswith(".") for p in out.iterdir())  # no work folders left
 
 
-def test_the_flask_command_does_not_drain_the_web_queue(tmp_path, monkeypatch):
-    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")  # what the `flask` command sets
-    settings = Settings(data_dir=tmp_path / "instance", cache_dir=tmp_path / "cache")
+def test_the_flask_command_does_not_drain_the_web_queue(tmp_path):
+    settings = Settings.build(
+        data_dir=tmp_path / "instance",
+        cache_dir=tmp_path / "cache",
+        under_flask_cli=True,  # FLASK_RUN_FROM_CLI=true: what the `flask` command sets
+    )
     app = create_app({"SETTINGS": settings, "RUNNER": lambda task, report: {}})
     tasks = app.extensions["reelsmith"]
     assert not tasks.started  # `flask create` / `batch` leave queued web tasks alone
@@ -172,7 +175,7 @@ def test_the_mcp_command_hands_the_app_to_mcp_server(tmp_path, monkeypatch):
     fake.run = served.append
     monkeypatch.setitem(sys.modules, "reelsmith.web.mcp_server", fake)
     monkeypatch.setattr(reelsmith.web, "mcp_server", fake, raising=False)  # if imported before
-    settings = Settings(data_dir=tmp_path / "instance", cache_dir=tmp_path / "cache")
+    settings = Settings.build(data_dir=tmp_path / "instance", cache_dir=tmp_path / "cache")
     app = create_app({"SETTINGS": settings, "START_WORKERS": False})
     result = app.test_cli_runner().invoke(args=["mcp"])
     assert result.exit_code == 0, result.output

@@ -27,7 +27,7 @@ from reelsmith.script.text import (
 from tests.helpers.servers import GOOD_SCRIPT, FakeOpenAI
 
 KEY = "sk-test-0123456789-secret"
-OFFLINE = Settings(discover_local_llm=False)  # no probe for a local model: the offline writer
+OFFLINE = Settings.build(discover_local_llm=False)  # no probe for a local model: the offline writer
 
 
 def generator(server: FakeOpenAI, **kwargs: Any) -> ContentGenerator:
@@ -86,7 +86,7 @@ def test_structured_output_request_and_reply():
 
 
 def test_explicit_arguments_win_over_settings():
-    settings = Settings(
+    settings = Settings.build(
         openai_api_key="sk-from-settings",
         openai_base_url="http://127.0.0.1:9/v1",
         openai_model="settings-model",

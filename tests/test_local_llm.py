@@ -31,7 +31,7 @@ def closed_port() -> int:
 
 def settings(ollama: str | None = None, lmstudio: str | None = None, **kw) -> Settings:
     """Settings whose local servers are the given addresses (a closed loopback port otherwise)."""
-    return Settings(
+    return Settings.build(
         ollama_host=ollama or f"127.0.0.1:{closed_port()}",
         lmstudio_url=lmstudio or f"http://127.0.0.1:{closed_port()}",
         openai_max_retries=0,
@@ -173,7 +173,7 @@ def test_discovery_can_be_turned_off():
         status = gen.writer_status()
         assert server.model_lists == 0
     assert status["writer"] == "offline" and "DISCOVER_LOCAL_LLM is off" in status["reasons"][0]
-    assert Settings.from_env({"DISCOVER_LOCAL_LLM": "0"}).discover_local_llm is False
+    assert Settings.from_env({"DISCOVER_LOCAL_LLM": "0"}).script.discover_local_llm is False
 
 
 @pytest.mark.parametrize(

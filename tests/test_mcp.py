@@ -285,7 +285,7 @@ def test_files_reach_the_tool_as_paths_on_this_machine(tmp_path):
         {"topic": "otters", "font_path": str(font), "music_path": str(music), "fresh": True},
     )
     task = result.structured_content
-    uploads = app.config["SETTINGS"].data_dir / "uploads"
+    uploads = app.config["SETTINGS"].storage.data_dir / "uploads"
     assert task["request"]["fresh"] is True
     assert (uploads / task["request"]["font"]).read_bytes() == font.read_bytes()
     assert (uploads / task["request"]["music"]).read_bytes() == music.read_bytes()

@@ -20,7 +20,7 @@ from tests.helpers.live import serve
 
 @pytest.fixture
 def app(tmp_path):
-    settings = Settings(data_dir=tmp_path / "instance", cache_dir=tmp_path / "cache")
+    settings = Settings.build(data_dir=tmp_path / "instance", cache_dir=tmp_path / "cache")
     app = create_app({"SETTINGS": settings, "START_WORKERS": False})
     yield app
     app.extensions["reelsmith"].shutdown(5)
@@ -72,7 +72,7 @@ def test_every_route_is_documented_and_every_documented_path_exists(app, doc):
 
 
 def test_create_fields_carry_the_limits_the_api_checks(tmp_path):
-    settings = Settings(data_dir=tmp_path / "i", cache_dir=tmp_path / "c", max_topic_chars=50)
+    settings = Settings.build(data_dir=tmp_path / "i", cache_dir=tmp_path / "c", max_topic_chars=50)
     app = create_app({"SETTINGS": settings, "START_WORKERS": False})
     doc = app.test_client().get("/api/openapi.json").get_json()
     fields = doc["paths"]["/api/create"]["post"]["requestBody"]["content"]["application/json"][
@@ -126,7 +126,7 @@ def test_real_responses_match_the_document(app, doc, tmp_path):
         progress=1.0,
         result={"title": "Otters", "captions": []},
     )
-    videos = app.config["SETTINGS"].data_dir / "videos"
+    videos = app.config["SETTINGS"].storage.data_dir / "videos"
     for suffix, _ in DOWNLOADS.values():
         (videos / f"{task_id}{suffix}").write_bytes(b"1\n00:00:00,000 --> 00:00:01,000\nhi\n")
     done = check(doc, "/api/task/{task_id}", "get", client.get(f"/api/task/{task_id}")).get_json()
@@ -172,7 +172,7 @@ def test_presigned_downloads_redirect_as_documented(tmp_path):
     from reelsmith.core.storage import Files
     from reelsmith.tasks.model import TaskStatus
 
-    settings = Settings(
+    settings = Settings.build(
         data_dir=tmp_path / "instance", cache_dir=tmp_path / "cache", storage_presign=True
     )
     app = create_app({"SETTINGS": settings, "START_WORKERS": False})
@@ -187,7 +187,7 @@ def test_presigned_downloads_redirect_as_documented(tmp_path):
         def presigned_url(self, name, expires=300):
             return f"https://bucket.s3.example/{name}?X-Amz-Expires={expires}"
 
-    app.extensions["reelsmith_files"] = Files(settings.data_dir, Bucket())
+    app.extensions["reelsmith_files"] = Files(settings.storage.data_dir, Bucket())
     client = app.test_client()
     try:
         doc = client.get("/api/openapi.json").get_json()
@@ -205,7 +205,7 @@ def test_presigned_downloads_redirect_as_documented(tmp_path):
 
 
 def test_errors_on_a_token_and_a_full_queue_match_the_document(tmp_path, doc):
-    settings = Settings(
+    settings = Settings.build(
         data_dir=tmp_path / "i", cache_dir=tmp_path / "c", api_token="t", queue_size=1
     )
     app = create_app({"SETTINGS": settings, "START_WORKERS": False})

@@ -17,7 +17,7 @@ KEY = "sk-test-perf"
 
 
 def llm_settings(server, tmp_path, **kw) -> Settings:
-    return Settings(
+    return Settings.build(
         openai_api_key=KEY,
         openai_base_url=server.base_url,
         openai_max_retries=0,
@@ -40,8 +40,12 @@ def test_pooled_client_is_one_object_across_instances_and_threads():
         t.join()
     assert len({id(c) for c in seen}) == 1
     with FakeOpenAI() as server:
-        a = ContentGenerator(settings=Settings(openai_api_key=KEY, openai_base_url=server.base_url))
-        b = ContentGenerator(settings=Settings(openai_api_key=KEY, openai_base_url=server.base_url))
+        a = ContentGenerator(
+            settings=Settings.build(openai_api_key=KEY, openai_base_url=server.base_url)
+        )
+        b = ContentGenerator(
+            settings=Settings.build(openai_api_key=KEY, openai_base_url=server.base_url)
+        )
         assert a.client._client is b.client._client is ContentGenerator._get_http_client()
     pool = ContentGenerator._get_http_client()._transport._pool
     assert pool._max_connections == 20 and pool._max_keepalive_connections == 10
@@ -50,7 +54,7 @@ def test_pooled_client_is_one_object_across_instances_and_threads():
 def test_pooled_calls_reuse_one_connection():
     with FakeOpenAI() as server:
         gen = ContentGenerator(
-            settings=Settings(openai_api_key=KEY, openai_base_url=server.base_url)
+            settings=Settings.build(openai_api_key=KEY, openai_base_url=server.base_url)
         )
         for i in range(10):
             gen.generate_script(f"topic {i}")
@@ -87,7 +91,7 @@ def test_batch_renders_n_videos(tmp_path):
     from pipeline import Pipeline
     from reelsmith.request import CreateRequest
 
-    settings = Settings(
+    settings = Settings.build(
         render=RenderSettings(width=180, height=320, preset="veryfast"),
         cache_dir=tmp_path / "cache",
     )
@@ -109,7 +113,7 @@ def test_create_returns_before_the_render_starts(tmp_path):
         return {}
 
     app = create_app(
-        {"SETTINGS": Settings(data_dir=tmp_path, cache_dir=tmp_path / "c"), "RUNNER": runner}
+        {"SETTINGS": Settings.build(data_dir=tmp_path, cache_dir=tmp_path / "c"), "RUNNER": runner}
     )
     try:
         resp = app.test_client().post("/api/create", json={"topic": "t"})

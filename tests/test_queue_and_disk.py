@@ -176,10 +176,12 @@ def test_create_answers_507_when_data_dir_is_nearly_full(tmp_path, monkeypatch):
     seen = []
     monkeypatch.setattr(disk, "free_bytes", lambda path: seen.append(Path(path)) or 3 * 1024 * 1024)
     reply = client.post("/api/create", json={"topic": "tea"})
-    assert reply.status_code == 507 and seen == [settings.data_dir]
+    assert reply.status_code == 507 and seen == [settings.storage.data_dir]
     body = reply.get_json()
-    assert body["free_mb"] == 3.0 and body["data_dir"] == str(settings.data_dir)
-    assert body["error"].startswith(f"disk full: 3.0 MB free in DATA_DIR ({settings.data_dir})")
+    assert body["free_mb"] == 3.0 and body["data_dir"] == str(settings.storage.data_dir)
+    assert body["error"].startswith(
+        f"disk full: 3.0 MB free in DATA_DIR ({settings.storage.data_dir})"
+    )
     assert "MIN_FREE_MB (500)" in body["error"]
     assert client.get("/api/tasks").get_json()["tasks"] == []  # nothing was queued
     monkeypatch.setattr(disk, "free_bytes", lambda path: 501 * 1024 * 1024)
@@ -231,9 +233,11 @@ def test_a_full_disk_during_a_render_fails_plainly_and_leaves_nothing(
     assert task["status"] == "failed"
     assert task["error"] == {
         "stage": "render",
-        "message": f"disk full: 1.5 MB free in DATA_DIR ({settings.data_dir})",
+        "message": f"disk full: 1.5 MB free in DATA_DIR ({settings.storage.data_dir})",
     }
-    assert list((settings.data_dir / "videos").iterdir()) == []  # no partial file, no work folder
+    assert (
+        list((settings.storage.data_dir / "videos").iterdir()) == []
+    )  # no partial file, no work folder
 
 
 def test_the_cli_says_disk_full_too(tmp_path, monkeypatch):
@@ -281,7 +285,7 @@ def tiny_disk(tmp_path):
 def test_a_real_full_disk(tiny_disk, tmp_path):
     """On a real 3 MB file system: 507 with the default MIN_FREE_MB, then with the
     check lowered, a render that runs out of space fails with "disk full"."""
-    settings = Settings(
+    settings = Settings.build(
         data_dir=tiny_disk,
         cache_dir=tmp_path / "cache",
         discover_local_llm=False,

@@ -21,7 +21,9 @@ from tests.helpers.servers import WebhookReceiver
 
 
 def make_app(tmp_path, runner=None, **settings):
-    settings = Settings(data_dir=tmp_path / "instance", cache_dir=tmp_path / "cache", **settings)
+    settings = Settings.build(
+        data_dir=tmp_path / "instance", cache_dir=tmp_path / "cache", **settings
+    )
     test_config = {"SETTINGS": settings, "RUNNER": runner or (lambda task, report: {"ok": True})}
     if runner is None:
         test_config["START_WORKERS"] = False  # requests queue; nothing runs

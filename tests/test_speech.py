@@ -47,7 +47,7 @@ def assert_spoken(segment, rate: int) -> np.ndarray:
 
 
 def synth(**settings) -> SpeechSynthesizer:
-    return SpeechSynthesizer(Settings(**settings))
+    return SpeechSynthesizer(Settings.build(**settings))
 
 
 # -- engines ----------------------------------------------------------------

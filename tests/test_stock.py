@@ -17,12 +17,12 @@ SENTENCES = ["Octopuses have three hearts.", "Their blood is blue.", "Follow for
 
 
 def settings(tmp_path, **kw) -> Settings:
-    return Settings(cache_dir=tmp_path / "cache", **kw)
+    return Settings.build(cache_dir=tmp_path / "cache", **kw)
 
 
 def run(name, s: Settings, sentences=SENTENCES, aspect="9:16", **kw):
     """``choose`` as the pipeline calls it: the offline writer's words are filler."""
-    cache = Cache(s.cache_dir, default_ttl=s.cache_ttl)
+    cache = Cache(s.storage.cache_dir, default_ttl=s.storage.cache_ttl)
     ctx = Context(topic="octopus hearts", aspect=aspect)
     return choose(name, sentences, ctx, s, cache, vague_words=TEMPLATE_WORDS, **kw)
 
@@ -170,7 +170,7 @@ def test_pipeline_uses_pexels_and_says_when_it_cannot(tmp_path):
     small = RenderSettings(width=180, height=320, preset="veryfast")
     request = CreateRequest(topic="octopus", script="Blue blood. Three hearts.")
     with FakePexels2() as server:
-        s = Settings(
+        s = Settings.build(
             pexels_api_key="k",
             pexels_base_url=server.url,
             data_dir=tmp_path,

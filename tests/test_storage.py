@@ -127,7 +127,7 @@ def test_unreachable_or_missing_storage_says_which(s3_endpoint, monkeypatch, tmp
 
 
 def test_storage_url_picks_the_backend_and_names_the_field(tmp_path):
-    base = Settings(data_dir=tmp_path)
+    base = Settings.build(data_dir=tmp_path)
     assert storage_mod.from_settings(base) == LocalStorage(tmp_path)
     assert (
         storage_mod.from_settings(base.with_(storage_url=f"file://{tmp_path}/x")).root
@@ -149,7 +149,7 @@ def test_downloads_come_from_s3_behind_the_token(s3, tmp_path, presign):
     from reelsmith.request import CreateRequest
     from reelsmith.tasks.model import Task, TaskStatus
 
-    settings = Settings(
+    settings = Settings.build(
         data_dir=tmp_path / "web",
         cache_dir=tmp_path / "cache",
         workers=0,

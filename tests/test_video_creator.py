@@ -42,7 +42,7 @@ TITLE = "Why octopuses have three hearts"
 
 @pytest.fixture
 def creator():
-    return VideoCreator(Settings(render=SMALL))
+    return VideoCreator(Settings.build(render=SMALL))
 
 
 def timeline(narration, aspect="9:16", **options) -> Timeline:
@@ -149,7 +149,7 @@ def test_render_settings_are_passed_to_ffmpeg(narration, tmp_path, monkeypatch):
         width=270, height=480, threads=2, preset="ultrafast", audio_bitrate="96k"
     )
     out = tmp_path / "v.mp4"
-    VideoCreator(Settings(render=render)).render(timeline(narration), out)
+    VideoCreator(Settings.build(render=render)).render(timeline(narration), out)
     (cmd,) = [c for c in commands if "-i" in c and c[c.index("-i") + 1] == "-"]
     options = list(zip(cmd, cmd[1:]))
     assert ("-threads", "2") in options and ("-preset", "ultrafast") in options
@@ -477,7 +477,7 @@ def test_an_encoder_failure_says_why_and_leaves_no_files(narration, tmp_path):
     render = RenderSettings(width=270, height=480, codec="no_such_encoder")
     out = tmp_path / "v.mp4"
     with pytest.raises(RenderError, match="no_such_encoder"):
-        VideoCreator(Settings(render=render)).render(timeline(narration), out)
+        VideoCreator(Settings.build(render=render)).render(timeline(narration), out)
     assert list(tmp_path.iterdir()) == []
 
 

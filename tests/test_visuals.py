@@ -27,18 +27,18 @@ def run(name, s: Settings, sentences=SENTENCES, **kw):
         sentences,
         Context(topic="octopus hearts"),
         s,
-        Cache(s.cache_dir, default_ttl=s.cache_ttl),
+        Cache(s.storage.cache_dir, default_ttl=s.storage.cache_ttl),
         **kw,
     )
 
 
 # -- choice -------------------------------------------------------------------------
 def test_check_visuals_names_the_field():
-    s = Settings(pexels_api_key="k")
+    s = Settings.build(pexels_api_key="k")
     assert check_visuals("auto", Settings()) == "auto"
     assert check_visuals("generated", Settings()) == "generated"
     assert check_visuals("pexels", s) == "pexels"
-    assert check_visuals("ai", Settings(images_base_url="http://127.0.0.1:9/v1")) == "ai"
+    assert check_visuals("ai", Settings.build(images_base_url="http://127.0.0.1:9/v1")) == "ai"
     with pytest.raises(
         UnknownVisuals, match="one of upload, pexels, pixabay, ai, generated"
     ) as err:
@@ -89,7 +89,7 @@ class Swatches:
     key = "SWATCHES_DIR"
 
     def __init__(self, settings: Settings, cache: Cache):
-        self.folder = settings.data_dir / "swatches"
+        self.folder = settings.storage.data_dir / "swatches"
 
     def missing(self) -> str | None:
         return None if self.folder.is_dir() else "no SWATCHES_DIR"
@@ -111,7 +111,7 @@ def swatches():
 
 
 def test_a_registered_source_is_chosen_checked_and_taken_by_auto(tmp_path, swatches):
-    s = Settings(data_dir=tmp_path, cache_dir=tmp_path / "cache")
+    s = Settings.build(data_dir=tmp_path, cache_dir=tmp_path / "cache")
     with pytest.raises(UnknownVisuals, match="no SWATCHES_DIR"):
         check_visuals("swatches", s)
     assert run("auto", s).source == "generated"  # not set up here: auto passes it over
@@ -127,7 +127,7 @@ def test_a_registered_source_is_chosen_checked_and_taken_by_auto(tmp_path, swatc
 
 def test_auto_takes_the_best_source_with_a_key(tmp_path):
     with FakePexels2() as pexels, FakePixabay() as pixabay:
-        s = Settings(
+        s = Settings.build(
             cache_dir=tmp_path,
             pixabay_api_key="k",
             pixabay_base_url=pixabay.url,
@@ -142,7 +142,7 @@ def test_auto_takes_the_best_source_with_a_key(tmp_path):
 
 def test_unknown_visuals_fails_the_visuals_stage(tmp_path):
     with pytest.raises(UnknownVisuals) as err:
-        run("giphy", Settings(cache_dir=tmp_path))
+        run("giphy", Settings.build(cache_dir=tmp_path))
     assert err.value.stage == "visuals"
 
 
@@ -150,7 +150,7 @@ def test_unknown_visuals_fails_the_visuals_stage(tmp_path):
 @pytest.mark.parametrize("mode", ["b64", "url"])
 def test_ai_images_b64_and_url_once_per_prompt(tmp_path, mode):
     with FakeImages(mode=mode, colour=(30, 200, 60)) as server:
-        s = Settings(
+        s = Settings.build(
             cache_dir=tmp_path,
             images_base_url=server.base_url,
             images_api_key="img-key",
@@ -181,7 +181,7 @@ def test_images_parallel_asks_for_that_many_images_at_once(tmp_path):
     sentence still gets the image of its own prompt."""
     with FakeImages() as server:
         server.together = threading.Barrier(3, timeout=10)
-        s = Settings(cache_dir=tmp_path, images_base_url=server.base_url, images_parallel=3)
+        s = Settings.build(cache_dir=tmp_path, images_base_url=server.base_url, images_parallel=3)
         prompts = ["A red octopus", "Blue blood in a vein", "A diver waving"]
         result = run("ai", s, prompts=prompts)
     assert [p["source"] for p in result.per_sentence] == ["ai"] * 3 and server.api_calls == 3
@@ -195,7 +195,7 @@ def test_images_one_at_a_time_by_default(tmp_path):
     and the rest skip the source with that reason."""
     with FakeImages() as server:
         server.together = threading.Barrier(2, timeout=0.5)
-        s = Settings(cache_dir=tmp_path, images_base_url=server.base_url)
+        s = Settings.build(cache_dir=tmp_path, images_base_url=server.base_url)
         result = run("ai", s)
     assert server.api_calls == 1
     assert [p["source"] for p in result.per_sentence] == ["generated"] * 3
@@ -213,7 +213,7 @@ def test_progress_is_the_share_of_files_fetched_and_a_raise_stops_the_rest(tmp_p
         raise Stop
 
     with FakeImages() as server:
-        s = Settings(cache_dir=tmp_path, images_base_url=server.base_url)
+        s = Settings.build(cache_dir=tmp_path, images_base_url=server.base_url)
         shares = []
         run("ai", s, progress=shares.append)
         assert shares == [1 / 3, 2 / 3, 1.0] and server.api_calls == 3
@@ -227,7 +227,7 @@ def test_stock_files_are_downloaded_at_once(tmp_path):
     then fetched at once (the fake answers only once all three are in)."""
     with FakePexels2() as pexels:
         pexels.together = threading.Barrier(3, timeout=10)
-        s = Settings(cache_dir=tmp_path, pexels_api_key="k", pexels_base_url=pexels.url)
+        s = Settings.build(cache_dir=tmp_path, pexels_api_key="k", pexels_base_url=pexels.url)
         result = run("pexels", s)
     assert [p["source"] for p in result.per_sentence] == ["pexels"] * 3
     assert pexels.downloads == 3 and len(set(result.paths)) == 3
@@ -236,7 +236,7 @@ def test_stock_files_are_downloaded_at_once(tmp_path):
 # -- fallbacks ----------------------------------------------------------------------
 def test_429_falls_back_to_the_next_source_with_the_reason(tmp_path):
     with FakePexels2(mode="429") as pexels, FakePixabay() as pixabay:
-        s = Settings(
+        s = Settings.build(
             cache_dir=tmp_path,
             pexels_api_key="k",
             pexels_base_url=pexels.url,
@@ -258,7 +258,7 @@ def test_500_and_timeout_fall_back_source_by_source(tmp_path):
         FakePixabay(mode="slow", delay=5) as pixabay,
         FakeImages() as images,
     ):
-        s = Settings(
+        s = Settings.build(
             cache_dir=tmp_path,
             visuals_timeout=0.5,
             pexels_api_key="k",
@@ -280,7 +280,7 @@ def test_a_sentence_with_no_result_goes_to_the_next_source(tmp_path):
     the last image API call fails with 500 and that sentence is generated."""
     sentences = [f"Fact number {n} about octopus hearts." for n in range(7)]
     with FakePexels2() as pexels, FakeImages(modes=["b64", "500"]) as images:
-        s = Settings(
+        s = Settings.build(
             cache_dir=tmp_path,
             pexels_api_key="k",
             pexels_base_url=pexels.url,
@@ -461,7 +461,7 @@ def test_transitions_never_move_captions_or_audio(tmp_path):
     )
     red, blue = _two_images(tmp_path)
     creator = VideoCreator(
-        Settings(render=RenderSettings(width=180, height=320, preset="ultrafast"))
+        Settings.build(render=RenderSettings(width=180, height=320, preset="ultrafast"))
     )
     results = {}
     for transition in ("cut", "crossfade"):

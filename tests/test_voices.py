@@ -238,7 +238,7 @@ def test_language_codes_map_to_each_engine():
 
 # -- the catalogue --------------------------------------------------------------------------
 def test_a_second_piper_voice_from_the_folder(tmp_path, piper_dir):
-    settings = Settings(piper_voices_dir=piper_dir)
+    settings = Settings.build(piper_voices_dir=piper_dir)
     voices = {v.id: v for v in list_voices(settings) if v.engine == "piper"}
     assert list(voices) == ["piper:de_DE-kopie-low", "piper:en_US-joe-medium"]
     kopie = voices["piper:de_DE-kopie-low"]
@@ -360,7 +360,9 @@ def test_edge_403_falls_back_and_says_why(tmp_path, edge):
 # -- openai -----------------------------------------------------------------------------------
 def test_openai_voice_through_the_sdk(tmp_path):
     with FakeOpenAI() as server:
-        settings = Settings(tts_base_url=server.base_url, tts_api_key="sk-test", tts_model="kokoro")
+        settings = Settings.build(
+            tts_base_url=server.base_url, tts_api_key="sk-test", tts_model="kokoro"
+        )
         assert check_voice("openai:af_bella", "en", settings) == "openai:af_bella"
         assert "openai:alloy" in [v.id for v in list_voices(settings)]
         narration = SpeechSynthesizer(settings).narrate(
@@ -394,7 +396,7 @@ def test_openai_voice_through_the_sdk(tmp_path):
 
 def test_openai_failure_is_a_speech_error(tmp_path):
     with FakeOpenAI("500") as server:
-        settings = Settings(tts_base_url=server.base_url, tts_api_key="k")
+        settings = Settings.build(tts_base_url=server.base_url, tts_api_key="k")
         with pytest.raises(SpeechError, match="openai voice answered 500"):
             SpeechSynthesizer(settings).narrate(["Hello."], tmp_path, voice="openai:alloy")
 
@@ -432,7 +434,7 @@ def test_speed_out_of_range(tmp_path, speed):
 
 # -- previews and pace ----------------------------------------------------------------------------
 def test_preview_is_made_once(tmp_path, piper_dir):
-    settings = Settings(cache_dir=tmp_path / "cache", piper_voices_dir=piper_dir)
+    settings = Settings.build(cache_dir=tmp_path / "cache", piper_voices_dir=piper_dir)
     first = preview("piper:de_DE-kopie-low", settings)
     assert first.suffix == ".wav" and 0.5 < wav_seconds(first) < 10
     stamp = first.stat().st_mtime_ns

@@ -242,14 +242,16 @@ class S3Storage:
 
 def from_settings(settings) -> Storage:
     """The storage named by ``STORAGE_URL`` (default: the ``DATA_DIR`` folder)."""
-    url = (getattr(settings, "storage_url", None) or "").strip()
+    url = (getattr(settings.storage, "storage_url", None) or "").strip()
     if not url:
-        return LocalStorage(settings.data_dir)
+        return LocalStorage(settings.storage.data_dir)
     parsed = urlparse(url)
     if parsed.scheme == "s3":
         if not parsed.netloc:
             raise ConfigError("STORAGE_URL", f"{url!r} names no bucket (use s3://bucket/prefix)")
-        return S3Storage(parsed.netloc, parsed.path, getattr(settings, "s3_endpoint_url", None))
+        return S3Storage(
+            parsed.netloc, parsed.path, getattr(settings.storage, "s3_endpoint_url", None)
+        )
     if parsed.scheme == "file":
         return LocalStorage(Path(parsed.path))
     if parsed.scheme == "":
@@ -282,7 +284,7 @@ class Files:
 
     @classmethod
     def from_settings(cls, settings) -> Files:
-        return cls(settings.data_dir, from_settings(settings))
+        return cls(settings.storage.data_dir, from_settings(settings))
 
     def prepare(self) -> None:
         """At start: make the folders, and remove the temporary files a crash left."""

@@ -44,7 +44,7 @@ class Kind:
     and its usual port."""
 
     name: str
-    variable: str  # the environment variable (the Settings field, in capitals)
+    variable: str  # the environment variable (the ScriptSettings field, in capitals)
     default_port: int
 
 
@@ -124,7 +124,7 @@ def candidates(settings: Settings) -> tuple[list[tuple[Kind, str]], list[str]]:
     """The (kind, root URL) pairs to probe, and a note for each refused one."""
     urls, notes = [], []
     for kind in KINDS:
-        raw = getattr(settings, kind.variable.lower())
+        raw = getattr(settings.script, kind.variable.lower())
         try:
             urls.append((kind, loopback_url(raw, kind.default_port)))
         except ValueError as exc:

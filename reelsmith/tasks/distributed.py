@@ -206,16 +206,16 @@ class DistributedQueue:
 
 def distributed_queue(settings, files: Files, runner: Runner) -> DistributedQueue:
     """The queue for ``REDIS_URL``: the shared store, the broker, the storage."""
-    store = RedisTaskStore(settings.redis_url)
-    broker = make_broker(settings.redis_url, settings.engine_heartbeat_timeout)
+    store = RedisTaskStore(settings.tasks.redis_url)
+    broker = make_broker(settings.tasks.redis_url, settings.tasks.engine_heartbeat_timeout)
     return DistributedQueue(
         store,
         files,
         broker,
         runner,
-        workers=max(1, settings.workers),
-        maxsize=settings.queue_size,
-        lease_ttl=max(4.0, settings.engine_heartbeat_timeout / 2),
+        workers=max(1, settings.tasks.workers),
+        maxsize=settings.tasks.queue_size,
+        lease_ttl=max(4.0, settings.tasks.engine_heartbeat_timeout / 2),
     )
 
 

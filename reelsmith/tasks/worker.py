@@ -29,11 +29,11 @@ def check_services(settings, queue) -> None:
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
-    parsed = urlparse(settings.redis_url)
+    parsed = urlparse(settings.tasks.redis_url)
     where = f"{parsed.hostname or 'localhost'}:{parsed.port or 6379}"  # never the password
     try:
         probe = redis.Redis.from_url(
-            settings.redis_url,
+            settings.tasks.redis_url,
             socket_connect_timeout=3,
             socket_timeout=3,
             retry=Retry(NoBackoff(), 0),
@@ -58,13 +58,13 @@ def run_worker(app, threads: int | None = None) -> None:
 
     settings = app.config["SETTINGS"]
     queue = app.extensions["reelsmith"]
-    if not settings.redis_url or not isinstance(queue, DistributedQueue):
+    if not settings.tasks.redis_url or not isinstance(queue, DistributedQueue):
         raise WorkerError(
             "REDIS_URL is not set: without it the web process renders its "
             "tasks itself (WORKERS threads) and no worker is needed"
         )
     check_services(settings, queue)
-    slots = threads or max(1, settings.workers)
+    slots = threads or max(1, settings.tasks.workers)
     worker = Worker(queue.broker, queues={QUEUE}, worker_threads=slots, worker_timeout=1000)
     worker.queue_prefetch = slots  # hold no more than we run: waiting tasks stay for others
     stop = threading.Event()
@@ -76,7 +76,7 @@ def run_worker(app, threads: int | None = None) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    every = min(2.0, settings.engine_heartbeat_timeout / 5)
+    every = min(2.0, settings.tasks.engine_heartbeat_timeout / 5)
     queue.heartbeat()
     start_heartbeat(queue, every, stop)
     worker.start()
@@ -92,7 +92,7 @@ def run_worker(app, threads: int | None = None) -> None:
         flush=True,
     )
     stop.wait()
-    worker.stop(timeout=int(settings.shutdown_timeout * 1000))
+    worker.stop(timeout=int(settings.tasks.shutdown_timeout * 1000))
     for thread in queue.webhooks.threads:  # deliver what finished before leaving
         thread.join(5.0)
     log.info("worker stopped")

@@ -156,7 +156,7 @@ class SpeechSynthesizer:
     ) -> Narration:
         """Speak each sentence into ``work_dir/voice_{i:03d}.wav``.
 
-        ``voice`` (default ``settings.tts_engine``) is a voice id. A named
+        ``voice`` (default ``settings.voice.tts_engine``) is a voice id. A named
         voice that fails raises SpeechError; only ``auto`` falls back
         (``fallback_reason``)."""
         sentences = [s.strip() for s in sentences if s and s.strip()]
@@ -165,7 +165,7 @@ class SpeechSynthesizer:
         if not MIN_SPEED <= float(speed) <= MAX_SPEED:
             raise SpeechError(f"speed must be between {MIN_SPEED} and {MAX_SPEED}, not {speed}")
         work_dir = Path(work_dir)
-        engine_name, voice_name = parse_voice_id(voice or self.settings.tts_engine or "auto")
+        engine_name, voice_name = parse_voice_id(voice or self.settings.voice.tts_engine or "auto")
         if engine_name != "auto":
             if voice_name is not None:
                 voice_name = self._engine(engine_name).check(voice_name)
@@ -365,7 +365,7 @@ def preview(
     language: str | None = None,
 ) -> Path:
     """A short WAV of ``voice_id`` saying the first sentence of a fixed text
-    in its language, kept under ``settings.cache_dir/previews`` (made once;
+    in its language, kept under ``settings.storage.cache_dir/previews`` (made once;
     ``cache`` also spares the engine call). UnknownVoice for a bad id."""
     lang = _voice_language(voice_id, language, settings)
     voice_id = check_voice(voice_id, lang, settings)
@@ -373,7 +373,7 @@ def preview(
     digest = hashlib.sha256(
         make_key("preview", voice_id, canonical(lang), text).encode()
     ).hexdigest()
-    out = Path(settings.cache_dir) / "previews" / f"{digest[:32]}.wav"
+    out = Path(settings.storage.cache_dir) / "previews" / f"{digest[:32]}.wav"
     if out.exists():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -57,7 +57,7 @@ class ReelsmithApi:
 
     def __init__(self, app: Flask):
         self.app = app
-        token = app.config["SETTINGS"].api_token
+        token = app.config["SETTINGS"].server.api_token
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def call(self, method: str, path: str, body: dict | None = None, files=None) -> dict:
@@ -236,10 +236,12 @@ def run(app: Flask) -> None:
     server = build_server(app)
     ReelsmithApi(app).start_workers()
     settings = app.config["SETTINGS"]
-    log.info("Reelsmith MCP server on stdio (data in %s)", Path(settings.data_dir).resolve())
+    log.info(
+        "Reelsmith MCP server on stdio (data in %s)", Path(settings.storage.data_dir).resolve()
+    )
     try:
         server.run("stdio")
     except KeyboardInterrupt:
         pass
     finally:
-        app.extensions["reelsmith"].shutdown(settings.shutdown_timeout)
+        app.extensions["reelsmith"].shutdown(settings.tasks.shutdown_timeout)

@@ -61,7 +61,7 @@ def download(task_id, kind):
         )
     as_attachment = request.args.get("download") == "1"
     if path is None:  # object storage: a short-lived link, or a stream through here
-        if settings().storage_presign:
+        if settings().storage.storage_presign:
             return redirect(files.presigned_url(name, expires=300))
         response = current_app.response_class(
             stream_with_context(files.open_stream(name)), mimetype=mimetype

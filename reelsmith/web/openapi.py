@@ -97,7 +97,7 @@ def paths(settings: Settings) -> dict:
                     },
                     "413": error(
                         f"A body over {MAX_BODY // 1024} KB without files, or uploads over "
-                        f"MAX_UPLOAD_MB ({settings.max_upload_mb:g})."
+                        f"MAX_UPLOAD_MB ({settings.server.max_upload_mb:g})."
                     ),
                     "507": json_body(
                         {
@@ -110,7 +110,7 @@ def paths(settings: Settings) -> dict:
                             },
                         },
                         "Free space in DATA_DIR is below MIN_FREE_MB "
-                        f"({settings.min_free_mb:g}); the body names DATA_DIR and "
+                        f"({settings.storage.min_free_mb:g}); the body names DATA_DIR and "
                         "the free space.",
                     ),
                     "503": {
@@ -313,7 +313,7 @@ def document(settings: Settings) -> dict:
         "paths": paths(settings),
         "components": {"schemas": schemas()},
     }
-    if settings.api_token:
+    if settings.server.api_token:
         doc["components"]["securitySchemes"] = {"token": {"type": "http", "scheme": "bearer"}}
         doc["security"] = [{"token": []}]
     return doc

@@ -21,8 +21,8 @@ def index():
     fields = CreateRequest.field_schemas(config)
     return render_template(
         "index.html",
-        offline_writer=not config.openai_api_key,
-        token_required=bool(config.api_token),
+        offline_writer=not config.script.openai_api_key,
+        token_required=bool(config.server.api_token),
         token_cookie=TOKEN_COOKIE,
         fields=fields,
         voices=[fields["voice"]["default"], *fields["voice"]["examples"]],

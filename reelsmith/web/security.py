@@ -55,7 +55,7 @@ def host_name(host_header: str) -> str:
 
 
 def allowed_hosts(app: Flask) -> set[str]:
-    hosts = {*LOOPBACK_HOSTS, *(h.lower() for h in app.config["SETTINGS"].allowed_hosts)}
+    hosts = {*LOOPBACK_HOSTS, *(h.lower() for h in app.config["SETTINGS"].server.allowed_hosts)}
     bound = app.config.get("BIND_HOST")
     if bound:
         hosts.add(host_name(bound) if bound.startswith("[") else bound.lower())
@@ -91,7 +91,7 @@ def check_origin():
         if parts.netloc.lower() == request.host.lower():
             return None  # same origin
         if host_name(parts.netloc) in {
-            h.lower() for h in current_app.config["SETTINGS"].allowed_hosts
+            h.lower() for h in current_app.config["SETTINGS"].server.allowed_hosts
         }:
             return None
     return _refuse(403, f"requests from origin {origin!r} may not change anything here")
@@ -100,7 +100,7 @@ def check_origin():
 def require_token():
     """before_request: with API_TOKEN set, every /api/* call must carry it: as a
     Bearer header, or as the cookie the page sets (so <video> requests carry it)."""
-    token = current_app.config["SETTINGS"].api_token
+    token = current_app.config["SETTINGS"].server.api_token
     if not token or not request.path.startswith("/api/"):
         return None
     header = request.headers.get("Authorization", "")

@@ -61,9 +61,9 @@ def preview():
     data = request_fields()
     config = settings()
     topic = data.get("topic") or "Your video's title"
-    if not isinstance(topic, str) or len(topic) > config.max_topic_chars:
+    if not isinstance(topic, str) or len(topic) > config.server.max_topic_chars:
         raise BadRequest(
-            f"topic must be a string of at most {config.max_topic_chars} characters", "topic"
+            f"topic must be a string of at most {config.server.max_topic_chars} characters", "topic"
         )
     sentence = data.get("sentence") or PREVIEW_SENTENCE
     if not isinstance(sentence, str) or len(sentence) > MAX_PREVIEW_SENTENCE:

@@ -34,13 +34,13 @@ def create():
             "(files go in a multipart upload)",
         )
     config = settings()
-    free = files().low_space(config.min_free_mb)
+    free = files().low_space(config.storage.min_free_mb)
     if free is not None:
         return jsonify(
             error=f"disk full: {disk.format_mb(free)} MB free in DATA_DIR "
-            f"({config.data_dir}), below MIN_FREE_MB "
-            f"({config.min_free_mb:g}); free some space or lower MIN_FREE_MB",
-            data_dir=str(config.data_dir),
+            f"({config.storage.data_dir}), below MIN_FREE_MB "
+            f"({config.storage.min_free_mb:g}); free some space or lower MIN_FREE_MB",
+            data_dir=str(config.storage.data_dir),
             free_mb=round(free, 1),
         ), 507
     task_request = CreateRequest.parse(request_fields(), config)

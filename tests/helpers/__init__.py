@@ -46,7 +46,7 @@ def poll(client, task_id, until=("done", "failed", "canceled"), timeout=120):
 
 def make_settings(tmp_path, **overrides) -> Settings:
     """Settings for a test: its own data and cache folders, a small fast render."""
-    return Settings(
+    return Settings.build(
         data_dir=tmp_path / "instance",
         cache_dir=tmp_path / "instance" / "cache",
         render=RenderSettings(width=270, height=480, preset="veryfast"),
@@ -56,7 +56,7 @@ def make_settings(tmp_path, **overrides) -> Settings:
 
 def tiny_settings(tmp_path, **overrides) -> Settings:
     """Settings for a render test at 180x320, with no local script server looked for."""
-    return Settings(
+    return Settings.build(
         data_dir=tmp_path / "instance",
         cache_dir=tmp_path / "cache",
         discover_local_llm=False,

@@ -35,7 +35,7 @@ def server(tmp_path):
     """The real app (real pipeline, small render) served by waitress on 127.0.0.1."""
     from tests.helpers.live import serve
 
-    settings = Settings(
+    settings = Settings.build(
         data_dir=tmp_path / "instance",
         cache_dir=tmp_path / "instance" / "cache",
         render=RenderSettings(width=360, height=640, preset="veryfast"),

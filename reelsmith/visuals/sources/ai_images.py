@@ -27,7 +27,7 @@ class AIImages(Downloads):
         s = self.settings
         return (
             None
-            if (s.images_api_key or s.images_base_url)
+            if (s.visuals.images_api_key or s.visuals.images_base_url)
             else "no IMAGES_API_KEY or IMAGES_BASE_URL"
         )
 
@@ -46,13 +46,15 @@ class AIImages(Downloads):
                 down = f"ai: {exc}"
                 return Pick(None, down)
 
-        return at_once(one, wanted, self.settings.images_parallel, ctx.fetched)
+        return at_once(one, wanted, self.settings.visuals.images_parallel, ctx.fetched)
 
     def image(self, prompt: str, ctx: Context) -> Path:
         s = self.settings
-        sizes = self.DALLE3_SIZES if s.images_model.startswith("dall-e-3") else self.SIZES
+        sizes = self.DALLE3_SIZES if s.visuals.images_model.startswith("dall-e-3") else self.SIZES
         size = sizes[ctx.orientation]
-        key = make_key("visuals", "ai", s.images_base_url, s.images_model, size, prompt)
+        key = make_key(
+            "visuals", "ai", s.visuals.images_base_url, s.visuals.images_model, size, prompt
+        )
         return media_file(self.cache, key, None, lambda: self._generate(prompt, size))
 
     def _generate(self, prompt: str, size: str) -> bytes:
@@ -61,14 +63,16 @@ class AIImages(Downloads):
 
         s = self.settings
         client = OpenAI(
-            api_key=s.images_api_key or "unused",
-            base_url=s.images_base_url,
+            api_key=s.visuals.images_api_key or "unused",
+            base_url=s.visuals.images_base_url,
             http_client=self._get_http_client(),
             max_retries=0,
             timeout=self.timeout,
         )
         try:
-            reply = client.images.generate(model=s.images_model, prompt=prompt, n=1, size=size)
+            reply = client.images.generate(
+                model=s.visuals.images_model, prompt=prompt, n=1, size=size
+            )
         except openai.APITimeoutError as exc:
             raise SourceUnavailable(f"timed out after {self.timeout:g} s") from exc
         except openai.APIStatusError as exc:

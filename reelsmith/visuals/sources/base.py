@@ -88,7 +88,7 @@ class Downloads(PooledHTTP):
     def __init__(self, settings: Settings, cache: Cache):
         self.settings = settings
         self.cache = cache
-        self.timeout = settings.visuals_timeout
+        self.timeout = settings.visuals.visuals_timeout
 
     def get_json(self, url: str, params: dict, headers: dict | None = None) -> dict:
         try:

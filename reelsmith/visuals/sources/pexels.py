@@ -11,11 +11,11 @@ class Pexels(Stock):
     key = "PEXELS_API_KEY"
 
     def missing(self) -> str | None:
-        return None if self.settings.pexels_api_key else "no PEXELS_API_KEY"
+        return None if self.settings.visuals.pexels_api_key else "no PEXELS_API_KEY"
 
     def search(self, what: str, query: str, ctx: Context) -> list[dict]:
-        base = self.settings.pexels_base_url.rstrip("/")
-        headers = {"Authorization": self.settings.pexels_api_key}
+        base = self.settings.visuals.pexels_base_url.rstrip("/")
+        headers = {"Authorization": self.settings.visuals.pexels_api_key}
         params = {"query": query, "orientation": ctx.orientation, "per_page": 10}
         if what == "video":
             found = []

@@ -11,12 +11,12 @@ class Pixabay(Stock):
     key = "PIXABAY_API_KEY"
 
     def missing(self) -> str | None:
-        return None if self.settings.pixabay_api_key else "no PIXABAY_API_KEY"
+        return None if self.settings.visuals.pixabay_api_key else "no PIXABAY_API_KEY"
 
     def search(self, what: str, query: str, ctx: Context) -> list[dict]:
-        base = self.settings.pixabay_base_url.rstrip("/")
+        base = self.settings.visuals.pixabay_base_url.rstrip("/")
         params = {
-            "key": self.settings.pixabay_api_key,
+            "key": self.settings.visuals.pixabay_api_key,
             "q": query[:100],
             "per_page": 20,
             "safesearch": "true",

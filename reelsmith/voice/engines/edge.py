@@ -171,7 +171,7 @@ class EdgeEngine(Engine):
         voice = voice or self.voice_for(language)
         if voice is None:
             raise SpeechError(f"Edge has no voice for {language!r}")
-        timeout = self.settings.edge_tts_timeout
+        timeout = self.settings.voice.edge_tts_timeout
         communicate = edge_tts.Communicate(
             text,
             voice,

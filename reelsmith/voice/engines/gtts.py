@@ -48,7 +48,7 @@ class GTTSEngine(Engine):
 
     def version(self, voice):
         # Google's voice has no version we can see; the TLD changes the accent.
-        return f"translate.google.{self.settings.gtts_tld}/{voice}"
+        return f"translate.google.{self.settings.voice.gtts_tld}/{voice}"
 
     def language_of(self, voice, language):
         return canonical(voice) if voice else language
@@ -64,7 +64,10 @@ class GTTSEngine(Engine):
         try:
             try:
                 gTTS(
-                    text, lang=lang, tld=self.settings.gtts_tld, timeout=self.settings.gtts_timeout
+                    text,
+                    lang=lang,
+                    tld=self.settings.voice.gtts_tld,
+                    timeout=self.settings.voice.gtts_timeout,
                 ).save(mp3_path)
             except (gTTSError, requests.RequestException) as exc:
                 raise SpeechError(
@@ -87,7 +90,7 @@ class GTTSEngine(Engine):
 
         cause = exc.__context__ if isinstance(exc.__context__, requests.RequestException) else exc
         if isinstance(cause, requests.Timeout):
-            return f"no answer within {self.settings.gtts_timeout:g} s"
+            return f"no answer within {self.settings.voice.gtts_timeout:g} s"
         if isinstance(cause, requests.ConnectionError):
-            return f"could not connect to translate.google.{self.settings.gtts_tld}"
+            return f"could not connect to translate.google.{self.settings.voice.gtts_tld}"
         return first_line(exc)

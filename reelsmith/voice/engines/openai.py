@@ -41,7 +41,7 @@ class OpenAIEngine(Engine, PooledHTTP):
 
     @property
     def configured(self) -> bool:
-        return bool(self.settings.tts_base_url or self.settings.tts_api_key)
+        return bool(self.settings.voice.tts_base_url or self.settings.voice.tts_api_key)
 
     def require(self) -> None:
         if not self.configured:
@@ -71,21 +71,21 @@ class OpenAIEngine(Engine, PooledHTTP):
         return voice
 
     def version(self, voice):
-        return f"{self.settings.tts_base_url or 'api.openai.com'}/{self.settings.tts_model}/{voice}"
+        return f"{self.settings.voice.tts_base_url or 'api.openai.com'}/{self.settings.voice.tts_model}/{voice}"
 
     def synthesize(self, text, language, out_path, *, voice, speed):
         import openai
 
         client = openai.OpenAI(
-            api_key=self.settings.tts_api_key or "none",
-            base_url=self.settings.tts_base_url,
+            api_key=self.settings.voice.tts_api_key or "none",
+            base_url=self.settings.voice.tts_base_url,
             http_client=self._get_http_client(),
             max_retries=1,
-            timeout=self.settings.tts_timeout,
+            timeout=self.settings.voice.tts_timeout,
         )
         try:
             reply = client.audio.speech.create(
-                model=self.settings.tts_model,
+                model=self.settings.voice.tts_model,
                 voice=voice or OPENAI_VOICES[0],
                 input=text,
                 response_format="wav",
@@ -94,7 +94,7 @@ class OpenAIEngine(Engine, PooledHTTP):
             audio = reply.content
         except openai.APITimeoutError as exc:
             raise SpeechError(
-                f"the openai voice gave no answer within {self.settings.tts_timeout:g} s"
+                f"the openai voice gave no answer within {self.settings.voice.tts_timeout:g} s"
             ) from exc
         except openai.APIConnectionError as exc:
             raise SpeechError(

