@@ -46,113 +46,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import wave
 from pathlib import Path
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SENTENCES = [
-    "Octopuses have three hearts, and each one has a different job.",
-    "Two of them pump blood through the gills to pick up oxygen.",
-    "The third heart sends that blood around the rest of the body.",
-    "When an octopus swims, that main heart actually stops beating.",
-    "That is one reason octopuses would rather crawl than swim.",
-    "Follow for more strange facts about the deep blue sea.",
-]
-TITLE = "Why octopuses have three hearts"
+from render_inputs import TITLE, make_clips, make_narration, make_photos  # noqa: E402
+from render_naive import render_naive  # noqa: E402
+
 ROUNDS = 3  # runs of each row a goal compares (ours, words mode, x264 alone); median kept
-
-
-# -- the workload -----------------------------------------------------------
-def make_narration(work: Path, seconds: float):
-    """Six voiced-like segments (tones with syllable envelopes) filling ``seconds``."""
-    from reelsmith.core.pauses import GAP, LEAD_IN, TAIL
-    from reelsmith.voice.synthesizer import Narration, SpeechSegment
-
-    rate = 22050
-    per = (seconds - LEAD_IN - TAIL - GAP * (len(SENTENCES) - 1)) / len(SENTENCES)
-    segments = []
-    for i, text in enumerate(SENTENCES):
-        t = np.arange(int(per * rate)) / rate
-        envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 4 * t) ** 2
-        samples = (np.sin(2 * np.pi * (140 + 20 * i) * t) * envelope * 9000).astype(np.int16)
-        path = work / f"voice_{i:03d}.wav"
-        with wave.open(str(path), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(rate)
-            w.writeframes(samples.tobytes())
-        segments.append(SpeechSegment(text=text, path=path, duration=len(samples) / rate))
-    return Narration(segments=segments, engine="synthetic", language="en", sample_rate=rate)
-
-
-def script():
-    from reelsmith.script.text import Script
-
-    return Script(title=TITLE, sentences=SENTENCES, description="", hashtags=[], source="user")
-
-
-def make_photos(folder: Path) -> list[Path]:
-    """Six 1200x2000 JPEG "photos" (smooth colour fields), one per sentence: made
-    once, before the timed runs, in ``folder`` (the runs' shared one)."""
-    from PIL import Image
-
-    if folder.is_dir():
-        return sorted(folder.glob("photo_*.jpg"))
-    folder.mkdir()
-    rng = np.random.default_rng(7)
-    yy, xx = np.mgrid[0:2000, 0:1200].astype(np.float32)
-    paths = []
-    for i in range(len(SENTENCES)):
-        base = rng.uniform(40, 215, 3)
-        field = base + 40 * np.sin(
-            xx[..., None] / (90 + 20 * i) + yy[..., None] / 170 + np.arange(3) * 2.1
-        )
-        path = folder / f"photo_{i}.jpg"
-        Image.fromarray(np.clip(field, 0, 255).astype(np.uint8)).save(path, quality=90)
-        paths.append(path)
-    return paths
-
-
-def make_clips(folder: Path) -> list[Path]:
-    """Six 5 s 1080x1920 H.264 "stock clips" (ffmpeg's moving test pattern, a
-    different hue each), one per sentence: made once, before the timed runs."""
-    import imageio_ffmpeg
-
-    if folder.is_dir():
-        return sorted(folder.glob("clip_*.mp4"))
-    folder.mkdir()
-    paths = []
-    for i in range(len(SENTENCES)):
-        path = folder / f"clip_{i}.mp4"
-        subprocess.run(
-            [
-                imageio_ffmpeg.get_ffmpeg_exe(),
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                "testsrc2=size=1080x1920:rate=25:duration=5",
-                "-vf",
-                f"hue=h={60 * i}",
-                "-c:v",
-                "libx264",
-                "-preset",
-                "ultrafast",
-                "-pix_fmt",
-                "yuv420p",
-                str(path),
-            ],
-            check=True,
-        )
-        paths.append(path)
-    return paths
-
 
 # kind -> (media, transition) of the renders over per-sentence media
 MEDIA_KINDS = {
@@ -210,68 +112,6 @@ def render_ours(
         for i in range(int(timeline.duration * 30 + 1e-6)):
             fh.write(make(i / 30))
     frames.close()
-
-
-def render_naive(out: Path, size, seconds):
-    """What peers do: a default CompositeVideoClip with a resized() Ken-Burns."""
-    from moviepy import AudioFileClip, ColorClip, CompositeVideoClip, ImageClip, TextClip
-
-    from reelsmith.captions import fonts
-    from reelsmith.render.audio import join_voices
-    from reelsmith.render.timeline import TITLE_SECONDS, Timeline
-    from reelsmith.visuals.look import make_background
-
-    work = out.parent / "voice"
-    work.mkdir(exist_ok=True)
-    narration = make_narration(work, seconds)
-    timeline = Timeline.narrated(narration, size=size, title=TITLE)
-    audio_path = join_voices(timeline.audio, work / "n.wav")
-    cues, duration = timeline.cues, timeline.duration
-    w, h = size
-    font_path = fonts.FAMILIES[fonts.DEFAULT_FAMILY].face().path
-    bg = np.asarray(make_background(size, TITLE, margin=0.12))
-    bg_clip = (
-        ImageClip(bg)
-        .with_duration(duration)
-        .resized(lambda t: 1 + 0.12 * t / duration)
-        .with_position("center")
-    )
-    layers = [bg_clip]
-    box = ColorClip((int(w * 0.84), int(h * 0.14)), color=(0, 0, 0)).with_opacity(0.6)
-    layers.append(box.with_duration(TITLE_SECONDS).with_position(("center", int(h * 0.16))))
-    layers.append(
-        TextClip(
-            font=str(font_path),
-            text=TITLE,
-            font_size=int(84 * w / 1080),
-            color="white",
-            method="caption",
-            size=(int(w * 0.8), None),
-        )
-        .with_duration(TITLE_SECONDS)
-        .with_position(("center", int(h * 0.17)))
-    )
-    for i, cue in enumerate(cues):
-        end = cues[i + 1].start if i + 1 < len(cues) else duration
-        layers.append(
-            TextClip(
-                font=str(font_path),
-                text=cue.text,
-                font_size=int(64 * w / 1080),
-                color="white",
-                stroke_color="black",
-                stroke_width=4,
-                method="caption",
-                size=(int(w * 0.78), None),
-            )
-            .with_start(cue.start)
-            .with_end(end)
-            .with_position(("center", int(h * 0.55)))
-        )
-    video = CompositeVideoClip(layers, size=size).with_audio(AudioFileClip(str(audio_path)))
-    video.write_videofile(
-        str(out), fps=30, codec="libx264", audio_codec="aac", preset="medium", logger=None
-    )
 
 
 def encode_limit(raw: Path, out: Path, size, pix_fmt: str):
