@@ -203,11 +203,11 @@ def test_voices_endpoint_lists_offline_engines(client):
 
 
 def test_failed_task_says_stage_and_why(tmp_path):
-    from reelsmith.core.exceptions import SpeechError
+    from reelsmith.core.exceptions import VoiceError
 
     def runner(task, report):
         report("voice", 0.1)
-        raise SpeechError("no engine speaks xx")
+        raise VoiceError("no engine speaks xx")
 
     app = create_app({"SETTINGS": make_settings(tmp_path), "RUNNER": runner})
     client = app.test_client()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from cache import Cache
-from reelsmith.core.exceptions import SpeechError
+from reelsmith.core.exceptions import VoiceError
 from reelsmith.core.settings import Settings
 from reelsmith.voice.engines.edge import reset_edge_voice_list
 from reelsmith.voice.synthesizer import SpeechSynthesizer, engine_table
@@ -152,7 +152,7 @@ def test_gtts_through_the_fake_endpoint(tmp_path, monkeypatch):
 def test_gtts_failures_are_speech_errors(tmp_path, monkeypatch, mode, message):
     with FakeGoogleTTS(mode) as google:
         google.patch(monkeypatch)
-        with pytest.raises(SpeechError, match=message) as info:
+        with pytest.raises(VoiceError, match=message) as info:
             synth().narrate(["Hallo."], tmp_path, language="de", voice="gtts")
     assert info.value.stage == "voice"
     assert google.request_count == 1
@@ -162,14 +162,14 @@ def test_gtts_failures_are_speech_errors(tmp_path, monkeypatch, mode, message):
 def test_gtts_hang_hits_the_timeout(tmp_path, monkeypatch):
     with FakeGoogleTTS("hang") as google:
         google.patch(monkeypatch)
-        with pytest.raises(SpeechError, match="could not be reached: no answer within 1 s"):
+        with pytest.raises(VoiceError, match="could not be reached: no answer within 1 s"):
             synth(gtts_timeout=1).narrate(["Hallo."], tmp_path, language="de", voice="gtts")
     assert google.request_count == 1
 
 
 def test_explicit_gtts_offline_does_not_fall_back(tmp_path):
     # No fake server: the conftest guard makes translate.google.com unresolvable.
-    with pytest.raises(SpeechError, match="could not connect to translate.google.com"):
+    with pytest.raises(VoiceError, match="could not connect to translate.google.com"):
         synth().narrate(["Hallo."], tmp_path, language="de", voice="gtts")
 
 
@@ -248,7 +248,7 @@ def test_cache_spares_requests_to_google(tmp_path, monkeypatch):
     ],
 )
 def test_bad_requests_are_clear_errors(tmp_path, sentences, kwargs, message):
-    with pytest.raises(SpeechError, match=message):
+    with pytest.raises(VoiceError, match=message):
         synth().narrate(sentences, tmp_path, **kwargs)
     assert not list(tmp_path.glob("*.wav"))
 

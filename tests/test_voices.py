@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from cache import Cache
-from reelsmith.core.exceptions import SpeechError, UnknownVoice
+from reelsmith.core.exceptions import UnknownVoice, VoiceError
 from reelsmith.core.languages import for_engine
 from reelsmith.core.settings import Settings
 from reelsmith.voice.engines import ENGINES, Engine, register
@@ -342,7 +342,7 @@ def test_edge_403_falls_back_and_says_why(tmp_path, edge):
     list_voices(Settings())  # the list answered; then the service starts refusing
     edge.mode = "403"
     with pytest.raises(
-        SpeechError, match="Edge's voice could not be reached: the server refused: 403"
+        VoiceError, match="Edge's voice could not be reached: the server refused: 403"
     ):
         SpeechSynthesizer(Settings()).narrate(
             ["Hallo."], tmp_path / "named", language="de", voice="edge:de-DE-KatjaNeural"
@@ -397,7 +397,7 @@ def test_openai_voice_through_the_sdk(tmp_path):
 def test_openai_failure_is_a_speech_error(tmp_path):
     with FakeOpenAI("500") as server:
         settings = Settings.build(tts_base_url=server.base_url, tts_api_key="k")
-        with pytest.raises(SpeechError, match="openai voice answered 500"):
+        with pytest.raises(VoiceError, match="openai voice answered 500"):
             SpeechSynthesizer(settings).narrate(["Hello."], tmp_path, voice="openai:alloy")
 
 
@@ -428,7 +428,7 @@ def test_speed_without_native_support_changes_tempo(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("speed", [0.4, 2.5])
 def test_speed_out_of_range(tmp_path, speed):
-    with pytest.raises(SpeechError, match="speed must be between 0.5 and 2.0"):
+    with pytest.raises(VoiceError, match="speed must be between 0.5 and 2.0"):
         SpeechSynthesizer(Settings()).narrate(["Hi."], tmp_path, speed=speed)
 
 

@@ -8,7 +8,7 @@ Errors with a ``field`` become ``400 {error, field}`` in the web layer.
     ├── ReelsmithError              .stage, .message: a task fails with these
     │   ├── ScriptError             script: no script could be written
     │   │   └── ScriptServerUnreachable   nothing answered at the server's address
-    │   ├── SpeechError             voice: no engine could speak the script
+    │   ├── VoiceError              voice: no engine could speak the script
     │   │   └── UnknownVoice        400, field "voice"
     │   ├── UnknownVisuals          400, field "visuals"
     │   ├── CaptionStyleError       400, field "caption_style.*"
@@ -18,8 +18,8 @@ Errors with a ``field`` become ``400 {error, field}`` in the web layer.
     │       └── TaskInterrupted     the server stopped under it; queued again
     ├── InvalidScriptReply          the model answered, but not with a script (asked again)
     ├── SourceUnavailable           a visual source gave up for this video (next source)
-    ├── StorageUnavailable          the storage can't be reached   [in core/storage.py]
-    ├── WorkerError                 a worker can't start           [in tasks/worker.py]
+    ├── StorageUnavailable          the storage can't be reached
+    ├── WorkerError                 a worker can't start
     ├── BadRequest                  400, .field names the request field
     ├── QueueFull                   503: the queue is full
     ├── ConfigError                 .variable: a setting's value is bad
@@ -55,13 +55,13 @@ class InvalidScriptReply(Exception):
     """The model answered, but not with a usable script."""
 
 
-class SpeechError(ReelsmithError):
+class VoiceError(ReelsmithError):
     """No voice engine could speak the script."""
 
     stage = "voice"
 
 
-class UnknownVoice(SpeechError):
+class UnknownVoice(VoiceError):
     """A voice id no engine knows (or one its engine cannot use here). The
     web layer answers 400 naming ``field``."""
 

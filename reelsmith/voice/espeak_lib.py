@@ -12,7 +12,7 @@ import ctypes
 import re
 import threading
 
-from reelsmith.core.exceptions import SpeechError
+from reelsmith.core.exceptions import VoiceError
 
 
 class _EspeakVoice(ctypes.Structure):
@@ -110,7 +110,7 @@ class EspeakLibrary:
             _INITIALIZE_DONT_EXIT,
         )
         if self.sample_rate <= 0:
-            raise SpeechError("espeak-ng could not start (its data folder is missing or broken)")
+            raise VoiceError("espeak-ng could not start (its data folder is missing or broken)")
         self._chunks: list[bytes] = []
         self._events: list[tuple[int, int]] = []
         self._callback = _SYNTH_CALLBACK(self._collect)  # kept referenced: C holds the pointer
@@ -147,7 +147,7 @@ class EspeakLibrary:
         tag = ctypes.create_string_buffer(language.encode())
         voice = _EspeakVoice(languages=ctypes.cast(tag, ctypes.c_void_p))
         if self._lib.espeak_SetVoiceByProperties(ctypes.byref(voice)) != _EE_OK:
-            raise SpeechError(f"espeak does not speak {language!r}")
+            raise VoiceError(f"espeak does not speak {language!r}")
 
     def speak(
         self, text: str, language: str, rate: int = ESPEAK_DEFAULT_RATE
@@ -166,7 +166,7 @@ class EspeakLibrary:
             samples, events = b"".join(self._chunks), self._events
             self._chunks, self._events = [], []
         if err != _EE_OK:
-            raise SpeechError(f"espeak could not speak the sentence (error {err})")
+            raise VoiceError(f"espeak could not speak the sentence (error {err})")
         return samples, events
 
     def phoneme_count(self, text: str, language: str) -> int:

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cache import Cache, make_key
-from reelsmith.core.exceptions import SpeechError, UnknownVoice
+from reelsmith.core.exceptions import UnknownVoice, VoiceError
 from reelsmith.core.languages import base, canonical, split_sentences, word_count
 from reelsmith.core.settings import Settings
 from reelsmith.voice.catalogue import (
@@ -157,13 +157,13 @@ class SpeechSynthesizer:
         """Speak each sentence into ``work_dir/voice_{i:03d}.wav``.
 
         ``voice`` (default ``settings.voice.tts_engine``) is a voice id. A named
-        voice that fails raises SpeechError; only ``auto`` falls back
+        voice that fails raises VoiceError; only ``auto`` falls back
         (``fallback_reason``)."""
         sentences = [s.strip() for s in sentences if s and s.strip()]
         if not sentences:
-            raise SpeechError("there is nothing to say: the script has no sentences")
+            raise VoiceError("there is nothing to say: the script has no sentences")
         if not MIN_SPEED <= float(speed) <= MAX_SPEED:
-            raise SpeechError(f"speed must be between {MIN_SPEED} and {MAX_SPEED}, not {speed}")
+            raise VoiceError(f"speed must be between {MIN_SPEED} and {MAX_SPEED}, not {speed}")
         work_dir = Path(work_dir)
         engine_name, voice_name = parse_voice_id(voice or self.settings.voice.tts_engine or "auto")
         if engine_name != "auto":
@@ -171,7 +171,7 @@ class SpeechSynthesizer:
                 voice_name = self._engine(engine_name).check(voice_name)
             return self._narrate_with(engine_name, voice_name, sentences, work_dir, language, speed)
         reasons: list[str] = []
-        last_error: SpeechError | None = None
+        last_error: VoiceError | None = None
         for name, candidate_voice, skipped in self.auto_candidates(language):
             if skipped:
                 reasons.append(f"{name}: {skipped}")
@@ -180,7 +180,7 @@ class SpeechSynthesizer:
                 narration = self._narrate_with(
                     name, candidate_voice, sentences, work_dir, language, speed
                 )
-            except SpeechError as exc:
+            except VoiceError as exc:
                 reasons.append(f"{name}: {exc.message}")
                 last_error = exc
                 continue
@@ -188,10 +188,10 @@ class SpeechSynthesizer:
                 narration.fallback_reason = "; ".join(reasons) + f"; used {name}"
             return narration
         if last_error is None:
-            raise SpeechError(
+            raise VoiceError(
                 f"no voice speaks {language!r}" + (f" ({'; '.join(reasons)})" if reasons else "")
             )
-        raise SpeechError(
+        raise VoiceError(
             f"{last_error.message} (after {'; '.join(reasons[:-1])})"
             if len(reasons) > 1
             else last_error.message
@@ -250,7 +250,7 @@ class SpeechSynthesizer:
         engine = self._engine(name)
         if voice is None:
             if not engine.supports(language):
-                raise SpeechError(f"the {name} voice does not speak {language!r}")
+                raise VoiceError(f"the {name} voice does not speak {language!r}")
             voice = engine.voice_for(language)
         work_dir.mkdir(parents=True, exist_ok=True)
         segments: list[SpeechSegment] = []
@@ -264,7 +264,7 @@ class SpeechSynthesizer:
                 continue
             rate, frames, words, method = self._speak(engine, voice, text, language, speed, path)
             if sample_rate not in (None, rate):
-                raise SpeechError(
+                raise VoiceError(
                     f"the {name} voice changed sample rate mid-script ({sample_rate} -> {rate} Hz)"
                 )
             sample_rate = rate
@@ -274,7 +274,7 @@ class SpeechSynthesizer:
                 )
             )
         if sample_rate is None:
-            raise SpeechError("there is nothing to say: the script has only emoji and symbols")
+            raise VoiceError("there is nothing to say: the script has only emoji and symbols")
         for i in silent:  # only emoji: a short pause, its tokens zero-length at 0
             frames = round(SILENCE_SECONDS * sample_rate)
             write_wav(segments[i].path, b"\0\0" * frames, sample_rate)
@@ -318,7 +318,7 @@ class SpeechSynthesizer:
         )
         rate, frames = wav_format(path)
         if frames == 0:
-            raise SpeechError(f"the {engine.name} voice produced no audio for {text!r}")
+            raise VoiceError(f"the {engine.name} voice produced no audio for {text!r}")
         method = "engine"
         if not marks:
             marks = estimate_marks(spoken, path, espeak_phoneme_counter(language))

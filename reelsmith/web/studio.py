@@ -7,10 +7,10 @@ from dataclasses import asdict, replace
 from flask import Blueprint, abort, current_app, jsonify, request, send_file
 
 from reelsmith.captions.presets import parse_style
-from reelsmith.core.exceptions import BadRequest, SpeechError, UnknownVoice
+from reelsmith.core.exceptions import BadRequest, UnknownVoice, VoiceError
 from reelsmith.core.settings import ASPECTS
 from reelsmith.request import LANGUAGE, CreateRequest, check_caption_style
-from reelsmith.voice import synthesizer as speech
+from reelsmith.voice import synthesizer
 from reelsmith.web.common import request_fields, services, settings
 from reelsmith.web.uploads import preview_font
 
@@ -27,9 +27,9 @@ def voices():
     offline, word timings), the engines, and language names for pickers."""
     config = settings()
     return jsonify(
-        voices=[asdict(v) for v in speech.list_voices(config)],
-        engines=speech.engine_table(config),
-        languages=speech.language_names(),
+        voices=[asdict(v) for v in synthesizer.list_voices(config)],
+        engines=synthesizer.engine_table(config),
+        languages=synthesizer.language_names(),
     )
 
 
@@ -41,12 +41,12 @@ def voice_preview(voice_id):
     if language is not None and not LANGUAGE.match(language):
         raise BadRequest("language must be a code like 'en' or 'pt-BR'", "language")
     try:
-        voice_id = speech.check_voice(voice_id, language or "en", config)
+        voice_id = synthesizer.check_voice(voice_id, language or "en", config)
     except UnknownVoice as exc:
         abort(404, description=exc.message)
     try:
-        path = speech.preview(voice_id, config, language=language)
-    except SpeechError as exc:
+        path = synthesizer.preview(voice_id, config, language=language)
+    except VoiceError as exc:
         return jsonify(error=f"{exc.stage}: {exc.message}"), 502
     return send_file(path, mimetype="audio/wav", conditional=True)
 

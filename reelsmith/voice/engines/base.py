@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Generic, TypeVar
 
-from reelsmith.core.exceptions import SpeechError
+from reelsmith.core.exceptions import VoiceError
 from reelsmith.core.languages import for_engine
 from reelsmith.core.settings import Settings
 from reelsmith.voice.words import Mark
@@ -121,7 +121,7 @@ class Engine:
         self, text: str, language: str, out_path: Path, *, voice: str | None, speed: float
     ) -> list[Mark] | None:
         """Write ``text`` to ``out_path`` as mono 16-bit WAV; return the word
-        marks it knows (None: none). SpeechError with a message for users."""
+        marks it knows (None: none). VoiceError with a message for users."""
         raise NotImplementedError
 
 
@@ -181,22 +181,20 @@ def ffmpeg_to_wav(
     try:
         proc = subprocess.run(command, capture_output=True, text=True, timeout=FFMPEG_TIMEOUT)
     except subprocess.TimeoutExpired as exc:
-        raise SpeechError(f"decoding the audio from {what} took too long") from exc
+        raise VoiceError(f"decoding the audio from {what} took too long") from exc
     if proc.returncode != 0:
-        raise SpeechError(
-            f"the audio from {what} could not be decoded: {proc.stderr.strip()[:300]}"
-        )
+        raise VoiceError(f"the audio from {what} could not be decoded: {proc.stderr.strip()[:300]}")
 
 
 def wav_format(path: Path) -> tuple[int, int]:
-    """(sample rate, frames) of a WAV file; SpeechError unless mono 16-bit PCM."""
+    """(sample rate, frames) of a WAV file; VoiceError unless mono 16-bit PCM."""
     try:
         with wave.open(str(path), "rb") as w:
             if (w.getnchannels(), w.getsampwidth()) != (1, 2):
-                raise SpeechError(f"{path.name} is not mono 16-bit audio")
+                raise VoiceError(f"{path.name} is not mono 16-bit audio")
             return w.getframerate(), w.getnframes()
     except (OSError, EOFError, wave.Error) as exc:
-        raise SpeechError(f"{path.name} is not a readable WAV file ({exc})") from exc
+        raise VoiceError(f"{path.name} is not a readable WAV file ({exc})") from exc
 
 
 def decode_to_wav(audio: bytes, out_path: Path, rate: int, what: str, suffix: str) -> None:

@@ -10,7 +10,7 @@ import re
 import threading
 import time
 
-from reelsmith.core.exceptions import SpeechError, UnknownVoice
+from reelsmith.core.exceptions import UnknownVoice, VoiceError
 from reelsmith.core.languages import base, canonical, for_engine
 from reelsmith.voice.engines.base import Engine, Voice, decode_to_wav, first_line, locate
 
@@ -170,7 +170,7 @@ class EdgeEngine(Engine):
 
         voice = voice or self.voice_for(language)
         if voice is None:
-            raise SpeechError(f"Edge has no voice for {language!r}")
+            raise VoiceError(f"Edge has no voice for {language!r}")
         timeout = self.settings.voice.edge_tts_timeout
         communicate = edge_tts.Communicate(
             text,
@@ -194,7 +194,7 @@ class EdgeEngine(Engine):
         try:
             _run(collect(), timeout * 3)
         except Exception as exc:
-            raise SpeechError(
+            raise VoiceError(
                 f"Edge's voice could not be reached: {_edge_reason(exc, timeout)}"
             ) from exc
         decode_to_wav(bytes(audio), out_path, EDGE_SAMPLE_RATE, "Edge", ".part.mp3")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reelsmith.core.exceptions import SpeechError, UnknownVoice
+from reelsmith.core.exceptions import UnknownVoice, VoiceError
 from reelsmith.core.languages import canonical, for_engine
 from reelsmith.voice.engines.base import Engine, Lazy, Voice, version, write_wav
 from reelsmith.voice.espeak_lib import ESPEAK_DEFAULT_RATE, EspeakLibrary
@@ -21,7 +21,7 @@ def espeak_phoneme_counter(language: str) -> Callable[[str], int] | None:
     cannot load)."""
     try:
         espeak = ESPEAK.get()
-    except SpeechError:
+    except VoiceError:
         return None
     tag = for_engine("espeak", language, espeak.languages)
     if tag is None:
@@ -65,7 +65,7 @@ class EspeakEngine(Engine):
         espeak = ESPEAK.get()
         tag = self.code(voice or language)
         if tag is None:
-            raise SpeechError(f"espeak does not speak {language!r}")
+            raise VoiceError(f"espeak does not speak {language!r}")
         rate = round(ESPEAK_DEFAULT_RATE * speed)
         samples, events = espeak.speak(text, tag, rate)
         write_wav(out_path, samples, espeak.sample_rate)

@@ -3,7 +3,7 @@ timings and no speed of its own (the synthesizer changes the tempo)."""
 
 from __future__ import annotations
 
-from reelsmith.core.exceptions import SpeechError, UnknownVoice
+from reelsmith.core.exceptions import UnknownVoice, VoiceError
 from reelsmith.core.languages import canonical
 from reelsmith.voice.engines.base import Engine, Voice, ffmpeg_to_wav, first_line
 
@@ -59,7 +59,7 @@ class GTTSEngine(Engine):
 
         lang = self.code(voice or language)
         if lang is None:
-            raise SpeechError(f"Google Text-to-Speech does not speak {language!r}")
+            raise VoiceError(f"Google Text-to-Speech does not speak {language!r}")
         mp3_path = out_path.with_suffix(".part.mp3")
         try:
             try:
@@ -70,14 +70,14 @@ class GTTSEngine(Engine):
                     timeout=self.settings.voice.gtts_timeout,
                 ).save(mp3_path)
             except (gTTSError, requests.RequestException) as exc:
-                raise SpeechError(
+                raise VoiceError(
                     f"Google Text-to-Speech could not be reached: {self._reason(exc)}"
                 ) from exc
             except AssertionError as exc:  # gTTS found nothing speakable (e.g. only punctuation)
-                raise SpeechError(f"Google Text-to-Speech has nothing to say for {text!r}") from exc
+                raise VoiceError(f"Google Text-to-Speech has nothing to say for {text!r}") from exc
             if mp3_path.stat().st_size == 0:
                 # gTTS writes nothing when the reply has no line carrying audio.
-                raise SpeechError("Google Text-to-Speech answered without audio")
+                raise VoiceError("Google Text-to-Speech answered without audio")
             ffmpeg_to_wav(mp3_path, out_path, GTTS_SAMPLE_RATE, "Google")
         finally:
             mp3_path.unlink(missing_ok=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from reelsmith.core.exceptions import SpeechError, UnknownVoice
+from reelsmith.core.exceptions import UnknownVoice, VoiceError
 from reelsmith.core.http_pool import PooledHTTP
 from reelsmith.core.languages import canonical
 from reelsmith.voice.engines.base import Engine, Voice, decode_to_wav, first_line
@@ -93,15 +93,13 @@ class OpenAIEngine(Engine, PooledHTTP):
             )
             audio = reply.content
         except openai.APITimeoutError as exc:
-            raise SpeechError(
+            raise VoiceError(
                 f"the openai voice gave no answer within {self.settings.voice.tts_timeout:g} s"
             ) from exc
         except openai.APIConnectionError as exc:
-            raise SpeechError(
-                f"the openai voice could not be reached at {client.base_url}"
-            ) from exc
+            raise VoiceError(f"the openai voice could not be reached at {client.base_url}") from exc
         except openai.APIStatusError as exc:
-            raise SpeechError(
+            raise VoiceError(
                 f"the openai voice answered {exc.status_code}: {first_line(exc)}"
             ) from exc
         decode_to_wav(audio, out_path, OPENAI_SAMPLE_RATE, "the openai voice", ".part.audio")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reelsmith.core.exceptions import SpeechError, UnknownVoice
+from reelsmith.core.exceptions import UnknownVoice, VoiceError
 from reelsmith.core.languages import base, canonical
 from reelsmith.voice.engines.base import Engine, Lazy, Voice, first_line, version, write_wav
 from reelsmith.voice.words import Mark, tokens
@@ -72,7 +72,7 @@ def load_piper_voice(model: PiperModel):
                         model.model_path, config_path=model.config_path, include_alignments=True
                     )
                 except Exception as exc:
-                    raise SpeechError(
+                    raise VoiceError(
                         f"the Piper voice {model.key} could not load: {first_line(exc)}"
                     ) from exc
 
@@ -266,7 +266,7 @@ class PiperEngine(Engine):
                         at += alignment.num_samples
                 samples += len(chunk.audio_int16_bytes) // 2
         except Exception as exc:
-            raise SpeechError(f"the Piper voice {model.key} failed: {first_line(exc)}") from exc
+            raise VoiceError(f"the Piper voice {model.key} failed: {first_line(exc)}") from exc
         write_wav(out_path, b"".join(audio), rate)
         if not aligned:
             return None
