@@ -1,6 +1,5 @@
-"""The voice catalogue, the new engines and word timings, each through its
-real client: edge-tts against tests/fake_edge.py, the openai SDK against
-FakeOpenAI's /v1/audio/speech, a second Piper voice made here."""
+"""The voice catalogue, emoji and languages, speed, previews and pace, and a
+new engine registered here; a second Piper voice is made here."""
 
 from __future__ import annotations
 
@@ -12,17 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cache import Cache
 from reelsmith.core.exceptions import UnknownVoice, VoiceError
 from reelsmith.core.languages import for_engine
 from reelsmith.core.settings import Settings
 from reelsmith.voice.engines import ENGINES, Engine, register
 from reelsmith.voice.engines.base import write_wav
-from reelsmith.voice.engines.edge import EdgeEngine, reset_edge_voice_list
-from reelsmith.voice.engines.espeak import ESPEAK, espeak_phoneme_counter
+from reelsmith.voice.engines.edge import EdgeEngine
+from reelsmith.voice.engines.espeak import ESPEAK
 from reelsmith.voice.engines.gtts import GTTSEngine
-from reelsmith.voice.engines.piper import PiperEngine, load_piper_voice, piper_marks
-from reelsmith.voice.espeak_lib import EspeakLibrary
 from reelsmith.voice.synthesizer import (
     SpeechSynthesizer,
     check_voice,
@@ -30,27 +26,13 @@ from reelsmith.voice.synthesizer import (
     language_names,
     list_voices,
     preview,
-    speakable,
     words_per_second,
 )
-from reelsmith.voice.words import estimate_marks, tokens, words_from_marks
-from tests.helpers.fake_edge import FakeEdge, word_plan
 from tests.helpers.fake_gtts import TONE_SECONDS, FakeGoogleTTS
-from tests.helpers.servers import FakeOpenAI
-
-
-@pytest.fixture(autouse=True)
-def fresh_edge_list():
-    reset_edge_voice_list()
-    yield
-    reset_edge_voice_list()
-
-
-@pytest.fixture
-def edge(monkeypatch):
-    with FakeEdge() as fake:
-        fake.patch(monkeypatch)
-        yield fake
+from tests.helpers.voices import (
+    assert_timings,
+    fresh_edge_list,  # noqa: F401 (autouse)
+)
 
 
 @pytest.fixture(scope="module")
@@ -70,110 +52,9 @@ def piper_dir(tmp_path_factory):
     return folder
 
 
-def assert_timings(segment):
-    """One timing per token, in order, monotonic, inside the audio."""
-    assert [w.text for w in segment.words] == segment.text.split()
-    previous = 0.0
-    for w in segment.words:
-        assert previous <= w.start <= w.end <= segment.duration + 1e-6
-        previous = w.end
-
-
 def wav_seconds(path: Path) -> float:
     with wave.open(str(path), "rb") as w:
         return w.getnframes() / w.getframerate()
-
-
-# -- word timings ---------------------------------------------------------------------
-def test_piper_words_are_its_alignments_summed():
-    """The mapping gives each word exactly the samples of its own phonemes."""
-    model = PiperEngine(Settings()).models()["en_US-joe-medium"]
-    voice = load_piper_voice(model)
-    text = "Octopuses have three hearts and blue blood."
-    (chunk,) = list(voice.synthesize(text, include_alignments=True))
-    rate, stream, at = voice.config.sample_rate, [], 0
-    for a in chunk.phoneme_alignments:
-        stream.append((a.phoneme, at / rate, (at + a.num_samples) / rate))
-        at += a.num_samples
-    assert at == len(chunk.audio_int16_array)  # the alignments cover the audio exactly
-    expected, current = [], []
-    for phoneme, start, end in stream:  # words = runs between spaces, markers and punctuation
-        if phoneme in (" ", "^", "$", "."):
-            if current:
-                expected.append((current[0], current[-1]))
-            current = []
-        else:
-            current += [start, end]
-            current[1:-1] = []
-    marks = piper_marks(text, stream, lambda t: [p for s in voice.phonemize(t) for p in s])
-    assert [(pos, round(s, 6), round(e, 6)) for pos, s, e in marks] == [
-        (pos, round(s, 6), round(e, 6)) for (pos, _, _), (s, e) in zip(tokens(text), expected)
-    ]
-
-
-def test_piper_narration_has_engine_timings(tmp_path):
-    narration = SpeechSynthesizer(Settings()).narrate(
-        ["Octopuses have three hearts, and 1990 was a year of the octopus!"],
-        tmp_path,
-        voice="piper:en_US-joe-medium",
-    )
-    assert narration.word_timing == "engine" and narration.voice == "piper:en_US-joe-medium"
-    segment = narration.segments[0]
-    assert_timings(segment)
-    assert all(w.end > w.start for w in segment.words)  # merged words ("of the") share a span
-
-
-def test_espeak_words_start_at_its_word_events(tmp_path, monkeypatch):
-    events = []
-    speak = EspeakLibrary.speak
-
-    def recording(self, *args):
-        samples, found = speak(self, *args)
-        events.extend(found)
-        return samples, found
-
-    monkeypatch.setattr(EspeakLibrary, "speak", recording)
-    text = "Octopuses have three hearts and blue blood."
-    narration = SpeechSynthesizer(Settings()).narrate([text], tmp_path, voice="espeak")
-    segment = narration.segments[0]
-    assert narration.word_timing == "engine"
-    assert_timings(segment)
-    assert len(events) == len(text.split())
-    assert [w.start for w in segment.words] == pytest.approx([ms / 1000 for _, ms in events])
-    assert [text[pos - 1 :].split()[0] for pos, _ in events] == text.split()
-
-
-def test_estimated_timings_sit_on_the_sound(tmp_path):
-    """No timings from the engine: words share the sound (not the silence
-    around it) by phoneme counts."""
-    rate = 22050
-    silence, sound = (
-        np.zeros(rate // 2, np.int16),
-        (8000 * np.sin(np.arange(rate) / 5)).astype(np.int16),
-    )
-    path = tmp_path / "a.wav"
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1), w.setsampwidth(2), w.setframerate(rate)
-        w.writeframes(np.concatenate([silence, sound, silence]).tobytes())
-    text = "Through 🐙 a strength, test."
-    count = espeak_phoneme_counter("en")
-    words = words_from_marks(text, estimate_marks(speakable(text), path, count), 2.0)
-    assert [w.text for w in words] == text.split()
-    assert words[0].start == pytest.approx(0.5, abs=0.011)
-    assert words[-1].end == pytest.approx(1.5, abs=0.011)
-    assert words[1].start == words[1].end  # the emoji: zero-length
-    through, strength = words[0].end - words[0].start, words[3].end - words[3].start
-    assert count("through") < count("strength,")  # 3 vs 7 sounds; letters would say 7 vs 8
-    assert strength > 1.8 * through
-
-
-def test_cached_audio_comes_back_with_its_timings(tmp_path):
-    speaker = SpeechSynthesizer(Settings(), cache=Cache(tmp_path / "cache"))
-    first = speaker.narrate(["Octopuses have three hearts."], tmp_path / "a", voice="piper")
-    second = speaker.narrate(["Octopuses have three hearts."], tmp_path / "b", voice="piper")
-    assert speaker.engine_calls == 1
-    assert second.segments[0].words == first.segments[0].words
-    assert second.word_timing == "engine"
 
 
 # -- emoji and languages -------------------------------------------------------------------
@@ -288,117 +169,6 @@ def test_voice_ids_are_normalised():
         "espeak",
         "gtts:fr",
     ]
-
-
-# -- edge -------------------------------------------------------------------------------------
-def test_edge_speaks_through_its_websocket_protocol(tmp_path, edge):
-    text = "Hallo zusammen, wie geht's dir heute?"
-    narration = SpeechSynthesizer(Settings()).narrate(
-        [text], tmp_path, language="de", voice="edge:de-DE-KatjaNeural", speed=1.5
-    )
-    (request,) = edge.requests
-    assert "de-DE, KatjaNeural" in request["voice"] and request["rate"] == "+50%"
-    assert request["boundary"] and request["text"] == text
-    assert (narration.engine, narration.sample_rate, narration.word_timing) == (
-        "edge",
-        24000,
-        "engine",
-    )
-    segment = narration.segments[0]
-    assert_timings(segment)
-    plan, seconds = word_plan(text, 1.5)
-    assert [w.start for w in segment.words] == pytest.approx([s for _, s, _ in plan], abs=1e-4)
-    assert [w.end for w in segment.words] == pytest.approx([e for _, _, e in plan], abs=0.011)
-    assert segment.duration == pytest.approx(seconds, abs=0.05)
-
-
-def test_edge_voices_come_from_its_list(edge):
-    voices = [v for v in list_voices(Settings()) if v.engine == "edge"]
-    assert [v.id for v in voices] == [
-        "edge:de-DE-KatjaNeural",
-        "edge:en-US-AriaNeural",
-        "edge:fr-FR-HenriNeural",
-        "edge:zh-CN-XiaoxiaoNeural",
-    ]
-    assert (voices[2].gender, voices[2].language, voices[2].offline) == ("Male", "fr-FR", False)
-    assert check_voice("edge:de-de-katjaneural", "de", Settings()) == "edge:de-DE-KatjaNeural"
-    with pytest.raises(UnknownVoice, match="Edge has no voice 'de-DE-NobodyNeural'"):
-        check_voice("edge:de-DE-NobodyNeural", "de", Settings())
-    list_voices(Settings())
-    assert edge.list_requests == 1  # fetched once
-
-
-def test_auto_prefers_edge_for_other_languages_when_reachable(tmp_path, edge):
-    narration = SpeechSynthesizer(Settings()).narrate(["Bonjour à tous."], tmp_path, language="fr")
-    # fr-FR-DeniseNeural (our default) is not in the fake's list: its first French voice
-    assert (narration.engine, narration.voice, narration.fallback_reason) == (
-        "edge",
-        "edge:fr-FR-HenriNeural",
-        None,
-    )
-
-
-def test_edge_403_falls_back_and_says_why(tmp_path, edge):
-    list_voices(Settings())  # the list answered; then the service starts refusing
-    edge.mode = "403"
-    with pytest.raises(
-        VoiceError, match="Edge's voice could not be reached: the server refused: 403"
-    ):
-        SpeechSynthesizer(Settings()).narrate(
-            ["Hallo."], tmp_path / "named", language="de", voice="edge:de-DE-KatjaNeural"
-        )
-    narration = SpeechSynthesizer(Settings()).narrate(
-        ["Hallo zusammen."], tmp_path / "auto", language="de"
-    )
-    assert narration.engine == "espeak"
-    reason = narration.fallback_reason
-    assert reason.startswith("edge: Edge's voice could not be reached: the server refused: 403")
-    assert "gtts: Google Text-to-Speech could not be reached" in reason
-    assert reason.endswith("; used espeak")
-
-
-# -- openai -----------------------------------------------------------------------------------
-def test_openai_voice_through_the_sdk(tmp_path):
-    with FakeOpenAI() as server:
-        settings = Settings.build(
-            tts_base_url=server.base_url, tts_api_key="sk-test", tts_model="kokoro"
-        )
-        assert check_voice("openai:af_bella", "en", settings) == "openai:af_bella"
-        assert "openai:alloy" in [v.id for v in list_voices(settings)]
-        narration = SpeechSynthesizer(settings).narrate(
-            ["Three hearts, blue blood.", "Eight arms 🐙."],
-            tmp_path,
-            voice="openai:af_bella",
-            speed=1.25,
-        )
-    bodies = [r["body"] for r in server.requests]
-    assert bodies[0] == {
-        "model": "kokoro",
-        "voice": "af_bella",
-        "input": "Three hearts, blue blood.",
-        "response_format": "wav",
-        "speed": 1.25,
-    }
-    assert bodies[1]["input"] == "Eight arms  ."
-    assert server.requests[0]["authorization"] == "Bearer sk-test"
-    assert server.connections == 1  # the pooled client kept its connection
-    assert (narration.engine, narration.sample_rate, narration.word_timing) == (
-        "openai",
-        24000,
-        "estimated",
-    )
-    for segment in narration.segments:
-        assert_timings(segment)
-        # the fake's 0.3 s of silence (at speed 1.25) is before the first word and after the last
-        assert segment.words[0].start == pytest.approx(0.24, abs=0.015)
-        assert segment.duration - segment.words[-1].end == pytest.approx(0.24, abs=0.015)
-
-
-def test_openai_failure_is_a_speech_error(tmp_path):
-    with FakeOpenAI("500") as server:
-        settings = Settings.build(tts_base_url=server.base_url, tts_api_key="k")
-        with pytest.raises(VoiceError, match="openai voice answered 500"):
-            SpeechSynthesizer(settings).narrate(["Hello."], tmp_path, voice="openai:alloy")
 
 
 # -- speed --------------------------------------------------------------------------------------
