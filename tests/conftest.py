@@ -67,3 +67,14 @@ def environ():
     yield os.environ
     os.environ.clear()
     os.environ.update(saved)
+
+
+@pytest.fixture
+def fresh_edge_list():
+    """Edge's voice list is remembered per process (and a failure for 5
+    minutes): a voice test starts without it (``usefixtures`` in its module)."""
+    from reelsmith.voice.engines.edge import reset_edge_voice_list
+
+    reset_edge_voice_list()
+    yield
+    reset_edge_voice_list()

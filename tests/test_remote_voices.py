@@ -14,10 +14,9 @@ from reelsmith.voice.synthesizer import (
 )
 from tests.helpers.fake_edge import FakeEdge, word_plan
 from tests.helpers.servers import FakeOpenAI
-from tests.helpers.voices import (
-    assert_timings,
-    fresh_edge_list,  # noqa: F401 (autouse)
-)
+from tests.helpers.voices import assert_timings
+
+pytestmark = pytest.mark.usefixtures("fresh_edge_list")
 
 
 @pytest.fixture

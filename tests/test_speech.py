@@ -13,18 +13,10 @@ import pytest
 from cache import Cache
 from reelsmith.core.exceptions import VoiceError
 from reelsmith.core.settings import Settings
-from reelsmith.voice.engines.edge import reset_edge_voice_list
 from reelsmith.voice.synthesizer import SpeechSynthesizer, engine_table
 from tests.helpers.fake_gtts import TONE_HZ, TONE_SECONDS, FakeGoogleTTS
 
-
-@pytest.fixture(autouse=True)
-def fresh_edge_list():
-    """Edge's voice list is remembered per process (and a failure for 5
-    minutes): every test starts without it."""
-    reset_edge_voice_list()
-    yield
-    reset_edge_voice_list()
+pytestmark = pytest.mark.usefixtures("fresh_edge_list")
 
 
 def read_wav(path: Path) -> tuple[int, np.ndarray]:

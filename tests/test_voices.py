@@ -29,10 +29,9 @@ from reelsmith.voice.synthesizer import (
     words_per_second,
 )
 from tests.helpers.fake_gtts import TONE_SECONDS, FakeGoogleTTS
-from tests.helpers.voices import (
-    assert_timings,
-    fresh_edge_list,  # noqa: F401 (autouse)
-)
+from tests.helpers.voices import assert_timings
+
+pytestmark = pytest.mark.usefixtures("fresh_edge_list")
 
 
 @pytest.fixture(scope="module")

@@ -18,13 +18,12 @@ from reelsmith.voice.synthesizer import (
     speakable,
 )
 from reelsmith.voice.words import estimate_marks, tokens, words_from_marks
-from tests.helpers.voices import (
-    assert_timings,
-    fresh_edge_list,  # noqa: F401 (autouse)
-)
-
+from tests.helpers.voices import assert_timings
 
 # -- word timings ---------------------------------------------------------------------
+pytestmark = pytest.mark.usefixtures("fresh_edge_list")
+
+
 def test_piper_words_are_its_alignments_summed():
     """The mapping gives each word exactly the samples of its own phonemes."""
     model = PiperEngine(Settings()).models()["en_US-joe-medium"]

@@ -1,16 +1,4 @@
-"""What the voice tests share: a fresh Edge voice list around each test (an
-autouse fixture: import it into the test module) and a check of word timings."""
-
-import pytest
-
-from reelsmith.voice.engines.edge import reset_edge_voice_list
-
-
-@pytest.fixture(autouse=True)
-def fresh_edge_list():
-    reset_edge_voice_list()
-    yield
-    reset_edge_voice_list()
+"""What the voice tests share: a check of word timings."""
 
 
 def assert_timings(segment):
