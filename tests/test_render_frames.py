@@ -232,3 +232,40 @@ def test_yuv_frames_are_the_rgb_frames(preset):
         # in karaoke, a fill cut at an even column rather than the nearest one.
         assert (np.abs(made - converted) > 8).mean() < 0.01, t
     assert frames.yuv(0.9) is frames.yuv(0.9)  # an unchanged frame is not made again
+
+
+def test_a_new_transition_is_one_function_and_one_line_in_the_table(tmp_path, monkeypatch):
+    """The wipe of CONTRIBUTING.md: registered, the request takes it and the
+    render draws it (left of the edge the incoming picture, right the outgoing)."""
+    from dataclasses import replace
+
+    from reelsmith.core.settings import Settings
+    from reelsmith.render import transitions
+    from reelsmith.render.backdrop import MediaBackground
+    from reelsmith.render.transitions.base import ease
+    from reelsmith.request import CreateRequest
+    from tests.helpers.timelines import scenes_at
+
+    def wipe(a, b, p, split=lambda f: (f,)):
+        out = a.copy()
+        for pb, po in zip(split(b), split(out)):
+            k = round(po.shape[1] * ease(p))
+            po[:, :k] = pb[:, :k]
+        return out
+
+    monkeypatch.setitem(transitions.TRANSITIONS, "wipe", wipe)
+    request = CreateRequest.parse({"topic": "tea", "transition": "wipe"}, Settings())
+    assert request.transition == "wipe"
+
+    red, blue = tmp_path / "red.png", tmp_path / "blue.png"
+    Image.new("RGB", (100, 160), (220, 30, 30)).save(red)
+    Image.new("RGB", (100, 160), (30, 60, 220)).save(blue)
+    timeline = scenes_at([0.0, 2.0], 4.0, size=(90, 160), media=[red, blue])
+    timeline = replace(timeline, transitions=(Transition("wipe", 1.0),))
+    background = MediaBackground(timeline)
+    try:
+        frame = background.frame_at(2.0)  # halfway: the edge in the middle
+        assert frame[:, :40, 2].mean() > 200 and frame[:, :40, 0].mean() < 50  # blue in
+        assert frame[:, 50:, 0].mean() > 200 and frame[:, 50:, 2].mean() < 50  # red out
+    finally:
+        background.close()
