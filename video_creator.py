@@ -33,6 +33,7 @@ from reelsmith.render.encoder import (
     unlink_quietly,
 )
 from reelsmith.render.frames import FrameMaker
+from reelsmith.render.segments import SegmentReport, render_segments
 from reelsmith.render.timeline import TITLE_SECONDS, Timeline
 
 BatchProgress = Callable[[int, float], None]  # (the job's index, its progress 0..1)
@@ -45,6 +46,7 @@ class VideoResult:
     thumbnail_path: Path
     timeline: Timeline  # what was rendered
     missing_characters: list[str] = field(default_factory=list)  # no bundled font has them
+    segments: SegmentReport | None = None  # a segmented render: which scenes were re-encoded
 
 
 class VideoCreator:
@@ -56,19 +58,27 @@ class VideoCreator:
         self.max_workers = max_workers
 
     def render(
-        self, timeline: Timeline, output_path: Path, progress: ProgressCallback | None = None
+        self,
+        timeline: Timeline,
+        output_path: Path,
+        progress: ProgressCallback | None = None,
+        *,
+        segments_dir: Path | None = None,
     ) -> VideoResult:
         """Render ``timeline`` to ``output_path`` (an .mp4); also writes .srt and .jpg.
 
         ``progress`` is called with 0..1 while the frames are encoded; it may
-        raise ``TaskCanceled`` to stop the render.
+        raise ``TaskCanceled`` to stop the render. With ``segments_dir`` the
+        video is made of one segment per scene kept there (``render.segments``):
+        a later render of a revised timeline re-encodes only the scenes that
+        changed; the result's ``segments`` says which.
         """
         output_path = Path(output_path)
         output_path.parent.mkdir(parents=True, exist_ok=True)
         work_dir = output_path.parent / f".{output_path.stem}.work"
         work_dir.mkdir(exist_ok=True)
         try:
-            return self._render(timeline, output_path, work_dir, progress)
+            return self._render(timeline, output_path, work_dir, progress, segments_dir)
         finally:
             shutil.rmtree(work_dir, ignore_errors=True)
 
@@ -108,6 +118,7 @@ class VideoCreator:
         output_path: Path,
         work_dir: Path,
         progress: ProgressCallback | None,
+        segments_dir: Path | None = None,
     ) -> VideoResult:
         from moviepy import VideoClip
 
@@ -131,19 +142,31 @@ class VideoCreator:
         srt_path = output_path.with_suffix(".srt")
         thumb_path = output_path.with_suffix(".jpg")
         duration = timeline.duration
+        report = None
         clip = VideoClip(frame_function=frames.yuv, duration=duration)
         logger = ProgressLogger(progress) if progress else None
         try:
             try:
-                encode_video(
-                    clip,
-                    tmp_video,
-                    audio_path,
-                    self.settings.render,
-                    size=timeline.size,
-                    fps=timeline.fps,
-                    logger=logger,
-                )
+                if segments_dir is not None:
+                    report = render_segments(
+                        timeline,
+                        frames.yuv,
+                        audio_path,
+                        tmp_video,
+                        segments_dir,
+                        self.settings.render,
+                        progress,
+                    )
+                else:
+                    encode_video(
+                        clip,
+                        tmp_video,
+                        audio_path,
+                        self.settings.render,
+                        size=timeline.size,
+                        fps=timeline.fps,
+                        logger=logger,
+                    )
             except ReelsmithError:
                 raise
             except Exception as exc:  # a frame that could not be made, ffmpeg missing, ...
@@ -166,6 +189,7 @@ class VideoCreator:
             thumbnail_path=thumb_path,
             timeline=timeline,
             missing_characters=frames.missing,
+            segments=report,
         )
 
 

@@ -4,6 +4,7 @@ blended across scene boundaries by a transition."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,51 @@ class _GeneratedSource:
 
     def frame_yuv(self, local_t: float, span: float, t: float = 0.0) -> np.ndarray:
         return self.background.frame_yuv(t)
+
+
+@dataclass(frozen=True)
+class Span:
+    """Scenes in a row with the same media, shown as one: from ``start`` to
+    ``end``, blended into from the span before by the transition ``kind``
+    over ``half`` seconds either side of ``start`` ("cut": no blend)."""
+
+    start: float
+    end: float
+    media: Path | None
+    kind: str = "cut"
+    half: float = 0.0
+
+
+def span_layout(timeline: Timeline) -> list[Span]:
+    """The timeline's spans and the blends between them (what
+    ``MediaBackground`` shows, worked out without opening any media)."""
+    spans: list[Span] = []
+    seconds: list[float] = []
+    for i, scene in enumerate(timeline.scenes):
+        if spans and spans[-1].media == scene.media:
+            spans[-1] = Span(spans[-1].start, scene.end, scene.media, spans[-1].kind)
+            continue
+        kind, length = "cut", 0.0
+        if spans:
+            transition = timeline.transitions[i - 1]
+            if transition.kind not in TRANSITIONS:
+                raise RenderError(f"unknown transition {transition.kind!r}")
+            if TRANSITIONS[transition.kind] is not None:
+                kind, length = transition.kind, transition.seconds
+        spans.append(Span(scene.start, scene.end, scene.media, kind))
+        seconds.append(length)
+    return [
+        Span(
+            span.start,
+            span.end,
+            span.media,
+            span.kind,
+            0.5 * min(seconds[i], spans[i - 1].end - spans[i - 1].start, span.end - span.start)
+            if span.kind != "cut"
+            else 0.0,
+        )
+        for i, span in enumerate(spans)
+    ]
 
 
 class MediaBackground:
@@ -60,36 +106,12 @@ class MediaBackground:
                 raise RenderError(f"{Path(path).name}: not an image or video clip")
         self.size = size
         self.sources = list(opened.values())
-        self.spans: list[tuple[float, float, object]] = []
+        layout = span_layout(timeline)
+        self.spans = [(span.start, span.end, opened[span.media]) for span in layout]
         # The blend into each span (None for the first, and for a cut).
-        self.blends: list[Blend | None] = []
-        seconds: list[float] = []
-        for i, scene in enumerate(timeline.scenes):
-            source = opened[scene.media]
-            if self.spans and self.spans[-1][2] is source:
-                self.spans[-1] = (self.spans[-1][0], scene.end, source)
-                continue
-            blend, length = None, 0.0
-            if self.spans:
-                transition = timeline.transitions[i - 1]
-                if transition.kind not in TRANSITIONS:
-                    raise RenderError(f"unknown transition {transition.kind!r}")
-                blend, length = TRANSITIONS[transition.kind], transition.seconds
-            self.spans.append((scene.start, scene.end, source))
-            self.blends.append(blend)
-            seconds.append(length)
+        self.blends: list[Blend | None] = [TRANSITIONS[span.kind] for span in layout]
         # Half the transition at each boundary i (between span i-1 and span i).
-        self.half = [
-            0.5
-            * min(
-                seconds[i],
-                self.spans[i - 1][1] - self.spans[i - 1][0],
-                self.spans[i][1] - self.spans[i][0],
-            )
-            if self.blends[i]
-            else 0.0
-            for i in range(len(self.spans))
-        ]
+        self.half = [span.half for span in layout]
 
     def _span_frame(self, i: int, t: float, form: str) -> np.ndarray:
         start, end, source = self.spans[i]

@@ -101,7 +101,7 @@ def encode_video(
                 import fcntl
 
                 fcntl.fcntl(proc.stdin.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BUFFER)
-            with _opencv_threads(1):
+            with opencv_threads(1):
                 for frame in clip.iter_frames(fps=fps, logger=logger, dtype="uint8"):
                     proc.stdin.write(frame)
             proc.stdin.close()
@@ -113,17 +113,19 @@ def encode_video(
                 proc.kill()
                 proc.wait()
         if proc.returncode:
-            errors.seek(0)
-            lines = errors.read().decode(errors="replace").strip().splitlines()
-            # The first line is the cause; later ones only repeat that it failed.
-            cause = (
-                re.sub(r"^\[[^]]*\]\s*", "", lines[0]) if lines else f"exit code {proc.returncode}"
-            )
-            raise RenderError(f"ffmpeg could not encode the video: {cause}")
+            raise RenderError(f"ffmpeg could not encode the video: {ffmpeg_cause(errors, proc)}")
+
+
+def ffmpeg_cause(errors, proc) -> str:
+    """The first line of ffmpeg's log (``errors``, a file): the cause; later
+    ones only repeat that it failed."""
+    errors.seek(0)
+    lines = errors.read().decode(errors="replace").strip().splitlines()
+    return re.sub(r"^\[[^]]*\]\s*", "", lines[0]) if lines else f"exit code {proc.returncode}"
 
 
 @contextlib.contextmanager
-def _opencv_threads(n: int):
+def opencv_threads(n: int):
     """OpenCV on ``n`` threads for a while. While x264 keeps every core busy,
     OpenCV's own thread pool only adds hand-over costs: one thread makes the
     same frames with about 15 % less CPU (`benchmarks/render.py`)."""
