@@ -187,3 +187,26 @@ def test_the_key_follows_the_media_content_not_only_its_name(
     picture.write_bytes(pictures[1].read_bytes())  # the same path, another picture
     second = creator.render(tl, tmp_path / "v2.mp4", segments_dir=segments)
     assert second.segments.encoded == [0, 1, 2, 3]
+
+
+def test_a_canceled_segmented_render_leaves_no_partial_segment(creator, narration, tmp_path):
+    from reelsmith.core.exceptions import TaskCanceled
+
+    segments = tmp_path / "segments"
+    seen = []
+
+    def cancel_midway(fraction):
+        seen.append(fraction)
+        if fraction > 0.5:
+            raise TaskCanceled("canceled")
+
+    with pytest.raises(TaskCanceled):
+        creator.render(
+            timeline(narration), tmp_path / "v.mp4", cancel_midway, segments_dir=segments
+        )
+    kept = sorted(p.name for p in segments.iterdir())
+    assert 0 < len(kept) < 4 and all(re.fullmatch(r"[0-9a-f]{32}\.mp4", n) for n in kept)
+    assert not (tmp_path / "v.mp4").exists()
+    again = creator.render(timeline(narration), tmp_path / "v.mp4", segments_dir=segments)
+    assert again.segments.reused == list(range(len(kept)))
+    assert frame_times(again.video_path) == list(range(frame_count(again.timeline)))

@@ -17,6 +17,7 @@ import math
 import os
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,7 +201,16 @@ def encode_segment(
 ) -> None:
     """Encode frames ``plan.first``..``plan.last`` (made by ``frame_yuv(t)``)
     to ``path``, written under a temporary name and renamed when complete."""
-    tmp = path.with_name(f".{path.stem}.partial.mp4")
+    # A name of its own: two renders may make the same segment at once.
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}.partial.mp4")
+    try:
+        _encode(frame_yuv, plan, tmp, r, size, fps, on_frame)
+        os.replace(tmp, path)
+    finally:
+        unlink_quietly(tmp)  # gone already when it succeeded
+
+
+def _encode(frame_yuv, plan: SegmentPlan, tmp: Path, r, size, fps, on_frame) -> None:
     with tempfile.TemporaryFile() as errors:
         proc = subprocess.Popen(
             [*_x264_cmd(r, size, fps), str(tmp)],
@@ -223,9 +233,7 @@ def encode_segment(
                 proc.kill()
                 proc.wait()
         if proc.returncode:
-            unlink_quietly(tmp)
             raise RenderError(f"ffmpeg could not encode a segment: {ffmpeg_cause(errors, proc)}")
-    os.replace(tmp, path)
 
 
 def join_segments(
@@ -322,4 +330,6 @@ def render_segments(
     if not used:
         raise RenderError("a timeline without frames cannot be rendered to a video")
     join_segments(used, audio, out, r, timeline.fps)
+    if progress:
+        progress(1.0)
     return report
