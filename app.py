@@ -97,7 +97,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         # drain the web queue; `flask run` starts the workers on its first request.
         app.before_request(start_workers)
 
-    tasks.webhooks.allow_private = settings.tasks.webhook_allow_private
+    tasks.webhooks.allow_private = settings.tasks.private_urls
     register_web(app)
     register_cli(app)
     return app
