@@ -161,6 +161,7 @@ def pipeline_services(settings: Settings) -> PipelineServices:
         run_batch=lambda requests, out_dir, workers, report, music=None: pipeline(music).run_batch(
             requests, out_dir, max_workers=workers, report=report
         ),
+        storyboard=lambda request, folder: pipeline(None).storyboard(request, folder),
     )
 
 

@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import imageio_ffmpeg
-from PIL import Image
+from PIL import Image, ImageOps
 
 from cache import Cache
 from reelsmith.core import netguard
 from reelsmith.core.exceptions import BadRequest, StageFailed, UnsafeURL
 from reelsmith.core.settings import Settings
 from reelsmith.visuals.choosing import VisualsResult, choose
+from reelsmith.visuals.look import make_background
 from reelsmith.visuals.sources import SOURCES
 from reelsmith.visuals.sources.base import Context
 from reelsmith.visuals.sources.files import media_file
@@ -38,6 +39,7 @@ MAX_MEDIA_URL_SECONDS = 120.0  # a clip longer than this is refused
 TEXT_LIMITS = {"source": 20, "query": 100, "prompt": 500, "url": 2000, "upload": 255}
 VISUAL_KEYS = tuple(TEXT_LIMITS)
 SCENE_KEYS = ("text", "visual", "voice", "seconds")
+BOARD_KEYS = ("thumbnail_url", "estimated_seconds")  # a storyboard's own, ignored when sent back
 SCENE_SCHEMA = {
     "type": "object",
     "required": ["text"],
@@ -80,7 +82,7 @@ def _scene(i: int, scene: Any, settings: Settings | None) -> dict:
     if not isinstance(scene, dict):
         raise BadRequest(f"{where} must be an object with a text", where)
     for key in scene:
-        if key not in SCENE_KEYS:
+        if key not in SCENE_KEYS and key not in BOARD_KEYS:
             raise BadRequest(
                 f"{where}.{key} is not a scene field ({', '.join(SCENE_KEYS)})", f"{where}.{key}"
             )
@@ -217,6 +219,81 @@ def choose_scenes(
 
 def _terms(visual: dict) -> list[str]:
     return [visual["query"]] if visual.get("query") else []
+
+
+# -- the storyboard --------------------------------------------------------------
+
+
+def storyboard_dir(data_dir: Path, board_id: str) -> Path:
+    """Where a storyboard's thumbnails are kept (``<i>.jpg``)."""
+    return Path(data_dir) / "storyboards" / Path(board_id).name
+
+
+def storyboard_scenes(
+    scenes: list[dict] | None,
+    script,
+    visuals: VisualsResult,
+    words_per_second: float,
+    folder: Path,
+    size: tuple[int, int],
+) -> list[dict]:
+    """A scene per sentence: its text, the visual chosen for it (as a spec
+    that ``scenes`` on a create takes back), its estimated length, and a
+    thumbnail written to ``folder / <i>.jpg``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    board = []
+    for i, text in enumerate(script.sentences):
+        given = scenes[i] if scenes else None
+        path = visuals.paths[i] if i < len(visuals.paths) else None
+        served = visuals.per_sentence[i]["source"] if i < len(visuals.per_sentence) else ""
+        visual = dict(given["visual"]) if given else dict.fromkeys(VISUAL_KEYS)
+        if given is None:
+            terms = script.search_terms[i] if i < len(script.search_terms) else []
+            prompts = script.visual_prompts
+            visual["query"] = terms[0] if terms else None
+            visual["prompt"] = prompts[i] if i < len(prompts) and prompts[i] else None
+            visual["upload"] = path.name if served == "upload" and path else None
+        if served in SOURCES and served != "upload":
+            visual["source"] = served
+        seconds = given["seconds"] if given and given["seconds"] else None
+        estimate = seconds or max(1.0, len(text.split()) / max(0.5, words_per_second))
+        make_thumbnail(path, folder / f"{i}.jpg", script.title, size)
+        board.append(
+            {
+                "text": text,
+                "visual": visual,
+                "estimated_seconds": round(estimate, 1),
+            }
+        )
+    return board
+
+
+def make_thumbnail(path: Path | None, out: Path, seed: str, size: tuple[int, int]) -> Path:
+    """A small JPEG (at most 180 px wide) of an image, a clip's first frame,
+    or (None) the generated background of ``seed``."""
+    width = min(180, size[0])
+    box = (width, max(1, round(width * size[1] / size[0])))
+    if path is None:
+        img = make_background(box, seed)
+    elif path.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp"):
+        with Image.open(path) as src:
+            img = src.convert("RGB")
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            frame = Path(tmp) / "frame.png"
+            subprocess.run(
+                [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path)]
+                + ["-frames:v", "1", "-y", str(frame)],
+                capture_output=True,
+                timeout=60,
+            )
+            if not frame.is_file():
+                raise StageFailed(f"could not read a frame of {path.name}", stage="visuals")
+            with Image.open(frame) as src:
+                img = src.convert("RGB")
+    img = ImageOps.fit(img, box)
+    img.save(out, "JPEG", quality=80)
+    return out
 
 
 # -- media URLs -------------------------------------------------------------------
