@@ -12,8 +12,10 @@ from app import create_app
 from reelsmith.core import netguard
 from reelsmith.core.exceptions import UnsafeURL
 from reelsmith.tasks.retention import expire_outputs
+from reelsmith.visuals import scenes as scenes_module
+from reelsmith.visuals.scenes import media_suffix
 from tests.helpers import make_settings, poll
-from tests.helpers.fake_visuals import FakePexels2, png
+from tests.helpers.fake_visuals import FakeImages, FakePexels2, png
 from tests.helpers.media import corner_colour, probe
 from tests.helpers.servers import solid_clip_mp4
 
@@ -228,3 +230,39 @@ def test_a_task_left_in_review_expires_with_retention(tmp_path):
         app.extensions["reelsmith"].shutdown(5)
     assert task["status"] == "canceled" and task["expired_at"]
     assert not (tmp_path / "instance" / "storyboards" / task_id).exists()
+
+
+def test_a_scene_prompt_goes_to_the_image_model_and_search_words_to_stock(tmp_path):
+    with FakeImages(colour=(30, 200, 60)) as images, FakePexels2() as pexels:
+        app = _app(
+            tmp_path,
+            images_base_url=images.base_url,
+            images_api_key="img-key",
+            pexels_api_key="k",
+            pexels_base_url=pexels.url,
+        )
+        scenes = [
+            {"text": "A drawing.", "visual": {"prompt": "a cartoon octopus with three hearts"}},
+            {"text": "A clip.", "visual": {"query": "coral reef", "source": "pexels"}},
+        ]
+        try:
+            reply = app.test_client().post("/api/storyboard", json={"scenes": scenes})
+        finally:
+            app.extensions["reelsmith"].shutdown(5)
+        assert reply.status_code == 200, reply.get_json()
+        prompts = [r["body"]["prompt"] for r in images.requests if r["body"]]
+        assert pexels.queries("/videos/search") == ["coral reef"]
+    assert len(prompts) == 1 and "a cartoon octopus with three hearts" in prompts[0]
+    board = reply.get_json()["scenes"]
+    assert [s["visual"]["source"] for s in board] == ["ai", "pexels"]
+    assert board[0]["visual"]["prompt"] == "a cartoon octopus with three hearts"
+
+
+def test_media_urls_are_checked_by_content_and_duration(monkeypatch):
+    assert media_suffix(png(BLUE)) == ".png"
+    assert media_suffix(solid_clip_mp4("0x1e50dc", 1.0)) == ".mp4"
+    with pytest.raises(ValueError, match="neither an image nor a video"):
+        media_suffix(b"<html>not media</html>")
+    monkeypatch.setattr(scenes_module, "MAX_MEDIA_URL_SECONDS", 0.5)
+    with pytest.raises(ValueError, match="at most 0.5 s"):
+        media_suffix(solid_clip_mp4("0x1e50dc", 1.0))
