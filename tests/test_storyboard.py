@@ -266,3 +266,17 @@ def test_media_urls_are_checked_by_content_and_duration(monkeypatch):
     monkeypatch.setattr(scenes_module, "MAX_MEDIA_URL_SECONDS", 0.5)
     with pytest.raises(ValueError, match="at most 0.5 s"):
         media_suffix(solid_clip_mp4("0x1e50dc", 1.0))
+
+
+def test_a_media_url_that_fails_at_run_time_fails_the_visuals_stage(tmp_path, media):
+    app = _app(tmp_path, allow_private_urls=True)
+    client = app.test_client()
+    scenes = [{"text": "Nothing here.", "visual": {"url": f"{media.url}/gone.png"}}]
+    try:
+        task_id = client.post("/api/create", json={"scenes": scenes}).get_json()["task_id"]
+        task = poll(client, task_id, timeout=120)
+    finally:
+        app.extensions["reelsmith"].shutdown(30)
+    assert task["status"] == "failed" and task["error"]["stage"] == "visuals", task
+    assert task["error"]["message"].startswith("scenes[0].visual.url: could not use")
+    assert "HTTP 404" in task["error"]["message"]
