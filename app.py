@@ -97,7 +97,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         # drain the web queue; `flask run` starts the workers on its first request.
         app.before_request(start_workers)
 
-    tasks.webhooks.allow_private = settings.tasks.webhook_allow_private
+    tasks.webhooks.allow_private = settings.tasks.private_urls
     register_web(app)
     register_cli(app)
     return app
@@ -161,6 +161,7 @@ def pipeline_services(settings: Settings) -> PipelineServices:
         run_batch=lambda requests, out_dir, workers, report, music=None: pipeline(music).run_batch(
             requests, out_dir, max_workers=workers, report=report
         ),
+        storyboard=lambda request, folder: pipeline(None).storyboard(request, folder),
     )
 
 

@@ -27,8 +27,9 @@ from reelsmith.core.storage import Files
 from reelsmith.render.timeline import Timeline, Transition, frame_size
 from reelsmith.request import CreateRequest
 from reelsmith.script.templates import TEMPLATE_WORDS
-from reelsmith.script.text import Script
+from reelsmith.script.text import Script, script_from_text
 from reelsmith.visuals import Context, VisualsResult, choose
+from reelsmith.visuals.scenes import choose_scenes, storyboard_dir, storyboard_scenes
 from reelsmith.voice.synthesizer import Narration, SpeechSynthesizer, words_per_second
 from video_creator import VideoCreator, VideoResult
 
@@ -65,6 +66,9 @@ class Pipeline:
             current[0] = stage
             report(stage, progress)
 
+        if request.review:  # stop after the storyboard: its scenes, and their thumbnails
+            folder = storyboard_dir(self.settings.storage.data_dir, output_path.stem)
+            return {"storyboard": self.storyboard(request, folder)}
         try:
             script, narration = self.prepare(request, work_dir, tracked)
             tracked("visuals", 0.20)
@@ -121,21 +125,7 @@ class Pipeline:
         """The script and voice stages: the script, and its narration in ``work_dir``."""
         with _stage("script"):
             report("script", 0.02)
-            # The word budget follows the chosen voice's own pace at the chosen speed.
-            pace = (
-                None
-                if request.script
-                else words_per_second(request.voice, request.speed, request.language, self.settings)
-            )
-            script = self.generator.generate_script(
-                request.topic,
-                language=request.language,
-                target_seconds=request.length,
-                tone=request.tone,
-                user_script=request.script,
-                fresh=request.fresh,
-                words_per_second=pace,
-            )
+            script = self.script(request)
         with _stage("voice"):
             report("voice", 0.10)
             work_dir.mkdir(parents=True, exist_ok=True)
@@ -148,6 +138,31 @@ class Pipeline:
             )
         return script, narration
 
+    def script(self, request: CreateRequest) -> Script:
+        """The request's script: its scenes' texts (one sentence each), its own
+        script, or one written for its topic."""
+        if request.scenes:
+            texts = [scene["text"] for scene in request.scenes]
+            script = script_from_text(
+                "\n".join(texts), request.topic, request.language, request.tone
+            )
+            return replace(script, sentences=texts, search_terms=[], visual_prompts=[])
+        # The word budget follows the chosen voice's own pace at the chosen speed.
+        pace = (
+            None
+            if request.script
+            else words_per_second(request.voice, request.speed, request.language, self.settings)
+        )
+        return self.generator.generate_script(
+            request.topic,
+            language=request.language,
+            target_seconds=request.length,
+            tone=request.tone,
+            user_script=request.script,
+            fresh=request.fresh,
+            words_per_second=pace,
+        )
+
     def visuals(
         self,
         request: CreateRequest,
@@ -159,10 +174,23 @@ class Pipeline:
         by source down to the generated background. ``progress`` gets the share
         of files fetched so far (and may raise TaskCanceled)."""
         uploads = [self.uploads / name for name in request.backgrounds]
-        name = "upload" if uploads else (request.visuals or self.settings.visuals.source)
-        if name == "auto":
-            name = self.settings.visuals.source
+        default = request.visuals or self.settings.visuals.source
+        if default == "auto":
+            default = self.settings.visuals.source
+        name = "upload" if uploads and not request.scenes else default
         with _stage("visuals"):
+            if request.scenes:  # each scene's own file, URL, search words or prompt
+                return choose_scenes(
+                    request.scenes,
+                    name,
+                    Context(topic=request.topic or script.title, aspect=request.aspect),
+                    self.settings,
+                    self.cache,
+                    self.uploads,
+                    title=script.title,
+                    progress=progress,
+                    vague_words=TEMPLATE_WORDS,
+                )
             ctx = Context(
                 topic=request.topic or script.title, aspect=request.aspect, uploads=uploads
             )
@@ -178,6 +206,18 @@ class Pipeline:
                 progress=progress,
                 vague_words=TEMPLATE_WORDS,
             )
+
+    def storyboard(self, request: CreateRequest, folder: Path) -> list[dict]:
+        """The scenes this request would render, with their chosen visuals and
+        a thumbnail of each in ``folder`` (``<i>.jpg``): the script and visuals
+        stages only (no voice, no render)."""
+        with _stage("script"):
+            script = self.script(request)
+        visuals = self.visuals(request, script)
+        with _stage("visuals"):
+            pace = words_per_second(request.voice, request.speed, request.language, self.settings)
+            size = frame_size(self.settings.render, request.aspect)
+            return storyboard_scenes(request.scenes, script, visuals, pace, folder, size)
 
     def timeline(
         self, request: CreateRequest, script: Script, narration: Narration, visuals: VisualsResult

@@ -17,10 +17,6 @@ from __future__ import annotations
 
 import json
 import re
-import types
-import typing
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import (
@@ -32,14 +28,26 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.fields import FieldInfo
 
 from reelsmith.captions.presets import PRESETS, parse_style
 from reelsmith.core.exceptions import BadRequest, CaptionStyleError, UnknownVisuals, UnknownVoice
 from reelsmith.core.netguard import UnsafeURL, check_webhook_url
 from reelsmith.core.settings import ASPECTS, Settings
 from reelsmith.render.transitions import MAX_TRANSITION_SECONDS, TRANSITIONS
+from reelsmith.request_fields import (
+    Rule,
+    Upload,
+    _base,
+    _marker,
+    _number,
+    _origin,
+    _schema,
+    _settings,
+    _text,
+    _whole,
+)
 from reelsmith.visuals import SOURCES, check_visuals
+from reelsmith.visuals.scenes import MAX_SCENES, SCENE_SCHEMA, check_scenes
 from reelsmith.voice.catalogue import check_voice
 from reelsmith.voice.engines import ENGINES
 from reelsmith.voice.synthesizer import MAX_SPEED, MIN_SPEED
@@ -48,28 +56,6 @@ LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 AUDIO = frozenset({".mp3", ".wav", ".m4a", ".ogg", ".flac"})
 PICTURES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".mp4", ".mov", ".webm", ".mkv"})
 FONT_FILES = frozenset({".ttf", ".otf"})
-JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean", dict: "object"}
-
-
-@dataclass(frozen=True)
-class Rule:
-    """What a field's type and bounds do not say. ``description`` may name
-    ``{choices}`` and ``{suggestions}``, filled in when described."""
-
-    choices: Callable[[], Iterable[str]] | None = None  # the allowed values, read when asked
-    suggestions: Callable[[], Iterable[str]] | None = None  # examples, not a limit
-    means: str = ""  # what a value matching the field's pattern looks like
-    unit: str = ""  # of a whole number
-    setting: str = ""  # the Settings attribute holding the maximum length
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A field the server fills with the generated names of uploaded files
-    (multipart only): the suffixes it takes and how many files at most."""
-
-    suffixes: frozenset[str]
-    most: int = 1
 
 
 class CreateRequest(BaseModel):
@@ -122,7 +108,7 @@ class CreateRequest(BaseModel):
         Field(
             max_length=2000,
             description="Gets the task's JSON (POST) when it ends. Public addresses only "
-            "unless WEBHOOK_ALLOW_PRIVATE is set.",
+            "unless ALLOW_PRIVATE_URLS is set.",
             json_schema_extra={"format": "uri", "pattern": "^https?://"},
         ),
     ] = None
@@ -164,6 +150,24 @@ class CreateRequest(BaseModel):
         float,
         Field(gt=0, le=MAX_TRANSITION_SECONDS, description="How long each transition lasts."),
     ] = 0.5
+
+    scenes: Annotated[
+        list[dict] | None,
+        Field(
+            description="Your own scenes, one sentence each, instead of a topic or script: "
+            "[{{text, visual?: {{source?, query?, prompt?, url?, upload?}}, voice?, seconds?}}]; "
+            "upload names a backgrounds file sent in the same multipart create (in a form: "
+            "the list as JSON text).",
+            json_schema_extra={"items": SCENE_SCHEMA, "maxItems": MAX_SCENES},
+        ),
+    ] = None
+    review: Annotated[
+        bool,
+        Field(
+            description="Stop after the storyboard (status review) until "
+            "POST /api/task/<id>/approve."
+        ),
+    ] = False
 
     # -- reading requests -------------------------------------------------
 
@@ -271,13 +275,21 @@ class CreateRequest(BaseModel):
     def _check_style(cls, value: Any) -> Any:
         return check_caption_style(value)
 
+    @field_validator("scenes", mode="before")
+    @classmethod
+    def _check_scenes(cls, value: Any, info: ValidationInfo) -> Any:
+        return check_scenes(value, _settings(info))
+
     @model_validator(mode="after")
     def _check_request(self, info: ValidationInfo) -> CreateRequest:
         """A topic or a script; and, given the settings, what only they can say."""
-        if not self.topic and not self.script:
-            raise BadRequest("a topic is required (or your own script)", "topic")
+        if self.scenes and self.script:
+            raise BadRequest("give scenes or a script, not both", "scenes")
+        if not self.topic and not self.script and not self.scenes:
+            raise BadRequest("a topic is required (or your own script, or scenes)", "topic")
         if not self.topic:
-            self.topic = " ".join(self.script.split()[:8])
+            text = self.script or " ".join(scene["text"] for scene in self.scenes)
+            self.topic = " ".join(text.split()[:8])
         settings = _settings(info)
         if settings is None:
             return self
@@ -285,9 +297,17 @@ class CreateRequest(BaseModel):
             self.voice = check_voice(self.voice, self.language, settings)
         except UnknownVoice as exc:
             raise BadRequest(exc.message, "voice") from None
+        for i, scene in enumerate(self.scenes or ()):
+            if scene["voice"]:
+                try:
+                    scene["voice"] = check_voice(scene["voice"], self.language, settings)
+                except UnknownVoice as exc:
+                    raise BadRequest(
+                        f"scenes[{i}].voice: {exc.message}", f"scenes[{i}].voice"
+                    ) from None
         if self.webhook_url:
             try:
-                check_webhook_url(self.webhook_url, settings.tasks.webhook_allow_private)
+                check_webhook_url(self.webhook_url, settings.tasks.private_urls)
             except UnsafeURL as exc:
                 raise BadRequest(f"webhook_url: {exc}", "webhook_url") from None
         try:
@@ -310,124 +330,3 @@ def check_caption_style(value: Any) -> str | dict | None:
     except CaptionStyleError as exc:
         raise BadRequest(exc.message, exc.field) from None
     return value or None
-
-
-def _settings(info: ValidationInfo) -> Settings | None:
-    return (info.context or {}).get("settings")
-
-
-def _marker(field: FieldInfo, kind: type):
-    return next((m for m in field.metadata if isinstance(m, kind)), None)
-
-
-def _bound(field: FieldInfo, name: str):
-    """A bound pydantic keeps in the field's metadata (ge, gt, le, max_length, pattern)."""
-    return next(
-        (getattr(m, name) for m in field.metadata if getattr(m, name, None) is not None), None
-    )
-
-
-def _origin(annotation):
-    return typing.get_origin(annotation) or annotation
-
-
-def _members(annotation) -> list:
-    """The types a field may hold, without None."""
-    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
-        return [_origin(a) for a in typing.get_args(annotation) if a is not type(None)]
-    return [_origin(annotation)]
-
-
-def _base(annotation):
-    """The one type a field holds (None when it may hold several)."""
-    members = _members(annotation)
-    return members[0] if len(members) == 1 else None
-
-
-def _max_length(field: FieldInfo, settings: Settings | None) -> int | None:
-    rule = _marker(field, Rule) or Rule()
-    if rule.setting:
-        return getattr(settings.server, rule.setting) if settings is not None else None
-    return _bound(field, "max_length")
-
-
-def _text(name: str, value: Any, field: FieldInfo, settings: Settings | None) -> str | None:
-    """Stripped text within its limit, pattern and choices; empty is the default."""
-    if value is None:
-        return field.default
-    if not isinstance(value, str):
-        raise BadRequest(f"{name} must be a string", name)
-    value = value.strip()
-    limit = _max_length(field, settings)
-    if limit is not None and len(value) > limit:
-        raise BadRequest(f"{name} is too long ({len(value)} characters, at most {limit})", name)
-    if not value:
-        return field.default
-    rule = _marker(field, Rule) or Rule()
-    pattern = _bound(field, "pattern")
-    if pattern and not re.match(pattern, value):
-        raise BadRequest(f"{name} must be {rule.means or 'like ' + pattern}", name)
-    if rule.choices is not None and value not in (choices := list(rule.choices())):
-        raise BadRequest(f"{name} must be one of {', '.join(choices)} (got {value!r})", name)
-    return value
-
-
-def _number(name: str, value: Any, field: FieldInfo) -> float:
-    try:
-        if isinstance(value, bool):
-            raise ValueError
-        value = float(value)
-    except (TypeError, ValueError):
-        raise BadRequest(f"{name} must be a number", name) from None
-    high, above = _bound(field, "le"), _bound(field, "gt")
-    if above is not None:
-        if not above < value <= high:  # (also refuses nan)
-            raise BadRequest(f"{name} must be more than {above:g} and at most {high:g}", name)
-    elif not _bound(field, "ge") <= value <= high:
-        raise BadRequest(f"{name} must be between {_bound(field, 'ge'):g} and {high:g}", name)
-    return value
-
-
-def _whole(name: str, value: Any, field: FieldInfo) -> int:
-    unit = (_marker(field, Rule) or Rule()).unit
-    try:
-        number = int(value)
-    except (TypeError, ValueError, OverflowError):
-        raise BadRequest(f"{name} must be a whole number of {unit}", name) from None
-    low, high = _bound(field, "ge"), _bound(field, "le")
-    if isinstance(value, bool) or not low <= number <= high:
-        raise BadRequest(f"{name} must be between {low} and {high} {unit}", name)
-    return number
-
-
-def _schema(field: FieldInfo, settings: Settings | None) -> dict:
-    """One field's JSON schema, from its type, bounds, markers and description."""
-    rule = _marker(field, Rule) or Rule()
-    choices = list(rule.choices()) if rule.choices else None
-    variants = []
-    for kind in _members(field.annotation):
-        variant = {"type": JSON_TYPES[kind]}
-        if kind is str and choices is not None:
-            variant["enum"] = choices
-        variants.append(variant)
-    schema = variants[0] if len(variants) == 1 else {"anyOf": variants}
-    for bound, key in (
-        ("ge", "minimum"),
-        ("gt", "exclusiveMinimum"),
-        ("le", "maximum"),
-        ("pattern", "pattern"),
-    ):
-        if _bound(field, bound) is not None:
-            schema[key] = _bound(field, bound)
-    if (limit := _max_length(field, settings)) is not None:
-        schema["maxLength"] = limit
-    schema.update(field.json_schema_extra or {})
-    if field.default not in (None, "") and not field.default_factory:
-        schema["default"] = field.default
-    if rule.suggestions is not None:
-        schema["examples"] = list(rule.suggestions())
-    if field.description:
-        schema["description"] = field.description.format(
-            choices=", ".join(choices or ()), suggestions=", ".join(schema.get("examples", ()))
-        )
-    return schema

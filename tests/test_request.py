@@ -30,6 +30,8 @@ STORED_KEYS = [
     "visuals",
     "transition",
     "transition_seconds",
+    "scenes",
+    "review",
 ]
 
 
@@ -88,7 +90,8 @@ def test_a_script_alone_names_the_video_and_empty_text_is_the_default(tmp_path):
 @pytest.mark.parametrize(
     "body, field, message",
     [
-        ({"topic": "ok", "scenes": ["a"]}, "scenes", "'scenes' is not a field"),
+        ({"topic": "ok", "shots": ["a"]}, "shots", "'shots' is not a field"),
+        ({"topic": "ok", "scenes": ["a"]}, "scenes[0]", "scenes[0] must be an object"),
         ({"topic": "ok", "music": "x.mp3"}, "music", "music takes files"),
         ({"topic": "ok", "length": 500}, "length", "length must be between 10 and 120 seconds"),
         ({"topic": "ok", "length": float("inf")}, "length", "length must be a whole number"),

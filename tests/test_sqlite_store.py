@@ -40,6 +40,7 @@ def test_counts_follow_every_move_and_are_rebuilt_on_open(store, tmp_path):
         TaskStatus.DONE: 1,
         TaskStatus.FAILED: 0,
         TaskStatus.CANCELED: 1,
+        TaskStatus.REVIEW: 0,
     }
     store.close()
 

@@ -4,7 +4,8 @@ A URL whose host resolves to a loopback, private, link-local, multicast or
 reserved address is refused when the task is created (``check_webhook_url``)
 and again at delivery, on the very address the connection uses
 (``GuardedBackend``), because DNS can change in between.
-WEBHOOK_ALLOW_PRIVATE lifts this.
+ALLOW_PRIVATE_URLS (or its older name WEBHOOK_ALLOW_PRIVATE) lifts this.
+``fetch`` downloads a media URL through the same guard, within a size limit.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import socket
 from urllib.parse import urlsplit
 
 import httpcore
+import httpx
 
 from reelsmith.core.exceptions import UnsafeURL
 
@@ -65,8 +67,8 @@ def safe_addresses(host: str, port: int) -> list[str]:
                 else f"the host {host!r} resolves to {address}, which"
             )
             raise UnsafeURL(
-                f"{where} is {problem}; webhooks go to public addresses only "
-                "(WEBHOOK_ALLOW_PRIVATE=1 allows others)"
+                f"{where} is {problem}; the server reaches public addresses only "
+                "(ALLOW_PRIVATE_URLS=1, or WEBHOOK_ALLOW_PRIVATE=1, allows others)"
             )
     return addresses
 
@@ -96,3 +98,37 @@ class GuardedBackend(httpcore.SyncBackend):
         check = addresses_of if self.allow_private else safe_addresses
         address = check(host, port)[0]
         return super().connect_tcp(address, port, timeout, local_address, socket_options)
+
+
+# -- Media URLs -----------------------------------------------------------------
+
+
+def fetch(url: str, allow_private: bool, max_bytes: int, timeout: float = 15.0) -> bytes:
+    """The body of a GET of ``url`` (following up to 3 redirects, each checked),
+    through ``GuardedBackend``; UnsafeURL for a refused address, OSError for a
+    failed download, an error reply or a body over ``max_bytes``."""
+    timeouts = dict.fromkeys(("connect", "read", "write", "pool"), timeout)
+    with httpcore.ConnectionPool(network_backend=GuardedBackend(allow_private)) as pool:
+        for _ in range(4):
+            check_webhook_url(url, allow_private)
+            with pool.stream(
+                "GET",
+                url,
+                headers={"User-Agent": "reelsmith-media"},
+                extensions={"timeout": timeouts},
+            ) as response:
+                headers = {k.decode().lower(): v.decode() for k, v in response.headers}
+                if response.status in (301, 302, 303, 307, 308) and "location" in headers:
+                    url = str(httpx.URL(url).join(headers["location"]))
+                    continue
+                if response.status != 200:
+                    raise OSError(f"the server answered HTTP {response.status}")
+                if int(headers.get("content-length") or 0) > max_bytes:
+                    raise OSError(f"it is over {max_bytes // 1_000_000} MB")
+                body = bytearray()
+                for chunk in response.iter_stream():
+                    body += chunk
+                    if len(body) > max_bytes:
+                        raise OSError(f"it is over {max_bytes // 1_000_000} MB")
+                return bytes(body)
+    raise OSError("too many redirects")

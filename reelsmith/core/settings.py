@@ -127,11 +127,18 @@ class TasksSettings(_Group):
     workers: int = 1  # WORKERS (render threads)
     queue_size: int = 100  # QUEUE_SIZE
     shutdown_timeout: float = 30.0  # SHUTDOWN_TIMEOUT (seconds)
-    # WEBHOOK_ALLOW_PRIVATE: let webhooks reach loopback/private/link-local addresses
-    webhook_allow_private: bool = False
+    # ALLOW_PRIVATE_URLS: let webhooks and media URLs reach loopback/private/link-local
+    # addresses (WEBHOOK_ALLOW_PRIVATE, the older name, does the same)
+    allow_private_urls: bool = field(default=False, metadata={"env": "ALLOW_PRIVATE_URLS"})
+    webhook_allow_private: bool = False  # WEBHOOK_ALLOW_PRIVATE: an alias of the above
     redis_url: str | None = None  # REDIS_URL: redis://host:6379/0
     # ENGINE_HEARTBEAT_TIMEOUT: seconds without a worker's heartbeat before its task runs elsewhere
     engine_heartbeat_timeout: float = 20.0
+
+    @property
+    def private_urls(self) -> bool:
+        """Whether loopback/private addresses may be fetched or posted to."""
+        return self.allow_private_urls or self.webhook_allow_private
 
 
 @dataclass(frozen=True)

@@ -160,6 +160,13 @@ class DistributedQueue:
             raise QueueFull(f"the task engine's Redis can't be reached ({exc})") from None
         return task
 
+    def approve(self, task_id: str, request: CreateRequest) -> bool:
+        """Queue a task in review again, to render ``request``, and send it to the workers."""
+        if not self.lifecycle.approve(task_id, request):
+            return False
+        self.actor.send(task_id)
+        return True
+
     def cancel(self, task_id: str) -> Task | None:
         """Cancel a queued task now, or ask its worker to stop it."""
         return self.lifecycle.cancel(task_id)

@@ -13,6 +13,7 @@ its uploads are removed.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -118,6 +119,21 @@ class Lifecycle:
             return False
         return self.requeue(task.id, "re-queued after interruption")
 
+    def approve(self, task_id: str, request: CreateRequest) -> bool:
+        """A task in review queued again to render ``request`` (its approved
+        scenes); False if it is not in review any more."""
+        return self.store.transition(
+            task_id,
+            TaskStatus.QUEUED,
+            message="approved: queued to render",
+            only_from=(TaskStatus.REVIEW,),
+            stage="queued",
+            progress=0.0,
+            attempts=0,
+            finished_at=None,
+            request=json.dumps(request.to_dict()),
+        )
+
     def requeue(self, task_id: str, message: str) -> bool:
         return self.store.transition(
             task_id,
@@ -149,8 +165,8 @@ class Lifecycle:
         if self.store.transition(
             task_id,
             TaskStatus.CANCELED,
-            only_from=(TaskStatus.QUEUED,),
-            **_canceled("canceled while queued"),
+            only_from=(TaskStatus.QUEUED, TaskStatus.REVIEW),
+            **_canceled(f"canceled while {task.status.value}"),
         ):
             return self.end(task_id)
         self.cancels.add(task_id)
@@ -165,6 +181,9 @@ class Lifecycle:
             self.cancels.discard(task.id)
         if status == TaskStatus.QUEUED:
             self.requeue(task.id, "interrupted by shutdown; will run again on start")
+            return status
+        if status == TaskStatus.REVIEW:  # keeps its uploads for the render to come
+            self.store.transition(task.id, status, **fields)
             return status
         self._remove_uploads(task)  # gone before the task says it ended
         self.store.transition(task.id, status, **fields)
@@ -188,6 +207,14 @@ class Lifecycle:
             log.exception("task %s failed unexpectedly", task.id)
             message = f"unexpected error: {type(exc).__name__}: {exc}"
             return TaskStatus.FAILED, _failure(task.stage, message, f"{task.stage}: {exc}")
+        if task.request.review and isinstance(result, dict) and "storyboard" in result:
+            return TaskStatus.REVIEW, {
+                "message": "storyboard ready: waiting for approval",
+                "finished_at": time.time(),  # when it stopped: retention counts from here
+                "stage": "review",
+                "progress": 0.25,
+                "result": result,
+            }
         done = {"message": "finished", "finished_at": time.time(), "stage": "done"}
         return TaskStatus.DONE, {**done, "progress": 1.0, "result": result}
 

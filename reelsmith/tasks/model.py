@@ -4,6 +4,7 @@ Lifecycle (lifecycle.py moves tasks between these; every move is an event)::
 
     queued -> running -> done | failed | canceled
     queued -> canceled
+    running -> review (a request with review: its storyboard) -> queued (approved) | canceled
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class TaskStatus(str, Enum):
     DONE = "done"
     FAILED = "failed"
     CANCELED = "canceled"
+    REVIEW = "review"  # stopped after the storyboard, until approved
 
     @property
     def finished(self) -> bool:

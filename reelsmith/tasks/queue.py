@@ -96,6 +96,15 @@ class TaskQueue:
             self._wakeup.notify()
         return task
 
+    def approve(self, task_id: str, request: CreateRequest) -> bool:
+        """Queue a task in review again, to render ``request``."""
+        if not self.lifecycle.approve(task_id, request):
+            return False
+        with self._wakeup:
+            self._submitted += 1
+            self._wakeup.notify()
+        return True
+
     def cancel(self, task_id: str) -> Task | None:
         """Cancel a queued task now, or ask a running one to stop."""
         return self.lifecycle.cancel(task_id)

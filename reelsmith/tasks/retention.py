@@ -4,11 +4,13 @@ ended; the task stays, marked expired, with an event saying why."""
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 from collections.abc import Callable
 
 from reelsmith.core.storage import Files
+from reelsmith.tasks.model import TaskStatus
 from reelsmith.tasks.store import TaskStore
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,18 @@ def expire_outputs(store: TaskStore, files: Files, max_age_seconds: float) -> in
             expired_at=time.time(),
         )
         expired += 1
+    for task in store.with_status(TaskStatus.REVIEW):  # never approved
+        if (task.finished_at or task.created_at) < cutoff and store.transition(
+            task.id,
+            TaskStatus.CANCELED,
+            message="expired in review after the retention period",
+            only_from=(TaskStatus.REVIEW,),
+            stage="canceled",
+            expired_at=time.time(),
+        ):
+            files.remove_uploads(task.request.uploads)
+            shutil.rmtree(files.data_dir / "storyboards" / task.id, ignore_errors=True)
+            expired += 1
     files.remove_uploads_before(cutoff)  # e.g. left by a crash
     return expired
 

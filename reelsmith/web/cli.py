@@ -20,7 +20,7 @@ from reelsmith.request import CreateRequest
 
 # Fields the commands take otherwise, or not at all: TOPIC is an argument,
 # --script a file, and a foreground render has no webhook to call.
-NOT_OPTIONS = ("topic", "script", "webhook_url")
+NOT_OPTIONS = ("topic", "script", "webhook_url", "review")  # review: the API's, with approve
 
 
 def request_options(settings) -> list:

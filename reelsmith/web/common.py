@@ -66,11 +66,22 @@ def task_json(task: Task) -> dict:
         tasks().locate([task])  # queue_position and eta_seconds
     data = task.to_dict()
     data["status_url"] = url_for("tasks.task_status", task_id=task.id)
+    if task.status == TaskStatus.REVIEW and isinstance(task.result, dict):
+        board = with_thumbnail_urls(task.id, task.result.get("storyboard") or [])
+        data["result"] = {**task.result, "storyboard": board}
     if task.status == TaskStatus.DONE and not task.expired_at:
         data["links"] = {
             name: url_for("media.download", task_id=task.id, kind=name) for name in DOWNLOADS
         }
     return data
+
+
+def with_thumbnail_urls(board_id: str, scenes: list[dict]) -> list[dict]:
+    """A storyboard's scenes, each with the URL of its thumbnail (``<i>.jpg``)."""
+    return [
+        {**scene, "thumbnail_url": url_for("storyboard.thumbnail", board_id=board_id, index=i)}
+        for i, scene in enumerate(scenes)
+    ]
 
 
 def get_task_or_404(task_id: str) -> Task:

@@ -35,6 +35,7 @@ from reelsmith.web.openapi_schemas import (
     schemas,
     string,
 )
+from reelsmith.web.openapi_storyboard import storyboard_paths
 from reelsmith.web.studio import MAX_PREVIEW_SENTENCE
 from reelsmith.web.tasks_api import MAX_BODY
 
@@ -298,6 +299,7 @@ def paths(settings: Settings) -> dict:
             )
         },
         "/api/openapi.json": {"get": op("This document.", {"200": json_body({"type": "object"})})},
+        **storyboard_paths(fields, uploads),
     }
 
 

@@ -102,21 +102,24 @@ def download_op(kind: str, content: dict, *parameters: dict) -> dict:
 
 
 def create_body(properties: dict) -> dict:
-    """A create request's body: these fields and no others, a topic or a script."""
+    """A create request's body: these fields and no others, a topic, a script or scenes."""
     return {
         "type": "object",
         "properties": properties,
         "additionalProperties": False,
-        "anyOf": [{"required": ["topic"]}, {"required": ["script"]}],
+        "anyOf": [{"required": ["topic"]}, {"required": ["script"]}, {"required": ["scenes"]}],
     }
 
 
 def form_fields(fields: dict) -> dict:
     """In a form every value is text: a field that may be an object takes its
-    string choices here (the object itself may be sent as JSON text)."""
+    string choices here (the object itself may be sent as JSON text), and a
+    list is its JSON text."""
     return {
         name: next((c for c in schema["anyOf"] if c.get("type") == "string"), schema)
         if "anyOf" in schema
+        else {"type": "string", "description": schema.get("description", "")}
+        if schema.get("type") == "array"
         else schema
         for name, schema in fields.items()
     }

@@ -28,3 +28,5 @@ class PipelineServices:
     # (requests, output folder, workers, report, music bed or None) -> a result or
     # the ReelsmithError, per request.
     run_batch: Callable[[list[CreateRequest], Path, int, Reporter, Path | None], list]
+    # (request, thumbnails folder) -> the scenes it would render (script and visuals only).
+    storyboard: Callable[[CreateRequest, Path], list[dict]] | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, request, url_for
 
 from reelsmith.core import disk
-from reelsmith.core.exceptions import QueueFull
+from reelsmith.core.exceptions import BadRequest, QueueFull
 from reelsmith.request import CreateRequest
 from reelsmith.tasks.model import TaskStatus
 from reelsmith.voice.synthesizer import words_per_second
@@ -18,7 +18,7 @@ from reelsmith.web.common import (
     task_json,
     tasks,
 )
-from reelsmith.web.uploads import save_uploads
+from reelsmith.web.uploads import bind_scene_uploads, save_uploads
 
 bp = Blueprint("tasks", __name__)
 
@@ -44,7 +44,13 @@ def create():
             free_mb=round(free, 1),
         ), 507
     task_request = CreateRequest.parse(request_fields(), config)
-    task_request = task_request.model_copy(update=save_uploads(files().uploads))
+    originals: dict[str, str] = {}
+    task_request = task_request.model_copy(update=save_uploads(files().uploads, originals))
+    try:
+        task_request = bind_scene_uploads(task_request, originals)
+    except BadRequest:
+        files().remove_uploads(task_request.uploads)
+        raise
     try:
         task = tasks().submit(task_request)
     except QueueFull as exc:

@@ -26,9 +26,11 @@ from reelsmith.request import CreateRequest
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 
 
-def save_uploads(uploads_dir: Path) -> dict:
+def save_uploads(uploads_dir: Path, originals: dict | None = None) -> dict:
     """Check and store the request's files; returns the upload fields' values
-    (a generated name or None, or a list of names, per field)."""
+    (a generated name or None, or a list of names, per field). ``originals``
+    (when given) gets each backgrounds file's own name -> its generated name,
+    for the scenes that name them."""
     fields = CreateRequest.upload_fields()
     files = [(name, f) for name in fields for f in request.files.getlist(name) if f.filename]
     for name, upload in fields.items():
@@ -45,6 +47,8 @@ def save_uploads(uploads_dir: Path) -> dict:
             path = uploads_dir / f"{uuid.uuid4().hex}{suffix}"
             storage.save(path)
             saved.append((name, path))
+            if originals is not None and name == "backgrounds":
+                originals[Path(storage.filename.replace("\\", "/")).name] = path.name
             if name == "font":
                 check_font_upload(path, storage)
             elif not _media_ok(path, name):
@@ -63,6 +67,30 @@ def save_uploads(uploads_dir: Path) -> dict:
         many = typing.get_origin(CreateRequest.model_fields[name].annotation) is list
         values[name] = names if many else next(iter(names), None)
     return values
+
+
+def bind_scene_uploads(task_request: CreateRequest, originals: dict[str, str]) -> CreateRequest:
+    """The request with each scene's ``upload`` (a file's own name, or an
+    already generated name) replaced by its stored name; BadRequest naming
+    ``scenes[i].visual.upload`` when no such file came with the request."""
+    if not task_request.scenes:
+        return task_request
+    stored = set(task_request.backgrounds)
+    scenes = []
+    for i, scene in enumerate(task_request.scenes):
+        visual = dict(scene["visual"])
+        name = visual.get("upload")
+        if name:
+            if name in originals:
+                visual["upload"] = originals[name]
+            elif name not in stored:
+                raise BadRequest(
+                    f"scenes[{i}].visual.upload: no backgrounds file named {name!r} "
+                    "came with this request",
+                    f"scenes[{i}].visual.upload",
+                )
+        scenes.append({**scene, "visual": visual})
+    return task_request.model_copy(update={"scenes": scenes})
 
 
 @contextlib.contextmanager
