@@ -1,0 +1,69 @@
+"""Long videos: up to 600 s in every aspect, through the API, the model and
+the CLI; and the offline writer fills a long target (no render)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import create_app
+from reelsmith.core.exceptions import BadRequest
+from reelsmith.core.settings import ASPECTS
+from reelsmith.request import CreateRequest
+from reelsmith.script.offline_writer import offline_script
+from reelsmith.script.text import estimated_seconds, word_budget
+from tests.helpers import make_settings
+
+
+@pytest.fixture
+def app(tmp_path):
+    return create_app(
+        {"SETTINGS": make_settings(tmp_path), "START_WORKERS": False, "RUNNER": lambda t, r: {}}
+    )
+
+
+@pytest.mark.parametrize("aspect", sorted(ASPECTS))
+def test_600_seconds_is_taken_in_every_aspect_and_601_refused_naming_length(app, aspect):
+    client = app.test_client()
+    reply = client.post("/api/create", json={"topic": "tea", "length": 600, "aspect": aspect})
+    assert reply.status_code == 202, reply.get_json()
+    task = app.extensions["reelsmith"].store.get(reply.get_json()["task_id"])
+    assert task.request.length == 600 and task.request.aspect == aspect
+
+    reply = client.post("/api/create", json={"topic": "tea", "length": 601, "aspect": aspect})
+    assert reply.status_code == 400
+    assert reply.get_json()["field"] == "length"
+    assert "between 10 and 600 seconds" in reply.get_json()["error"]
+    assert len(app.extensions["reelsmith"].store.list()) == 1
+
+
+def test_the_model_the_page_and_the_cli_share_the_600_second_limit(app):
+    assert CreateRequest(topic="t", length=600).length == 600
+    with pytest.raises(BadRequest) as refused:
+        CreateRequest(topic="t", length=601)
+    assert refused.value.field == "length"
+    page = app.test_client().get("/").get_data(as_text=True)
+    assert 'max="600"' in page
+    result = app.test_cli_runner().invoke(args=["create", "tea", "--length", "601"])
+    assert result.exit_code == 2 and "--length" in result.output
+
+
+@pytest.mark.parametrize("topic", ["black holes", "Why is the sky blue?", "how do bees make honey"])
+def test_the_offline_writer_fills_a_300_second_target(topic):
+    budget = word_budget(300)
+    script = offline_script(topic, 300)
+    seconds = estimated_seconds(script.words, len(script.sentences), budget.words_per_second)
+    assert abs(seconds - 300) <= 0.1 * 300, seconds
+    assert len(script.sentences) > 40  # more than the old cap on a script's sentences
+    assert len(set(script.sentences)) == len(script.sentences)  # no sentence twice
+    assert script.note == ""
+
+
+def test_the_offline_writer_says_how_far_it_got_toward_600_seconds():
+    """It has not enough sentences for 600 s without repeating one: it writes
+    its longest script and says so in the note."""
+    script = offline_script("tea", 600)
+    seconds = estimated_seconds(
+        script.words, len(script.sentences), word_budget(600).words_per_second
+    )
+    assert seconds > 300 and len(set(script.sentences)) == len(script.sentences)
+    assert script.note.startswith("the offline writer could only fit")
