@@ -121,7 +121,7 @@ def test_form_encoded_create_works(client, gate):
         ({"topic": "ok", "length": 5}, "length"),
         ({"topic": "ok", "length": True}, "length"),
         ({"topic": "ok", "language": "../../etc"}, "language"),
-        ({"topic": "ok", "script": "x" * 5001}, "script"),
+        ({"topic": "ok", "script": "x" * 10001}, "script"),
         ({"topic": "ok", "aspect": "4:3"}, "aspect"),
         ({"topic": "ok", "webhook_url": "file:///etc/passwd"}, "webhook_url"),
         ({"topic": "ok", "transition": "wipe"}, "transition"),

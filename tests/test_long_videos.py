@@ -67,3 +67,14 @@ def test_the_offline_writer_says_how_far_it_got_toward_600_seconds():
     )
     assert seconds > 300 and len(set(script.sentences)) == len(script.sentences)
     assert script.note.startswith("the offline writer could only fit")
+
+
+def test_your_own_script_for_600_seconds_fits_the_default_limit(app):
+    """600 s of narration at the usual pace is some 1,420 words, about 8,200
+    characters: the default MAX_SCRIPT_CHARS takes it."""
+    budget = word_budget(600)
+    sentence = "Tea leaves are picked, withered, rolled and dried before they reach a cup. "
+    text = sentence * (budget.words // len(sentence.split()) + 1)
+    assert len(text.split()) >= budget.words and len(text) > 5000  # the old default
+    reply = app.test_client().post("/api/create", json={"script": text, "length": 600})
+    assert reply.status_code == 202, reply.get_json()
