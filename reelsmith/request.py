@@ -94,7 +94,7 @@ class CreateRequest(BaseModel):
         Rule(means="a code like 'en' or 'pt-BR'"),
     ] = "en"
     length: Annotated[
-        int, Field(ge=10, le=120, description="Target length in seconds."), Rule(unit="seconds")
+        int, Field(ge=10, le=600, description="Target length in seconds."), Rule(unit="seconds")
     ] = 30
     tone: Annotated[str, Field(max_length=40, description="How the script sounds.")] = "informative"
     aspect: Annotated[

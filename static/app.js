@@ -65,6 +65,7 @@ function render(task) {
   const pct = Math.round((task.progress || 0) * 100);
   const bar = li.querySelector(".bar");
   bar.setAttribute("aria-valuenow", String(pct));
+  bar.setAttribute("aria-label", `Progress of ${title}`);
   bar.querySelector(".fill").style.width = `${pct}%`;
   const detail = li.querySelector(".task-detail");
   if (task.status === "queued" && task.queue_position != null) {

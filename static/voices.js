@@ -86,8 +86,9 @@
       pace = status.words_per_second || pace;
       const w = status.writer;
       if (w.writer === "offline") {
-        writer.textContent = `Scripts come from the built-in offline writer: placeholders, `
-          + `not real explainers. ${w.hint || ""}`;
+        // the server's hint already says it is the offline writer: once is enough
+        writer.textContent = w.hint
+          || "Scripts come from the built-in offline writer: placeholders, not real explainers.";
       } else {
         writer.textContent = `Scripts are written by ${w.model || "a model"} (${w.writer}${w.discovered ? ", found on this machine" : ""}).`;
       }

@@ -66,8 +66,8 @@ def test_the_page_takes_its_limits_from_the_constants_the_api_checks(tmp_path):
     Inputs().feed(app.test_client().get("/").get_data(as_text=True))
     assert inputs["topic"]["maxlength"] == "77" and inputs["script"]["maxlength"] == "999"
     assert inputs["language"]["maxlength"] == str(fields["language"]["maxLength"]) == "12"
-    assert (inputs["length"]["min"], inputs["length"]["max"]) == ("10", "120")
-    assert (fields["length"]["minimum"], fields["length"]["maximum"]) == (10, 120)
+    assert (inputs["length"]["min"], inputs["length"]["max"]) == ("10", "600")
+    assert (fields["length"]["minimum"], fields["length"]["maximum"]) == (10, 600)
     assert float(inputs["transition_seconds"]["max"]) == fields["transition_seconds"]["maximum"]
     for kind, upload in CreateRequest.upload_fields().items():
         assert set(inputs[kind]["accept"].split(",")) == upload.suffixes
@@ -121,7 +121,7 @@ def test_form_encoded_create_works(client, gate):
         ({"topic": "ok", "length": 5}, "length"),
         ({"topic": "ok", "length": True}, "length"),
         ({"topic": "ok", "language": "../../etc"}, "language"),
-        ({"topic": "ok", "script": "x" * 5001}, "script"),
+        ({"topic": "ok", "script": "x" * 10001}, "script"),
         ({"topic": "ok", "aspect": "4:3"}, "aspect"),
         ({"topic": "ok", "webhook_url": "file:///etc/passwd"}, "webhook_url"),
         ({"topic": "ok", "transition": "wipe"}, "transition"),

@@ -13,7 +13,10 @@ import sys
 import termios
 from pathlib import Path
 
+import pytest
+
 from app import create_app
+from reelsmith.web.cli import Progress
 from tests.helpers import child_env, tiny_settings
 from tests.helpers.media import probe
 
@@ -79,11 +82,14 @@ def test_batch_prints_the_whole_batch_progress(tmp_path):
     assert sorted(p.name for p in (tmp_path / "v").glob("*.mp4")) == ["001.mp4", "002.mp4"]
 
 
-def run_on_terminal(cmd: list[str], env: dict, cwd: Path, timeout: float = 120) -> tuple[int, str]:
-    """Run ``cmd`` with a pseudo-terminal (100 columns) as its stdin, stdout and
-    stderr; return its exit code and everything it wrote."""
+def run_on_terminal(
+    cmd: list[str], env: dict, cwd: Path, timeout: float = 120, size: tuple[int, int] = (100, 24)
+) -> tuple[int, str]:
+    """Run ``cmd`` with a pseudo-terminal (``size``: columns, rows) as its
+    stdin, stdout and stderr; return its exit code and everything it wrote."""
     master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    columns, rows = size
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
     proc = subprocess.Popen(
         cmd, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd, start_new_session=True
     )
@@ -145,6 +151,27 @@ def test_create_shows_a_bar_on_a_terminal(tmp_path):
     assert any(re.match(r"\s*done\s+100%\|█+\|", f) for f in bars)
     assert not progress_lines(output.replace("\r", "\n"))  # no plain lines on a terminal
     assert "tea.mp4: " in output and probe(tmp_path / "tea.mp4").width == 180
+
+
+@pytest.mark.parametrize("size", [(0, 0), (0, 24), (100, 0)])
+def test_a_terminal_that_reports_no_size_still_gets_a_bar(tmp_path, size):
+    """A pty made by `script` reports 0 x 0: tqdm drew nothing (or a bar one
+    cell wide) there; the bar is drawn at a fixed width instead."""
+    code = (
+        "from reelsmith.web.cli import Progress\n"
+        "with Progress() as report:\n"
+        "    for i in range(11):\n"
+        "        report('render', i / 10)\n"
+    )
+    status, output = run_on_terminal(
+        [sys.executable, "-c", code], child_env(tmp_path), ROOT, timeout=60, size=size
+    )
+    assert status == 0, output
+    bars = [f for f in output.split("\r") if re.search(r"render\s+\d+%\|", f)]
+    assert len(bars) >= 5, repr(output)
+    last = re.match(r"\s*render\s+100%\|(█+)\|", bars[-1])
+    assert last and len(last[1]) >= 40, repr(bars[-1])
+    assert max(len(line) for line in output.splitlines()) <= (size[0] or Progress.COLUMNS)
 
 
 def test_the_flask_command_reads_env_in_its_folder_and_prints_plain_lines_in_a_pipe(tmp_path):

@@ -123,7 +123,7 @@ def test_malformed_twice_is_a_script_error_naming_the_reply():
         (
             dict(GOOD_SCRIPT, sentences=["Only one.", "  "]),
             "ok",
-            "expected 3 to 40 sentences, got 1",
+            "expected 3 to 120 sentences, got 1",
         ),
         ({"title": "No sentences"}, "ok", "sentences: Field required"),
         (GOOD_SCRIPT, "length", "cut off at the length limit"),

@@ -167,7 +167,7 @@ def test_bad_arguments_are_tool_errors_naming_the_field(python_server):
         return [
             await helper.call(session, "create_video", **args)
             for args in (
-                {"topic": "otters", "length": 500},
+                {"topic": "otters", "length": 601},
                 {"topic": "otters", "voice": "robot"},
                 {"topic": "otters", "language": "not a language"},
                 {"topic": "otters", "webhook_url": "ftp://example.com/hook"},
@@ -200,7 +200,7 @@ def test_bad_arguments_are_tool_errors_naming_the_field(python_server):
     assert len(errors) == len(fields) + 2
     for (data, error), field in zip(errors, fields):
         assert data is None and field in error, (field, error)
-    assert "invalid argument 'length': length must be between 10 and 120" in errors[0][1]
+    assert "invalid argument 'length': length must be between 10 and 600" in errors[0][1]
     assert "no task with id" in errors[-2][1]
     assert "invalid argument 'task_id'" in errors[-1][1]  # refused before any look-up
     assert listed == ({"tasks": []}, None)  # nothing invalid was queued

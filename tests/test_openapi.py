@@ -79,11 +79,11 @@ def test_create_fields_carry_the_limits_the_api_checks(tmp_path):
         "schema"
     ]["properties"]
     assert fields["topic"]["maxLength"] == 50
-    assert (fields["length"]["minimum"], fields["length"]["maximum"]) == (10, 120)
+    assert (fields["length"]["minimum"], fields["length"]["maximum"]) == (10, 600)
     client = app.test_client()
     assert client.post("/api/create", json={"topic": "x" * 50}).status_code == 202
     assert client.post("/api/create", json={"topic": "x" * 51}).status_code == 400
-    assert client.post("/api/create", json={"topic": "x", "length": 121}).status_code == 400
+    assert client.post("/api/create", json={"topic": "x", "length": 601}).status_code == 400
     app.extensions["reelsmith"].shutdown(5)
 
 

@@ -93,7 +93,7 @@ def test_a_script_alone_names_the_video_and_empty_text_is_the_default(tmp_path):
         ({"topic": "ok", "shots": ["a"]}, "shots", "'shots' is not a field"),
         ({"topic": "ok", "scenes": ["a"]}, "scenes[0]", "scenes[0] must be an object"),
         ({"topic": "ok", "music": "x.mp3"}, "music", "music takes files"),
-        ({"topic": "ok", "length": 500}, "length", "length must be between 10 and 120 seconds"),
+        ({"topic": "ok", "length": 601}, "length", "length must be between 10 and 600 seconds"),
         ({"topic": "ok", "length": float("inf")}, "length", "length must be a whole number"),
         ({"topic": "ok", "speed": "fast"}, "speed", "speed must be a number"),
         ({"topic": "ok", "transition_seconds": 0}, "transition_seconds", "more than 0"),

@@ -84,7 +84,7 @@ def test_offline_script_length_at_the_ends_of_the_range(seconds):
 
 
 def test_offline_writer_says_when_it_cannot_fill_the_length():
-    script = offline_script("tea", 120, 6.0)  # a very fast voice: more words than it has
+    script = offline_script("tea", 600, 6.0)  # a very fast voice: more words than it has
     assert len(set(script.sentences)) == len(script.sentences)
     assert script.note.startswith("the offline writer could only fit")
     assert f"{script.words} words" in script.note

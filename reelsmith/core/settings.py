@@ -167,7 +167,7 @@ class ServerSettings(_Group):
     allowed_hosts: tuple[str, ...] = ()
     max_upload_mb: float = 100.0  # MAX_UPLOAD_MB (music + backgrounds, per request)
     max_topic_chars: int = 200  # MAX_TOPIC_CHARS
-    max_script_chars: int = 5000  # MAX_SCRIPT_CHARS
+    max_script_chars: int = 10000  # MAX_SCRIPT_CHARS (600 s of narration is some 8200)
     # Set by the `flask` command: workers start on the first request, and .env is read.
     under_flask_cli: bool = field(
         default=False,

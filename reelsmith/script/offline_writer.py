@@ -110,7 +110,15 @@ def offline_script(
     room = sum(len(options[part]) for part in BODY)
     nominal = max(1, min(room, budget.sentences - 3))
     best: tuple[float, list[tuple[str, str]]] | None = None
-    for body in sorted(range(room + 1), key=lambda b: (abs(b - nominal), b)):
+    counts = sorted(range(room + 1), key=lambda b: (abs(b - nominal), b))
+    most = sum(word_count(s) for part in BODY for s in options[part]) + sum(
+        max(map(word_count, options[part])) for part in ("hook", "takeaway", "call")
+    )
+    if most < budget.words_for(room + 3):
+        # Every sentence cannot fill the target: fewer (less pause, but a few
+        # words less each) fall shorter still, so only the longest is tried.
+        counts = [room]
+    for body in counts:
         target = budget.words_for(body + 3)
         sentences = _fit(_plan(body, options), options, target)
         miss = abs(sum(word_count(s) for _, s in sentences) - target)

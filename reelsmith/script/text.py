@@ -16,9 +16,9 @@ from reelsmith.script.words import hashtags_for
 
 # Part of every cache key: bump it when the prompt or the offline templates
 # change, so old cached scripts are not served for the new wording.
-PROMPT_VERSION = "3"
+PROMPT_VERSION = "4"
 
-MIN_SENTENCES, MAX_SENTENCES = 3, 40  # what a reply from the model must have
+MIN_SENTENCES, MAX_SENTENCES = 3, 120  # what a reply from the model must have (600 s)
 WORDS_PER_SECOND = 2.5  # calm narration pace, when the voice's is not known
 WORDS_PER_SENTENCE = 13  # one caption's worth
 LENGTH_TOLERANCE = 0.2  # a reply further than this from the budget is asked again

@@ -7,6 +7,7 @@ flask --app app mcp            # an MCP server over stdio (mcp_server.py)
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -172,6 +173,9 @@ class Progress:
     The time left is the web's: elapsed × (1 − done) / done, once 5 % is done."""
 
     STEP = 10  # percent between plain lines
+    # The bar's size on a terminal that reports none (0 x 0: a pty made by
+    # `script`), where tqdm would draw nothing at all.
+    COLUMNS, ROWS = 80, 24
 
     def __init__(self, stream=None, tty: bool | None = None):
         self.stream = stream or sys.stderr
@@ -203,11 +207,15 @@ class Progress:
             if (stage, percent) == self.last:
                 return  # a frame that changed nothing on screen
             if self.bar is None:
+                columns, rows = _terminal_size(self.stream)
+                fixed = not (columns and rows)
                 self.bar = _Bar(
                     total=100,
                     file=self.stream,
                     leave=True,
-                    dynamic_ncols=True,
+                    dynamic_ncols=not fixed,
+                    ncols=(columns or self.COLUMNS) if fixed else None,
+                    nrows=(rows or self.ROWS) if fixed else None,
                     bar_format="{desc:<12} {percentage:3.0f}%|{bar}| {eta_text}",
                 )
             self.bar.eta_text = self.eta(fraction)
@@ -227,6 +235,14 @@ class Progress:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+def _terminal_size(stream) -> tuple[int, int]:
+    """The terminal's columns and rows (0 when it reports none, or is none)."""
+    try:
+        return tuple(os.get_terminal_size(stream.fileno()))
+    except (AttributeError, OSError, ValueError):
+        return 0, 0
 
 
 class _Bar(tqdm):
