@@ -2,6 +2,9 @@
 270x480 with the offline voice and generated visuals; the revision re-encodes
 only the scenes whose frames changed."""
 
+import json
+
+import anyio
 import pytest
 
 from app import create_app
@@ -129,3 +132,39 @@ def test_only_a_done_task_can_be_revised(tmp_path):
     assert "queued" in reply.get_json()["error"]
     missing = client.post("/api/task/" + "0" * 32 + "/revise", json={"scenes": SCENES})
     assert missing.status_code == 404
+
+
+def test_the_mcp_tool_and_the_cli_command_revise_through_the_api(tmp_path):
+    from reelsmith.web.mcp_server import build_server
+
+    app = _app(tmp_path)
+    client = app.test_client()
+    scenes = SCENES[:2]
+    task_id = client.post("/api/create", json={"scenes": scenes}).get_json()["task_id"]
+    assert poll(client, task_id, timeout=240)["status"] == "done"
+    server = build_server(app)
+    edited = [scenes[0], {"text": "Two push blood to the gills."}]
+    called = anyio.run(server.call_tool, "revise_video", {"task_id": task_id, "scenes": edited})
+    data = called.structured_content
+    by_mcp = poll(client, data["id"], timeout=240)
+    assert by_mcp["status"] == "done", by_mcp
+    assert by_mcp["result"]["revision_of"] == task_id
+    assert by_mcp["result"]["sentences"] == [s["text"] for s in edited]
+
+    file = tmp_path / "scenes.json"
+    file.write_text(json.dumps({"scenes": [scenes[0], {"text": " "}]}))
+    bad = app.test_cli_runner().invoke(args=["revise", task_id, str(file)])
+    assert bad.exit_code != 0 and "scenes[1].text" in bad.output, bad.output
+
+    # Each command is a process of its own, whose queue stops when it ends.
+    file.write_text(json.dumps(scenes))  # back to the first text: both scenes reused
+    out = tmp_path / "revised.mp4"
+    done = (
+        _app(tmp_path)
+        .test_cli_runner()
+        .invoke(args=["revise", by_mcp["id"], str(file), "--out", str(out)])
+    )
+    assert done.exit_code == 0, done.output
+    assert f"revision of {by_mcp['id']}" in done.output
+    assert "encoded [], reused [0, 1]" in done.output
+    assert probe(out).duration > 1
