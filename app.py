@@ -130,7 +130,10 @@ def _pipeline_runner(settings: Settings, files: Files):
                 from pipeline import Pipeline
 
                 pipeline = Pipeline(settings)
-        return pipeline.run(task.request, files.output_path(task.id), report)
+        root = task.request.lineage or task.id  # a revision renders into its line's segments
+        return pipeline.run(
+            task.request, files.output_path(task.id), report, files.segments_dir(root)
+        )
 
     return render
 

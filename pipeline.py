@@ -8,6 +8,7 @@ share the same cache, the same fallbacks and the same errors.
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import time
@@ -53,8 +54,18 @@ class Pipeline:
         self.creator = VideoCreator(settings)
         self.uploads = Files.uploads_of(settings.storage.data_dir)  # where a task's files are
 
-    def run(self, request: CreateRequest, output_path: Path, report: Reporter = _no_report) -> dict:
+    def run(
+        self,
+        request: CreateRequest,
+        output_path: Path,
+        report: Reporter = _no_report,
+        segments_dir: Path | None = None,
+    ) -> dict:
         """Produce ``output_path`` (+ .srt, .jpg). Returns a JSON-able summary.
+
+        With ``segments_dir`` (a task's: ``Files.segments_dir`` of its line of
+        revisions) the video is rendered scene by scene into it, and a revision
+        re-encodes only the scenes that changed (the summary's ``segments``).
 
         A failure leaves no partial file behind; a full disk (ENOSPC anywhere)
         fails at its stage with "disk full: N MB free in DATA_DIR (...)"."""
@@ -78,8 +89,14 @@ class Pipeline:
             with _stage("render"):
                 tracked("render", 0.25)
                 timeline = self.timeline(request, script, narration, visuals)
+                if segments_dir is not None:
+                    Path(segments_dir).mkdir(parents=True, exist_ok=True)
+                    os.utime(segments_dir)  # rendered now: kept until this task expires
                 video = self.creator.render(
-                    timeline, output_path, progress=lambda p: report("render", 0.25 + 0.73 * p)
+                    timeline,
+                    output_path,
+                    progress=lambda p: report("render", 0.25 + 0.73 * p),
+                    segments_dir=segments_dir,
                 )
             tracked("finishing", 0.99)
         except BaseException as exc:
@@ -90,7 +107,15 @@ class Pipeline:
             raise
         finally:
             shutil.rmtree(work_dir, ignore_errors=True)
-        return summary(script, narration, video, visuals)
+        result = summary(script, narration, video, visuals)
+        if request.revision_of:
+            result["revision_of"] = request.revision_of
+        if video.segments is not None:
+            result["segments"] = {
+                "encoded": video.segments.encoded,
+                "reused": video.segments.reused,
+            }
+        return result
 
     def disk_full(
         self, exc: BaseException, output_path: Path, stage: str = "render"

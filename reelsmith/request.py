@@ -56,6 +56,7 @@ LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 AUDIO = frozenset({".mp3", ".wav", ".m4a", ".ogg", ".flac"})
 PICTURES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".mp4", ".mov", ".webm", ".mkv"})
 FONT_FILES = frozenset({".ttf", ".otf"})
+TASK_ID_PATTERN = r"^[0-9a-f]{32}$"
 
 
 class CreateRequest(BaseModel):
@@ -168,6 +169,26 @@ class CreateRequest(BaseModel):
             "POST /api/task/<id>/approve."
         ),
     ] = False
+
+    revision_of: Annotated[
+        str | None,
+        Field(
+            max_length=32,
+            pattern=TASK_ID_PATTERN,
+            description="Set by POST /api/task/<id>/revise: the finished task this one revises.",
+        ),
+        Rule(means="a task id (32 hex digits)"),
+    ] = None
+    lineage: Annotated[
+        str | None,
+        Field(
+            max_length=32,
+            pattern=TASK_ID_PATTERN,
+            description="Set by POST /api/task/<id>/revise: the first task of the revisions, "
+            "whose rendered scenes the revisions reuse.",
+        ),
+        Rule(means="a task id (32 hex digits)"),
+    ] = None
 
     # -- reading requests -------------------------------------------------
 

@@ -121,7 +121,14 @@ def python_server(tmp_path) -> StdioServerParameters:
 def test_create_a_video_poll_until_done_and_cancel(python_server, tmp_path):
     async def body(helper: Calls, session: ClientSession):
         tools = {t.name for t in (await session.list_tools()).tools}
-        assert tools == {"create_video", "get_task", "list_tasks", "cancel_task", "list_voices"}
+        assert tools == {
+            "create_video",
+            "revise_video",
+            "get_task",
+            "list_tasks",
+            "cancel_task",
+            "list_voices",
+        }
 
         created, error = await helper.call(
             session, "create_video", script=SCRIPT, voice="espeak", length=10, caption_style="boxed"

@@ -32,6 +32,8 @@ STORED_KEYS = [
     "transition_seconds",
     "scenes",
     "review",
+    "revision_of",
+    "lineage",
 ]
 
 

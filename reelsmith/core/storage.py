@@ -318,6 +318,23 @@ class Files:
         self._space_ok_until = time.monotonic() + self.SPACE_TRUSTED
         return None
 
+    # -- segments -------------------------------------------------------------
+    def segments_dir(self, root_id: str) -> Path:
+        """The rendered scenes (segments) of a video and its revisions, named by
+        the first task of the line (``segments/<root id>``), kept on this machine."""
+        return self.data_dir / "segments" / Path(root_id).name
+
+    def remove_segments_before(self, when: float) -> None:
+        """The segments of every line of revisions not rendered since ``when``
+        (epoch seconds): each render touches its folder, so a folder goes once
+        the last task that rendered into it has expired."""
+        for folder in (self.data_dir / "segments").glob("*"):
+            try:
+                if folder.is_dir() and folder.stat().st_mtime < when:
+                    shutil.rmtree(folder, ignore_errors=True)
+            except OSError:
+                pass
+
     # -- uploads --------------------------------------------------------------
     def share_uploads(self, names: Iterable[str]) -> None:
         """Move uploads saved here into the storage, for a worker on another machine."""

@@ -1,5 +1,6 @@
 """Retention: a finished task's outputs are removed RETENTION_DAYS after it
-ended; the task stays, marked expired, with an event saying why."""
+ended; the task stays, marked expired, with an event saying why. The rendered
+scenes a line of revisions shares go when its last rendered task expires."""
 
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ def expire_outputs(store: TaskStore, files: Files, max_age_seconds: float) -> in
             shutil.rmtree(files.data_dir / "storyboards" / task.id, ignore_errors=True)
             expired += 1
     files.remove_uploads_before(cutoff)  # e.g. left by a crash
+    files.remove_segments_before(cutoff)  # lines of revisions whose last task expired
     return expired
 
 

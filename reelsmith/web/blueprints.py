@@ -4,6 +4,7 @@
 * ``tasks``: create, follow, list, cancel; the server's status;
 * ``media``: a finished task's video, subtitles and thumbnail;
 * ``storyboard``: the scenes before the render, their thumbnails, approving a review;
+* ``revise``: a new video from a finished one with edited scenes;
 * ``studio``: voices, a voice's clip, a caption preview;
 * ``openapi``: the document that describes them all;
 * ``errors``: every /api/ error as JSON.
@@ -13,10 +14,20 @@ from __future__ import annotations
 
 from flask import Flask
 
-from reelsmith.web import errors, media, openapi, page, security, storyboard, studio, tasks_api
+from reelsmith.web import (
+    errors,
+    media,
+    openapi,
+    page,
+    revise,
+    security,
+    storyboard,
+    studio,
+    tasks_api,
+)
 
 
 def register_web(app: Flask) -> None:
     security.install(app)  # first: a refused Host or token goes no further
-    for module in (errors, page, tasks_api, storyboard, media, studio, openapi):
+    for module in (errors, page, tasks_api, storyboard, revise, media, studio, openapi):
         app.register_blueprint(module.bp)

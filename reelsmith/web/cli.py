@@ -2,6 +2,7 @@
 
 flask --app app create "topic" --out video.mp4
 flask --app app batch topics.txt --out videos/
+flask --app app revise <task id> scenes.json   # a done video with edited scenes
 flask --app app mcp            # an MCP server over stdio (mcp_server.py)
 """
 
@@ -21,7 +22,14 @@ from reelsmith.request import CreateRequest
 
 # Fields the commands take otherwise, or not at all: TOPIC is an argument,
 # --script a file, and a foreground render has no webhook to call.
-NOT_OPTIONS = ("topic", "script", "webhook_url", "review")  # review: the API's, with approve
+NOT_OPTIONS = (
+    "topic",
+    "script",
+    "webhook_url",
+    "review",  # the API's, with approve
+    "revision_of",  # set by revise
+    "lineage",
+)
 
 
 def request_options(settings) -> list:
@@ -48,7 +56,7 @@ def request_options(settings) -> list:
 
 
 def register_cli(app: Flask) -> None:
-    """Add the ``create``, ``batch``, ``worker`` and ``mcp`` commands to ``app.cli``."""
+    """Add the ``create``, ``batch``, ``revise``, ``worker`` and ``mcp`` commands to ``app.cli``."""
 
     def services():
         return app.extensions["reelsmith_services"]
@@ -154,6 +162,61 @@ def register_cli(app: Flask) -> None:
                 click.echo(f"{i:03d}.mp4  {result['duration']:.1f} s  {result['title']}")
         if failed:
             raise click.ClickException(f"{failed} of {len(topics)} videos failed")
+
+    @app.cli.command("revise")
+    @click.argument("task_id")
+    @click.argument("scenes_file", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--out", type=click.Path(dir_okay=False), help="Also copy the video here.")
+    def revise_command(task_id, scenes_file, out):
+        """A new video from a done task with the scenes in SCENES_FILE (JSON: a
+        list of scenes, or {"scenes": [...]}), as POST /api/task/<id>/revise
+        makes it, rendered here: only the scenes that changed are encoded."""
+        import json
+        import shutil
+
+        try:
+            scenes = json.loads(Path(scenes_file).read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise click.BadParameter(f"not JSON: {exc}", param_hint="SCENES_FILE") from None
+        if isinstance(scenes, dict) and "scenes" in scenes:
+            scenes = scenes["scenes"]
+        token = app.config["SETTINGS"].server.api_token
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        client = app.test_client()
+        with app.test_request_context("/api/tasks", headers=headers):
+            app.preprocess_request()  # starts the queue's workers in this process
+        queue = app.extensions["reelsmith"]
+        try:
+            reply = client.post(
+                f"/api/task/{task_id}/revise", json={"scenes": scenes}, headers=headers
+            )
+            body = reply.get_json(silent=True) or {}
+            if reply.status_code != 202:
+                field = f"{body['field']}: " if body.get("field") else ""
+                raise click.ClickException(f"{field}{body.get('error', reply.status_code)}")
+            new_id = body["task_id"]
+            with Progress() as report:
+                while True:
+                    task = client.get(body["status_url"], headers=headers).get_json()
+                    if task["status"] in ("done", "failed", "canceled"):
+                        break
+                    report(task.get("stage") or task["status"], task.get("progress") or 0.0)
+                    time.sleep(0.2)
+                report(task["status"], 1.0)
+        finally:
+            queue.shutdown(app.config["SETTINGS"].tasks.shutdown_timeout)
+        if task["status"] != "done":
+            raise click.ClickException(f"{new_id} {task['status']}: {task.get('error')}")
+        result = task["result"]
+        if out:
+            video = app.extensions["reelsmith_files"].output_path(new_id)
+            shutil.copyfile(video, out)
+        segments = result.get("segments") or {}
+        click.echo(
+            f"{new_id}: revision of {task_id}, {result['duration']:.1f} s; scenes encoded "
+            f"{segments.get('encoded')}, reused {segments.get('reused')}"
+            + (f"; video in {out}" if out else "")
+        )
 
     @app.cli.command("mcp")
     def mcp_command():

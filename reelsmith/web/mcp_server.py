@@ -10,6 +10,8 @@ Point an agent at that command; it can then call:
   (``music_path``, ``backgrounds_paths``, ``font_path``);
 - ``get_task``: its status, progress, result, events; once done, the links
   (``/api/task/<id>/video`` ...) and the files' paths on this machine;
+- ``revise_video``: a new video from a done task with edited scenes
+  (``POST /api/task/<id>/revise``);
 - ``list_tasks``, ``cancel_task``, ``list_voices``.
 
 Every tool is one call to the app's own JSON API, made in-process through
@@ -208,6 +210,23 @@ def build_server(app: Flask) -> MCPServer:
         data = api.task(api.call("GET", api.task_path(task_id)))
         data["events"] = api.call("GET", api.task_path(task_id, "/events"))["events"]
         return data
+
+    def revise_video(task_id: str, scenes: list) -> dict[str, Any]:
+        """A new video from a done task with these scenes (its other fields as
+        they were), as POST /api/task/<id>/revise makes it: only the scenes that
+        changed are rendered again. Returns the new task (result.revision_of
+        names the original; result.segments says which scenes were encoded
+        and which reused); poll get_task with its id."""
+        created = api.call("POST", api.task_path(task_id, "/revise"), {"scenes": scenes})
+        return api.task(api.call("GET", created["status_url"]))
+
+    scenes = CreateRequest.field_schemas(app.config["SETTINGS"])["scenes"]
+    revise_video.__annotations__ = {
+        "task_id": str,
+        "scenes": Annotated[list[dict[str, Any]], WithJsonSchema(scenes)],
+        "return": dict[str, Any],
+    }
+    server.tool()(revise_video)
 
     @server.tool()
     def list_tasks() -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The OpenAPI description of the storyboard routes (web/storyboard.py)."""
+"""The OpenAPI description of the storyboard routes (web/storyboard.py) and of
+revise (web/revise.py)."""
 
 from __future__ import annotations
 
@@ -111,6 +112,51 @@ def storyboard_paths(fields: dict, uploads: dict) -> dict:
                         "application/json": {
                             "schema": {
                                 "type": "object",
+                                "additionalProperties": False,
+                                "properties": {"scenes": scenes},
+                            }
+                        }
+                    },
+                },
+            )
+        },
+        "/api/task/{task_id}/revise": {
+            "post": op(
+                "A new video from a done one with these scenes (its other fields as they "
+                "were): answers as create does; the new task's result has revision_of, and "
+                "segments says which scenes were encoded again and which reused.",
+                {
+                    "202": json_body(
+                        {
+                            "type": "object",
+                            "required": ["task_id", "status_url"],
+                            "properties": {
+                                "task_id": TASK_ID_PARAM["schema"],
+                                "status_url": {"type": "string"},
+                            },
+                        },
+                        "Queued.",
+                    ),
+                    "404": NOT_FOUND,
+                    "409": error(
+                        "The task is not done (the error names its status), or it was made "
+                        "with uploaded files, removed when it ended."
+                    ),
+                    "503": {
+                        **error("The queue is full; try again after Retry-After seconds."),
+                        "headers": {"Retry-After": {"schema": {"type": "string"}}},
+                    },
+                },
+                changes_state=True,
+                operationId="reviseTask",
+                parameters=[TASK_ID_PARAM],
+                requestBody={
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["scenes"],
                                 "additionalProperties": False,
                                 "properties": {"scenes": scenes},
                             }
