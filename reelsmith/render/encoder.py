@@ -55,34 +55,11 @@ def encode_video(
     Frames still come from moviepy's ``iter_frames``, so its progress logger
     (and a cancel raised from it) work as with ``write_videofile``.
     """
-    import imageio_ffmpeg
-
-    width, height = size
     cmd = [
-        imageio_ffmpeg.get_ffmpeg_exe(),
-        "-y",
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-f",
-        "rawvideo",
-        "-pix_fmt",
-        "yuv420p",
-        "-s",
-        f"{width}x{height}",
-        "-r",
-        str(fps),
-        "-i",
-        "-",
+        *raw_yuv_input(size, fps),
         "-i",
         str(audio),
-        "-c:v",
-        r.codec,
-        "-preset",
-        r.preset,
-        "-pix_fmt",
-        "yuv420p",
-        *BT601_TAGS,
+        *x264_video(r),
         "-c:a",
         r.audio_codec,
         "-b:a",
@@ -164,3 +141,32 @@ def unlink_quietly(path: Path) -> None:
         os.unlink(path)
     except FileNotFoundError:
         pass
+
+
+def raw_yuv_input(size: tuple[int, int], fps: int) -> list[str]:
+    """ffmpeg reading raw I420 frames of ``size`` at ``fps`` from its stdin."""
+    import imageio_ffmpeg
+
+    width, height = size
+    return [
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-y",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "yuv420p",
+        "-s",
+        f"{width}x{height}",
+        "-r",
+        str(fps),
+        "-i",
+        "-",
+    ]
+
+
+def x264_video(r: RenderSettings) -> list[str]:
+    """The video encoder's options, the same for a whole video and a segment."""
+    return ["-c:v", r.codec, "-preset", r.preset, "-pix_fmt", "yuv420p", *BT601_TAGS]

@@ -25,7 +25,13 @@ from pathlib import Path
 from reelsmith.core.exceptions import RenderError
 from reelsmith.core.settings import RenderSettings
 from reelsmith.render.backdrop import Span, span_layout
-from reelsmith.render.encoder import BT601_TAGS, ffmpeg_cause, opencv_threads, unlink_quietly
+from reelsmith.render.encoder import (
+    ffmpeg_cause,
+    opencv_threads,
+    raw_yuv_input,
+    unlink_quietly,
+    x264_video,
+)
 from reelsmith.render.timeline import Timeline
 
 KEY_VERSION = "segment-v1"  # change when the frames or the encoding change
@@ -144,32 +150,9 @@ def plan_segments(timeline: Timeline, r: RenderSettings) -> list[SegmentPlan]:
 
 
 def _x264_cmd(r: RenderSettings, size: tuple[int, int], fps: int) -> list[str]:
-    import imageio_ffmpeg
-
-    width, height = size
     cmd = [
-        imageio_ffmpeg.get_ffmpeg_exe(),
-        "-y",
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-f",
-        "rawvideo",
-        "-pix_fmt",
-        "yuv420p",
-        "-s",
-        f"{width}x{height}",
-        "-r",
-        str(fps),
-        "-i",
-        "-",
-        "-c:v",
-        r.codec,
-        "-preset",
-        r.preset,
-        "-pix_fmt",
-        "yuv420p",
-        *BT601_TAGS,
+        *raw_yuv_input(size, fps),
+        *x264_video(r),
         # Closed GOPs starting with an IDR frame: each segment decodes alone,
         # so segments join by stream copy.
         "-flags",
