@@ -20,6 +20,7 @@ import video_creator
 from app import create_app
 from reelsmith.core import disk
 from reelsmith.core.settings import RenderSettings, Settings
+from reelsmith.render import segments
 from tests.helpers import poll, tiny_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,13 +194,18 @@ def enospc(path=None):
 
 
 def fail_in_encoder(monkeypatch):
-    """The encoder writes half a video, then the disk is full."""
+    """The encoder writes half a video, then the disk is full; the app's
+    render, scene by scene, hits the full disk in its first segment."""
 
     def encode(clip, path, *args, **kwargs):
         Path(path).write_bytes(b"\0" * 4096)
         raise enospc(path)
 
+    def encode_segment(frame_yuv, plan, path, *args, **kwargs):
+        raise enospc(path)
+
     monkeypatch.setattr(video_creator, "encode_video", encode)
+    monkeypatch.setattr(segments, "encode_segment", encode_segment)
 
 
 def fail_at_thumbnail(monkeypatch):
