@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from reelsmith.core.exceptions import BadRequest
+from reelsmith.core.exceptions import BadRequest, QueueFull
 
 log = logging.getLogger("reelsmith")
 
@@ -20,6 +20,13 @@ def bad_request(exc: BadRequest):
     if exc.field:
         body["field"] = exc.field
     return jsonify(body), 400
+
+
+@bp.app_errorhandler(QueueFull)
+def queue_full(exc: QueueFull):
+    response = jsonify(error=f"busy: {exc}; try again shortly")
+    response.headers["Retry-After"] = "10"
+    return response, 503
 
 
 @bp.app_errorhandler(HTTPException)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request, url_for
 
-from reelsmith.core.exceptions import BadRequest, QueueFull
+from reelsmith.core.exceptions import BadRequest
 from reelsmith.request import CreateRequest
 from reelsmith.tasks.model import Task, TaskStatus
 from reelsmith.web.common import get_task_or_404, settings, tasks
@@ -58,11 +58,5 @@ def revise(task_id):
     if unknown:
         raise BadRequest(f"{unknown[0]!r} is not a field (revise takes scenes)", str(unknown[0]))
     revised = revision_request(task, body.get("scenes"))
-    try:
-        new = tasks().submit(revised)
-    except QueueFull as exc:
-        response = jsonify(error=f"busy: {exc}; try again shortly")
-        response.status_code = 503
-        response.headers["Retry-After"] = "10"
-        return response
+    new = tasks().submit(revised)  # QueueFull: a 503 (web/errors.py)
     return jsonify(task_id=new.id, status_url=url_for("tasks.task_status", task_id=new.id)), 202

@@ -53,12 +53,9 @@ def create():
         raise
     try:
         task = tasks().submit(task_request)
-    except QueueFull as exc:
+    except QueueFull:  # a 503 (web/errors.py): nothing of the request is kept
         files().remove_uploads(task_request.uploads)
-        response = jsonify(error=f"busy: {exc}; try again shortly")
-        response.status_code = 503
-        response.headers["Retry-After"] = "10"
-        return response
+        raise
     return jsonify(task_id=task.id, status_url=url_for("tasks.task_status", task_id=task.id)), 202
 
 
