@@ -36,9 +36,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from render import make_narration, script  # noqa: E402  (the same workload)
+from render_inputs import make_narration, script  # noqa: E402  (the same workload)
 
 
 def creator(size):

@@ -21,9 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from render import make_narration, script  # noqa: E402  (the same workload)
+from render_inputs import make_narration, script  # noqa: E402  (the same workload)
 
 VARIANTS = {
     "moviepy defaults (threads=None, medium)": {"threads": None, "preset": "medium"},

@@ -21,15 +21,16 @@ TITLE = "Why octopuses have three hearts"
 
 
 # -- the workload -----------------------------------------------------------
-def make_narration(work: Path, seconds: float):
-    """Six voiced-like segments (tones with syllable envelopes) filling ``seconds``."""
+def make_narration(work: Path, seconds: float, sentences: list[str] = SENTENCES):
+    """Voiced-like segments (tones with syllable envelopes), one per sentence
+    (the six of ``SENTENCES`` unless given), filling ``seconds``."""
     from reelsmith.core.pauses import GAP, LEAD_IN, TAIL
     from reelsmith.voice.synthesizer import Narration, SpeechSegment
 
     rate = 22050
-    per = (seconds - LEAD_IN - TAIL - GAP * (len(SENTENCES) - 1)) / len(SENTENCES)
+    per = (seconds - LEAD_IN - TAIL - GAP * (len(sentences) - 1)) / len(sentences)
     segments = []
-    for i, text in enumerate(SENTENCES):
+    for i, text in enumerate(sentences):
         t = np.arange(int(per * rate)) / rate
         envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 4 * t) ** 2
         samples = (np.sin(2 * np.pi * (140 + 20 * i) * t) * envelope * 9000).astype(np.int16)

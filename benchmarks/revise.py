@@ -19,36 +19,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import wave
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from render_inputs import make_narration  # noqa: E402  (the render benchmark's synthetic voice)
 
 SENTENCES = [f"This is sentence number {i + 1} of the revision benchmark." for i in range(10)]
-
-
-def make_narration(work: Path, seconds: float):
-    """Ten voiced-like segments (tones with syllable envelopes) filling ``seconds``."""
-    from reelsmith.core.pauses import GAP, LEAD_IN, TAIL
-    from reelsmith.voice.synthesizer import Narration, SpeechSegment
-
-    rate = 22050
-    per = (seconds - LEAD_IN - TAIL - GAP * (len(SENTENCES) - 1)) / len(SENTENCES)
-    segments = []
-    for i, text in enumerate(SENTENCES):
-        t = np.arange(int(per * rate)) / rate
-        envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 4 * t) ** 2
-        samples = (np.sin(2 * np.pi * (140 + 20 * i) * t) * envelope * 9000).astype(np.int16)
-        path = work / f"voice_{i:03d}.wav"
-        with wave.open(str(path), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(rate)
-            w.writeframes(samples.tobytes())
-        segments.append(SpeechSegment(text=text, path=path, duration=len(samples) / rate))
-    return Narration(segments=segments, engine="synthetic", language="en", sample_rate=rate)
 
 
 def revised(timeline, index: int, text: str):
@@ -99,7 +75,7 @@ def main() -> None:
         work = Path(tmp)
         photos = make_photos(work / "photos")
         timeline = Timeline.narrated(
-            make_narration(work, seconds),
+            make_narration(work, seconds, SENTENCES),
             size=(w, h),
             title="The revision benchmark",
             language="en",
