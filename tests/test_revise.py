@@ -168,3 +168,37 @@ def test_the_mcp_tool_and_the_cli_command_revise_through_the_api(tmp_path):
     assert f"revision of {by_mcp['id']}" in done.output
     assert "encoded [], reused [0, 1]" in done.output
     assert probe(out).duration > 1
+
+
+def test_a_longer_sentence_over_pictures_re_encodes_only_its_scene(tmp_path):
+    """Over pictures, each scene's frames are its own: scene 1 says more, the
+    video grows, and scenes 0 and 2 are reused all the same (2 some frames later)."""
+    from tests.helpers.fake_visuals import FakeImages
+
+    with FakeImages(colour=(30, 200, 60)) as images:
+        app = create_app(
+            {
+                "SETTINGS": make_settings(
+                    tmp_path, images_base_url=images.base_url, images_api_key="img-key"
+                ),
+                "TESTING": True,
+            }
+        )
+        client = app.test_client()
+        scenes = [{**scene, "visual": {"prompt": f"picture {i}"}} for i, scene in enumerate(SCENES)]
+        try:
+            reply = client.post("/api/create", json={"scenes": scenes, "voice": "espeak"})
+            first = poll(client, reply.get_json()["task_id"], timeout=240)
+            assert first["status"] == "done", first
+            longer = [*scenes]
+            longer[1] = {**scenes[1], "text": "Two of them pump blood through the gills, again."}
+            reply = client.post(f"/api/task/{first['id']}/revise", json={"scenes": longer})
+            assert reply.status_code == 202, reply.get_json()
+            second = poll(client, reply.get_json()["task_id"], timeout=240)
+            assert second["status"] == "done", second
+        finally:
+            app.extensions["reelsmith"].shutdown(30)
+    assert first["result"]["segments"] == {"encoded": [0, 1, 2], "reused": []}
+    assert second["result"]["duration"] > first["result"]["duration"] + 0.5
+    assert second["result"]["segments"] == {"encoded": [1], "reused": [0, 2]}
+    assert len(images.requests) == 3  # the pictures came from the cache the second time

@@ -153,6 +153,39 @@ def test_a_revised_scene_text_re_encodes_only_that_scene(creator, narration, tmp
     assert np.abs(old[b0:b1] - new[b0:b1]).mean() > 0.5
 
 
+def test_a_longer_sentence_re_encodes_its_scene_and_moves_the_rest(
+    creator, narration, pictures, tmp_path
+):
+    """Scene 1 says more, so the scenes after it start later: they are reused
+    all the same (each starts on a frame; its key is in its own time)."""
+    segments = tmp_path / "segments"
+    tl = timeline(narration, media=pictures)
+    for scene in tl.scenes:  # every scene starts on a frame
+        assert scene.start * 30 == pytest.approx(round(scene.start * 30), abs=1e-6)
+    first = creator.render(tl, tmp_path / "v1.mp4", segments_dir=segments)
+
+    # The other sentences keep their voice clips (the pipeline's cache does that).
+    said = SpeechSynthesizer(Settings()).narrate(
+        ["Two of them pump blood through the gills, again and again."],
+        tmp_path / "voice",
+        language="en",
+        voice="piper",
+    )
+    segments_said = [*narration.segments]
+    segments_said[1] = said.segments[0]
+    revised = timeline(dataclasses.replace(narration, segments=segments_said), media=pictures)
+    assert revised.scenes[2].start > tl.scenes[2].start + 1.0
+    second = creator.render(revised, tmp_path / "v2.mp4", segments_dir=segments)
+    assert second.segments.encoded == [1]
+    assert second.segments.reused == [0, 2, 3]
+    assert frame_times(second.video_path) == list(range(frame_count(revised)))
+
+    # Scene 3 is the very same encode, some frames later.
+    old, new = decoded(first.video_path), decoded(second.video_path)
+    (a0, a1), (b0, b1) = frame_bounds(tl)[3], frame_bounds(revised)[3]
+    assert b0 > a0 and np.array_equal(old[a0:a1], new[b0:b1])
+
+
 def test_a_transition_re_encodes_only_its_two_neighbours(creator, narration, pictures, tmp_path):
     segments = tmp_path / "segments"
     tl = timeline(narration, media=pictures)

@@ -59,7 +59,8 @@ def test_render_produces_platform_ready_mp4(creator, narration, tmp_path):
     assert info.audio == "aac (LC)" and info.sample_rate == 48000
     assert info.faststart
     expected = LEAD_IN + narration.duration + GAP * (len(SENTENCES) - 1) + TAIL
-    assert result.timeline.duration == pytest.approx(expected, abs=0.01)
+    # each sentence starts on a frame: its pause before grows by less than a frame
+    assert expected - 0.001 < result.timeline.duration < expected + len(SENTENCES) / 30
     assert stream_duration(out, "v") == pytest.approx(expected, abs=0.1)
     assert stream_duration(out, "a") == pytest.approx(expected, abs=0.1)
     integrated, true_peak = loudness(out)
@@ -77,7 +78,9 @@ def test_captions_are_timed_to_each_sentence_audio(creator, narration, tmp_path)
     t = LEAD_IN
     for cue, seg in zip(cues, narration.segments):
         assert cue.text == seg.text
-        assert cue.start == pytest.approx(t, abs=1e-3)
+        # after the pause, on the next frame (1/30 s)
+        assert t - 1e-3 < cue.start < t + 1 / 30
+        assert cue.start * 30 == pytest.approx(round(cue.start * 30), abs=1e-6)
         assert cue.end - cue.start == pytest.approx(seg.duration, abs=1e-3)
         t = cue.end + GAP
     srt = out.with_suffix(".srt").read_text()

@@ -8,9 +8,11 @@ with peaks below -2 dBFS (true peak <= -1 dBTP).
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 import wave
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,25 +47,38 @@ class AudioTrack:
         return [(o / self.rate, (o + n) / self.rate) for o, n in zip(self.offsets, self.lengths)]
 
 
-def narration_track(narration: Narration, music: Path | None = None) -> AudioTrack:
+def narration_track(
+    narration: Narration,
+    music: Path | None = None,
+    fps: int | None = None,
+    holds: Sequence[float | None] = (),
+) -> AudioTrack:
     """The narration's sentences in a row: ``LEAD_IN`` of silence, ``GAP``
-    between sentences and ``TAIL`` after the last (read from the WAV headers)."""
+    between sentences and ``TAIL`` after the last (read from the WAV headers).
+
+    With ``fps``, each sentence starts on a video frame (its gap grows by less
+    than a frame), so a scene's frames depend on its own content only and an
+    unchanged scene's segment can be reused when one before it changes length.
+    ``holds[i]`` (seconds, None: none) keeps sentence ``i``'s scene at least
+    that long: the pause after its voice grows."""
     rate = narration.sample_rate
     position = int(LEAD_IN * rate)
     offsets, lengths = [], []
     for i, seg in enumerate(narration.segments):
+        if fps:
+            position = round(math.ceil(position * fps / rate - 1e-9) * rate / fps)
         length = _frames_of(seg.path, rate)
         offsets.append(position)
         lengths.append(length)
-        position += length
-        if i < len(narration.segments) - 1:
-            position += int(GAP * rate)
+        pause = int((GAP if i < len(narration.segments) - 1 else TAIL) * rate)
+        hold = holds[i] if i < len(holds) and holds[i] else 0.0
+        position += max(length + pause, round(hold * rate))
     return AudioTrack(
         rate=rate,
         voices=tuple(seg.path for seg in narration.segments),
         offsets=tuple(offsets),
         lengths=tuple(lengths),
-        samples=position + int(TAIL * rate),
+        samples=position,
         music=music,
     )
 

@@ -34,7 +34,7 @@ from reelsmith.render.encoder import (
 )
 from reelsmith.render.timeline import Timeline
 
-KEY_VERSION = "segment-v1"  # change when the frames or the encoding change
+KEY_VERSION = "segment-v2"  # change when the frames or the encoding change
 EPSILON = 1e-6
 
 
@@ -101,9 +101,12 @@ def media_fingerprint(path: Path | None) -> str | None:
     return _MEDIA_HASHES[memo]
 
 
-def _background_key(timeline: Timeline, spans: list[Span], t0: float, t1: float) -> list:
-    """What the picture behind frames at times t0..t1 (inclusive) depends on."""
-    generated = [repr(timeline.look), timeline.duration, timeline.ken_burns]
+def _background_key(timeline: Timeline, spans: list[Span], scene, t0: float, t1: float) -> list:
+    """What the picture behind the scene's frames at times t0..t1 (inclusive)
+    depends on, in the scene's own time: a photo's span and zoom, a clip, a
+    transition's blend. The generated look moves on the video's clock, over
+    the whole video, so its key holds the scene's place and the video's length."""
+    generated = [repr(timeline.look), timeline.duration, timeline.ken_burns, scene.start]
     if not timeline.has_media:
         return ["generated", *generated]  # one background for the whole video; no transitions
     parts: list = []
@@ -111,14 +114,22 @@ def _background_key(timeline: Timeline, spans: list[Span], t0: float, t1: float)
         after = spans[k + 1].half if k + 1 < len(spans) else 0.0
         if span.start - span.half <= t1 and t0 < span.end + after:  # shown (maybe blended)
             media = media_fingerprint(span.media) if span.media is not None else generated
-            parts.append(["span", span.start, span.end, media])
+            parts.append(["span", _local(span.start, scene), _local(span.end, scene), media])
         if span.half and span.start - span.half <= t1 and t0 < span.start + span.half:
-            parts.append(["blend", k, span.kind, span.half])
+            parts.append(["blend", _local(span.start, scene), span.kind, span.half])
     return parts
 
 
+def _local(t: float, scene) -> float:
+    """``t`` in the scene's own time, to the microsecond (a key's part)."""
+    return round(t - scene.start, 6) + 0.0  # (+ 0.0: never -0.0)
+
+
 def plan_segments(timeline: Timeline, r: RenderSettings) -> list[SegmentPlan]:
-    """Each scene's frames and the key that names its segment."""
+    """Each scene's frames and the key that names its segment: everything the
+    frames depend on, in the scene's own time. Scenes start on a frame
+    (``Timeline.narrated``), so a scene that only moved (one before it changed
+    length) keeps its key, and its segment is reused."""
     fps = timeline.fps
     spans = span_layout(timeline) if timeline.has_media else []
     common = [
@@ -129,21 +140,21 @@ def plan_segments(timeline: Timeline, r: RenderSettings) -> list[SegmentPlan]:
         r.preset,
         repr(timeline.style),
         timeline.language,
-        frame_count(timeline),
     ]
     plans = []
     for i, (scene, (first, last)) in enumerate(zip(timeline.scenes, frame_bounds(timeline))):
         t0, t1 = first / fps, (last - 1) / fps
         cue = scene.cue
+        words = [(w.text, _local(w.start, scene), _local(w.end, scene)) for w in cue.words]
         parts = [
             *common,
-            first,
-            last,
-            [cue.text, cue.start, cue.end, [(w.text, w.start, w.end) for w in cue.words]],
-            _background_key(timeline, spans, t0, t1),
+            last - first,
+            _local(t0, scene),  # where the first frame falls in the scene
+            [cue.text, _local(cue.start, scene), _local(cue.end, scene), words],
+            _background_key(timeline, spans, scene, t0, t1),
         ]
         if first < last and t0 < timeline.title.seconds:
-            parts.append(["title", timeline.title.text, timeline.title.seconds])
+            parts.append(["title", timeline.title.text, _local(timeline.title.seconds, scene)])
         key = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
         plans.append(SegmentPlan(i, first, last, key))
     return plans

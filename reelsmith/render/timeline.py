@@ -169,13 +169,16 @@ class Timeline:
         transition: Transition = Transition(),
         music: Path | None = None,
         ken_burns: bool = True,
+        holds: Sequence[float | None] = (),
     ) -> Timeline:
         """The timeline of a narration: its sentences placed with the pauses
-        between them (``render.audio``), a scene each, captioned at the
-        voice's own word times."""
-        audio = narration_track(narration, music)
+        between them (``render.audio``), each starting on a frame, a scene
+        each (at least ``holds[i]`` seconds long), captioned at the voice's
+        own word times."""
+        audio = narration_track(narration, music, fps=fps, holds=holds)
         return cls.from_cues(
             cues_for(narration, audio.spans),
+            duration=audio.samples / audio.rate,
             size=size,
             title=title,
             fps=fps,
