@@ -31,6 +31,7 @@ from reelsmith.script.templates import TEMPLATE_WORDS
 from reelsmith.script.text import Script, script_from_text
 from reelsmith.visuals import Context, VisualsResult, choose
 from reelsmith.visuals.scenes import choose_scenes, storyboard_dir, storyboard_scenes
+from reelsmith.voice.casting import narrate_cast
 from reelsmith.voice.synthesizer import Narration, SpeechSynthesizer, words_per_second
 from video_creator import VideoCreator, VideoResult
 
@@ -154,8 +155,10 @@ class Pipeline:
         with _stage("voice"):
             report("voice", 0.10)
             work_dir.mkdir(parents=True, exist_ok=True)
-            narration = self.synthesizer.narrate(
+            narration = narrate_cast(  # a scene may name its own voice
+                self.synthesizer,
                 script.sentences,
+                [scene["voice"] for scene in request.scenes or ()],
                 work_dir,
                 language=script.language,
                 voice=request.voice,
@@ -262,6 +265,7 @@ class Pipeline:
             style=style,
             transition=Transition(request.transition, request.transition_seconds),
             music=music,
+            holds=[scene["seconds"] for scene in request.scenes or ()],
         )
 
     def caption_style(self, request: CreateRequest) -> CaptionStyle:

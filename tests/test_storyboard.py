@@ -280,3 +280,53 @@ def test_a_media_url_that_fails_at_run_time_fails_the_visuals_stage(tmp_path, me
     assert task["status"] == "failed" and task["error"]["stage"] == "visuals", task
     assert task["error"]["message"].startswith("scenes[0].visual.url: could not use")
     assert "HTTP 404" in task["error"]["message"]
+
+
+def test_a_scene_with_seconds_is_held_that_long(tmp_path):
+    app = _app(tmp_path)
+    scenes = [{"text": "Hold this one.", "seconds": 4.5}, {"text": "Then this."}]
+    try:
+        client = app.test_client()
+        reply = client.post("/api/create", json={"scenes": scenes, "voice": "espeak"})
+        assert reply.status_code == 202, reply.get_json()
+        task = poll(client, reply.get_json()["task_id"], timeout=240)
+    finally:
+        app.extensions["reelsmith"].shutdown(30)
+    assert task["status"] == "done", task
+    first, second = task["result"]["captions"]
+    assert first["end"] < 2.5  # the voice is short: the scene holds after it
+    assert 4.5 <= second["start"] < 4.5 + 1 / 30 + 0.001
+
+
+def test_a_scene_spoken_in_its_own_voice(tmp_path):
+    """The request's voice is espeak (22050 Hz); scene 1 names Piper's voice."""
+    app = _app(tmp_path)
+    scenes = [{"text": "I am the robot."}, {"text": "And I am Joe.", "voice": "piper"}]
+    try:
+        client = app.test_client()
+        bad = client.post(
+            "/api/create", json={"scenes": [{"text": "x", "voice": "nope:who"}], "voice": "espeak"}
+        )
+        assert bad.status_code == 400 and bad.get_json()["field"] == "scenes[0].voice"
+        reply = client.post("/api/create", json={"scenes": scenes, "voice": "espeak"})
+        assert reply.status_code == 202, reply.get_json()
+        task = poll(client, reply.get_json()["task_id"], timeout=240)
+    finally:
+        app.extensions["reelsmith"].shutdown(30)
+    assert task["status"] == "done", task
+    timings = [c.get("word_timing") for c in task["result"]["captions"]]
+    words = [[w["text"] for w in c["words"]] for c in task["result"]["captions"]]
+    assert words == [["I", "am", "the", "robot."], ["And", "I", "am", "Joe."]], timings
+    # Which voice said what: the voice cache holds each clip under its engine.
+    from cache import Cache
+    from reelsmith.voice.synthesizer import SpeechSynthesizer
+
+    settings = make_settings(tmp_path)
+    voices = SpeechSynthesizer(settings, Cache(settings.storage.cache_dir))
+
+    def said_by(engine: str, text: str) -> bool:
+        voice = voices.engines[engine].voice_for("en")
+        return voices.cache.get(voices.cache_key(engine, text, "en", voice)) is not None
+
+    assert said_by("espeak", "I am the robot.") and not said_by("piper", "I am the robot.")
+    assert said_by("piper", "And I am Joe.") and not said_by("espeak", "And I am Joe.")

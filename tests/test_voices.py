@@ -293,3 +293,26 @@ def test_a_registered_engine_speaks_through_the_normal_path(tmp_path, tone):
     assert high.voice == "tone:high"
     assert words_per_second("tone", 1.5, "en", s) == pytest.approx(4.5)
     assert words_per_second("auto", 1.0, "en", s) == pytest.approx(3.0)
+
+
+def test_scenes_in_two_voices_at_two_rates_share_one_rate(tmp_path, tone):
+    """The request's voice is espeak (22050 Hz); scene 1 hums at 16000 Hz: its
+    clip is resampled to 22050 Hz and keeps its length and word times."""
+    from reelsmith.voice.casting import narrate_cast
+
+    narration = narrate_cast(
+        SpeechSynthesizer(Settings()),
+        ["Said by the robot.", "Hummed words here."],
+        [None, "tone:high"],
+        tmp_path,
+        language="en",
+        voice="espeak",
+        speed=1.0,
+    )
+    assert narration.engine == "espeak" and narration.sample_rate == 22050
+    hummed = narration.segments[1]
+    with wave.open(str(hummed.path)) as w:
+        assert w.getframerate() == 22050
+        assert w.getnframes() / 22050 == pytest.approx(0.6, abs=0.01)
+    assert [w.start for w in hummed.words] == [0.0, pytest.approx(0.2), pytest.approx(0.4)]
+    assert narration.segments[0].word_timing == "engine"

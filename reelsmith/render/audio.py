@@ -72,7 +72,8 @@ def narration_track(
         lengths.append(length)
         pause = int((GAP if i < len(narration.segments) - 1 else TAIL) * rate)
         hold = holds[i] if i < len(holds) and holds[i] else 0.0
-        position += max(length + pause, round(hold * rate))
+        scene_start = offsets[-1] if i else 0  # the first scene shows from the start
+        position = max(position + length + pause, scene_start + round(hold * rate))
     return AudioTrack(
         rate=rate,
         voices=tuple(seg.path for seg in narration.segments),
