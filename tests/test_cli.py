@@ -180,3 +180,17 @@ def test_the_mcp_command_hands_the_app_to_mcp_server(tmp_path, monkeypatch):
     result = app.test_cli_runner().invoke(args=["mcp"])
     assert result.exit_code == 0, result.output
     assert served == [app]
+
+
+def test_create_takes_scenes_from_a_file(tmp_path):
+    scenes = tmp_path / "scenes.json"
+    scenes.write_text('[{"text": "Tea is a leaf."}, {"text": "People brew it hot.", "seconds": 3}]')
+    out = tmp_path / "tea.mp4"
+    runner = cli(tmp_path)
+    result = runner.invoke(args=["create", "tea", "--scenes", str(scenes), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.with_suffix(".srt").read_text().count("-->") == 2
+    missing = runner.invoke(args=["create", "tea", "--scenes", str(tmp_path / "no.json")])
+    assert missing.exit_code == 2 and "--scenes" in missing.output
+    bad = runner.invoke(args=["create", "tea", "--scenes", '[{"text": " "}]'])
+    assert bad.exit_code == 2 and "scenes[0].text is required" in bad.output

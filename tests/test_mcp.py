@@ -123,6 +123,8 @@ def test_create_a_video_poll_until_done_and_cancel(python_server, tmp_path):
         tools = {t.name for t in (await session.list_tools()).tools}
         assert tools == {
             "create_video",
+            "create_storyboard",
+            "approve_task",
             "revise_video",
             "get_task",
             "list_tasks",
@@ -167,6 +169,36 @@ def test_create_a_video_poll_until_done_and_cancel(python_server, tmp_path):
     assert [e["status"] for e in done["events"]][-1] == "done", done["events"]
     assert doomed["status"] == "canceled" and "files" not in doomed
     assert {t["id"] for t in listed["tasks"]} == {done["id"], doomed["id"]}
+
+
+def test_an_agent_sees_the_storyboard_edits_a_scene_and_approves(python_server):
+    async def body(helper: Calls, session: ClientSession):
+        board, error = await helper.call(session, "create_storyboard", script=SCRIPT)
+        assert error is None, error
+        scenes = [{"text": s["text"], "visual": s["visual"]} for s in board["scenes"]]
+        assert [s["text"] for s in scenes] == [
+            "Otters hold hands while they sleep.",
+            "They float together on calm water.",
+        ]
+        assert all(s["thumbnail_url"].endswith(".jpg") for s in board["scenes"])
+        held, error = await helper.call(
+            session, "create_video", scenes=scenes, voice="espeak", review=True
+        )
+        assert error is None, error
+        while held["status"] != "review":
+            assert held["status"] in ("queued", "running"), held
+            await anyio.sleep(0.2)
+            held, _ = await helper.call(session, "get_task", task_id=held["id"])
+        scenes[1]["text"] = "They drift together on calm water."
+        approved, error = await helper.call(
+            session, "approve_task", task_id=held["id"], scenes=scenes
+        )
+        assert error is None, error
+        return await wait_finished(helper, session, held["id"])
+
+    done = run_client(python_server, body)
+    assert done["status"] == "done", done.get("error")
+    assert done["result"]["sentences"][1] == "They drift together on calm water."
 
 
 def test_bad_arguments_are_tool_errors_naming_the_field(python_server):

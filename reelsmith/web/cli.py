@@ -78,6 +78,12 @@ def register_cli(app: Flask) -> None:
     def request_for(topic, script=None, **options) -> CreateRequest:
         """A checked request, as the API would make it; a bad value says which option."""
         data = {"topic": topic, "script": script, **options}
+        scenes = data.get("scenes")
+        if isinstance(scenes, str) and not scenes.lstrip().startswith("["):
+            try:  # --scenes names a JSON file (a storyboard's scenes), or is the JSON itself
+                data["scenes"] = Path(scenes).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise click.BadParameter(f"cannot read {scenes}: {exc}", param_hint="--scenes")
         try:
             return CreateRequest.parse(data, app.config["SETTINGS"])
         except BadRequest as exc:

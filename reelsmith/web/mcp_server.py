@@ -228,6 +228,39 @@ def build_server(app: Flask) -> MCPServer:
     }
     server.tool()(revise_video)
 
+    def create_storyboard(**arguments) -> dict[str, Any]:
+        """The scenes a video would have, before any voice or render (POST
+        /api/storyboard): each scene's text, visual (source, query, prompt,
+        url, upload), estimated_seconds and thumbnail_url. Edit them and pass
+        them to create_video as scenes, or create with review=true and
+        approve_task."""
+        body = {k: v for k, v in arguments.items() if v is not None}
+        return api.call("POST", "/api/storyboard", body)
+
+    board_fields = {
+        k: v
+        for k, v in CreateRequest.field_schemas(app.config["SETTINGS"]).items()
+        if k in ("topic", "script", "scenes", "length", "language", "tone", "voice", "visuals")
+    }
+    create_storyboard.__signature__ = inspect.Signature(
+        [argument(k, Any, None, schema) for k, schema in board_fields.items()],
+        return_annotation=dict[str, Any],
+    )
+    server.tool()(create_storyboard)
+
+    def approve_task(task_id: str, scenes: list | None = None) -> dict[str, Any]:
+        """Render a task waiting in review (created with review=true): its
+        result.storyboard's scenes, or these edited scenes. Poll get_task."""
+        body = {"scenes": scenes} if scenes else {}
+        return api.task(api.call("POST", api.task_path(task_id, "/approve"), body))
+
+    approve_task.__annotations__ = {
+        "task_id": str,
+        "scenes": Annotated[list[dict[str, Any]] | None, WithJsonSchema(scenes)],
+        "return": dict[str, Any],
+    }
+    server.tool()(approve_task)
+
     @server.tool()
     def list_tasks() -> dict[str, Any]:
         """The most recent tasks, newest first."""
