@@ -30,7 +30,13 @@ from reelsmith.request import CreateRequest
 from reelsmith.script.templates import TEMPLATE_WORDS
 from reelsmith.script.text import Script, script_from_text
 from reelsmith.visuals import Context, VisualsResult, choose
-from reelsmith.visuals.scenes import choose_scenes, storyboard_dir, storyboard_scenes
+from reelsmith.visuals.scenes import (
+    choose_scenes,
+    scene_specs,
+    storyboard_dir,
+    storyboard_scenes,
+    write_thumbnails,
+)
 from reelsmith.voice.casting import narrate_cast
 from reelsmith.voice.synthesizer import Narration, SpeechSynthesizer, words_per_second
 from video_creator import VideoCreator, VideoResult
@@ -109,6 +115,10 @@ class Pipeline:
         finally:
             shutil.rmtree(work_dir, ignore_errors=True)
         result = summary(script, narration, video, visuals)
+        result["scenes"] = scene_specs(request.scenes, script, visuals)  # what revise takes
+        if segments_dir is not None:  # a task's: "Edit scenes" shows each scene's picture
+            folder = storyboard_dir(self.settings.storage.data_dir, output_path.stem)
+            write_thumbnails(visuals, len(script.sentences), script.title, folder, timeline.size)
         if request.revision_of:
             result["revision_of"] = request.revision_of
         if video.segments is not None:

@@ -2,10 +2,12 @@
 270x480 with the offline voice and generated visuals; the revision re-encodes
 only the scenes whose frames changed."""
 
+import io
 import json
 
 import anyio
 import pytest
+from PIL import Image
 
 from app import create_app
 from cache import Cache
@@ -190,6 +192,16 @@ def test_a_longer_sentence_over_pictures_re_encodes_only_its_scene(tmp_path):
             reply = client.post("/api/create", json={"scenes": scenes, "voice": "espeak"})
             first = poll(client, reply.get_json()["task_id"], timeout=240)
             assert first["status"] == "done", first
+            # What "Edit scenes" opens: the scenes as revise takes them, with thumbnails.
+            assert [s["visual"]["prompt"] for s in first["result"]["scenes"]] == [
+                "picture 0",
+                "picture 1",
+                "picture 2",
+            ]
+            thumb = client.get(f"/api/storyboard/{first['id']}/1.jpg")
+            assert thumb.status_code == 200 and thumb.data[:3] == b"\xff\xd8\xff"
+            with Image.open(io.BytesIO(thumb.data)) as img:
+                assert img.convert("RGB").getpixel((5, 5)) == pytest.approx((30, 200, 60), abs=25)
             longer = [*scenes]
             longer[1] = {**scenes[1], "text": "Two of them pump blood through the gills, again."}
             reply = client.post(f"/api/task/{first['id']}/revise", json={"scenes": longer})

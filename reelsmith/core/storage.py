@@ -327,8 +327,9 @@ class Files:
     def remove_segments_before(self, when: float) -> None:
         """The segments of every line of revisions not rendered since ``when``
         (epoch seconds): each render touches its folder, so a folder goes once
-        the last task that rendered into it has expired."""
-        for folder in (self.data_dir / "segments").glob("*"):
+        the last task that rendered into it has expired. Storyboards' thumbnails
+        (``storyboards/<id>``) older than ``when`` go too."""
+        for folder in [*self.data_dir.glob("segments/*"), *self.data_dir.glob("storyboards/*")]:
             try:
                 if folder.is_dir() and folder.stat().st_mtime < when:
                     shutil.rmtree(folder, ignore_errors=True)
@@ -374,3 +375,4 @@ class Files:
     def remove_outputs(self, task_id: str) -> None:
         for suffix in OUTPUT_SUFFIXES:
             self.storage.delete(output_name(task_id, suffix))
+        shutil.rmtree(self.data_dir / "storyboards" / Path(task_id).name, ignore_errors=True)

@@ -237,13 +237,26 @@ def storyboard_scenes(
     folder: Path,
     size: tuple[int, int],
 ) -> list[dict]:
-    """A scene per sentence: its text, the visual chosen for it (as a spec
-    that ``scenes`` on a create takes back), its estimated length, and a
+    """A scene per sentence (``scene_specs``) with its estimated length, and a
     thumbnail written to ``folder / <i>.jpg``."""
-    folder.mkdir(parents=True, exist_ok=True)
     board = []
+    for spec in scene_specs(scenes, script, visuals):
+        estimate = spec["seconds"] or max(
+            1.0, len(spec["text"].split()) / max(0.5, words_per_second)
+        )
+        board.append({"text": spec["text"], "visual": spec["visual"]})
+        board[-1]["estimated_seconds"] = round(estimate, 1)
+    write_thumbnails(visuals, len(board), script.title, folder, size)
+    return board
+
+
+def scene_specs(scenes: list[dict] | None, script, visuals: VisualsResult) -> list[dict]:
+    """A scene per sentence as ``scenes`` on a create takes it back: its text,
+    the visual chosen for it (source, search words, prompt, url, upload), its
+    own voice and seconds when it had them."""
+    specs = []
     for i, text in enumerate(script.sentences):
-        given = scenes[i] if scenes else None
+        given = scenes[i] if scenes and i < len(scenes) else None
         path = visuals.paths[i] if i < len(visuals.paths) else None
         served = visuals.per_sentence[i]["source"] if i < len(visuals.per_sentence) else ""
         visual = dict(given["visual"]) if given else dict.fromkeys(VISUAL_KEYS)
@@ -255,17 +268,26 @@ def storyboard_scenes(
             visual["upload"] = path.name if served == "upload" and path else None
         if served in SOURCES and served != "upload":
             visual["source"] = served
-        seconds = given["seconds"] if given and given["seconds"] else None
-        estimate = seconds or max(1.0, len(text.split()) / max(0.5, words_per_second))
-        make_thumbnail(path, folder / f"{i}.jpg", script.title, size)
-        board.append(
+        specs.append(
             {
                 "text": text,
                 "visual": visual,
-                "estimated_seconds": round(estimate, 1),
+                "voice": given["voice"] if given else None,
+                "seconds": given["seconds"] if given else None,
             }
         )
-    return board
+    return specs
+
+
+def write_thumbnails(
+    visuals: VisualsResult, count: int, seed: str, folder: Path, size: tuple[int, int]
+) -> None:
+    """The first ``count`` scenes' thumbnails, as ``folder / <i>.jpg`` (the
+    generated background where a scene has no picture)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        path = visuals.paths[i] if i < len(visuals.paths) else None
+        make_thumbnail(path, folder / f"{i}.jpg", seed, size)
 
 
 def make_thumbnail(path: Path | None, out: Path, seed: str, size: tuple[int, int]) -> Path:
