@@ -31,7 +31,9 @@ async function api(path, options = {}) {
   try { body = await response.json(); } catch (e) { body = null; }
   if (!response.ok) {
     const message = (body && body.error) || `request failed (HTTP ${response.status})`;
-    throw new Error(message);
+    const error = new Error(message);
+    error.field = body && body.field;  // the request field it names, if any
+    throw error;
   }
   return body;
 }
@@ -75,6 +77,8 @@ function render(task) {
   } else if (task.status === "running" || task.status === "queued") {
     const eta = task.eta_seconds != null ? ` · ${about(task.eta_seconds)} left` : "";
     detail.textContent = `${task.stage} · ${pct}%${eta}`;
+  } else if (task.status === "review") {
+    detail.textContent = "The scenes are ready: review them, then approve.";
   } else if (task.status === "done") {
     const r = task.result;
     const notes = [r.voice_fallback, r.visuals_note].filter(Boolean).join(" · ");
@@ -87,6 +91,7 @@ function render(task) {
   error.hidden = !task.error;
   if (task.error) error.textContent = `Failed at ${task.error.stage}: ${task.error.message}`;
   li.querySelector(".cancel").hidden = !(task.status === "queued" || task.status === "running");
+  storyboardButtons(li, task);  // storyboard.js
   const result = li.querySelector(".task-result");
   if (task.status === "done" && result.hidden) {
     const video = result.querySelector("video");
@@ -104,7 +109,8 @@ async function refresh() {
   try {
     const { tasks } = await api("/api/tasks");
     tasks.slice().reverse().forEach(render);
-    const active = tasks.some((t) => t.status === "queued" || t.status === "running");
+    const active = tasks.some((t) => t.status === "queued" || t.status === "running") ||
+      tasks.some((t) => t.id === reviewWanted);
     idlePolls = active ? 0 : idlePolls + 1;
   } catch (e) {
     idlePolls += 1;
@@ -135,6 +141,7 @@ form.addEventListener("submit", async (event) => {
   button.disabled = true;
   try {
     const { task_id } = await api("/api/create", { method: "POST", body: data });
+    if (data.get("review")) wantReview(task_id);  // storyboard.js opens its cards when ready
     render(await api(`/api/task/${task_id}`));
     idlePolls = 0;
     schedule(500);

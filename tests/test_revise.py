@@ -214,3 +214,48 @@ def test_a_longer_sentence_over_pictures_re_encodes_only_its_scene(tmp_path):
     assert second["result"]["duration"] > first["result"]["duration"] + 0.5
     assert second["result"]["segments"] == {"encoded": [1], "reused": [0, 2]}
     assert len(images.requests) == 3  # the pictures came from the cache the second time
+
+
+def test_a_video_with_an_uploaded_picture_can_be_revised(tmp_path):
+    """The uploaded picture is kept with the line's segments when the video is
+    done; a revision uses it again (its scene reused), and nothing is left in
+    uploads/ after."""
+    from tests.helpers.fake_visuals import png
+
+    app = _app(tmp_path)
+    client = app.test_client()
+    scenes = [
+        {"text": "My own red picture.", "visual": {"upload": "mine.png"}},
+        {"text": "Then the sea."},
+    ]
+    try:
+        reply = client.post(
+            "/api/create",
+            data={
+                "scenes": json.dumps(scenes),
+                "voice": "espeak",
+                "backgrounds": (io.BytesIO(png((220, 30, 30), (90, 160))), "mine.png"),
+            },
+            content_type="multipart/form-data",
+        )
+        assert reply.status_code == 202, reply.get_json()
+        first = poll(client, reply.get_json()["task_id"], timeout=240)
+        assert first["status"] == "done", first
+        kept = first["result"]["scenes"]
+        assert kept[0]["visual"]["upload"] and kept[0]["visual"]["upload"] != "mine.png"
+        kept[1]["text"] = "Then the deep blue sea."
+        reply = client.post(f"/api/task/{first['id']}/revise", json={"scenes": kept})
+        assert reply.status_code == 202, reply.get_json()
+        second = poll(client, reply.get_json()["task_id"], timeout=240)
+        assert second["status"] == "done", second
+        bad = [{**kept[0], "visual": {"upload": "other.png"}}]
+        reply = client.post(f"/api/task/{first['id']}/revise", json={"scenes": bad})
+        assert reply.status_code == 400
+        assert reply.get_json()["field"] == "scenes[0].visual.upload"
+    finally:
+        app.extensions["reelsmith"].shutdown(30)
+    assert second["result"]["visuals_per_sentence"][0]["source"] == "upload"
+    assert second["result"]["segments"]["reused"] == [0]
+    assert list((tmp_path / "instance" / "uploads").iterdir()) == []
+    media = tmp_path / "instance" / "segments" / first["id"] / "media"
+    assert len({p.stat().st_ino for p in media.iterdir()}) == 1  # one picture, linked twice

@@ -351,6 +351,32 @@ class Files:
             if self.shared and not local.exists():
                 self.storage.fetch(upload_name(name), local)
 
+    def keep_uploads(self, names: Iterable[str], root_id: str) -> None:
+        """A finished video's uploads, moved beside its line's segments
+        (``segments/<root id>/media``) for its revisions, and gone with them."""
+        names = list(names)
+        for name in names:
+            src = self.upload_path(name)
+            if src.is_file():
+                kept = self.segments_dir(root_id) / "media"
+                kept.mkdir(parents=True, exist_ok=True)
+                os.replace(src, kept / src.name)
+        self.remove_uploads(names)  # what is left: the shared copies
+
+    def restore_upload(self, name: str, root_id: str) -> str | None:
+        """A kept upload of the line ``root_id`` copied back into uploads under
+        a new name (returned), for a revision to use; None when it is gone."""
+        kept = self.segments_dir(root_id) / "media" / Path(name).name
+        if not kept.is_file():
+            return None
+        self.uploads.mkdir(parents=True, exist_ok=True)
+        new = f"{uuid.uuid4().hex}{kept.suffix}"
+        try:
+            os.link(kept, self.uploads / new)  # the same file: no second copy on disk
+        except OSError:
+            shutil.copyfile(kept, self.uploads / new)
+        return new
+
     def remove_uploads(self, names: Iterable[str]) -> None:
         for name in names:
             self.upload_path(name).unlink(missing_ok=True)

@@ -185,7 +185,10 @@ class Lifecycle:
         if status == TaskStatus.REVIEW:  # keeps its uploads for the render to come
             self.store.transition(task.id, status, **fields)
             return status
-        self._remove_uploads(task)  # gone before the task says it ended
+        if status == TaskStatus.DONE and self.files is not None:  # for its revisions
+            self.files.keep_uploads(task.request.uploads, task.request.lineage or task.id)
+        else:
+            self._remove_uploads(task)  # gone before the task says it ended
         self.store.transition(task.id, status, **fields)
         if task.request.webhook_url:
             self.webhooks.send(self.store.get(task.id))  # the task as it ended

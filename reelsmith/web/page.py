@@ -9,6 +9,7 @@ from flask import Blueprint, render_template
 from reelsmith.captions.presets import PRESETS
 from reelsmith.captions.style import FONTS, MODES, POSITIONS, STYLE_RANGES
 from reelsmith.request import CreateRequest
+from reelsmith.visuals.scenes import MAX_SCENE_CHARS, TEXT_LIMITS
 from reelsmith.web.common import settings
 from reelsmith.web.security import TOKEN_COOKIE
 
@@ -33,4 +34,5 @@ def index():
         caption_fonts=list(FONTS),
         caption_size_range=STYLE_RANGES["size"],
         caption_presets_json=json.dumps({n: s.to_dict() for n, s in PRESETS.items()}),
+        scene_limits={"text": MAX_SCENE_CHARS, **TEXT_LIMITS},
     )

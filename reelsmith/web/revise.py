@@ -15,7 +15,8 @@ from flask import Blueprint, abort, jsonify, request, url_for
 from reelsmith.core.exceptions import BadRequest
 from reelsmith.request import CreateRequest
 from reelsmith.tasks.model import Task, TaskStatus
-from reelsmith.web.common import get_task_or_404, settings, tasks
+from reelsmith.web.common import files, get_task_or_404, settings, tasks
+from reelsmith.web.uploads import bind_scene_uploads
 
 bp = Blueprint("revise", __name__)
 
@@ -25,16 +26,12 @@ REPLACED = ("script", "scenes", "review", "revision_of", "lineage")
 
 def revision_request(task: Task, scenes) -> CreateRequest:
     """The request of a revision of ``task`` (done) with ``scenes``, checked as
-    create checks them: a bad one is ``BadRequest`` naming ``scenes[i]...``."""
+    create checks them: a bad one is ``BadRequest`` naming ``scenes[i]...``.
+    The original's uploaded files (kept with its line's segments) are copied
+    back for it; a scene's ``upload`` names one of them."""
     if scenes is None:
         raise BadRequest("scenes is required: the revised video's scenes", "scenes")
     stored = task.request
-    if stored.uploads:
-        abort(
-            409,
-            description="this video was made with uploaded files (music, font or backgrounds), "
-            "removed when it ended: create a new video instead",
-        )
     fields = {
         k: v
         for k, v in stored.to_dict().items()
@@ -43,7 +40,38 @@ def revision_request(task: Task, scenes) -> CreateRequest:
     revised = CreateRequest.parse({**fields, "scenes": scenes}, settings())
     if not revised.scenes:
         raise BadRequest("scenes is required: the revised video's scenes", "scenes")
-    return revised.model_copy(update={"revision_of": task.id, "lineage": stored.lineage or task.id})
+    lineage = stored.lineage or task.id
+    copies = restored_uploads(stored, lineage)
+    try:
+        uploads = {
+            name: [copies.get(n, n) for n in value]
+            if isinstance(value, list)
+            else copies.get(value, value)
+            for name in CreateRequest.upload_fields()
+            if (value := getattr(stored, name))
+        }
+        revised = revised.model_copy(update={**uploads, "revision_of": task.id, "lineage": lineage})
+        return bind_scene_uploads(revised, copies)
+    except BaseException:
+        files().remove_uploads(copies.values())
+        raise
+
+
+def restored_uploads(stored: CreateRequest, lineage: str) -> dict[str, str]:
+    """Each upload of ``stored``: its name -> the name of its copy for the
+    revision; 409 when one is gone (e.g. made on another machine)."""
+    copies: dict[str, str] = {}
+    for name in stored.uploads:
+        copy = files().restore_upload(name, lineage)
+        if copy is None:
+            files().remove_uploads(copies.values())
+            abort(
+                409,
+                description="this video's uploaded files (music, font or pictures) are no "
+                "longer here: create a new video instead",
+            )
+        copies[name] = copy
+    return copies
 
 
 @bp.post("/api/task/<task_id>/revise")
@@ -58,5 +86,9 @@ def revise(task_id):
     if unknown:
         raise BadRequest(f"{unknown[0]!r} is not a field (revise takes scenes)", str(unknown[0]))
     revised = revision_request(task, body.get("scenes"))
-    new = tasks().submit(revised)  # QueueFull: a 503 (web/errors.py)
+    try:
+        new = tasks().submit(revised)  # QueueFull: a 503 (web/errors.py)
+    except BaseException:
+        files().remove_uploads(revised.uploads)
+        raise
     return jsonify(task_id=new.id, status_url=url_for("tasks.task_status", task_id=new.id)), 202
