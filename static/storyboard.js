@@ -76,8 +76,8 @@ function numberScenes() {
     const n = i + 1;
     li.querySelector(".scene-n").textContent = String(n);
     li.querySelector(".scene-thumb").alt = `The picture of scene ${n}`;
-    li.querySelector(".scene-up").setAttribute("aria-label", `Move scene ${n} up`);
-    li.querySelector(".scene-down").setAttribute("aria-label", `Move scene ${n} down`);
+    li.querySelector(".scene-up").setAttribute("aria-label", `Move up: scene ${n}`);
+    li.querySelector(".scene-down").setAttribute("aria-label", `Move down: scene ${n}`);
     li.querySelector(".scene-remove").setAttribute("aria-label", `Remove scene ${n}`);
     li.querySelector(".scene-up").disabled = i === 0;
     li.querySelector(".scene-down").disabled = i === all.length - 1;
