@@ -139,8 +139,8 @@ def storyboard_paths(fields: dict, uploads: dict) -> dict:
                     ),
                     "404": NOT_FOUND,
                     "409": error(
-                        "The task is not done (the error names its status), or it was made "
-                        "with uploaded files, removed when it ended."
+                        "The task is not done (the error names its status), or the files it "
+                        "was made with are no longer on this machine."
                     ),
                     "503": {
                         **error("The queue is full; try again after Retry-After seconds."),
