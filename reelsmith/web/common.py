@@ -94,3 +94,15 @@ def get_task_or_404(task_id: str) -> Task:
     if task is None:
         abort(404, description=f"no task with id {task_id!r}")
     return task
+
+
+def scenes_body(action: str):
+    """The ``scenes`` of a JSON body that may carry nothing else (approve,
+    revise); None when not given. Another field is BadRequest naming it."""
+    body = request.get_json(silent=True) if request.content_length else {}
+    if not isinstance(body, dict):
+        raise BadRequest("the body is not a JSON object")
+    unknown = [k for k in body if k != "scenes"]
+    if unknown:
+        raise BadRequest(f"{unknown[0]!r} is not a field ({action} takes scenes)", str(unknown[0]))
+    return body.get("scenes")

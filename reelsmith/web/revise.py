@@ -10,12 +10,12 @@ The MCP tool ``revise_video`` and ``flask --app app revise`` call this endpoint.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request, url_for
+from flask import Blueprint, abort, jsonify, url_for
 
 from reelsmith.core.exceptions import BadRequest
 from reelsmith.request import CreateRequest
 from reelsmith.tasks.model import Task, TaskStatus
-from reelsmith.web.common import files, get_task_or_404, settings, tasks
+from reelsmith.web.common import files, get_task_or_404, scenes_body, settings, tasks
 from reelsmith.web.uploads import bind_scene_uploads
 
 bp = Blueprint("revise", __name__)
@@ -79,13 +79,7 @@ def revise(task_id):
     task = get_task_or_404(task_id)
     if task.status != TaskStatus.DONE:
         abort(409, description=f"task is {task.status.value}: only a done task can be revised")
-    body = request.get_json(silent=True) if request.content_length else {}
-    if not isinstance(body, dict):
-        raise BadRequest("the body is not a JSON object")
-    unknown = [k for k in body if k != "scenes"]
-    if unknown:
-        raise BadRequest(f"{unknown[0]!r} is not a field (revise takes scenes)", str(unknown[0]))
-    revised = revision_request(task, body.get("scenes"))
+    revised = revision_request(task, scenes_body("revise"))
     try:
         new = tasks().submit(revised)  # QueueFull: a 503 (web/errors.py)
     except BaseException:

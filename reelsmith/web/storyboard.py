@@ -13,9 +13,9 @@ from __future__ import annotations
 import shutil
 import uuid
 
-from flask import Blueprint, abort, jsonify, request, send_file
+from flask import Blueprint, abort, jsonify, send_file
 
-from reelsmith.core.exceptions import BadRequest, ReelsmithError
+from reelsmith.core.exceptions import ReelsmithError
 from reelsmith.request import CreateRequest
 from reelsmith.tasks.model import TaskStatus
 from reelsmith.visuals.scenes import storyboard_dir
@@ -24,6 +24,7 @@ from reelsmith.web.common import (
     files,
     get_task_or_404,
     request_fields,
+    scenes_body,
     services,
     settings,
     task_json,
@@ -71,14 +72,9 @@ def approve(task_id):
     task = get_task_or_404(task_id)
     if task.status != TaskStatus.REVIEW:
         abort(409, description=f"task is {task.status.value}, not in review")
-    body = request.get_json(silent=True) if request.content_length else {}
-    if not isinstance(body, dict):
-        raise BadRequest("the body is not a JSON object")
-    unknown = [k for k in body if k != "scenes"]
-    if unknown:
-        raise BadRequest(f"{unknown[0]!r} is not a field (approve takes scenes)", str(unknown[0]))
+    edited = scenes_body("approve")
     stored = task.request
-    scenes = body.get("scenes") or [
+    scenes = edited or [
         {
             "text": scene["text"],
             "visual": scene["visual"],
