@@ -4,6 +4,7 @@ then re-rendered with one scene's caption changed, reusing the others.
 
     python benchmarks/revise.py           # 720x1280, 60 s, 10 scenes
     python benchmarks/revise.py --quick   # 360x640, 20 s, 10 scenes
+    python benchmarks/revise.py --full    # 1080x1920, 60 s, 10 scenes
 
 The last line is ``revise_ratio=<x> segment_overhead=<y> join_frames_ok=<1|0>``:
 revise_ratio is the revision's wall time over the single-pass render's,
@@ -68,8 +69,11 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="360x640, 20 s")
+    parser.add_argument("--full", action="store_true", help="1080x1920, 60 s")
     args = parser.parse_args()
-    w, h, seconds = (360, 640, 20.0) if args.quick else (720, 1280, 60.0)
+    w, h, seconds = (
+        (360, 640, 20.0) if args.quick else (1080, 1920, 60.0) if args.full else (720, 1280, 60.0)
+    )
     creator = VideoCreator(Settings.build(render=RenderSettings(width=w, height=h)))
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
