@@ -94,7 +94,8 @@ def test_a_script_alone_names_the_video_and_empty_text_is_the_default(tmp_path):
     [
         ({"topic": "ok", "shots": ["a"]}, "shots", "'shots' is not a field"),
         ({"topic": "ok", "scenes": ["a"]}, "scenes[0]", "scenes[0] must be an object"),
-        ({"topic": "ok", "music": "x.mp3"}, "music", "music takes files"),
+        ({"topic": "ok", "music": "x.mp3"}, "music", "a file goes in a multipart upload"),
+        ({"topic": "ok", "music": "loud"}, "music", "music must be auto, none, a mood"),
         ({"topic": "ok", "length": 601}, "length", "length must be between 10 and 600 seconds"),
         ({"topic": "ok", "length": float("inf")}, "length", "length must be a whole number"),
         ({"topic": "ok", "speed": "fast"}, "speed", "speed must be a number"),

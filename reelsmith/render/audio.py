@@ -8,6 +8,7 @@ with peaks below -2 dBFS (true peak <= -1 dBTP).
 
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
 import wave
@@ -18,6 +19,7 @@ import numpy as np
 
 from reelsmith.core.exceptions import RenderError
 from reelsmith.core.pauses import GAP, LEAD_IN, TAIL
+from reelsmith.render import music_bed
 from reelsmith.voice.synthesizer import Narration
 
 TARGET_LUFS = -14.0  # integrated loudness the platforms normalise to
@@ -112,9 +114,10 @@ def master_audio(src: Path, dst: Path, music: Path | None = None) -> Path:
 
     Speech has a high crest factor, so a plain gain to -14 LUFS would clip:
     gain, then a limiter, then one correction for what the limiter took.
-    With ``music``, it is first mixed in as a bed: looped or cut to length,
-    faded in and out, set ``MUSIC_BELOW_VOICE_LU`` under the voice and ducked
-    further (sidechain compression) while the voice speaks.
+    With ``music``, it is first mixed in as a bed (``_mix_music_bed``): from
+    the video's first sample (fade-in 0.4 s), looped with a crossfade or cut
+    with a fade-out to length, set ``MUSIC_BELOW_VOICE_LU`` under the voice and
+    ducked further (sidechain compression) while the voice speaks.
     """
     layout = "aresample=48000,pan=stereo|c0=c0|c1=c0"
     if music is not None:
@@ -133,29 +136,29 @@ def master_audio(src: Path, dst: Path, music: Path | None = None) -> Path:
 
 
 def _mix_music_bed(voice: Path, music: Path, dst: Path, layout: str) -> Path:
+    """The voice over ``music`` fitted to its length (``music_bed.fit``: from
+    the first sample, looped with a crossfade or cut with a fade-out), set
+    ``MUSIC_BELOW_VOICE_LU`` under the voice and ducked while it speaks."""
     with wave.open(str(voice), "rb") as w:
         d = w.getnframes() / w.getframerate()
-    music_in = ["-stream_loop", "-1", "-t", f"{d:.3f}", "-i", str(music)]
-    stereo = "aresample=48000,aformat=channel_layouts=stereo"
-    voice_lufs = integrated_loudness(voice, layout)
     unreadable = f"the music bed {Path(music).name} could not be read"
-    log_text = _ffmpeg(
-        *music_in, "-af", f"{stereo},ebur128=framelog=quiet", "-f", "null", "-", failure=unreadable
-    )
-    found = re.findall(r"I:\s+(-?[\d.]+) LUFS", log_text)
-    music_gain = voice_lufs - MUSIC_BELOW_VOICE_LU - (float(found[-1]) if found else -20.0)
+    bed = music_bed.write_bed(music, d, dst.with_name("bed.f32"))
+    voice_lufs = integrated_loudness(voice, layout)
+    music_gain = voice_lufs - MUSIC_BELOW_VOICE_LU - _track_loudness(music)
     graph = (
         f"[0:a]{layout},asplit[voice][key];"
-        f"[1:a]{stereo},volume={music_gain:.2f}dB,afade=t=in:d=1,"
-        f"afade=t=out:st={max(0.0, d - 2):.3f}:d=2[music];"
+        f"[1:a]volume={music_gain:.2f}dB[music];"
         "[music][key]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400[ducked];"
         "[voice][ducked]amix=inputs=2:normalize=0:duration=first[mix]"
     )
+    raw = ["-f", "f32le", "-ar", str(music_bed.RATE), "-ac", "2"]
     _ffmpeg(
         "-y",
         "-i",
         str(voice),
-        *music_in,
+        *raw,
+        "-i",
+        str(bed),
         "-filter_complex",
         graph,
         "-map",
@@ -165,7 +168,20 @@ def _mix_music_bed(voice: Path, music: Path, dst: Path, layout: str) -> Path:
         str(dst),
         failure=unreadable,
     )
+    bed.unlink(missing_ok=True)
     return dst
+
+
+def _track_loudness(music: Path) -> float:
+    """A music file's integrated loudness (LUFS), measured once per file while it is unchanged."""
+    stat = Path(music).stat()
+    return _loudness_of(str(music), stat.st_size, stat.st_mtime)
+
+
+@functools.lru_cache(maxsize=64)
+def _loudness_of(path: str, size: int, mtime: float) -> float:
+    found = integrated_loudness(Path(path), "aresample=48000,aformat=channel_layouts=stereo")
+    return found if found > -70.0 else -20.0
 
 
 def _frames_of(path: Path, expected_rate: int) -> int:

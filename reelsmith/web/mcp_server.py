@@ -134,7 +134,7 @@ def path_fields() -> dict[str, tuple[str, dict]]:
     fields = {}
     for name, schema in CreateRequest.upload_schemas().items():
         text = f"{schema['description']}; as a path on this machine"
-        if schema["type"] == "array":
+        if schema.get("type") == "array":
             path = {"type": "array", "items": {"type": "string"}, "maxItems": schema["maxItems"]}
             fields[f"{name}_paths"] = (name, {**path, "description": text})
         else:

@@ -1,0 +1,100 @@
+"""A music bed fitted to the video: decoded once, looped with a crossfade or
+trimmed with a fade-out to the video's length, faded in from its first sample.
+
+The bed is made in numpy (one decode of the track, no extra ffmpeg pass) and
+handed to the mix as 48 kHz stereo float samples; ``audio.master_audio``
+ducks it under the voice and masters the whole to -14 LUFS.
+"""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from reelsmith.core.exceptions import RenderError
+
+RATE = 48000
+FADE_IN = 0.4  # seconds: the music starts with the video, at most 0.5 s of fade-in
+FADE_OUT = 2.0  # seconds at the video's end (at most a quarter of the video)
+CROSSFADE = 2.0  # seconds where the end of the track overlaps its start again
+
+
+def decode(path: Path) -> np.ndarray:
+    """A track as 48 kHz stereo float32 samples, shape (n, 2)."""
+    import imageio_ffmpeg
+
+    proc = subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-hide_banner",
+            "-nostdin",
+            "-i",
+            str(path),
+            "-vn",
+            "-ac",
+            "2",
+            "-ar",
+            str(RATE),
+            "-f",
+            "f32le",
+            "-",
+        ],
+        capture_output=True,
+    )
+    samples = np.frombuffer(proc.stdout, dtype="<f4")
+    if proc.returncode or samples.size < 2 * RATE // 10:  # under 0.1 s: nothing to play
+        last = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no audio"]
+        raise RenderError(f"the music bed {Path(path).name} could not be read: {last[0]}")
+    return samples[: samples.size // 2 * 2].reshape(-1, 2)
+
+
+@functools.lru_cache(maxsize=8)
+def _decoded(path: str, size: int, mtime: float) -> np.ndarray:
+    data = decode(Path(path))
+    data.flags.writeable = False
+    return data
+
+
+def decoded(path: Path) -> np.ndarray:
+    """``decode``, kept for the next video while the file is unchanged (the
+    bundled tracks are few, and a decode is the bed's main cost)."""
+    stat = Path(path).stat()
+    return _decoded(str(path), stat.st_size, stat.st_mtime)
+
+
+def fit(track: np.ndarray, samples: int, rate: int = RATE) -> np.ndarray:
+    """``track`` made exactly ``samples`` long: looped with an equal-power
+    crossfade of ``CROSSFADE`` while too short, then cut with a fade-out of
+    ``FADE_OUT``; with a fade-in of ``FADE_IN`` from the first sample."""
+    out = np.empty((samples, track.shape[1]), dtype=np.float32)
+    overlap = min(int(CROSSFADE * rate), len(track) // 4)
+    t = np.linspace(0.0, np.pi / 2, overlap, dtype=np.float32)[:, None]
+    rise, fall = np.sin(t), np.cos(t)
+    length = min(len(track), samples)
+    out[:length] = track[:length]
+    filled = length
+    while filled < samples:  # the next round starts ``overlap`` before the end
+        start = filled - overlap
+        head = min(overlap, samples - start)
+        out[start : start + head] = (
+            out[start : start + head] * fall[:head] + track[:head] * rise[:head]
+        )
+        rest = min(len(track) - overlap, samples - filled)
+        out[filled : filled + rest] = track[overlap : overlap + rest]
+        filled += rest
+    fade_in = min(int(FADE_IN * rate), samples)
+    out[:fade_in] *= np.linspace(0.0, 1.0, fade_in, dtype=np.float32)[:, None]
+    fade_out = min(int(FADE_OUT * rate), samples // 4)
+    if fade_out:
+        out[samples - fade_out :] *= np.linspace(1.0, 0.0, fade_out, dtype=np.float32)[:, None]
+    return out
+
+
+def write_bed(music: Path, seconds: float, dst: Path) -> Path:
+    """The bed for a video of ``seconds``, as raw 48 kHz stereo float32 (``-f f32le``)."""
+    bed = fit(decoded(music), int(round(seconds * RATE)))
+    dst.write_bytes(bed.astype("<f4").tobytes())
+    return dst
