@@ -204,7 +204,7 @@ def test_a_long_track_is_trimmed_with_a_fade_out_from_its_start(tmp_path):
     # within the 2 ms the mastering's limiter looks ahead
     from reelsmith.render.music_bed import decode
 
-    original = decode(track.path)[:, 0].astype(np.float64)
+    original = decode(track.path)[0][:, 0].astype(np.float64)
     a = mix[1 * RATE : 4 * RATE]
     lag = max(range(-240, 241), key=lambda k: np.dot(a, original[RATE + k : 4 * RATE + k]))
     assert abs(lag) <= 120  # 2.5 ms

@@ -60,7 +60,7 @@ _TOPIC_WORDS = {
     "nostalgic": "history historical ancient past old memory memories war empire century "
     "civilization vintage retro origin legend myth lost ruin museum medieval coffee",
     "tender": "love family mother mom father dad baby child children kid friend friendship "
-    "grandmother grandma wedding heart kindness care pet kitten home gift",
+    "grandmother grandma wedding kindness care pet kitten home gift",
 }
 _MOOD_OF_WORD = {w: mood for mood, words in _TOPIC_WORDS.items() for w in words.split()}
 

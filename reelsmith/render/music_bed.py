@@ -9,6 +9,7 @@ ducks it under the voice and masters the whole to -14 LUFS.
 from __future__ import annotations
 
 import functools
+import re
 import subprocess
 from pathlib import Path
 
@@ -22,8 +23,9 @@ FADE_OUT = 2.0  # seconds at the video's end (at most a quarter of the video)
 CROSSFADE = 2.0  # seconds where the end of the track overlaps its start again
 
 
-def decode(path: Path) -> np.ndarray:
-    """A track as 48 kHz stereo float32 samples, shape (n, 2)."""
+def decode(path: Path) -> tuple[np.ndarray, float]:
+    """A track as 48 kHz stereo float32 samples, shape (n, 2), and its
+    integrated loudness (LUFS, EBU R128), in one ffmpeg run."""
     import imageio_ffmpeg
 
     proc = subprocess.run(
@@ -33,32 +35,40 @@ def decode(path: Path) -> np.ndarray:
             "-nostdin",
             "-i",
             str(path),
-            "-vn",
-            "-ac",
-            "2",
-            "-ar",
-            str(RATE),
+            "-filter_complex",
+            f"[0:a:0]aresample={RATE},aformat=channel_layouts=stereo,asplit[pcm][m];"
+            "[m]ebur128=framelog=quiet[meter]",
+            "-map",
+            "[pcm]",
             "-f",
             "f32le",
+            "-",
+            "-map",
+            "[meter]",
+            "-f",
+            "null",
             "-",
         ],
         capture_output=True,
     )
     samples = np.frombuffer(proc.stdout, dtype="<f4")
+    log_text = proc.stderr.decode(errors="replace")
     if proc.returncode or samples.size < 2 * RATE // 10:  # under 0.1 s: nothing to play
-        last = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no audio"]
+        last = log_text.strip().splitlines()[-1:] or ["no audio"]
         raise RenderError(f"the music bed {Path(path).name} could not be read: {last[0]}")
-    return samples[: samples.size // 2 * 2].reshape(-1, 2)
+    found = re.findall(r"I:\s+(-?[\d.]+) LUFS", log_text)
+    loudness = float(found[-1]) if found and float(found[-1]) > -70 else -20.0
+    return samples[: samples.size // 2 * 2].reshape(-1, 2), loudness
 
 
-@functools.lru_cache(maxsize=8)
-def _decoded(path: str, size: int, mtime: float) -> np.ndarray:
-    data = decode(Path(path))
+@functools.lru_cache(maxsize=2)  # about 12 MB a track of 30 s
+def _decoded(path: str, size: int, mtime: float) -> tuple[np.ndarray, float]:
+    data, loudness = decode(Path(path))
     data.flags.writeable = False
-    return data
+    return data, loudness
 
 
-def decoded(path: Path) -> np.ndarray:
+def decoded(path: Path) -> tuple[np.ndarray, float]:
     """``decode``, kept for the next video while the file is unchanged (the
     bundled tracks are few, and a decode is the bed's main cost)."""
     stat = Path(path).stat()
@@ -93,8 +103,9 @@ def fit(track: np.ndarray, samples: int, rate: int = RATE) -> np.ndarray:
     return out
 
 
-def write_bed(music: Path, seconds: float, dst: Path) -> Path:
-    """The bed for a video of ``seconds``, as raw 48 kHz stereo float32 (``-f f32le``)."""
-    bed = fit(decoded(music), int(round(seconds * RATE)))
-    dst.write_bytes(bed.astype("<f4").tobytes())
-    return dst
+def write_bed(music: Path, seconds: float, dst: Path) -> float:
+    """The bed for a video of ``seconds`` in ``dst``, as raw 48 kHz stereo
+    float32 (``-f f32le``); returns the track's integrated loudness (LUFS)."""
+    track, loudness = decoded(music)
+    dst.write_bytes(fit(track, int(round(seconds * RATE))).astype("<f4").tobytes())
+    return loudness
