@@ -160,7 +160,9 @@ def test_every_request_field_is_a_cli_option_with_the_models_bounds(app):
             option = params[name]
             assert option.opts == [f"--{name.replace('_', '-')}"]
             assert option.default == schema.get("default")
-            if "enum" in schema:
+            if name in CreateRequest.upload_fields():  # --music: a value or a file's path
+                assert option.type.name == "text" and "a file's path" in option.help
+            elif "enum" in schema:
                 assert list(option.type.choices) == schema["enum"]
             if "maximum" in schema:
                 assert option.type.max == schema["maximum"]

@@ -117,9 +117,10 @@ def register_cli(app: Flask) -> None:
             except ReelsmithError as exc:
                 report.close()
                 raise click.ClickException(f"{exc.stage}: {exc.message}") from exc
+        music = result.get("music") or {}
         click.echo(
             f"{out}: {result['duration']:.1f} s, voice {result['voice_engine']}, "
-            f"script {result['script_source']}"
+            f"script {result['script_source']}, music {music.get('track') or music.get('source')}"
         )
 
     @app.cli.command("worker")
