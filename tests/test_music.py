@@ -75,6 +75,15 @@ def test_none_a_mood_a_track_and_an_upload(tmp_path):
     assert upload.path == tmp_path / ("0" * 32 + ".mp3") and upload.to_dict()["source"] == "upload"
 
 
+def test_without_the_library_auto_is_no_music_and_says_why(tmp_path, monkeypatch):
+    from reelsmith.music import choosing
+
+    monkeypatch.setattr(choosing, "tracks", lambda: ())
+    choice = choose_music("auto", "a morning run", "informative", tmp_path)
+    assert choice.path is None and choice.source == "none"
+    assert "immich-memories-music" in choice.to_dict()["why"]
+
+
 def test_music_path_serves_auto_but_not_an_explicit_choice(tmp_path):
     bed = make_tone(tmp_path / "bed.mp3", seconds=1.0)
     pipeline = Pipeline(make_settings(tmp_path, music_path=bed))
