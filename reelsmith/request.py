@@ -246,7 +246,8 @@ class CreateRequest(BaseModel):
 
     @classmethod
     def client_fields(cls) -> list[str]:
-        """The fields a client sends as values (the uploads come as files)."""
+        """The fields a client sends as values (the uploads come as files; one
+        that also takes text, ``music``, is both)."""
         uploads = cls.upload_fields()
         return [name for name in cls.model_fields if name not in uploads or uploads[name].text]
 

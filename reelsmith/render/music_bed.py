@@ -75,11 +75,13 @@ def decoded(path: Path) -> tuple[np.ndarray, float]:
     return _decoded(str(path), stat.st_size, stat.st_mtime)
 
 
-def fit(track: np.ndarray, samples: int, rate: int = RATE) -> np.ndarray:
-    """``track`` made exactly ``samples`` long: looped with an equal-power
-    crossfade of ``CROSSFADE`` while too short, then cut with a fade-out of
-    ``FADE_OUT``; with a fade-in of ``FADE_IN`` from the first sample."""
-    out = np.empty((samples, track.shape[1]), dtype=np.float32)
+def fit(track: np.ndarray, samples: int, rate: int = RATE, out: np.ndarray | None = None):
+    """``track`` made exactly ``samples`` long (in ``out`` if given): looped
+    with an equal-power crossfade of ``CROSSFADE`` while too short, then cut
+    with a fade-out of ``FADE_OUT``; with a fade-in of ``FADE_IN`` from the
+    first sample."""
+    if out is None:
+        out = np.empty((samples, track.shape[1]), dtype=np.float32)
     overlap = min(int(CROSSFADE * rate), len(track) // 4)
     t = np.linspace(0.0, np.pi / 2, overlap, dtype=np.float32)[:, None]
     rise, fall = np.sin(t), np.cos(t)
@@ -107,5 +109,9 @@ def write_bed(music: Path, seconds: float, dst: Path) -> float:
     """The bed for a video of ``seconds`` in ``dst``, as raw 48 kHz stereo
     float32 (``-f f32le``); returns the track's integrated loudness (LUFS)."""
     track, loudness = decoded(music)
-    dst.write_bytes(fit(track, int(round(seconds * RATE))).astype("<f4").tobytes())
+    samples = int(round(seconds * RATE))
+    out = np.memmap(dst, dtype="<f4", mode="w+", shape=(samples, 2))  # not on the heap
+    fit(track, samples, out=out)
+    out.flush()
+    del out
     return loudness
