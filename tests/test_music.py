@@ -203,17 +203,23 @@ def test_a_short_track_loops_with_a_crossfade_and_fades_in_and_out(tmp_path):
     assert _db(mix, 9.8, 10.0) < _db(mix, 7.0, 7.6) - 15
 
 
-def test_a_long_track_is_trimmed_with_a_fade_out_from_its_start(tmp_path):
-    track = next(t for t in tracks() if t.id == "calm_acoustic_1")  # 32 s
+@pytest.mark.parametrize("kind", ["bundled", "upload"])
+def test_a_long_track_is_trimmed_with_a_fade_out_from_its_start(tmp_path, kind):
+    if kind == "bundled":
+        music = next(t for t in tracks() if t.id == "calm_acoustic_1").path  # 32 s, kept decoded
+    else:  # 40 s, 3.5 MB: decoded only as far as the video goes
+        rng = np.random.default_rng(7)
+        music = tmp_path / "long.wav"
+        _write_wav(music, 0.3 * rng.standard_normal(40 * 44100), 44100)
     _voice(tmp_path / "voice.wav", 10.0)
-    out = master_audio(tmp_path / "voice.wav", tmp_path / "out.wav", track.path)
+    out = master_audio(tmp_path / "voice.wav", tmp_path / "out.wav", music)
     mix = _decoded(out)
     assert len(mix) == 10 * RATE
     # the video's music is the track from its first sample: the same waveform at 1-4 s,
     # within the 2 ms the mastering's limiter looks ahead
     from reelsmith.render.music_bed import decode
 
-    original = decode(track.path)[0][:, 0].astype(np.float64)
+    original = decode(music)[0][:, 0].astype(np.float64)
     a = mix[1 * RATE : 4 * RATE]
     lag = max(range(-240, 241), key=lambda k: np.dot(a, original[RATE + k : 4 * RATE + k]))
     assert abs(lag) <= 120  # 2.5 ms

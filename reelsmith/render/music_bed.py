@@ -21,11 +21,13 @@ RATE = 48000
 FADE_IN = 0.4  # seconds: the music starts with the video, at most 0.5 s of fade-in
 FADE_OUT = 2.0  # seconds at the video's end (at most a quarter of the video)
 CROSSFADE = 2.0  # seconds where the end of the track overlaps its start again
+KEEP_BYTES = 2_000_000  # files up to this size stay decoded in memory (2 at most, ~12 MB each)
 
 
-def decode(path: Path) -> tuple[np.ndarray, float]:
-    """A track as 48 kHz stereo float32 samples, shape (n, 2), and its
-    integrated loudness (LUFS, EBU R128), in one ffmpeg run."""
+def decode(path: Path, seconds: float | None = None) -> tuple[np.ndarray, float]:
+    """A track (its first ``seconds`` if given) as 48 kHz stereo float32
+    samples, shape (n, 2), and their integrated loudness (LUFS, EBU R128),
+    in one ffmpeg run."""
     import imageio_ffmpeg
 
     proc = subprocess.run(
@@ -33,6 +35,7 @@ def decode(path: Path) -> tuple[np.ndarray, float]:
             imageio_ffmpeg.get_ffmpeg_exe(),
             "-hide_banner",
             "-nostdin",
+            *(["-t", f"{seconds:.3f}"] if seconds else []),
             "-i",
             str(path),
             "-filter_complex",
@@ -68,10 +71,13 @@ def _decoded(path: str, size: int, mtime: float) -> tuple[np.ndarray, float]:
     return data, loudness
 
 
-def decoded(path: Path) -> tuple[np.ndarray, float]:
-    """``decode``, kept for the next video while the file is unchanged (the
-    bundled tracks are few, and a decode is the bed's main cost)."""
+def decoded(path: Path, seconds: float) -> tuple[np.ndarray, float]:
+    """``decode`` for a video of ``seconds``. A small file (a bundled track:
+    about 0.5 MB for 30 s) is decoded whole and kept for the next video while
+    it is unchanged; a larger one (an upload) only as far as the video goes."""
     stat = Path(path).stat()
+    if stat.st_size > KEEP_BYTES:
+        return decode(Path(path), seconds)
     return _decoded(str(path), stat.st_size, stat.st_mtime)
 
 
@@ -108,7 +114,7 @@ def fit(track: np.ndarray, samples: int, rate: int = RATE, out: np.ndarray | Non
 def write_bed(music: Path, seconds: float, dst: Path) -> float:
     """The bed for a video of ``seconds`` in ``dst``, as raw 48 kHz stereo
     float32 (``-f f32le``); returns the track's integrated loudness (LUFS)."""
-    track, loudness = decoded(music)
+    track, loudness = decoded(music, seconds)
     samples = int(round(seconds * RATE))
     out = np.memmap(dst, dtype="<f4", mode="w+", shape=(samples, 2))  # not on the heap
     fit(track, samples, out=out)
