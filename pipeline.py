@@ -22,9 +22,10 @@ from content_generator import ContentGenerator
 from reelsmith.captions.presets import parse_style
 from reelsmith.captions.style import CaptionStyle
 from reelsmith.core import disk
-from reelsmith.core.exceptions import ReelsmithError, RenderError, StageFailed
+from reelsmith.core.exceptions import ReelsmithError, StageFailed
 from reelsmith.core.settings import Settings
 from reelsmith.core.storage import Files
+from reelsmith.music import MusicChoice, choose_music
 from reelsmith.render.timeline import Timeline, Transition, frame_size
 from reelsmith.request import CreateRequest
 from reelsmith.script.templates import TEMPLATE_WORDS
@@ -119,6 +120,7 @@ class Pipeline:
         if segments_dir is not None:  # a task's: "Edit scenes" shows each scene's picture
             folder = storyboard_dir(self.settings.storage.data_dir, output_path.stem)
             write_thumbnails(visuals, len(script.sentences), script.title, folder, timeline.size)
+        result["music"] = self.music_choice(request).to_dict()
         if request.revision_of:
             result["revision_of"] = request.revision_of
         if video.segments is not None:
@@ -286,13 +288,19 @@ class Pipeline:
         return style
 
     def music(self, request: CreateRequest) -> Path | None:
-        """The request's uploaded music bed, else the one in ``MUSIC_PATH``, else none."""
-        if request.music:
-            return self.uploads / request.music
-        path = self.settings.render.music_path
-        if path is not None and not path.is_file():
-            raise RenderError(f"the music bed in MUSIC_PATH does not exist: {path.name}")
-        return path
+        """The music bed's file (``music_choice``), or None."""
+        return self.music_choice(request).path
+
+    def music_choice(self, request: CreateRequest) -> MusicChoice:
+        """The request's music (reelsmith.music): an uploaded file, none, a mood,
+        a track, or auto (``MUSIC_PATH`` if set, else a mood from the tone and topic)."""
+        return choose_music(
+            request.music,
+            request.topic,
+            request.tone,
+            self.uploads,
+            self.settings.render.music_path,
+        )
 
     def run_batch(
         self,
@@ -355,6 +363,7 @@ class Pipeline:
                 video = next(videos)
                 if isinstance(video, VideoResult):
                     results.append(summary(script, narration, video, visuals))
+                    results[-1]["music"] = self.music_choice(requests[item[0]]).to_dict()
                     continue
                 remove_partial_files(output_path, since=started)
                 results.append(

@@ -33,6 +33,7 @@ from reelsmith.captions.presets import PRESETS, parse_style
 from reelsmith.core.exceptions import BadRequest, CaptionStyleError, UnknownVisuals, UnknownVoice
 from reelsmith.core.netguard import UnsafeURL, check_webhook_url
 from reelsmith.core.settings import ASPECTS, Settings
+from reelsmith.music import MOODS, check_music, is_upload, music_choices
 from reelsmith.render.transitions import MAX_TRANSITION_SECONDS, TRANSITIONS
 from reelsmith.request_fields import (
     Rule,
@@ -54,6 +55,7 @@ from reelsmith.voice.synthesizer import MAX_SPEED, MIN_SPEED
 
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 AUDIO = frozenset({".mp3", ".wav", ".m4a", ".ogg", ".flac"})
+AUDIO_END = tuple(AUDIO)  # (str.endswith takes a tuple)
 PICTURES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".mp4", ".mov", ".webm", ".mkv"})
 FONT_FILES = frozenset({".ttf", ".otf"})
 TASK_ID_PATTERN = r"^[0-9a-f]{32}$"
@@ -113,7 +115,17 @@ class CreateRequest(BaseModel):
             json_schema_extra={"format": "uri", "pattern": "^https?://"},
         ),
     ] = None
-    music: Annotated[str | None, Field(description="One audio file"), Upload(AUDIO)] = None
+    music: Annotated[
+        str | None,
+        Field(
+            max_length=100,
+            description="auto (a mood from the tone and the topic), none, a mood ("
+            + ", ".join(MOODS)
+            + ") or a track id from GET /api/music; or one audio file (multipart)",
+        ),
+        Rule(choices=music_choices),
+        Upload(AUDIO, text=True),
+    ] = "auto"
     backgrounds: Annotated[
         list[str],
         Field(default_factory=list, description="Images or clips, one per sentence in turn"),
@@ -201,7 +213,7 @@ class CreateRequest(BaseModel):
             raise BadRequest("the body is not a JSON object")
         uploads = cls.upload_fields()
         for name in data:
-            if name in uploads:
+            if name in uploads and not uploads[name].text:
                 raise BadRequest(f"{name} takes files: send them in a multipart upload", name)
             if name not in cls.model_fields:
                 raise BadRequest(
@@ -227,14 +239,17 @@ class CreateRequest(BaseModel):
     @property
     def uploads(self) -> list[str]:
         """The generated names of every file uploaded with this request."""
-        return [name for name in (self.music, self.font, *self.backgrounds) if name]
+        music = self.music if is_upload(self.music) else None  # else auto, none, a mood, a track
+        return [name for name in (music, self.font, *self.backgrounds) if name]
 
     # -- describing the fields --------------------------------------------
 
     @classmethod
     def client_fields(cls) -> list[str]:
-        """The fields a client sends as values (the uploads come as files)."""
-        return [name for name in cls.model_fields if name not in cls.upload_fields()]
+        """The fields a client sends as values (the uploads come as files; one
+        that also takes text, ``music``, is both)."""
+        uploads = cls.upload_fields()
+        return [name for name in cls.model_fields if name not in uploads or uploads[name].text]
 
     @classmethod
     def upload_fields(cls) -> dict[str, Upload]:
@@ -261,6 +276,9 @@ class CreateRequest(BaseModel):
             text = f"{field.description}: {', '.join(sorted(upload.suffixes))}"
             if _origin(field.annotation) is list:
                 schemas[name] = {"type": "array", "maxItems": upload.most, "items": file}
+            elif upload.text:  # a file, or one of its values as text
+                value = {"type": "string", "enum": list(_marker(field, Rule).choices())}
+                schemas[name] = {"anyOf": [file, value]}
             else:
                 schemas[name] = dict(file)
             schemas[name]["description"] = text
@@ -290,6 +308,14 @@ class CreateRequest(BaseModel):
                 else bool(value)
             )
         return value
+
+    @field_validator("music", mode="before")
+    @classmethod
+    def _check_music(cls, value: Any, info: ValidationInfo) -> Any:
+        """A client's value (``parse``); in code, also an uploaded file's name."""
+        if _settings(info) is None and isinstance(value, str) and value.lower().endswith(AUDIO_END):
+            return value
+        return check_music(value)
 
     @field_validator("caption_style", mode="before")
     @classmethod

@@ -46,6 +46,7 @@ class Upload:
 
     suffixes: frozenset[str]
     most: int = 1
+    text: bool = False  # also takes a value as text (JSON, form, CLI, MCP); a file wins
 
 
 def _settings(info: ValidationInfo) -> Settings | None:

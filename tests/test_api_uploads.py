@@ -138,7 +138,10 @@ def test_music_bed_from_settings_and_a_missing_one(tmp_path):
     assert pipeline.music(CreateRequest(topic="tea")) == bed
     uploaded = CreateRequest(topic="tea", music="upload.mp3")  # an upload wins over MUSIC_PATH
     assert pipeline.music(uploaded) == tmp_path / "instance" / "uploads" / "upload.mp3"
-    assert Pipeline(make_settings(tmp_path)).music(CreateRequest(topic="tea")) is None
+    plain = Pipeline(make_settings(tmp_path))  # no MUSIC_PATH: auto is a bundled track
+    assert plain.music(CreateRequest(topic="tea")).suffix == ".opus"
+    assert plain.music(CreateRequest(topic="tea", music="none")) is None
+    assert pipeline.music(CreateRequest(topic="tea", music="calm")).parent.name == "calm"
 
     # MUSIC_PATH naming no file fails the task at the render stage, saying so.
     app = create_app({"SETTINGS": make_settings(tmp_path, music_path=tmp_path / "gone.mp3")})

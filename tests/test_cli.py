@@ -135,11 +135,17 @@ def test_create_with_a_music_bed(tmp_path):
     music = make_tone(tmp_path / "bed.mp3", seconds=2.0, frequency=5000)
     runner = cli(tmp_path)
     with_music, without = tmp_path / "music.mp4", tmp_path / "plain.mp4"
-    for out, extra in ((with_music, ["--music", str(music)]), (without, [])):
+    by_track = tmp_path / "track.mp4"
+    for out, extra, said in (
+        (with_music, ["--music", str(music)], "music file"),
+        (without, ["--music", "none"], "music none"),
+        (by_track, ["--music", "happy_acoustic_2"], "music happy_acoustic_2"),
+    ):
         result = runner.invoke(
             args=["create", "tea", "--script", str(script), "--out", str(out), *extra]
         )
         assert result.exit_code == 0, result.output
+        assert said in result.output
     # The lead-in has no voice: only the bed can sound there.
     assert band_volume_db(with_music, 0.1, LEAD_IN, 5000) > -70
     assert band_volume_db(without, 0.1, LEAD_IN, 5000) < -90
@@ -162,6 +168,9 @@ def test_create_with_a_music_bed(tmp_path):
     assert result.exit_code == 1
     assert "render: the music bed notes.mp3 could not be read: " in result.output
     assert "Invalid data" in result.output and not out.exists()
+    refused = runner.invoke(args=["create", "tea", "--music", "loud"])  # not a value, nor a file
+    assert refused.exit_code == 2 and "--music" in refused.output
+    assert "music must be auto, none, a mood" in refused.output
 
 
 def test_the_mcp_command_hands_the_app_to_mcp_server(tmp_path, monkeypatch):

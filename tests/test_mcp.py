@@ -300,10 +300,14 @@ def test_the_tool_takes_every_field_of_the_openapi_create_body(tmp_path):
     for name, schema in body["application/json"]["schema"]["properties"].items():
         assert name in arguments, name
         assert schema.items() <= arguments[name].items(), (name, arguments[name])
-    files = set(body["multipart/form-data"]["schema"]["properties"]) - set(
-        body["application/json"]["schema"]["properties"]
-    )
-    assert files == {"music", "backgrounds", "font"}
+    multipart = body["multipart/form-data"]["schema"]["properties"]
+    files = set(multipart) - set(body["application/json"]["schema"]["properties"])
+    assert files == {"backgrounds", "font"}
+    # music is a value (auto, none, a mood, a track) in JSON, and a value or a file in multipart
+    assert {"type": "string", "contentMediaType": "application/octet-stream"} in multipart["music"][
+        "anyOf"
+    ]
+    assert "calm" in arguments["music"]["enum"] and arguments["music"]["default"] == "auto"
     assert {"music_path", "backgrounds_paths", "font_path"} <= set(arguments)
     assert arguments["backgrounds_paths"]["maxItems"] == 10
     app.extensions["reelsmith"].shutdown(5)
@@ -328,6 +332,10 @@ def test_files_reach_the_tool_as_paths_on_this_machine(tmp_path):
     assert task["request"]["fresh"] is True
     assert (uploads / task["request"]["font"]).read_bytes() == font.read_bytes()
     assert (uploads / task["request"]["music"]).read_bytes() == music.read_bytes()
+    by_mood = anyio.run(server.call_tool, "create_video", {"topic": "otters", "music": "tender"})
+    assert by_mood.structured_content["request"]["music"] == "tender"
+    with pytest.raises(ToolError, match="music must be auto, none, a mood"):
+        anyio.run(server.call_tool, "create_video", {"topic": "x", "music": "loud"})
     with pytest.raises(ToolError, match="font_path"):
         anyio.run(server.call_tool, "create_video", {"topic": "x", "font_path": "/no/such.ttf"})
     with pytest.raises(ToolError, match="invalid argument 'music'"):

@@ -94,7 +94,8 @@ def test_a_script_alone_names_the_video_and_empty_text_is_the_default(tmp_path):
     [
         ({"topic": "ok", "shots": ["a"]}, "shots", "'shots' is not a field"),
         ({"topic": "ok", "scenes": ["a"]}, "scenes[0]", "scenes[0] must be an object"),
-        ({"topic": "ok", "music": "x.mp3"}, "music", "music takes files"),
+        ({"topic": "ok", "music": "x.mp3"}, "music", "a file goes in a multipart upload"),
+        ({"topic": "ok", "music": "loud"}, "music", "music must be auto, none, a mood"),
         ({"topic": "ok", "length": 601}, "length", "length must be between 10 and 600 seconds"),
         ({"topic": "ok", "length": float("inf")}, "length", "length must be a whole number"),
         ({"topic": "ok", "speed": "fast"}, "speed", "speed must be a number"),
@@ -159,7 +160,9 @@ def test_every_request_field_is_a_cli_option_with_the_models_bounds(app):
             option = params[name]
             assert option.opts == [f"--{name.replace('_', '-')}"]
             assert option.default == schema.get("default")
-            if "enum" in schema:
+            if name in CreateRequest.upload_fields():  # --music: a value or a file's path
+                assert option.type.name == "text" and "a file's path" in option.help
+            elif "enum" in schema:
                 assert list(option.type.choices) == schema["enum"]
             if "maximum" in schema:
                 assert option.type.max == schema["maximum"]

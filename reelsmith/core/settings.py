@@ -113,7 +113,7 @@ class RenderSettings(_Group):
     audio_bitrate: str = "128k"  # RENDER_AUDIO_BITRATE
     codec: str = "libx264"  # RENDER_CODEC
     audio_codec: str = "aac"  # RENDER_AUDIO_CODEC
-    # MUSIC_PATH: a music bed for every video without an uploaded one (mp3, wav, ...)
+    # MUSIC_PATH: the music of every video whose music is auto (instead of a bundled track)
     music_path: Path | None = field(default=None, metadata={"env": "MUSIC_PATH"})
 
 

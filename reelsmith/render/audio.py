@@ -20,6 +20,7 @@ import numpy as np
 
 from reelsmith.core.exceptions import RenderError
 from reelsmith.core.pauses import GAP, LEAD_IN, TAIL
+from reelsmith.render import music_bed
 from reelsmith.voice.synthesizer import Narration
 
 TARGET_LUFS = -14.0  # integrated loudness the platforms normalise to
@@ -119,6 +120,11 @@ def integrated_loudness(path: Path, filters: str = "anull") -> float:
     log_text = _ffmpeg(
         "-i", str(path), "-af", f"{filters},ebur128=framelog=quiet", "-f", "null", "-"
     )
+    return _lufs(log_text)
+
+
+def _lufs(log_text: str) -> float:
+    """The integrated loudness in ffmpeg's ebur128 summary (-70 for silence)."""
     match = re.findall(r"I:\s+(-?[\d.]+|-inf) LUFS", log_text)
     return float(match[-1]) if match and match[-1] != "-inf" else -70.0
 
@@ -127,61 +133,63 @@ def master_audio(src: Path, dst: Path, music: Path | None = None) -> Path:
     """Stereo 48 kHz narration at -14 LUFS integrated with peaks held below -2 dBFS.
 
     Speech has a high crest factor, so a plain gain to -14 LUFS would clip:
-    gain, then a limiter, then one correction for what the limiter took.
-    With ``music``, it is first mixed in as a bed: looped or cut to length,
-    faded in and out, set ``MUSIC_BELOW_VOICE_LU`` under the voice and ducked
-    further (sidechain compression) while the voice speaks.
+    gain, then a limiter, then one correction for what the limiter took (each
+    pass writes ``dst`` and measures it in the same ffmpeg run).
+    With ``music``, it is mixed in as a bed in that same run (``_music_graph``):
+    from the video's first sample (fade-in 0.4 s), looped with a crossfade or
+    cut with a fade-out to length, set ``MUSIC_BELOW_VOICE_LU`` under the voice
+    and ducked further (sidechain compression) while the voice speaks.
     """
     layout = "aresample=48000,pan=stereo|c0=c0|c1=c0"
-    if music is not None:
-        src = _mix_music_bed(src, music, dst.with_name("premix.wav"), layout)
-        layout = "anull"
+    voice_lufs = integrated_loudness(src, layout)
+    inputs, graph = ["-i", str(src)], f"[0:a]{layout}[pre]"
+    bed = dst.with_name(f".{dst.stem}.bed.f32")
+    if music is not None:  # (16 LU under the voice, the bed adds about 0.1 LU: one pass still)
+        with wave.open(str(src), "rb") as w:
+            music_lufs = music_bed.write_bed(music, w.getnframes() / w.getframerate(), bed)
+        inputs += ["-f", "f32le", "-ar", str(music_bed.RATE), "-ac", "2", "-i", str(bed)]
+        graph = _music_graph(layout, voice_lufs - MUSIC_BELOW_VOICE_LU - music_lufs)
     limiter = f"alimiter=limit={10 ** (PEAK_CEILING_DB / 20):.4f}:level=false:attack=2:release=50"
-    gain = TARGET_LUFS - integrated_loudness(src, layout)
-    for _ in range(2):
-        chain = f"{layout},volume={gain:.2f}dB,{limiter}"
-        _ffmpeg("-y", "-i", str(src), "-af", chain, "-c:a", "pcm_s16le", str(dst))
-        miss = TARGET_LUFS - integrated_loudness(dst)
-        if abs(miss) < 0.3:
-            break
-        gain += miss
+    gain = TARGET_LUFS - voice_lufs
+    failure = f"the music bed {music.name} could not be read" if music else "ffmpeg failed"
+    meter = "asplit[out][m];[m]ebur128=framelog=quiet[meter]"  # dst measured as it is written
+    try:
+        for _ in range(3):  # (the first gain is the voice's alone: one pass, mostly)
+            chain = f"{graph};[pre]volume={gain:.2f}dB,{limiter},{meter}"
+            log_text = _ffmpeg(
+                "-y",
+                *inputs,
+                "-filter_complex",
+                chain,
+                "-map",
+                "[out]",
+                "-c:a",
+                "pcm_s16le",
+                str(dst),
+                "-map",
+                "[meter]",
+                "-f",
+                "null",
+                "-",
+                failure=failure,
+            )
+            miss = TARGET_LUFS - _lufs(log_text)
+            if abs(miss) < 0.3:
+                break
+            gain += miss
+    finally:
+        bed.unlink(missing_ok=True)
     return dst
 
 
-def _mix_music_bed(voice: Path, music: Path, dst: Path, layout: str) -> Path:
-    with wave.open(str(voice), "rb") as w:
-        d = w.getnframes() / w.getframerate()
-    music_in = ["-stream_loop", "-1", "-t", f"{d:.3f}", "-i", str(music)]
-    stereo = "aresample=48000,aformat=channel_layouts=stereo"
-    voice_lufs = integrated_loudness(voice, layout)
-    unreadable = f"the music bed {Path(music).name} could not be read"
-    log_text = _ffmpeg(
-        *music_in, "-af", f"{stereo},ebur128=framelog=quiet", "-f", "null", "-", failure=unreadable
-    )
-    found = re.findall(r"I:\s+(-?[\d.]+) LUFS", log_text)
-    music_gain = voice_lufs - MUSIC_BELOW_VOICE_LU - (float(found[-1]) if found else -20.0)
-    graph = (
+def _music_graph(layout: str, music_gain: float) -> str:
+    """The voice (input 0) over the bed (input 1) at ``music_gain`` dB, ducked while it speaks."""
+    return (
         f"[0:a]{layout},asplit[voice][key];"
-        f"[1:a]{stereo},volume={music_gain:.2f}dB,afade=t=in:d=1,"
-        f"afade=t=out:st={max(0.0, d - 2):.3f}:d=2[music];"
+        f"[1:a]volume={music_gain:.2f}dB[music];"
         "[music][key]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400[ducked];"
-        "[voice][ducked]amix=inputs=2:normalize=0:duration=first[mix]"
+        "[voice][ducked]amix=inputs=2:normalize=0:duration=first[pre]"
     )
-    _ffmpeg(
-        "-y",
-        "-i",
-        str(voice),
-        *music_in,
-        "-filter_complex",
-        graph,
-        "-map",
-        "[mix]",
-        "-c:a",
-        "pcm_s16le",
-        str(dst),
-        failure=unreadable,
-    )
-    return dst
 
 
 def _frames_of(path: Path, expected_rate: int) -> int:

@@ -6,6 +6,7 @@
 * ``storyboard``: the scenes before the render, their thumbnails, approving a review;
 * ``revise``: a new video from a finished one with edited scenes;
 * ``studio``: voices, a voice's clip, a caption preview;
+* ``music``: the bundled music tracks and a track to listen to;
 * ``openapi``: the document that describes them all;
 * ``errors``: every /api/ error as JSON.
 """
@@ -17,6 +18,7 @@ from flask import Flask
 from reelsmith.web import (
     errors,
     media,
+    music,
     openapi,
     page,
     revise,
@@ -29,5 +31,5 @@ from reelsmith.web import (
 
 def register_web(app: Flask) -> None:
     security.install(app)  # first: a refused Host or token goes no further
-    for module in (errors, page, tasks_api, storyboard, revise, media, studio, openapi):
+    for module in (errors, page, tasks_api, storyboard, revise, media, studio, music, openapi):
         app.register_blueprint(module.bp)

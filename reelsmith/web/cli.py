@@ -18,6 +18,7 @@ from flask import Flask
 from tqdm import tqdm
 
 from reelsmith.core.exceptions import BadRequest, ReelsmithError
+from reelsmith.music import music_choices
 from reelsmith.request import CreateRequest
 
 # Fields the commands take otherwise, or not at all: TOPIC is an argument,
@@ -36,12 +37,16 @@ def request_options(settings) -> list:
     """One click option per request field, derived from ``CreateRequest``:
     its type, range or choices, default and help."""
     options = []
+    uploads = CreateRequest.upload_fields()
     for name, schema in CreateRequest.field_schemas(settings).items():
         if name in NOT_OPTIONS:
             continue
         flag, default = f"--{name.replace('_', '-')}", schema.get("default")
         extra = {"default": default, "show_default": default is not None}
-        if schema.get("type") == "boolean":
+        if name in uploads:  # a value or a file's path (``file_or_value``)
+            extra["metavar"] = "|".join(schema["enum"][:2]) + "|MOOD|TRACK|FILE"
+            extra["help"] = f"{schema['description']}; or a file's path"
+        elif schema.get("type") == "boolean":
             extra["is_flag"] = True
         elif "enum" in schema:
             extra["type"] = click.Choice(schema["enum"])
@@ -51,8 +56,17 @@ def request_options(settings) -> list:
             low = schema.get("minimum", schema.get("exclusiveMinimum"))
             open_low = "exclusiveMinimum" in schema
             extra["type"] = click.FloatRange(low, schema["maximum"], min_open=open_low)
-        options.append(click.option(flag, name, help=schema.get("description"), **extra))
+        extra.setdefault("help", schema.get("description"))
+        options.append(click.option(flag, name, **extra))
     return options
+
+
+def file_or_value(value: str | None) -> tuple[str | None, Path | None]:
+    """``--music``: one of the field's values (checked with the request), or
+    an existing file's path, used as ``MUSIC_PATH`` is (the value is then auto)."""
+    if value and value.strip().lower() not in music_choices() and Path(value).is_file():
+        return "auto", Path(value)
+    return value, None
 
 
 def register_cli(app: Flask) -> None:
@@ -61,16 +75,10 @@ def register_cli(app: Flask) -> None:
     def services():
         return app.extensions["reelsmith_services"]
 
-    music_option = click.option(
-        "--music",
-        type=click.Path(exists=True, dir_okay=False),
-        help="A music bed, ducked under the voice (default: MUSIC_PATH, if set).",
-    )
-
     def video_options(command):
         """The options every command that makes videos shares: the request's
         fields (voice, speed, language, shape, captions, visuals...) and music."""
-        options = [*request_options(app.config["SETTINGS"]), music_option]
+        options = request_options(app.config["SETTINGS"])
         for option in reversed(options):
             command = option(command)
         return command
@@ -106,6 +114,7 @@ def register_cli(app: Flask) -> None:
     def create_command(topic, script_file, out, music, **options):
         """Render one video in the foreground."""
         script = Path(script_file).read_text(encoding="utf-8") if script_file else None
+        options["music"], music = file_or_value(music)
         req = request_for(topic, script, **options)
         with Progress() as report:
             try:
@@ -114,9 +123,10 @@ def register_cli(app: Flask) -> None:
             except ReelsmithError as exc:
                 report.close()
                 raise click.ClickException(f"{exc.stage}: {exc.message}") from exc
+        music = result.get("music") or {}
         click.echo(
             f"{out}: {result['duration']:.1f} s, voice {result['voice_engine']}, "
-            f"script {result['script_source']}"
+            f"script {result['script_source']}, music {music.get('track') or music.get('source')}"
         )
 
     @app.cli.command("worker")
@@ -154,6 +164,7 @@ def register_cli(app: Flask) -> None:
         topics = [t.strip() for t in lines if t.strip() and not t.strip().startswith("#")]
         if not topics:
             raise click.ClickException(f"{topics_file} has no topics")
+        options["music"], music = file_or_value(music)
         requests = [request_for(t, **options) for t in topics]
         click.echo(f"rendering {len(topics)} videos with {workers} workers into {out_dir}/")
         with Progress() as report:

@@ -122,9 +122,10 @@ class ReelsmithApi:
 CREATE_VIDEO = (
     "Queue one video. Give a topic (the script writer writes the narration) or your "
     "own script (one caption per sentence; the topic is then optional); every other "
-    "field is optional, as POST /api/create takes it. Files (music, background "
-    "images or clips, a font) are paths on this machine. Returns the queued task; "
-    "poll get_task with its id."
+    "field is optional, as POST /api/create takes it. music is auto (a mood from the "
+    "tone and topic), none, a mood or a track id (GET /api/music); files (your own "
+    "music, background images or clips, a font) are paths on this machine. Returns "
+    "the queued task; poll get_task with its id."
 )
 
 
@@ -134,7 +135,7 @@ def path_fields() -> dict[str, tuple[str, dict]]:
     fields = {}
     for name, schema in CreateRequest.upload_schemas().items():
         text = f"{schema['description']}; as a path on this machine"
-        if schema["type"] == "array":
+        if schema.get("type") == "array":
             path = {"type": "array", "items": {"type": "string"}, "maxItems": schema["maxItems"]}
             fields[f"{name}_paths"] = (name, {**path, "description": text})
         else:

@@ -18,6 +18,7 @@ from flask import Blueprint, jsonify
 from reelsmith.core.settings import Settings
 from reelsmith.request import CreateRequest
 from reelsmith.web.common import settings as current_settings
+from reelsmith.web.music import music_paths
 from reelsmith.web.openapi_schemas import (
     BINARY,
     NOT_FOUND,
@@ -300,6 +301,7 @@ def paths(settings: Settings) -> dict:
         },
         "/api/openapi.json": {"get": op("This document.", {"200": json_body({"type": "object"})})},
         **storyboard_paths(fields, uploads),
+        **music_paths(),
     }
 
 

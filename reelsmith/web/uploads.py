@@ -64,6 +64,8 @@ def save_uploads(uploads_dir: Path, originals: dict | None = None) -> dict:
     values = {}
     for name in fields:
         names = [p.name for k, p in saved if k == name]
+        if not names and fields[name].text:
+            continue  # no file: the value sent as text stays
         many = typing.get_origin(CreateRequest.model_fields[name].annotation) is list
         values[name] = names if many else next(iter(names), None)
     return values
