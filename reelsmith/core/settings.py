@@ -181,8 +181,6 @@ class PublishSettings(_Group):
     are (a fake or a gateway in tests), tokens that replace the stored ones,
     the OAuth clients of `flask connect`, and how uploads are chunked."""
 
-    AT_LEAST_ONE: ClassVar[tuple[str, ...]] = ("publish_chunk_mb",)
-
     youtube_api_url: str = "https://www.googleapis.com"  # YOUTUBE_API_URL
     tiktok_api_url: str = "https://open.tiktokapis.com"  # TIKTOK_API_URL
     # YOUTUBE_CREDENTIALS: an authorized-user JSON (a file, or the JSON itself), used

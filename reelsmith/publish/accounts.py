@@ -12,6 +12,7 @@ import os
 import tempfile
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 from reelsmith.core.exceptions import NotConnected, PublishError
@@ -25,6 +26,7 @@ YOUTUBE_SCOPES = (
     "https://www.googleapis.com/auth/youtube.readonly",  # only for "as whom"
 )
 TOKEN_MODE = 0o600
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 
 
 def write_private(path: Path, data: dict) -> None:
@@ -87,8 +89,18 @@ class Accounts:
                 platform="youtube",
                 reason="not_connected",
             )
-        info = {k: v for k, v in info.items() if k != "account"}
-        creds = Credentials.from_authorized_user_info(info)
+        expiry = info.get("expiry")
+        creds = Credentials(  # not from_authorized_user_info: it ignores the JSON's token_uri
+            token=info.get("token"),
+            refresh_token=info.get("refresh_token"),
+            token_uri=info.get("token_uri") or GOOGLE_TOKEN_URI,
+            client_id=info.get("client_id"),
+            client_secret=info.get("client_secret"),
+            scopes=info.get("scopes"),
+            expiry=datetime.strptime(expiry.rstrip("Z").split(".")[0], "%Y-%m-%dT%H:%M:%S")
+            if expiry
+            else None,
+        )
         if not creds.valid:
             self.refresh_youtube(creds)
         return creds
@@ -100,6 +112,7 @@ class Accounts:
         import requests
 
         session = requests.Session()
+        session.trust_env = False  # REQUESTS_CA_BUNDLE must not replace SSL_CERT_FILE
         if self.settings.ssl_cert_file:
             session.verify = str(self.settings.ssl_cert_file)
         try:
@@ -117,6 +130,7 @@ class Accounts:
                 reason=reason or "refresh_failed",
             ) from None
         except google.auth.exceptions.TransportError as exc:
+            log.info("token refresh failed: %s", exc)
             raise PublishError(
                 f"Google's token endpoint could not be reached ({type(exc).__name__})",
                 platform="youtube",
