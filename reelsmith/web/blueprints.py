@@ -6,6 +6,7 @@
 * ``storyboard``: the scenes before the render, their thumbnails, approving a review;
 * ``revise``: a new video from a finished one with edited scenes;
 * ``studio``: voices, a voice's clip, a caption preview;
+* ``publish``: publishing a finished video to YouTube or TikTok; the accounts;
 * ``openapi``: the document that describes them all;
 * ``errors``: every /api/ error as JSON.
 """
@@ -19,6 +20,7 @@ from reelsmith.web import (
     media,
     openapi,
     page,
+    publish,
     revise,
     security,
     storyboard,
@@ -29,5 +31,5 @@ from reelsmith.web import (
 
 def register_web(app: Flask) -> None:
     security.install(app)  # first: a refused Host or token goes no further
-    for module in (errors, page, tasks_api, storyboard, revise, media, studio, openapi):
+    for module in (errors, page, tasks_api, storyboard, revise, media, studio, publish, openapi):
         app.register_blueprint(module.bp)

@@ -18,6 +18,7 @@ from flask import Blueprint, jsonify
 from reelsmith.core.settings import Settings
 from reelsmith.request import CreateRequest
 from reelsmith.web.common import settings as current_settings
+from reelsmith.web.openapi_publish import publish_paths, publish_schemas
 from reelsmith.web.openapi_schemas import (
     BINARY,
     NOT_FOUND,
@@ -300,6 +301,7 @@ def paths(settings: Settings) -> dict:
         },
         "/api/openapi.json": {"get": op("This document.", {"200": json_body({"type": "object"})})},
         **storyboard_paths(fields, uploads),
+        **publish_paths(),
     }
 
 
@@ -313,7 +315,7 @@ def document(settings: Settings) -> dict:
             'JSON: {"error": "...", "field": "..."}.',
         },
         "paths": paths(settings),
-        "components": {"schemas": schemas()},
+        "components": {"schemas": {**schemas(), **publish_schemas()}},
     }
     if settings.server.api_token:
         doc["components"]["securitySchemes"] = {"token": {"type": "http", "scheme": "bearer"}}
