@@ -279,6 +279,8 @@ class FakeTikTok(_Fake):
         self.size = 0
         self.polls = 0
         self.publish_id = "v_inbox_file~v2.7" + uuid.uuid4().hex[:8]
+        self.challenge: str | None = None
+        self.token_requests: list[dict] = []
 
     @staticmethod
     def answer(h, status, data=None, code="ok", message=""):
@@ -298,6 +300,8 @@ class FakeTikTok(_Fake):
     def handle(self, h, method, path, query):
         if method == "PUT" and path == "/upload/":
             return self._chunk(h)
+        if path == "/v2/oauth/token/":
+            return self._token(h)
         body = json.loads(self.body(h) or b"{}") if method == "POST" else {}
         if not self._authorized(h):
             return None
@@ -329,6 +333,39 @@ class FakeTikTok(_Fake):
         if path == "/v2/user/info/":
             return self.answer(h, 200, {"user": {"open_id": "o1", "display_name": "tiktok tester"}})
         return self.answer(h, 404, None, "not_found", path)
+
+    def _token(self, h):
+        """TikTok's token endpoint: a code whose verifier hashes (hex SHA-256) to
+        ``challenge`` (set by the test's "browser"), or a refresh token."""
+        form = {k: v[0] for k, v in parse_qs(self.body(h).decode()).items()}
+        self.token_requests.append(form)
+        if form.get("grant_type") == "authorization_code":
+            verifier = form.get("code_verifier", "")
+            ok = (
+                form.get("code") == "the-code"
+                and hashlib.sha256(verifier.encode()).hexdigest() == self.challenge
+            )
+        else:
+            ok = form.get("refresh_token") == "rft.test" and self.mode != "revoked"
+        if not ok:
+            return _Fake.reply(
+                h,
+                400,
+                {
+                    "error": "invalid_grant",
+                    "error_description": "Code verifier or code challenge is invalid.",
+                },
+            )
+        body = {
+            "access_token": TIKTOK_TOKEN,
+            "refresh_token": "rft.test",
+            "open_id": "o1",
+            "expires_in": 86400,
+            "refresh_expires_in": 31536000,
+            "scope": "video.upload",
+            "token_type": "Bearer",
+        }
+        return _Fake.reply(h, 200, body)
 
     def _chunk(self, h):
         n = int(h.headers.get("Content-Length") or 0)
