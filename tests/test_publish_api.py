@@ -150,3 +150,24 @@ def test_a_video_not_yet_done_is_409(tmp_path, tls, youtube):
     reply = client.post(f"/api/task/{task_id}/publish", json=ASK)
     assert reply.status_code == 409 and "queued, not done" in reply.get_json()["error"]
     assert client.get(f"/api/task/{task_id}").get_json()["publications"] == []
+
+
+def test_the_mcp_tool_publishes_and_says_the_field_at_fault(app, youtube):
+    import asyncio
+
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    from reelsmith.web.mcp_server import build_server
+
+    client = app.test_client()
+    task_id = finished(client)
+    server = build_server(app)
+    with pytest.raises(ToolError, match="made_for_kids"):
+        asyncio.run(server.call_tool("publish_video", {"task_id": task_id, "platform": "youtube"}))
+    when = "2031-01-02T03:04:05+00:00"
+    args = {"task_id": task_id, "platform": "youtube", "made_for_kids": True, "publish_at": when}
+    asyncio.run(server.call_tool("publish_video", args))
+    (pub,) = published(client, task_id)
+    assert pub["status"] == "published"
+    assert youtube.metadata["status"]["selfDeclaredMadeForKids"] is True
+    assert youtube.metadata["status"]["publishAt"] == "2031-01-02T03:04:05Z"

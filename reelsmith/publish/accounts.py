@@ -46,7 +46,7 @@ def write_private(path: Path, data: dict) -> None:
 class Accounts:
     def __init__(self, settings: Settings):
         self.settings = settings.publish
-        self.folder = settings.storage.data_dir / "accounts"
+        self.folder = Path(settings.storage.data_dir) / "accounts"
         self._names: dict[str, str] = {}  # looked-up names of environment tokens
         self._lock = threading.Lock()
 

@@ -32,7 +32,7 @@ class Publisher:
         self.platforms = {
             name: kind(settings, self.accounts, **extra) for name, kind in PLATFORMS.items()
         }
-        self.store = store or PublicationStore(settings.storage.data_dir / "publications.db")
+        self.store = store or PublicationStore(Path(settings.storage.data_dir) / "publications.db")
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._thread: threading.Thread | None = None
 
