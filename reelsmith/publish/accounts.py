@@ -49,6 +49,7 @@ class Accounts:
         self.folder = Path(settings.storage.data_dir) / "accounts"
         self._names: dict[str, str] = {}  # looked-up names of environment tokens
         self._lock = threading.Lock()
+        self._env_youtube = None  # YOUTUBE_CREDENTIALS, once read (and refreshed)
 
     def path(self, platform: str) -> Path:
         return self.folder / f"{platform}.json"
@@ -78,6 +79,8 @@ class Accounts:
         from google.oauth2.credentials import Credentials
 
         raw = self.settings.youtube_credentials
+        if raw and self._env_youtube is not None and self._env_youtube.valid:
+            return self._env_youtube  # refreshed in memory: the environment's JSON stays as is
         if raw:
             text = raw if raw.lstrip().startswith("{") else Path(raw).read_text(encoding="utf-8")
             info = json.loads(text)
@@ -101,6 +104,8 @@ class Accounts:
             if expiry
             else None,
         )
+        if raw:
+            self._env_youtube = creds
         if not creds.valid:
             self.refresh_youtube(creds)
         return creds

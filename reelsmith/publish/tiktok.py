@@ -70,7 +70,16 @@ class TikTok:
         return tokens(data)
 
     def _api(self, path: str, body: dict) -> dict:
-        """A POST to the API; TikTok's ``error.code`` (sometimes with HTTP 200) raises."""
+        """A POST to the API, tried again after a 5xx or a dropped connection;
+        TikTok's ``error.code`` (sometimes with HTTP 200) raises."""
+        backoff = Backoff(self.settings, self.sleep)
+        while True:
+            try:
+                return self._api_once(path, body)
+            except UploadInterrupted as exc:
+                backoff.wait(exc)
+
+    def _api_once(self, path: str, body: dict) -> dict:
         token = self.accounts.tiktok_token(self.refresh_token)
         response = send(
             self.http,
