@@ -21,7 +21,7 @@ from flask import Flask
 from reelsmith.core.exceptions import ConfigError
 from reelsmith.core.settings import Settings
 from reelsmith.core.storage import Files
-from reelsmith.publish.runner import Publisher
+from reelsmith.publish.runner import Publisher, publish_when_done
 from reelsmith.tasks.model import Task
 from reelsmith.tasks.queue import TaskQueue
 from reelsmith.tasks.retention import start_janitor
@@ -60,6 +60,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     files.prepare()  # the folders, made once; temporary files a crash left, removed
     render = test_config.get("RUNNER") or _pipeline_runner(settings, files)
     runner = functools.partial(run_task, render=render, files=files)
+    publisher = Publisher(settings, files)  # uploads to YouTube/TikTok when asked
+    runner = publish_when_done(runner, publisher)  # `publish` on create
     if settings.tasks.redis_url:  # the task engine: this process only enqueues (distributed.py)
         from reelsmith.tasks.distributed import distributed_queue
 
@@ -75,7 +77,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["reelsmith"] = tasks
     app.extensions["reelsmith_files"] = files
     app.extensions["reelsmith_services"] = pipeline_services(settings)
-    publisher = Publisher(settings, files)  # uploads to YouTube/TikTok when asked
     app.extensions["reelsmith_publisher"] = publisher
     start_lock = threading.Lock()
 

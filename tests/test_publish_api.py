@@ -171,3 +171,20 @@ def test_the_mcp_tool_publishes_and_says_the_field_at_fault(app, youtube):
     assert pub["status"] == "published"
     assert youtube.metadata["status"]["selfDeclaredMadeForKids"] is True
     assert youtube.metadata["status"]["publishAt"] == "2031-01-02T03:04:05Z"
+
+
+def test_publish_on_create_publishes_once_the_video_is_done(app, youtube, clip):
+    client = app.test_client()
+    bad = client.post("/api/create", json={"topic": "x", "publish": [{"platform": "youtube"}]})
+    assert bad.status_code == 400 and bad.get_json()["field"] == "publish[0].made_for_kids"
+    asked = [ASK, {"platform": "tiktok", "direct": False}]
+    created = client.post("/api/create", json={"topic": "octopus", "publish": asked})
+    assert created.status_code == 202, created.get_json()
+    task_id = created.get_json()["task_id"]
+    assert poll(client, task_id)["status"] == "done"
+    youtube_pub, tiktok_pub = published(client, task_id, 2)
+    assert youtube_pub["platform"] == "youtube" and youtube_pub["status"] == "published"
+    assert tiktok_pub["platform"] == "tiktok" and tiktok_pub["status"] == "published"
+    assert digest(youtube.received) == digest(clip[0])
+    stored = client.get(f"/api/task/{task_id}").get_json()["request"]["publish"]
+    assert stored[0]["made_for_kids"] is False  # the request, as checked, no token in it

@@ -3,6 +3,7 @@ tool all parse with it; its JSON schema is the OpenAPI request body."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -73,3 +74,39 @@ class PublishRequest(BaseModel):
         if req.direct and req.platform != "tiktok":
             raise BadRequest("direct is for TikTok only", "direct")
         return req
+
+
+MAX_ON_CREATE = 4  # publications one create request may ask for
+
+
+def publish_schema() -> dict:
+    """One item of CreateRequest's ``publish``: PublishRequest's JSON schema."""
+    schema = PublishRequest.model_json_schema()
+    return {k: v for k, v in schema.items() if k not in ("title", "description")}
+
+
+def check_publish(value) -> list[dict] | None:
+    """CreateRequest's ``publish`` (a list, or a form's JSON text): each item
+    checked as POST /api/task/<id>/publish checks it; BadRequest names
+    ``publish[i].<field>``."""
+    if value in (None, "", []):
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise BadRequest("publish: not JSON (a list of publications)", "publish") from None
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list) or len(value) > MAX_ON_CREATE:
+        raise BadRequest(f"publish: a list of at most {MAX_ON_CREATE} publications", "publish")
+    checked = []
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise BadRequest(f"publish[{i}]: not an object", f"publish[{i}]")
+        try:
+            checked.append(PublishRequest.parse(item).model_dump(mode="json"))
+        except BadRequest as exc:
+            field = f"publish[{i}].{exc.field}" if exc.field else f"publish[{i}]"
+            raise BadRequest(f"publish[{i}].{exc.message}", field) from None
+    return checked

@@ -77,6 +77,26 @@ class Publisher:
             self._queue.put(pub.id)
         return pub
 
+    def submit_asked(self, task_id: str, result: dict, asked: list[dict]) -> list[Publication]:
+        """The publications a create request asked for (``publish``), once its
+        video is rendered; one that cannot start is recorded as failed, saying why."""
+        added = []
+        for item in asked:
+            req = PublishRequest.model_validate(item)
+            try:
+                added.append(self.submit(task_id, result, req))
+            except (PublishError, AlreadyPublished) as exc:
+                failed = Publication(
+                    task_id=task_id,
+                    platform=req.platform,
+                    request=req.model_dump(mode="json"),
+                    meta={k: result.get(k) for k in META_KEYS},
+                    status="failed",
+                    error=exc.message,
+                )
+                added.append(self.store.add(failed))
+        return added
+
     def start(self) -> None:
         if self._thread is not None:
             return
@@ -148,3 +168,18 @@ class Publisher:
 
     def publications(self, task_id: str) -> list[dict]:
         return [pub.public() for pub in self.store.for_task(task_id)]
+
+
+def publish_when_done(runner, publisher: Publisher):
+    """A task runner that, once the video is rendered and stored, adds the
+    publications its request asked for (CreateRequest's ``publish``)."""
+
+    def run(task, report) -> dict:
+        result = runner(task, report)
+        asked = getattr(task.request, "publish", None)
+        storyboard = task.request.review and isinstance(result, dict) and "storyboard" in result
+        if asked and not storyboard:  # a review stops before the render: not yet
+            publisher.submit_asked(task.id, result or {}, asked)
+        return result
+
+    return run

@@ -31,6 +31,7 @@ NOT_OPTIONS = (
     "review",  # the API's, with approve
     "revision_of",  # set by revise
     "lineage",
+    "publish",  # the queue's, once done; here: `flask publish` after create
 )
 
 
