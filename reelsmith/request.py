@@ -163,15 +163,6 @@ class CreateRequest(BaseModel):
             json_schema_extra={"items": SCENE_SCHEMA, "maxItems": MAX_SCENES},
         ),
     ] = None
-    publish: Annotated[
-        list[dict] | None,
-        Field(
-            description="Publish once the video is done (still an explicit request): "
-            "[{{platform, made_for_kids?, privacy?, title?, ...}}], each as "
-            "POST /api/task/<id>/publish takes it (in a form: the list as JSON text).",
-            json_schema_extra={"items": publish_schema(), "maxItems": MAX_ON_CREATE},
-        ),
-    ] = None
     review: Annotated[
         bool,
         Field(
@@ -198,6 +189,16 @@ class CreateRequest(BaseModel):
             "whose rendered scenes the revisions reuse.",
         ),
         Rule(means="a task id (32 hex digits)"),
+    ] = None
+
+    publish: Annotated[
+        list[dict] | None,
+        Field(
+            description="Publish once the video is done (still an explicit request): "
+            "[{{platform, made_for_kids?, privacy?, title?, ...}}], each as "
+            "POST /api/task/<id>/publish takes it (in a form: the list as JSON text).",
+            json_schema_extra={"items": publish_schema(), "maxItems": MAX_ON_CREATE},
+        ),
     ] = None
 
     # -- reading requests -------------------------------------------------
