@@ -188,3 +188,20 @@ def test_publish_on_create_publishes_once_the_video_is_done(app, youtube, clip):
     assert digest(youtube.received) == digest(clip[0])
     stored = client.get(f"/api/task/{task_id}").get_json()["request"]["publish"]
     assert stored[0]["made_for_kids"] is False  # the request, as checked, no token in it
+
+
+def test_a_revision_is_not_published_unless_asked_again(app, youtube):
+    client = app.test_client()
+    created = client.post(
+        "/api/create", json={"script": "Tea is a leaf. People brew it.", "publish": [ASK]}
+    )
+    task_id = created.get_json()["task_id"]
+    assert poll(client, task_id)["status"] == "done"
+    published(client, task_id, 1)
+    scenes = [{"text": "Tea is a leaf."}, {"text": "People brew it hot."}]
+    revised = client.post(f"/api/task/{task_id}/revise", json={"scenes": scenes})
+    assert revised.status_code == 202, revised.get_json()
+    revision = revised.get_json()["task_id"]
+    assert poll(client, revision)["status"] == "done"
+    shown = client.get(f"/api/task/{revision}").get_json()
+    assert shown["request"]["publish"] is None and shown["publications"] == []

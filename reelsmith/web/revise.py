@@ -43,6 +43,7 @@ def revision_request(task: Task, scenes) -> CreateRequest:
     revised = CreateRequest.parse({**fields, "scenes": scenes}, settings())
     if not revised.scenes:
         raise BadRequest("scenes is required: the revised video's scenes", "scenes")
+    revised = revised.model_copy(update={"publish": None})  # published only when asked again
     return revised.model_copy(update={"revision_of": task.id, "lineage": stored.lineage or task.id})
 
 
