@@ -170,3 +170,21 @@ def test_stored_tokens_are_private_and_never_shown(tmp_path, tls, clip, youtube)
     assert done.status == "published" and done.account == "Test Channel"
     shown = json.dumps(pub.publications(task_id)) + json.dumps(accounts.status(pub.lookups()))
     assert GOOD_TOKEN not in shown and "refresh-token" not in shown and "test-secret" not in shown
+
+
+def test_the_backoff_doubles_and_gives_up_plainly(tmp_path, tls, clip):
+    with FakeYouTube(tls, tmp_path, fail_at=100_000, fail_times=3) as fake:
+        settings = publish_settings(tmp_path, tls, youtube=fake)
+        files, task_id = finished_task(settings, clip)
+        waits = []
+        pub = publisher(settings, files, waits)
+        done = pub.run(pub.submit(task_id, RESULT, PublishRequest.parse(ASK), enqueue=False).id)
+        assert done.status == "published" and waits == [0.5, 1.0, 2.0]
+        assert digest(fake.received) == digest(clip[0])
+    with FakeYouTube(tls, tmp_path, fail_at=100_000, fail_times=9) as fake:
+        settings = publish_settings(tmp_path / "again", tls, youtube=fake, publish_retries=2)
+        files, task_id = finished_task(settings, clip)
+        pub = publisher(settings, files)
+        done = pub.run(pub.submit(task_id, RESULT, PublishRequest.parse(ASK), enqueue=False).id)
+    assert done.status == "failed"
+    assert done.error == "gave up after 2 tries: YouTube answered 503"

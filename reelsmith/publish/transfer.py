@@ -16,6 +16,7 @@ from reelsmith.core.settings import PublishSettings
 
 PIECE = 1 << 20  # bytes read from the file at a time
 MAX_WAIT = 60.0  # seconds: the longest wait between tries
+NAMES = {"youtube": "YouTube", "tiktok": "TikTok"}
 
 
 def client(settings: PublishSettings) -> httpx.Client:
@@ -47,11 +48,14 @@ def send(http: httpx.Client, method: str, url: str, platform: str, **kwargs) -> 
         response = http.request(method, url, **kwargs)
     except httpx.TransportError as exc:
         raise UploadInterrupted(
-            f"the connection to {platform} dropped ({type(exc).__name__})", platform=platform
+            f"the connection to {NAMES.get(platform, platform)} dropped ({type(exc).__name__})",
+            platform=platform,
         ) from None
     if response.status_code >= 500:
         raise UploadInterrupted(
-            f"{platform} answered {response.status_code}", platform=platform, reason="5xx"
+            f"{NAMES.get(platform, platform)} answered {response.status_code}",
+            platform=platform,
+            reason="5xx",
         )
     return response
 

@@ -8,7 +8,7 @@ and in benchmarks/publish.py.
   ``bytes */N`` asks where to resume), ``thumbnails.set``, ``channels.list``
   (mine) and an OAuth token endpoint (``/token``). ``fail_at``: the byte
   offset where one chunk is cut: the fake keeps the bytes before it and
-  answers 503 (then closes). ``mode``: "ok", "quota" (403 quotaExceeded),
+  answers 503 (then closes), ``fail_times`` times in a row. ``mode``: "ok", "quota" (403 quotaExceeded),
   "lock_private" (the video comes back private whatever was asked).
   ``revoked``: the access token and the refresh token are refused.
 * ``FakeTikTok``: inbox and direct ``init``, chunk ``PUT``s with
@@ -139,10 +139,13 @@ def digest(path: Path) -> str:
 
 
 class FakeYouTube(_Fake):
-    def __init__(self, tls: TLS, folder: Path, *, mode="ok", fail_at: int | None = None):
+    def __init__(
+        self, tls: TLS, folder: Path, *, mode="ok", fail_at: int | None = None, fail_times=1
+    ):
         super().__init__(tls, folder)
         self.mode = mode
         self.fail_at = fail_at
+        self.fail_times = fail_times  # 503s in a row at fail_at
         self.failed = 0  # chunks cut with a 503
         self.revoked = False
         self.metadata: dict | None = None
@@ -246,7 +249,8 @@ class FakeYouTube(_Fake):
                 h, 400, {"error": {"code": 400, "message": f"expected byte {self.kept}"}}
             )
         with open(self.received, "ab") as sink:
-            if self.fail_at is not None and not self.failed and start < self.fail_at < start + n:
+            cut = self.fail_at is not None and start <= self.fail_at < start + n
+            if cut and self.failed < self.fail_times:
                 self.kept += _read(h, self.fail_at - start, sink)
                 self.failed += 1
                 return self.reply(
