@@ -103,3 +103,38 @@ def test_an_expired_tiktok_token_is_refreshed(tmp_path, tls, clip, tiktok):
     assert tiktok.token_requests[0]["grant_type"] == "refresh_token"
     assert accounts.stored("tiktok")["access_token"] == TIKTOK_TOKEN
     app.extensions["reelsmith"].shutdown(5)
+
+
+def test_connect_youtube_runs_googles_installed_app_flow(tmp_path, tls, youtube, monkeypatch):
+    import webbrowser
+
+    from reelsmith.publish.oauth import connect_youtube
+
+    settings = publish_settings(
+        tmp_path,
+        tls,
+        youtube=youtube,
+        youtube_credentials=None,
+        youtube_client_id="test-client.apps.googleusercontent.com",
+        youtube_client_secret="test-secret",
+    )
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls.ca_file))  # requests-oauthlib's token call
+    asked = []
+
+    class Browser:  # the user signs in: Google redirects to the loopback with a code
+        def open(self, url, **kwargs):
+            query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+            asked.append(query)
+            callback = f"{query['redirect_uri']}?code=the-code&state={query['state']}"
+            threading.Thread(target=httpx.get, args=(callback,), daemon=True).start()
+
+    monkeypatch.setattr(webbrowser, "get", lambda *a: Browser())
+    accounts = Accounts(settings)
+    name = connect_youtube(settings, accounts, token_uri=f"{youtube.url}/token")
+    assert name == "Test Channel"
+    query = asked[0]
+    assert query["redirect_uri"].startswith("http://127.0.0.1:")
+    assert "youtube.upload" in query["scope"] and query["access_type"] == "offline"
+    stored = accounts.stored("youtube")
+    assert stored["refresh_token"] and stored["account"] == "Test Channel"
+    assert stat.S_IMODE(os.stat(accounts.path("youtube")).st_mode) == 0o600

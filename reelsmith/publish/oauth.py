@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from reelsmith.core.exceptions import ConfigError, NotConnected
 from reelsmith.core.settings import Settings
-from reelsmith.publish.accounts import YOUTUBE_SCOPES, Accounts
+from reelsmith.publish.accounts import GOOGLE_TOKEN_URI, YOUTUBE_SCOPES, Accounts
 from reelsmith.publish.tiktok import TikTok, tokens
 from reelsmith.publish.transfer import json_of, send
 
@@ -31,7 +31,13 @@ DONE_PAGE = b"<p>Reelsmith is connected. You can close this tab.</p>"
 
 
 def connect_youtube(
-    settings: Settings, accounts: Accounts, *, open_browser=True, port=0, say=print
+    settings: Settings,
+    accounts: Accounts,
+    *,
+    open_browser=True,
+    port=0,
+    say=print,
+    token_uri: str = GOOGLE_TOKEN_URI,
 ) -> str | None:
     """Sign in with Google; store the refresh token; return the channel's name."""
     from google_auth_oauthlib.flow import InstalledAppFlow
@@ -49,7 +55,7 @@ def connect_youtube(
             "client_id": config.youtube_client_id,
             "client_secret": config.youtube_client_secret,
             "auth_uri": GOOGLE_AUTH_URI,
-            "token_uri": "https://oauth2.googleapis.com/token",
+            "token_uri": token_uri,
             "redirect_uris": ["http://127.0.0.1"],
         }
     }

@@ -180,16 +180,17 @@ class FakeYouTube(_Fake):
 
     def handle(self, h, method, path, query):
         if path == "/token":
-            self.body(h)
+            data = self.body(h)
             if self.revoked:
                 body = {
                     "error": "invalid_grant",
                     "error_description": "Token has been expired or revoked.",
                 }
                 return self.reply(h, 400, body)
-            return self.reply(
-                h, 200, {"access_token": GOOD_TOKEN, "expires_in": 3599, "token_type": "Bearer"}
-            )
+            body = {"access_token": GOOD_TOKEN, "expires_in": 3599, "token_type": "Bearer"}
+            if b"grant_type=authorization_code" in data:
+                body["refresh_token"] = "1//test-refresh-token"
+            return self.reply(h, 200, body)
         if method == "POST" and path == "/upload/youtube/v3/videos":
             metadata = json.loads(self.body(h) or b"{}")
             if not self._authorized(h):
