@@ -78,6 +78,8 @@ def test_publish_answers_202_and_the_task_shows_the_publication(app, clip, youtu
     ]
     for text in shown:
         assert GOOD_TOKEN not in text and TIKTOK_TOKEN not in text and "refresh-token" not in text
+    assert "HTTP Request: PUT" in caplog.text  # httpx logged the uploads...
+    assert "upload_token=t" not in caplog.text and "upload_id=u1" not in caplog.text  # ...blanked
 
 
 def test_made_for_kids_is_required_for_youtube(app):

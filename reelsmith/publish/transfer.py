@@ -4,6 +4,8 @@ retries with exponential backoff."""
 
 from __future__ import annotations
 
+import logging
+import re
 import ssl
 import time
 from collections.abc import Callable, Iterator
@@ -19,8 +21,35 @@ MAX_WAIT = 60.0  # seconds: the longest wait between tries
 NAMES = {"youtube": "YouTube", "tiktok": "TikTok"}
 
 
+SESSION_PARAMS = re.compile(r"\b(upload_id|upload_token)=[^&\s\"']+")
+
+
+class RedactUploadURLs(logging.Filter):
+    """httpx logs every request's URL (httpcore, at DEBUG, the answers' headers);
+    an upload session's URL is a credential (whoever has it can send bytes), so
+    its ids are blanked in the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and "upload" in record.msg:
+            record.msg = SESSION_PARAMS.sub(r"\1=…", record.msg)
+        if record.args:
+            record.args = tuple(
+                SESSION_PARAMS.sub(r"\1=…", str(a)) if "upload" in str(a) else a
+                for a in record.args
+            )
+        return True
+
+
+_REDACT = RedactUploadURLs()
+LOGGERS = ("httpx", "httpcore.http11", "httpcore.connection")  # request lines; DEBUG: headers
+
+
 def client(settings: PublishSettings) -> httpx.Client:
     """An HTTPS client; a CA bundle in SSL_CERT_FILE is trusted (a gateway, a fake)."""
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        if _REDACT not in logger.filters:
+            logger.addFilter(_REDACT)
     verify = (
         ssl.create_default_context(cafile=str(settings.ssl_cert_file))
         if settings.ssl_cert_file
