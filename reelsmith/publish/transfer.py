@@ -32,7 +32,7 @@ class RedactUploadURLs(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str) and "upload" in record.msg:
             record.msg = SESSION_PARAMS.sub(r"\1=…", record.msg)
-        if record.args:
+        if isinstance(record.args, tuple):
             record.args = tuple(
                 SESSION_PARAMS.sub(r"\1=…", str(a)) if "upload" in str(a) else a
                 for a in record.args
