@@ -15,7 +15,7 @@ from reelsmith.core.settings import Settings
 from reelsmith.publish.accounts import Accounts
 from reelsmith.publish.errors import tiktok_error
 from reelsmith.publish.store import Publication
-from reelsmith.publish.transfer import Backoff, client, json_of, pieces, send
+from reelsmith.publish.transfer import LOOKUP_TIMEOUT, Backoff, client, json_of, pieces, send
 
 MB = 1024 * 1024
 MIN_CHUNK, MAX_CHUNK = 5 * MB, 64 * MB  # TikTok's bounds; a smaller video is one chunk
@@ -107,6 +107,7 @@ class TikTok:
             self.name,
             params={"fields": "open_id,display_name"},
             headers={"Authorization": f"Bearer {token}"},
+            timeout=LOOKUP_TIMEOUT,  # "as whom" must not hold a publication up
         )
         data = json_of(response)
         code = (data.get("error") or {}).get("code", "ok")

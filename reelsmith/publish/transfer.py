@@ -19,6 +19,7 @@ from reelsmith.core.settings import PublishSettings
 PIECE = 1 << 20  # bytes read from the file at a time
 MAX_WAIT = 60.0  # seconds: the longest wait between tries
 NAMES = {"youtube": "YouTube", "tiktok": "TikTok"}
+LOOKUP_TIMEOUT = 5.0  # seconds for "as whom": a slow answer must not hold a publication up
 
 
 SESSION_PARAMS = re.compile(r"\b(upload_id|upload_token)=[^&\s\"']+")

@@ -18,7 +18,7 @@ from reelsmith.core.settings import Settings
 from reelsmith.publish.accounts import Accounts
 from reelsmith.publish.errors import LOCKED_PRIVATE, youtube_error
 from reelsmith.publish.store import Publication
-from reelsmith.publish.transfer import Backoff, client, json_of, pieces, send
+from reelsmith.publish.transfer import LOOKUP_TIMEOUT, Backoff, client, json_of, pieces, send
 
 UNIT = 256 * 1024  # YouTube takes chunks in multiples of 256 KiB
 CATEGORY_PEOPLE_AND_BLOGS = "22"
@@ -88,7 +88,10 @@ class YouTube:
 
     def whoami(self) -> str | None:
         response = self._call(
-            "GET", f"{self.api}/youtube/v3/channels", params={"part": "snippet", "mine": "true"}
+            "GET",
+            f"{self.api}/youtube/v3/channels",
+            params={"part": "snippet", "mine": "true"},
+            timeout=LOOKUP_TIMEOUT,  # "as whom" must not hold a publication up
         )
         items = json_of(response).get("items") or []
         return items[0]["snippet"]["title"] if items else None
