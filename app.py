@@ -21,6 +21,7 @@ from flask import Flask
 from reelsmith.core.exceptions import ConfigError
 from reelsmith.core.settings import Settings
 from reelsmith.core.storage import Files
+from reelsmith.publish.runner import Publisher, publish_when_done
 from reelsmith.tasks.model import Task
 from reelsmith.tasks.queue import TaskQueue
 from reelsmith.tasks.retention import start_janitor
@@ -59,6 +60,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     files.prepare()  # the folders, made once; temporary files a crash left, removed
     render = test_config.get("RUNNER") or _pipeline_runner(settings, files)
     runner = functools.partial(run_task, render=render, files=files)
+    publisher = Publisher(settings, files)  # uploads to YouTube/TikTok when asked
+    runner = publish_when_done(runner, publisher)  # `publish` on create
     if settings.tasks.redis_url:  # the task engine: this process only enqueues (distributed.py)
         from reelsmith.tasks.distributed import distributed_queue
 
@@ -74,6 +77,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["reelsmith"] = tasks
     app.extensions["reelsmith_files"] = files
     app.extensions["reelsmith_services"] = pipeline_services(settings)
+    app.extensions["reelsmith_publisher"] = publisher
     start_lock = threading.Lock()
 
     def start_workers() -> None:
@@ -82,6 +86,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                 return
             tasks.start()
             atexit.register(tasks.shutdown, settings.tasks.shutdown_timeout)
+            publisher.start()  # resumes unfinished publications
             if settings.storage.retention_days > 0:
                 start_janitor(
                     tasks.store,

@@ -34,6 +34,7 @@ from reelsmith.core.exceptions import BadRequest, CaptionStyleError, UnknownVisu
 from reelsmith.core.netguard import UnsafeURL, check_webhook_url
 from reelsmith.core.settings import ASPECTS, Settings
 from reelsmith.music import MOODS, check_music, is_upload, music_choices
+from reelsmith.publish.request import MAX_ON_CREATE, check_publish, publish_schema
 from reelsmith.render.transitions import MAX_TRANSITION_SECONDS, TRANSITIONS
 from reelsmith.request_fields import (
     Rule,
@@ -202,6 +203,16 @@ class CreateRequest(BaseModel):
         Rule(means="a task id (32 hex digits)"),
     ] = None
 
+    publish: Annotated[
+        list[dict] | None,
+        Field(
+            description="Publish once the video is done (still an explicit request): "
+            "[{{platform, made_for_kids?, privacy?, title?, ...}}], each as "
+            "POST /api/task/<id>/publish takes it (in a form: the list as JSON text).",
+            json_schema_extra={"items": publish_schema(), "maxItems": MAX_ON_CREATE},
+        ),
+    ] = None
+
     # -- reading requests -------------------------------------------------
 
     @classmethod
@@ -322,6 +333,11 @@ class CreateRequest(BaseModel):
     def _check_style(cls, value: Any) -> Any:
         return check_caption_style(value)
 
+    @field_validator("publish", mode="before")
+    @classmethod
+    def _check_publish(cls, value: Any) -> Any:
+        return check_publish(value)
+
     @field_validator("scenes", mode="before")
     @classmethod
     def _check_scenes(cls, value: Any, info: ValidationInfo) -> Any:
@@ -357,6 +373,12 @@ class CreateRequest(BaseModel):
                 check_webhook_url(self.webhook_url, settings.tasks.private_urls)
             except UnsafeURL as exc:
                 raise BadRequest(f"webhook_url: {exc}", "webhook_url") from None
+        if self.publish and settings.tasks.redis_url:
+            raise BadRequest(
+                "publish on create needs the in-process queue (REDIS_URL is set): publish "
+                "the finished video with POST /api/task/<id>/publish",
+                "publish",
+            )
         try:
             check_visuals(self.visuals, settings)
         except UnknownVisuals as exc:

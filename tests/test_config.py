@@ -102,7 +102,16 @@ def test_variables_name_every_field_once():
     assert ("RENDER_PRESET", "render", "preset", "medium") in rows
     assert ("FLASK_RUN_FROM_CLI", "server", "under_flask_cli", False) in rows
     groups = {group for _, group, *_ in rows}
-    assert groups == {"script", "voice", "visuals", "render", "tasks", "storage", "server"}
+    assert groups == {
+        "script",
+        "voice",
+        "visuals",
+        "render",
+        "tasks",
+        "storage",
+        "server",
+        "publish",
+    }
 
 
 def test_the_flask_command_is_read_as_flask_sets_it():

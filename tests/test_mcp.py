@@ -130,6 +130,7 @@ def test_create_a_video_poll_until_done_and_cancel(python_server, tmp_path):
             "list_tasks",
             "cancel_task",
             "list_voices",
+            "publish_video",
         }
 
         created, error = await helper.call(

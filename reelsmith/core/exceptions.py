@@ -23,6 +23,11 @@ Errors with a ``field`` become ``400 {error, field}`` in the web layer.
     ├── BadRequest                  400, .field names the request field
     ├── QueueFull                   503: the queue is full
     ├── ConfigError                 .variable: a setting's value is bad
+    ├── PublishError                .platform, .reason: an upload failed, said plainly
+    │   ├── NotConnected            no token, or a revoked one: names `flask connect`
+    │   ├── QuotaExceeded           the platform's quota; says when it resets
+    │   └── UploadInterrupted       a 5xx or a dropped connection: resumed after a wait
+    ├── AlreadyPublished            409: this task went to this account already (force)
     └── ValueError
         ├── FontError               a caption font or font file can't be used
         └── UnsafeURL               a webhook URL we will not send to
@@ -138,6 +143,38 @@ class ConfigError(Exception):
         super().__init__(f"{variable}: {message}")
         self.variable = variable
         self.message = message
+
+
+class PublishError(Exception):
+    """A publication failed; ``message`` says why for people, ``reason`` is the
+    platform's own code (``quotaExceeded``, ``access_token_invalid``...)."""
+
+    def __init__(self, message: str, *, platform: str, reason: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.platform = platform
+        self.reason = reason
+
+
+class NotConnected(PublishError):
+    """No token for the platform, or the platform refused it (revoked, expired)."""
+
+
+class QuotaExceeded(PublishError):
+    """The platform's upload quota is spent; the message says when it resets."""
+
+
+class UploadInterrupted(PublishError):
+    """A 5xx answer or a dropped connection: the upload resumes after a wait."""
+
+
+class AlreadyPublished(Exception):
+    """The task was published to this account already; ``force`` publishes again (409)."""
+
+    def __init__(self, message: str, publication_id: str):
+        super().__init__(message)
+        self.message = message
+        self.publication_id = publication_id
 
 
 class SourceUnavailable(Exception):

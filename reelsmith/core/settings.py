@@ -1,7 +1,7 @@
 """One settings object for the whole app, read from the environment once.
 
 ``Settings`` holds one frozen group per concern: ``script``, ``voice``,
-``visuals``, ``render``, ``tasks``, ``storage`` and ``server``; code reads
+``visuals``, ``render``, ``tasks``, ``storage``, ``server`` and ``publish``; code reads
 ``settings.voice.tts_engine``. Every setting has a default that works offline
 on a fresh machine. Its environment variable is its name in capitals
 (``RENDER_`` + name in the render group), unless the field's metadata names
@@ -176,6 +176,30 @@ class ServerSettings(_Group):
 
 
 @dataclass(frozen=True)
+class PublishSettings(_Group):
+    """Publishing to YouTube and TikTok (reelsmith/publish/): where their APIs
+    are (a fake or a gateway in tests), tokens that replace the stored ones,
+    the OAuth clients of `flask connect`, and how uploads are chunked."""
+
+    youtube_api_url: str = "https://www.googleapis.com"  # YOUTUBE_API_URL
+    tiktok_api_url: str = "https://open.tiktokapis.com"  # TIKTOK_API_URL
+    # YOUTUBE_CREDENTIALS: an authorized-user JSON (a file, or the JSON itself), used
+    # instead of the token `flask connect youtube` stored
+    youtube_credentials: str | None = None
+    tiktok_access_token: str | None = None  # TIKTOK_ACCESS_TOKEN: used instead of the stored one
+    youtube_client_id: str | None = None  # YOUTUBE_CLIENT_ID: the Google OAuth "Desktop app" client
+    youtube_client_secret: str | None = None  # YOUTUBE_CLIENT_SECRET
+    tiktok_client_key: str | None = None  # TIKTOK_CLIENT_KEY: the TikTok app
+    tiktok_client_secret: str | None = None  # TIKTOK_CLIENT_SECRET
+    # SSL_CERT_FILE: a CA bundle to trust (as OpenSSL and httpx read it), for a gateway or a fake
+    ssl_cert_file: Path | None = field(default=None, metadata={"env": "SSL_CERT_FILE"})
+    publish_chunk_mb: float = 8.0  # PUBLISH_CHUNK_MB: upload chunk (YouTube: a 256 KiB multiple)
+    publish_retries: int = 8  # PUBLISH_RETRIES: tries per chunk after a 5xx or a dropped link
+    publish_backoff: float = 1.0  # PUBLISH_BACKOFF: the first wait (seconds), doubled each try
+    publish_timeout: float = 60.0  # PUBLISH_TIMEOUT (seconds per request)
+
+
+@dataclass(frozen=True)
 class Settings:
     script: ScriptSettings = field(default_factory=ScriptSettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
@@ -184,6 +208,7 @@ class Settings:
     tasks: TasksSettings = field(default_factory=TasksSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
+    publish: PublishSettings = field(default_factory=PublishSettings)
 
     @classmethod
     def build(cls, **flat) -> Settings:

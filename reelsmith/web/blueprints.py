@@ -7,6 +7,7 @@
 * ``revise``: a new video from a finished one with edited scenes;
 * ``studio``: voices, a voice's clip, a caption preview;
 * ``music``: the bundled music tracks and a track to listen to;
+* ``publish``: publishing a finished video to YouTube or TikTok; the accounts;
 * ``openapi``: the document that describes them all;
 * ``errors``: every /api/ error as JSON.
 """
@@ -21,6 +22,7 @@ from reelsmith.web import (
     music,
     openapi,
     page,
+    publish,
     revise,
     security,
     storyboard,
@@ -31,5 +33,6 @@ from reelsmith.web import (
 
 def register_web(app: Flask) -> None:
     security.install(app)  # first: a refused Host or token goes no further
-    for module in (errors, page, tasks_api, storyboard, revise, media, studio, music, openapi):
+    modules = (errors, page, tasks_api, storyboard, revise, media, studio, music, publish, openapi)
+    for module in modules:
         app.register_blueprint(module.bp)

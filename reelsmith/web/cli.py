@@ -4,6 +4,7 @@ flask --app app create "topic" --out video.mp4
 flask --app app batch topics.txt --out videos/
 flask --app app revise <task id> scenes.json   # a done video with edited scenes
 flask --app app mcp            # an MCP server over stdio (mcp_server.py)
+flask --app app connect youtube / publish <task id> --to youtube   (cli_publish.py)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tqdm import tqdm
 from reelsmith.core.exceptions import BadRequest, ReelsmithError
 from reelsmith.music import music_choices
 from reelsmith.request import CreateRequest
+from reelsmith.web.cli_publish import register_publish_cli
 
 # Fields the commands take otherwise, or not at all: TOPIC is an argument,
 # --script a file, and a foreground render has no webhook to call.
@@ -30,6 +32,7 @@ NOT_OPTIONS = (
     "review",  # the API's, with approve
     "revision_of",  # set by revise
     "lineage",
+    "publish",  # the queue's, once done; here: `flask publish` after create
 )
 
 
@@ -243,6 +246,8 @@ def register_cli(app: Flask) -> None:
         )  # imported here: the mcp SDK loads only for this command
 
         mcp_server.run(app)
+
+    register_publish_cli(app)  # connect, publish (cli_publish.py)
 
 
 class Progress:

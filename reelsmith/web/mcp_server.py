@@ -12,6 +12,8 @@ Point an agent at that command; it can then call:
   (``/api/task/<id>/video`` ...) and the files' paths on this machine;
 - ``revise_video``: a new video from a done task with edited scenes
   (``POST /api/task/<id>/revise``);
+- ``publish_video``: publish a done video to YouTube or TikTok, when asked
+  (``POST /api/task/<id>/publish``; mcp_publish.py);
 - ``list_tasks``, ``cancel_task``, ``list_voices``.
 
 Every tool is one call to the app's own JSON API, made in-process through
@@ -42,6 +44,7 @@ from pydantic import WithJsonSchema
 from reelsmith.core.storage import output_name
 from reelsmith.request import CreateRequest
 from reelsmith.web.common import DOWNLOADS, TASK_ID
+from reelsmith.web.mcp_publish import PUBLISH_VIDEO, publish_video_tool
 
 log = logging.getLogger("reelsmith.mcp")
 
@@ -228,6 +231,7 @@ def build_server(app: Flask) -> MCPServer:
         "return": dict[str, Any],
     }
     server.tool()(revise_video)
+    server.tool(name="publish_video", description=PUBLISH_VIDEO)(publish_video_tool(api, argument))
 
     def create_storyboard(**arguments) -> dict[str, Any]:
         """The scenes a video would have, before any voice or render (POST

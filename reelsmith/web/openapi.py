@@ -19,6 +19,7 @@ from reelsmith.core.settings import Settings
 from reelsmith.request import CreateRequest
 from reelsmith.web.common import settings as current_settings
 from reelsmith.web.music import music_paths
+from reelsmith.web.openapi_publish import publish_paths, publish_schemas
 from reelsmith.web.openapi_schemas import (
     BINARY,
     NOT_FOUND,
@@ -302,6 +303,7 @@ def paths(settings: Settings) -> dict:
         "/api/openapi.json": {"get": op("This document.", {"200": json_body({"type": "object"})})},
         **storyboard_paths(fields, uploads),
         **music_paths(),
+        **publish_paths(),
     }
 
 
@@ -315,7 +317,7 @@ def document(settings: Settings) -> dict:
             'JSON: {"error": "...", "field": "..."}.',
         },
         "paths": paths(settings),
-        "components": {"schemas": schemas()},
+        "components": {"schemas": {**schemas(), **publish_schemas()}},
     }
     if settings.server.api_token:
         doc["components"]["securitySchemes"] = {"token": {"type": "http", "scheme": "bearer"}}

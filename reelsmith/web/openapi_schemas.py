@@ -192,6 +192,7 @@ def schemas() -> dict:
                     ]
                 },
                 "status_url": {"type": "string"},
+                "publications": {"type": "array", "items": {"$ref": REF + "Publication"}},
                 "links": {
                     "type": "object",
                     "required": list(DOWNLOADS),

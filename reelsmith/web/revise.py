@@ -50,7 +50,9 @@ def revision_request(task: Task, scenes) -> CreateRequest:
             for name in CreateRequest.upload_fields()
             if (value := getattr(stored, name))
         }
-        revised = revised.model_copy(update={**uploads, "revision_of": task.id, "lineage": lineage})
+        revised = revised.model_copy(  # published only when asked again
+            update={**uploads, "publish": None, "revision_of": task.id, "lineage": lineage}
+        )
         return bind_scene_uploads(revised, copies)
     except BaseException:
         files().remove_uploads(copies.values())

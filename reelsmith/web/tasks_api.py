@@ -18,6 +18,7 @@ from reelsmith.web.common import (
     task_json,
     tasks,
 )
+from reelsmith.web.publish import publications_of
 from reelsmith.web.uploads import bind_scene_uploads, save_uploads
 
 bp = Blueprint("tasks", __name__)
@@ -61,7 +62,9 @@ def create():
 
 @bp.get("/api/task/<task_id>")
 def task_status(task_id):
-    return jsonify(task_json(get_task_or_404(task_id)))
+    data = task_json(get_task_or_404(task_id))
+    data["publications"] = publications_of(task_id)  # web/publish.py
+    return jsonify(data)
 
 
 @bp.post("/api/task/<task_id>/cancel")
