@@ -419,6 +419,7 @@ def summary(
         "width": timeline.size[0],
         "height": timeline.size[1],
         "word_timing": narration.word_timing,
+        "word_timing_note": narration.timing_note,
         "missing_characters": video.missing_characters,
         "captions": timeline.captions(),
     }

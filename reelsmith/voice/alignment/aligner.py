@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reelsmith.core.exceptions import VoiceError
+from reelsmith.core.exceptions import AlignmentFailed
 from reelsmith.core.languages import for_engine
 from reelsmith.voice.alignment.features import FRAME_SECONDS, features
 from reelsmith.voice.words import Mark, speakable
@@ -35,10 +35,6 @@ MISMATCH_COST = 0.72
 # espeak-ng's word events come about this early against the sound
 # (benchmarks/align.py: the median signed error without it was -38 ms).
 ESPEAK_EVENT_LEAD = 0.035
-
-
-class AlignmentFailed(VoiceError):
-    """The recording could not be aligned to its text."""
 
 
 @dataclass(frozen=True)
