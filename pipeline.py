@@ -31,6 +31,8 @@ from reelsmith.script.templates import TEMPLATE_WORDS
 from reelsmith.script.text import Script, script_from_text
 from reelsmith.visuals import Context, VisualsResult, choose
 from reelsmith.visuals.scenes import choose_scenes, storyboard_dir, storyboard_scenes
+from reelsmith.voice.recorded import recorded_narration
+from reelsmith.voice.stt import transcribe
 from reelsmith.voice.synthesizer import Narration, SpeechSynthesizer, words_per_second
 from video_creator import VideoCreator, VideoResult
 
@@ -148,12 +150,27 @@ class Pipeline:
         self, request: CreateRequest, work_dir: Path, report: Reporter = _no_report
     ) -> tuple[Script, Narration]:
         """The script and voice stages: the script, and its narration in ``work_dir``."""
+        transcript = None
+        if request.narration and not request.script:  # your recording, its words transcribed
+            with _stage("voice"):
+                report("voice", 0.02)
+                transcript = transcribe(self.uploads / request.narration, self.settings.stt)
+                request = request.model_copy(update={"script": transcript.text})
         with _stage("script"):
             report("script", 0.02)
             script = self.script(request)
         with _stage("voice"):
             report("voice", 0.10)
             work_dir.mkdir(parents=True, exist_ok=True)
+            if request.narration:  # your recording instead of a voice
+                narration = recorded_narration(
+                    self.uploads / request.narration,
+                    script.sentences,
+                    script.language,
+                    work_dir,
+                    transcript.words if transcript else None,
+                )
+                return script, narration
             narration = self.synthesizer.narrate(
                 script.sentences,
                 work_dir,

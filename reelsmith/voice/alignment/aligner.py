@@ -128,3 +128,11 @@ def align_clip(text: str, language: str, samples: np.ndarray, rate: int) -> Alig
     begin = float(path[0][1] * FRAME_SECONDS)
     end = float(min(len(samples) / rate, (path[-1][1] + 1) * FRAME_SECONDS))
     return Aligned(marks=marks, cost=cost, begin=begin, end=end)
+
+
+def warm_up() -> None:
+    """Load librosa and compile its numba code now (a few seconds, once per
+    process) rather than in the middle of a narration."""
+    tone = np.sin(np.arange(4410, dtype=np.float32) * 0.1)
+    feats = features(tone, 22050)
+    dtw_path(feats[:5], feats)

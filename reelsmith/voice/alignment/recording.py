@@ -57,6 +57,7 @@ class SentenceClip:
     duration: float
     words: list[WordTiming]
     cost: float | None  # None: nothing to align (no speech)
+    offset: float = 0.0  # where the clip starts in the recording (seconds)
 
 
 def clip_words(text: str, language: str, wav_path: Path) -> tuple[list[WordTiming], float]:
@@ -188,7 +189,7 @@ def clips_from_words(
         length = (int(stop * rate) - int(start * rate)) / rate
         local = [(p - offsets[i], max(0.0, s - start), max(0.0, e - start)) for p, s, e in per[i]]
         timed = words_from_marks(text, local, length)
-        clips.append(SentenceClip(text, path, length, timed, None))
+        clips.append(SentenceClip(text, path, length, timed, None, int(start * rate) / rate))
     return clips
 
 
@@ -211,7 +212,12 @@ def align_recording(
         aligned = align_clip(sentences[i], language, clip, rate)
         words = words_from_marks(sentences[i], aligned.marks, len(clip) / rate, aligned.end)
         clips[i] = SentenceClip(
-            sentences[i], path, len(clip) / rate, trim_to_sound(words, path), aligned.cost
+            sentences[i],
+            path,
+            len(clip) / rate,
+            trim_to_sound(words, path),
+            aligned.cost,
+            int(start * rate) / rate,
         )
     costs = [c.cost for c in clips.values() if c.cost is not None]
     if statistics.median(costs) > MISMATCH_COST:
