@@ -323,7 +323,7 @@ class CreateRequest(BaseModel):
             raise BadRequest("give a narration or scenes, not both", "narration")
         if not self.topic and not self.script and not self.scenes and not narrated:
             raise BadRequest("a topic is required (or your own script, or scenes)", "topic")
-        if not self.topic:
+        if not self.topic and (self.script or self.scenes):
             text = self.script or " ".join(scene["text"] for scene in self.scenes)
             self.topic = " ".join(text.split()[:8])
         settings = _settings(info)
