@@ -154,7 +154,7 @@ class Pipeline:
         if request.narration and not request.script:  # your recording, its words transcribed
             with _stage("voice"):
                 report("voice", 0.02)
-                transcript = transcribe(self.uploads / request.narration, self.settings.stt)
+                transcript = transcribe(self.uploads / request.narration, self.settings.voice)
                 request = request.model_copy(update={"script": transcript.text})
         with _stage("script"):
             report("script", 0.02)

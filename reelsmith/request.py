@@ -125,15 +125,6 @@ class CreateRequest(BaseModel):
         Field(description="A caption font of your own (it replaces the style's font)"),
         Upload(FONT_FILES),
     ] = None
-    narration: Annotated[
-        str | None,
-        Field(
-            description=f"Your own recording of the script, spoken instead of a voice "
-            f"(at most {NARRATION_MAX_MB:g} MB and {NARRATION_MAX_SECONDS / 60:g} minutes; "
-            "send its words as script)"
-        ),
-        Upload(NARRATION_SUFFIXES),
-    ] = None
     speed: Annotated[float, Field(ge=MIN_SPEED, le=MAX_SPEED, description="Narration speed.")] = 1.0
     caption_style: Annotated[
         str | dict[str, Any] | None,
@@ -198,6 +189,15 @@ class CreateRequest(BaseModel):
             "whose rendered scenes the revisions reuse.",
         ),
         Rule(means="a task id (32 hex digits)"),
+    ] = None
+    narration: Annotated[
+        str | None,
+        Field(
+            description=f"Your own recording of the script, spoken instead of a voice "
+            f"(at most {NARRATION_MAX_MB:g} MB and {NARRATION_MAX_SECONDS / 60:g} minutes; "
+            "send its words as script)"
+        ),
+        Upload(NARRATION_SUFFIXES),
     ] = None
 
     # -- reading requests -------------------------------------------------
@@ -329,7 +329,7 @@ class CreateRequest(BaseModel):
         settings = _settings(info)
         if settings is None:
             return self
-        if narrated and not self.script and not settings.stt.configured:
+        if narrated and not self.script and not settings.voice.stt_configured:
             raise BadRequest(
                 "a script is needed with a narration: send the words it says as script "
                 "(or set STT_BASE_URL to a transcription server)",

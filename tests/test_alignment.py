@@ -6,12 +6,8 @@ narration without a script; every accepted format is read."""
 
 from __future__ import annotations
 
-import io
-import subprocess
-import wave
 from pathlib import Path
 
-import imageio_ffmpeg
 import numpy as np
 import pytest
 
@@ -24,8 +20,9 @@ from reelsmith.voice.engines.piper import PiperEngine
 from reelsmith.voice.recorded import recorded_narration
 from reelsmith.voice.stt import transcribe
 from reelsmith.voice.synthesizer import SpeechSynthesizer
-from reelsmith.voice.words import speech_bounds, words_from_marks
+from reelsmith.voice.words import speech_bounds
 from tests.helpers.fake_gtts import FakeGoogleTTS
+from tests.helpers.recordings import encode, piper_recording
 from tests.helpers.servers import FakeOpenAI
 from tests.helpers.voices import assert_timings
 
@@ -44,37 +41,7 @@ PAUSE = 0.6  # seconds of silence between the sentences of the test recording
 
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory):
-    """Piper saying SENTENCES with pauses between them, as one WAV, and
-    Piper's own word starts in it (the ground truth)."""
-    folder = tmp_path_factory.mktemp("recording")
-    engine = PiperEngine(Settings())
-    pcm, truth, at, rate = [], [], 0.5, 22050
-    pcm.append(np.zeros(int(0.5 * rate), dtype=np.int16))
-    for i, text in enumerate(SENTENCES):
-        path = folder / f"s{i}.wav"
-        marks = engine.synthesize(text, "en", path, voice=None, speed=1.0)
-        with wave.open(str(path), "rb") as w:
-            rate = w.getframerate()
-            samples = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
-        words = words_from_marks(text, marks, len(samples) / rate, speech_bounds(path)[1])
-        truth.append([at + w.start for w in words])
-        pcm += [samples, np.zeros(int(PAUSE * rate), dtype=np.int16)]
-        at += len(samples) / rate + PAUSE
-    out = folder / "narration.wav"
-    with wave.open(str(out), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(np.concatenate(pcm).tobytes())
-    return out, truth
-
-
-def encode(source: Path, out: Path) -> Path:
-    subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(source), str(out)],
-        check=True,
-    )
-    return out
+    return piper_recording(tmp_path_factory.mktemp("recording"), SENTENCES, PAUSE)
 
 
 def test_a_recording_by_another_voice_is_timed_to_the_word(recording, tmp_path):
@@ -179,7 +146,7 @@ def test_a_transcription_times_a_narration_without_a_script(recording, tmp_path)
     transcript = {"text": " ".join(SENTENCES), "words": words}
     with FakeOpenAI(transcript=transcript) as server:
         settings = Settings.build(stt_base_url=server.base_url, stt_api_key="sk-stt")
-        got = transcribe(wav, settings.stt)
+        got = transcribe(wav, settings.voice)
     (sent,) = server.requests
     assert sent["path"] == "/v1/audio/transcriptions" and sent["authorization"] == "Bearer sk-stt"
     assert b'name="timestamp_granularities[]"' in sent["body"] and b"verbose_json" in sent["body"]
@@ -201,8 +168,3 @@ def test_a_narration_without_a_script_needs_a_transcription_server():
     with pytest.raises(BadRequest) as caught:
         CreateRequest.parse({"narration": "x.wav", "script": "Hi."}, Settings())
     assert caught.value.field == "narration"
-
-
-def test_transcription_wav_fixture_is_audio(recording):
-    with wave.open(io.BytesIO(recording[0].read_bytes())) as w:
-        assert w.getnchannels() == 1

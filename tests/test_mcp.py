@@ -271,8 +271,8 @@ def test_the_tool_takes_every_field_of_the_openapi_create_body(tmp_path):
     files = set(body["multipart/form-data"]["schema"]["properties"]) - set(
         body["application/json"]["schema"]["properties"]
     )
-    assert files == {"music", "backgrounds", "font"}
-    assert {"music_path", "backgrounds_paths", "font_path"} <= set(arguments)
+    assert files == {"music", "backgrounds", "font", "narration"}
+    assert {"music_path", "backgrounds_paths", "font_path", "narration_path"} <= set(arguments)
     assert arguments["backgrounds_paths"]["maxItems"] == 10
     app.extensions["reelsmith"].shutdown(5)
 

@@ -76,6 +76,17 @@ class VoiceSettings(_Group):
     tts_api_key: str | None = None  # TTS_API_KEY
     tts_model: str = "tts-1"  # TTS_MODEL
     tts_timeout: float = 30.0  # TTS_TIMEOUT (seconds per sentence, "openai" voice)
+    # Transcribing an uploaded narration that comes without its script: any
+    # OpenAI-compatible /v1/audio/transcriptions with word timestamps (a local
+    # faster-whisper server, or OpenAI). Unset: a narration needs its script.
+    stt_base_url: str | None = None  # STT_BASE_URL
+    stt_api_key: str | None = None  # STT_API_KEY
+    stt_model: str = "whisper-1"  # STT_MODEL
+    stt_timeout: float = 300.0  # STT_TIMEOUT (seconds for one recording)
+
+    @property
+    def stt_configured(self) -> bool:
+        return bool(self.stt_base_url or self.stt_api_key)
 
 
 @dataclass(frozen=True)
@@ -159,22 +170,6 @@ class StorageSettings(_Group):
 
 
 @dataclass(frozen=True)
-class SpeechToTextSettings(_Group):
-    """Transcribing an uploaded narration that comes without its script:
-    any OpenAI-compatible /v1/audio/transcriptions with word timestamps (a
-    local faster-whisper server, or OpenAI). Unset: a narration needs its script."""
-
-    stt_base_url: str | None = None  # STT_BASE_URL
-    stt_api_key: str | None = None  # STT_API_KEY
-    stt_model: str = "whisper-1"  # STT_MODEL
-    stt_timeout: float = 300.0  # STT_TIMEOUT (seconds for one recording)
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.stt_base_url or self.stt_api_key)
-
-
-@dataclass(frozen=True)
 class ServerSettings(_Group):
     """What the web server accepts, and from whom."""
 
@@ -200,7 +195,6 @@ class Settings:
     tasks: TasksSettings = field(default_factory=TasksSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
-    stt: SpeechToTextSettings = field(default_factory=SpeechToTextSettings)
 
     @classmethod
     def build(cls, **flat) -> Settings:

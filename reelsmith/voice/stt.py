@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reelsmith.core.exceptions import VoiceError
-from reelsmith.core.settings import SpeechToTextSettings
+from reelsmith.core.settings import VoiceSettings
 from reelsmith.voice.engines.base import first_line
 
 
@@ -23,13 +23,13 @@ def _field(item, name):
     return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
 
 
-def transcribe(recording: Path, settings: SpeechToTextSettings) -> Transcript:
+def transcribe(recording: Path, settings: VoiceSettings) -> Transcript:
     """The recording's words and when each is said. VoiceError, in plain
     words, when the server is not set up, unreachable or gives no words."""
     import httpx
     import openai
 
-    if not settings.configured:
+    if not settings.stt_configured:
         raise VoiceError("a script is needed: no transcription server is set (STT_BASE_URL)")
     with httpx.Client() as http:
         client = openai.OpenAI(
