@@ -50,7 +50,11 @@ from reelsmith.visuals import SOURCES, check_visuals
 from reelsmith.visuals.scenes import MAX_SCENES, SCENE_SCHEMA, check_scenes
 from reelsmith.voice.catalogue import check_voice
 from reelsmith.voice.engines import ENGINES
-from reelsmith.voice.recorded import NARRATION_MAX_MB, NARRATION_MAX_SECONDS, NARRATION_SUFFIXES
+from reelsmith.voice.recorded import (
+    NARRATION_MAX_MB,
+    NARRATION_MAX_SECONDS,
+    NARRATION_SUFFIXES,
+)
 from reelsmith.voice.synthesizer import MAX_SPEED, MIN_SPEED
 
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
