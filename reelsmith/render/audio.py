@@ -47,9 +47,11 @@ class AudioTrack:
 
 def narration_track(narration: Narration, music: Path | None = None) -> AudioTrack:
     """The narration's sentences in a row: ``LEAD_IN`` of silence, ``GAP``
-    between sentences and ``TAIL`` after the last (read from the WAV headers)."""
+    between sentences and ``TAIL`` after the last (read from the WAV headers),
+    each divided by the narration's speed."""
     rate = narration.sample_rate
-    position = int(LEAD_IN * rate)
+    pace = 1 / narration.speed  # the pauses follow the speed, as the speech does
+    position = int(LEAD_IN * pace * rate)
     offsets, lengths = [], []
     for i, seg in enumerate(narration.segments):
         length = _frames_of(seg.path, rate)
@@ -57,13 +59,13 @@ def narration_track(narration: Narration, music: Path | None = None) -> AudioTra
         lengths.append(length)
         position += length
         if i < len(narration.segments) - 1:
-            position += int(GAP * rate)
+            position += int(GAP * pace * rate)
     return AudioTrack(
         rate=rate,
         voices=tuple(seg.path for seg in narration.segments),
         offsets=tuple(offsets),
         lengths=tuple(lengths),
-        samples=position + int(TAIL * rate),
+        samples=position + int(TAIL * pace * rate),
         music=music,
     )
 

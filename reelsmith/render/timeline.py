@@ -176,6 +176,7 @@ class Timeline:
         audio = narration_track(narration, music)
         return cls.from_cues(
             cues_for(narration, audio.spans),
+            duration=audio.samples / audio.rate,  # its tail follows the speed
             size=size,
             title=title,
             fps=fps,

@@ -19,9 +19,9 @@ in ``Narration.fallback_reason``. Every sentence of one narration comes
 from one voice: when a voice fails on any sentence, the whole script is
 redone with the next.
 
-``speed`` (0.5-2.0) is native where the engine has it (``native_speed``);
-otherwise the audio gets an ffmpeg ``atempo`` (tempo without a pitch
-change) and its word timings are scaled.
+``speed`` (0.5-2.0) is native where the engine has it (``native_speed``),
+made exact for offline voices (``tempo.leftover_tempo``); otherwise the audio
+gets an ffmpeg ``atempo`` (tempo without a pitch change); word timings follow.
 
 Word timings (``SpeechSegment.words``, one per ``text.split()`` token) come
 from the engine where it knows them ("engine"), else from aligning the audio
@@ -55,6 +55,7 @@ from reelsmith.voice.catalogue import (
 )
 from reelsmith.voice.engines import ENGINES, Engine, Voice
 from reelsmith.voice.engines.base import ffmpeg_to_wav, wav_format, write_wav
+from reelsmith.voice.tempo import leftover_tempo
 from reelsmith.voice.words import (
     WordTiming,
     has_speech,
@@ -333,6 +334,11 @@ class SpeechSynthesizer:
             self.engine_calls += 1
         spoken = speakable(text)
         native = engine.native_speed or speed == 1.0
+        tempo = (
+            leftover_tempo(engine, voice, language, speed, _sample_text(language))
+            if native
+            else speed
+        )
         marks = engine.synthesize(
             spoken, language, path, voice=voice, speed=speed if native else 1.0
         )
@@ -340,12 +346,12 @@ class SpeechSynthesizer:
         if frames == 0:
             raise VoiceError(f"the {engine.name} voice produced no audio for {text!r}")
         words, method, note = timed_words(text, language, path, marks)
-        if not native:  # tempo change without a pitch change; timings follow
+        if tempo != 1.0:  # tempo change without a pitch change; timings follow
             stretched = path.with_suffix(".tempo.wav")
-            ffmpeg_to_wav(path, stretched, rate, "the tempo change", filters=f"atempo={speed:g}")
+            ffmpeg_to_wav(path, stretched, rate, "the tempo change", filters=f"atempo={tempo:g}")
             stretched.replace(path)
             rate, frames = wav_format(path)
-            words = scale_words(words, 1 / speed, frames / rate)
+            words = scale_words(words, 1 / tempo, frames / rate)
         if key is not None:
             self.cache.set(
                 key,
