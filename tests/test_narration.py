@@ -105,3 +105,12 @@ def test_the_cli_takes_a_narration_and_its_script(tmp_path, recording):
     assert "voice recording" in result.output
     assert probe(out).audio and out.with_suffix(".srt").read_text().count("-->") == 2
     assert not list((tmp_path / "instance" / "uploads").glob("*"))  # its copy is gone
+
+
+def test_the_page_offers_your_own_recording(tmp_path):
+    client = create_app({"SETTINGS": tiny_settings(tmp_path), "START_WORKERS": False}).test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="own-recording"' in page and 'name="narration"' in page
+    assert ".m4a,.mp3,.ogg,.wav" in page and "narration.js" in page
+    script = client.get("/static/narration.js")
+    assert script.status_code == 200 and b"own-recording" in script.data

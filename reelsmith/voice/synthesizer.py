@@ -235,7 +235,7 @@ class SpeechSynthesizer:
     ) -> str:
         engine = self._engine(engine_name)
         return make_key(
-            "tts2",
+            "tts3",  # 3: aligned timings, exact speed
             engine.name,
             engine.version(voice),
             canonical(language),
