@@ -21,6 +21,7 @@ import numpy as np
 from reelsmith.core.exceptions import AlignmentFailed
 from reelsmith.core.languages import for_engine
 from reelsmith.voice.alignment.features import FRAME_SECONDS, features
+from reelsmith.voice.espeak_lib import ESPEAK_DEFAULT_RATE
 from reelsmith.voice.words import Mark, speakable
 
 STEPS = {
@@ -28,13 +29,17 @@ STEPS = {
     "weights_mul": np.array([1.0, 1.0, 2.0]),
 }
 # Mean cosine distance per reference frame. Piper saying the text: median
-# 0.67, at most 0.74 over benchmarks/align.py; Piper saying another sentence
-# of the same length: median 0.77. One sentence can sit in between, so a
-# script is judged by the median over its sentences.
-MISMATCH_COST = 0.72
+# 0.44, at most 0.55 over benchmarks/align.py; Piper saying another sentence
+# of about the same length: median 0.61, at least 0.53. One sentence can sit
+# in between, so a recording is judged by the median over its sentences (a
+# lone sentence of a voice, with a wider margin: ``LONE_MARGIN``).
+MISMATCH_COST = 0.52
+LONE_MARGIN = 1.15
 # espeak-ng's word events come about this early against the sound
 # (benchmarks/align.py: the median signed error without it was -38 ms).
 ESPEAK_EVENT_LEAD = 0.035
+PACE_MATCHED = 0.1  # espeak is spoken again at the clip's pace when further off than this
+MIN_RATE, MAX_RATE = 80, 450  # espeak-ng's rates, words per minute
 
 
 @dataclass(frozen=True)
@@ -55,14 +60,14 @@ class Aligned:
     end: float
 
 
-def espeak_reference(text: str, language: str) -> Reference:
+def espeak_reference(text: str, language: str, rate: int = ESPEAK_DEFAULT_RATE) -> Reference:
     from reelsmith.voice.engines.espeak import ESPEAK
 
     espeak = ESPEAK.get()
     tag = for_engine("espeak", language, espeak.languages)
     if tag is None:
         raise AlignmentFailed(f"espeak-ng does not speak {language!r}, so it cannot align it")
-    pcm, events = espeak.speak(speakable(text), tag)
+    pcm, events = espeak.speak(speakable(text), tag, rate)
     samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
     begin, end = sound_bounds(samples, espeak.sample_rate)
     feats = features(
@@ -121,6 +126,11 @@ def align_clip(text: str, language: str, samples: np.ndarray, rate: int) -> Alig
     ref = espeak_reference(text, language)
     if not ref.starts or len(ref.feats) < 2:
         raise AlignmentFailed(f"espeak-ng has nothing to say for {text!r}")
+    begin, end = sound_bounds(samples, rate)
+    pace = ref.seconds / max(end - begin, FRAME_SECONDS)  # espeak's length over the clip's
+    if abs(pace - 1.0) > PACE_MATCHED:  # espeak again at the clip's pace: slopes near 1
+        words_per_minute = round(ESPEAK_DEFAULT_RATE * pace)
+        ref = espeak_reference(text, language, min(MAX_RATE, max(MIN_RATE, words_per_minute)))
     rec = features(samples, rate)
     path, cost = dtw_path(ref.feats, rec)
     starts = map_times(path, [t for _, t in ref.starts])

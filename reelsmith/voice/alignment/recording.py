@@ -21,6 +21,7 @@ import numpy as np
 from reelsmith.core.exceptions import AlignmentFailed, ScriptMismatch
 from reelsmith.core.pauses import GAP
 from reelsmith.voice.alignment.aligner import (
+    LONE_MARGIN,
     MISMATCH_COST,
     align_clip,
     dtw_path,
@@ -66,7 +67,7 @@ def clip_words(text: str, language: str, wav_path: Path) -> tuple[list[WordTimin
     says something else."""
     samples, rate = read_wav(wav_path)
     aligned = align_clip(text, language, samples, rate)
-    if aligned.cost > MISMATCH_COST * 1.15:  # a lone sentence: a wider margin
+    if aligned.cost > MISMATCH_COST * LONE_MARGIN:
         raise ScriptMismatch(
             f"the audio does not say {text!r} (alignment cost {aligned.cost:.2f}, "
             f"normal is below {MISMATCH_COST:.2f})"
