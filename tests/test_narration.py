@@ -4,6 +4,8 @@ and a narration without a script needs a transcription server (400)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from app import create_app
@@ -11,6 +13,7 @@ from reelsmith.core.pauses import GAP, LEAD_IN, TAIL
 from tests.helpers import poll, tiny_settings
 from tests.helpers.media import probe
 from tests.helpers.recordings import encode, piper_recording
+from tests.helpers.servers import FakeOpenAI
 
 SCRIPT = ["Tea is a leaf from a small tree.", "People brew it hot, or drink it cold."]
 
@@ -114,3 +117,36 @@ def test_the_page_offers_your_own_recording(tmp_path):
     assert ".m4a,.mp3,.ogg,.wav" in page and "narration.js" in page
     script = client.get("/static/narration.js")
     assert script.status_code == 200 and b"own-recording" in script.data
+
+
+def test_without_a_script_the_recording_is_transcribed(tmp_path, recording):
+    ogg, truth = recording
+    words = [
+        {"word": word, "start": round(t, 3), "end": round(t + 0.05, 3)}
+        for text, starts in zip(SCRIPT, truth)
+        for word, t in zip(text.split(), starts)
+    ]
+    with FakeOpenAI(transcript={"text": " ".join(SCRIPT), "words": words}) as server:
+        settings = tiny_settings(tmp_path, stt_base_url=server.base_url, stt_api_key="sk-stt")
+        app = create_app({"SETTINGS": settings})
+        client = app.test_client()
+        try:
+            with open(ogg, "rb") as audio:
+                resp = client.post(
+                    "/api/create",
+                    data={"narration": (audio, "me.ogg")},
+                    content_type="multipart/form-data",
+                )
+            assert resp.status_code == 202, resp.get_json()
+            task = poll(client, resp.get_json()["task_id"], timeout=240)
+        finally:
+            app.extensions["reelsmith"].shutdown(30)
+    assert task["status"] == "done", task
+    result = task["result"]
+    assert (result["voice_engine"], result["word_timing"]) == ("recording", "transcribed")
+    assert result["sentences"] == SCRIPT
+    assert "sk-stt" not in json.dumps(task)  # the key stays in the settings
+    for caption, starts in zip(result["captions"], truth):
+        got = [w["start"] for w in caption["words"]]
+        shift = got[0] - starts[0]  # the transcription's own times, moved with the clip
+        assert [g - shift for g in got] == pytest.approx(starts, abs=0.01)
