@@ -72,7 +72,9 @@ def test_the_api_makes_a_video_timed_to_your_recording(tmp_path, recording):
     assert "the script does not match the recording" in failed["error"]["message"]
 
 
-def test_a_narration_is_checked_when_it_comes(tmp_path, recording):
+def test_a_narration_is_checked_when_it_comes(tmp_path, recording, monkeypatch):
+    import reelsmith.web.uploads
+
     ogg, _ = recording
     client = create_app({"SETTINGS": tiny_settings(tmp_path), "START_WORKERS": False}).test_client()
     with open(ogg, "rb") as audio:
@@ -90,6 +92,16 @@ def test_a_narration_is_checked_when_it_comes(tmp_path, recording):
             content_type="multipart/form-data",
         )
         assert resp.status_code == 400 and resp.get_json()["field"] == "narration", name
+    monkeypatch.setattr(reelsmith.web.uploads, "NARRATION_MAX_SECONDS", 2.0)
+    with open(ogg, "rb") as audio:
+        resp = client.post(
+            "/api/create",
+            data={"script": "Hi there.", "narration": (audio, "me.ogg")},
+            content_type="multipart/form-data",
+        )
+    assert resp.status_code == 400 and resp.get_json()["field"] == "narration"
+    assert "s long; at most 2 s" in resp.get_json()["error"]
+    assert not list((tmp_path / "instance" / "uploads").glob("*"))  # nothing kept
 
 
 def test_the_cli_takes_a_narration_and_its_script(tmp_path, recording):
