@@ -18,6 +18,7 @@ from reelsmith.core.languages import canonical, split_sentences
 from reelsmith.voice.engines.base import Engine, wav_format
 
 EXACT_ENOUGH = 0.01  # a leftover factor closer to 1 than this is left alone
+ROUNDS = 2  # the sample is spoken this many times at each speed (Piper varies a little each time)
 _FACTORS: dict[tuple, float] = {}
 _LOCK = threading.Lock()
 
@@ -37,7 +38,7 @@ def leftover_tempo(
                 lengths = []
                 for rate in (1.0, speed):  # sentence by sentence, as a narration speaks
                     lengths.append(0.0)
-                    for i, sentence in enumerate(split_sentences(sample)):
+                    for i, sentence in enumerate(split_sentences(sample) * ROUNDS):
                         path = Path(tmp) / f"{rate}-{i}.wav"
                         engine.synthesize(sentence, language, path, voice=voice, speed=rate)
                         sample_rate, frames = wav_format(path)
