@@ -39,6 +39,8 @@ from reelsmith.visuals.scenes import (
     write_thumbnails,
 )
 from reelsmith.voice.casting import narrate_cast
+from reelsmith.voice.recorded import recorded_narration
+from reelsmith.voice.stt import transcribe
 from reelsmith.voice.synthesizer import Narration, SpeechSynthesizer, words_per_second
 from video_creator import VideoCreator, VideoResult
 
@@ -161,12 +163,27 @@ class Pipeline:
         self, request: CreateRequest, work_dir: Path, report: Reporter = _no_report
     ) -> tuple[Script, Narration]:
         """The script and voice stages: the script, and its narration in ``work_dir``."""
+        transcript = None
+        if request.narration and not request.script:  # your recording, its words transcribed
+            with _stage("voice"):
+                report("voice", 0.02)
+                transcript = transcribe(self.uploads / request.narration, self.settings.voice)
+                request = request.model_copy(update={"script": transcript.text})
         with _stage("script"):
             report("script", 0.02)
             script = self.script(request)
         with _stage("voice"):
             report("voice", 0.10)
             work_dir.mkdir(parents=True, exist_ok=True)
+            if request.narration:  # your recording instead of a voice
+                narration = recorded_narration(
+                    self.uploads / request.narration,
+                    script.sentences,
+                    script.language,
+                    work_dir,
+                    transcript.words if transcript else None,
+                )
+                return script, narration
             narration = narrate_cast(  # a scene may name its own voice
                 self.synthesizer,
                 script.sentences,
@@ -442,6 +459,7 @@ def summary(
         "width": timeline.size[0],
         "height": timeline.size[1],
         "word_timing": narration.word_timing,
+        "word_timing_note": narration.timing_note,
         "missing_characters": video.missing_characters,
         "captions": timeline.captions(),
     }

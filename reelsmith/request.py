@@ -52,6 +52,11 @@ from reelsmith.visuals import SOURCES, check_visuals
 from reelsmith.visuals.scenes import MAX_SCENES, SCENE_SCHEMA, check_scenes
 from reelsmith.voice.catalogue import check_voice
 from reelsmith.voice.engines import ENGINES
+from reelsmith.voice.recorded import (
+    NARRATION_MAX_MB,
+    NARRATION_MAX_SECONDS,
+    NARRATION_SUFFIXES,
+)
 from reelsmith.voice.synthesizer import MAX_SPEED, MIN_SPEED
 
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
@@ -202,6 +207,15 @@ class CreateRequest(BaseModel):
         ),
         Rule(means="a task id (32 hex digits)"),
     ] = None
+    narration: Annotated[
+        str | None,
+        Field(
+            description=f"Your own recording of the script, spoken instead of a voice "
+            f"(at most {NARRATION_MAX_MB:g} MB and {NARRATION_MAX_SECONDS / 60:g} minutes; "
+            "send its words as script)"
+        ),
+        Upload(NARRATION_SUFFIXES),
+    ] = None
 
     publish: Annotated[
         list[dict] | None,
@@ -216,10 +230,11 @@ class CreateRequest(BaseModel):
     # -- reading requests -------------------------------------------------
 
     @classmethod
-    def parse(cls, data: Any, settings: Settings) -> CreateRequest:
+    def parse(cls, data: Any, settings: Settings, files: Any = ()) -> CreateRequest:
         """A client's request (a JSON object, or a form as a dict of strings),
         checked; an unknown field, a file field sent as text, or a bad value is
-        ``BadRequest`` naming the field."""
+        ``BadRequest`` naming the field. ``files`` names the upload fields that
+        came with files (a narration changes what else is needed)."""
         if not isinstance(data, dict):
             raise BadRequest("the body is not a JSON object")
         uploads = cls.upload_fields()
@@ -232,7 +247,8 @@ class CreateRequest(BaseModel):
                     str(name),
                 )
         try:
-            return cls.model_validate(data, context={"settings": settings})
+            context = {"settings": settings, "files": set(files)}
+            return cls.model_validate(data, context=context)
         except ValidationError as exc:  # a check pydantic made itself
             error = exc.errors()[0]
             field = ".".join(str(part) for part in error["loc"])
@@ -251,7 +267,7 @@ class CreateRequest(BaseModel):
     def uploads(self) -> list[str]:
         """The generated names of every file uploaded with this request."""
         music = self.music if is_upload(self.music) else None  # else auto, none, a mood, a track
-        return [name for name in (music, self.font, *self.backgrounds) if name]
+        return [name for name in (music, self.font, self.narration, *self.backgrounds) if name]
 
     # -- describing the fields --------------------------------------------
 
@@ -348,14 +364,23 @@ class CreateRequest(BaseModel):
         """A topic or a script; and, given the settings, what only they can say."""
         if self.scenes and self.script:
             raise BadRequest("give scenes or a script, not both", "scenes")
-        if not self.topic and not self.script and not self.scenes:
+        narrated = bool(self.narration) or "narration" in (info.context or {}).get("files", ())
+        if narrated and self.scenes:
+            raise BadRequest("give a narration or scenes, not both", "narration")
+        if not self.topic and not self.script and not self.scenes and not narrated:
             raise BadRequest("a topic is required (or your own script, or scenes)", "topic")
-        if not self.topic:
+        if not self.topic and (self.script or self.scenes):
             text = self.script or " ".join(scene["text"] for scene in self.scenes)
             self.topic = " ".join(text.split()[:8])
         settings = _settings(info)
         if settings is None:
             return self
+        if narrated and not self.script and not settings.voice.stt_configured:
+            raise BadRequest(
+                "a script is needed with a narration: send the words it says as script "
+                "(or set STT_BASE_URL to a transcription server)",
+                "script",
+            )
         try:
             self.voice = check_voice(self.voice, self.language, settings)
         except UnknownVoice as exc:

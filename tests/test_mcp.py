@@ -303,13 +303,13 @@ def test_the_tool_takes_every_field_of_the_openapi_create_body(tmp_path):
         assert schema.items() <= arguments[name].items(), (name, arguments[name])
     multipart = body["multipart/form-data"]["schema"]["properties"]
     files = set(multipart) - set(body["application/json"]["schema"]["properties"])
-    assert files == {"backgrounds", "font"}
+    assert files == {"backgrounds", "font", "narration"}
     # music is a value (auto, none, a mood, a track) in JSON, and a value or a file in multipart
     assert {"type": "string", "contentMediaType": "application/octet-stream"} in multipart["music"][
         "anyOf"
     ]
     assert "calm" in arguments["music"]["enum"] and arguments["music"]["default"] == "auto"
-    assert {"music_path", "backgrounds_paths", "font_path"} <= set(arguments)
+    assert {"music_path", "backgrounds_paths", "font_path", "narration_path"} <= set(arguments)
     assert arguments["backgrounds_paths"]["maxItems"] == 10
     app.extensions["reelsmith"].shutdown(5)
 

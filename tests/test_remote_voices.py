@@ -7,6 +7,7 @@ import pytest
 
 from reelsmith.core.exceptions import UnknownVoice, VoiceError
 from reelsmith.core.settings import Settings
+from reelsmith.voice.alignment.aligner import warm_up
 from reelsmith.voice.synthesizer import (
     SpeechSynthesizer,
     check_voice,
@@ -95,6 +96,7 @@ def test_edge_403_falls_back_and_says_why(tmp_path, edge):
 
 # -- openai -----------------------------------------------------------------------------------
 def test_openai_voice_through_the_sdk(tmp_path):
+    warm_up()  # the first alignment loads librosa: longer than the pool's keep-alive
     with FakeOpenAI() as server:
         settings = Settings.build(
             tts_base_url=server.base_url, tts_api_key="sk-test", tts_model="kokoro"

@@ -34,6 +34,7 @@ STORED_KEYS = [
     "review",
     "revision_of",
     "lineage",
+    "narration",
     "publish",
 ]
 

@@ -9,7 +9,9 @@ Errors with a ``field`` become ``400 {error, field}`` in the web layer.
     │   ├── ScriptError             script: no script could be written
     │   │   └── ScriptServerUnreachable   nothing answered at the server's address
     │   ├── VoiceError              voice: no engine could speak the script
-    │   │   └── UnknownVoice        400, field "voice"
+    │   │   ├── UnknownVoice        400, field "voice"
+    │   │   └── AlignmentFailed     a recording could not be aligned to its words
+    │   │       └── ScriptMismatch  the script is not what the recording says
     │   ├── UnknownVisuals          400, field "visuals"
     │   ├── CaptionStyleError       400, field "caption_style.*"
     │   ├── RenderError             render: moviepy / ffmpeg failed
@@ -72,6 +74,16 @@ class UnknownVoice(VoiceError):
 
     stage = "voice"
     field = "voice"
+
+
+class AlignmentFailed(VoiceError):
+    """A recording could not be aligned to its text (word timings then fall
+    back to an estimate for a voice; an uploaded narration fails)."""
+
+
+class ScriptMismatch(AlignmentFailed):
+    """The script does not match the recording: its alignment cost is far
+    above normal."""
 
 
 class UnknownVisuals(ReelsmithError):

@@ -76,6 +76,17 @@ class VoiceSettings(_Group):
     tts_api_key: str | None = None  # TTS_API_KEY
     tts_model: str = "tts-1"  # TTS_MODEL
     tts_timeout: float = 30.0  # TTS_TIMEOUT (seconds per sentence, "openai" voice)
+    # Transcribing an uploaded narration that comes without its script: any
+    # OpenAI-compatible /v1/audio/transcriptions with word timestamps (a local
+    # faster-whisper server, or OpenAI). Unset: a narration needs its script.
+    stt_base_url: str | None = None  # STT_BASE_URL
+    stt_api_key: str | None = None  # STT_API_KEY
+    stt_model: str = "whisper-1"  # STT_MODEL
+    stt_timeout: float = 300.0  # STT_TIMEOUT (seconds for one recording)
+
+    @property
+    def stt_configured(self) -> bool:
+        return bool(self.stt_base_url or self.stt_api_key)
 
 
 @dataclass(frozen=True)

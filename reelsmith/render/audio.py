@@ -55,7 +55,8 @@ def narration_track(
     holds: Sequence[float | None] = (),
 ) -> AudioTrack:
     """The narration's sentences in a row: ``LEAD_IN`` of silence, ``GAP``
-    between sentences and ``TAIL`` after the last (read from the WAV headers).
+    between sentences and ``TAIL`` after the last (read from the WAV headers),
+    each divided by the narration's speed.
 
     With ``fps``, each sentence starts on a video frame (its gap grows by less
     than a frame), so a scene's frames depend on its own content only and an
@@ -63,7 +64,8 @@ def narration_track(
     ``holds[i]`` (seconds, None: none) keeps sentence ``i``'s scene at least
     that long: the pause after its voice grows."""
     rate = narration.sample_rate
-    position = int(LEAD_IN * rate)
+    pace = 1 / narration.speed  # the pauses follow the speed, as the speech does
+    position = int(LEAD_IN * pace * rate)
     offsets, lengths = [], []
     for i, seg in enumerate(narration.segments):
         if fps:
@@ -71,7 +73,7 @@ def narration_track(
         length = _frames_of(seg.path, rate)
         offsets.append(position)
         lengths.append(length)
-        pause = int((GAP if i < len(narration.segments) - 1 else TAIL) * rate)
+        pause = int((GAP if i < len(narration.segments) - 1 else TAIL) * pace * rate)
         hold = holds[i] if i < len(holds) and holds[i] else 0.0
         scene_start = offsets[-1] if i else 0  # the first scene shows from the start
         position = max(position + length + pause, scene_start + round(hold * rate))

@@ -178,7 +178,7 @@ class Timeline:
         audio = narration_track(narration, music, fps=fps, holds=holds)
         return cls.from_cues(
             cues_for(narration, audio.spans),
-            duration=audio.samples / audio.rate,
+            duration=audio.samples / audio.rate,  # its tail follows the speed
             size=size,
             title=title,
             fps=fps,

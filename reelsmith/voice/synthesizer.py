@@ -19,13 +19,15 @@ in ``Narration.fallback_reason``. Every sentence of one narration comes
 from one voice: when a voice fails on any sentence, the whole script is
 redone with the next.
 
-``speed`` (0.5-2.0) is native where the engine has it (``native_speed``);
-otherwise the audio gets an ffmpeg ``atempo`` (tempo without a pitch
-change) and its word timings are scaled.
+``speed`` (0.5-2.0) is native where the engine has it (``native_speed``),
+made exact for offline voices (``tempo.leftover_tempo``); otherwise the audio
+gets an ffmpeg ``atempo`` (tempo without a pitch change); word timings follow.
 
 Word timings (``SpeechSegment.words``, one per ``text.split()`` token) come
-from the engine where it knows them ("engine") and are estimated otherwise
-("estimated": see ``words.estimate_marks``). Emoji and pictographs are never
+from the engine where it knows them ("engine"), else from aligning the audio
+against espeak-ng saying the sentence ("aligned": ``voice.alignment``), and
+are estimated only when that fails ("estimated": ``words.estimate_marks``;
+the reason in ``timing_note``). Emoji and pictographs are never
 sent to a voice (``words.speakable``) but keep their (zero-length) timing.
 """
 
@@ -42,6 +44,7 @@ from cache import Cache, make_key
 from reelsmith.core.exceptions import UnknownVoice, VoiceError
 from reelsmith.core.languages import base, canonical, split_sentences, word_count
 from reelsmith.core.settings import Settings
+from reelsmith.voice.alignment.recording import timed_words
 from reelsmith.voice.catalogue import (
     check_voice,
     engine_table,
@@ -52,16 +55,12 @@ from reelsmith.voice.catalogue import (
 )
 from reelsmith.voice.engines import ENGINES, Engine, Voice
 from reelsmith.voice.engines.base import ffmpeg_to_wav, wav_format, write_wav
-from reelsmith.voice.engines.espeak import espeak_phoneme_counter
+from reelsmith.voice.tempo import leftover_tempo
 from reelsmith.voice.words import (
     WordTiming,
-    estimate_marks,
     has_speech,
     scale_words,
     speakable,
-    speech_bounds,
-    trim_to_sound,
-    words_from_marks,
 )
 
 __all__ = [
@@ -106,7 +105,9 @@ class SpeechSegment:
     # One entry per whitespace-separated token of ``text``, in order, monotonic,
     # inside [0, duration]. Empty when nothing is known (captions then estimate).
     words: list[WordTiming] = field(default_factory=list)
-    word_timing: str = "estimated"  # "engine": from the voice itself; "estimated"
+    # "engine": the voice's own; "aligned": forced alignment; "transcribed": speech-to-text
+    word_timing: str = "estimated"
+    timing_note: str | None = None  # why an alignment fell back to "estimated"
 
 
 @dataclass
@@ -121,8 +122,20 @@ class Narration:
 
     @property
     def word_timing(self) -> str:
-        """ "engine" when every sentence's word timings came from the voice."""
-        return "engine" if all(s.word_timing == "engine" for s in self.segments) else "estimated"
+        """ "engine" when every sentence's word timings came from the voice,
+        "aligned" when some were aligned and none estimated, else "estimated"."""
+        methods = {s.word_timing for s in self.segments}
+        order = ("estimated", "aligned", "transcribed")
+        return next((m for m in order if m in methods), "engine")
+
+    @property
+    def timing_note(self) -> str | None:
+        notes = [
+            f"sentence {i + 1}: {s.timing_note}"
+            for i, s in enumerate(self.segments)
+            if s.timing_note
+        ]
+        return "; ".join(notes) or None
 
     @property
     def duration(self) -> float:
@@ -222,7 +235,7 @@ class SpeechSynthesizer:
     ) -> str:
         engine = self._engine(engine_name)
         return make_key(
-            "tts2",
+            "tts3",  # 3: aligned timings, exact speed
             engine.name,
             engine.version(voice),
             canonical(language),
@@ -262,7 +275,9 @@ class SpeechSynthesizer:
                 silent.append(i)
                 segments.append(SpeechSegment(text=text, path=path, duration=SILENCE_SECONDS))
                 continue
-            rate, frames, words, method = self._speak(engine, voice, text, language, speed, path)
+            rate, frames, words, method, note = self._speak(
+                engine, voice, text, language, speed, path
+            )
             if sample_rate not in (None, rate):
                 raise VoiceError(
                     f"the {name} voice changed sample rate mid-script ({sample_rate} -> {rate} Hz)"
@@ -270,7 +285,12 @@ class SpeechSynthesizer:
             sample_rate = rate
             segments.append(
                 SpeechSegment(
-                    text=text, path=path, duration=frames / rate, words=words, word_timing=method
+                    text=text,
+                    path=path,
+                    duration=frames / rate,
+                    words=words,
+                    word_timing=method,
+                    timing_note=note,
                 )
             )
         if sample_rate is None:
@@ -280,7 +300,7 @@ class SpeechSynthesizer:
             write_wav(segments[i].path, b"\0\0" * frames, sample_rate)
             segments[i].duration = frames / sample_rate
             segments[i].words = [WordTiming(t, 0.0, 0.0) for t in segments[i].text.split()]
-            segments[i].word_timing = "engine" if engine.word_timings else "estimated"
+            segments[i].word_timing = "engine" if engine.word_timings else "aligned"
         voice_id = f"{name}:{voice}" if voice else name
         return Narration(
             segments=segments,
@@ -293,9 +313,10 @@ class SpeechSynthesizer:
 
     def _speak(
         self, engine: Engine, voice: str | None, text: str, language: str, speed: float, path: Path
-    ) -> tuple[int, int, list[WordTiming], str]:
+    ) -> tuple[int, int, list[WordTiming], str, str | None]:
         """Write one sentence's WAV to ``path``, from the cache when it can;
-        returns (sample rate, frames, word timings, how they were found).
+        returns (sample rate, frames, word timings, how they were found, why
+        an alignment fell back).
         Only checked audio is cached, with its word timings."""
         key = (
             self.cache_key(engine.name, text, language, voice, speed)
@@ -308,40 +329,40 @@ class SpeechSynthesizer:
                 path.write_bytes(cached["wav"])
                 rate, frames = wav_format(path)
                 words = [WordTiming(*w) for w in cached["words"]]
-                return rate, frames, words, cached["word_timing"]
+                return rate, frames, words, cached["word_timing"], cached.get("timing_note")
         with self._calls_lock:
             self.engine_calls += 1
         spoken = speakable(text)
         native = engine.native_speed or speed == 1.0
+        tempo = (
+            leftover_tempo(engine, voice, language, speed, _sample_text(language))
+            if native
+            else speed
+        )
         marks = engine.synthesize(
             spoken, language, path, voice=voice, speed=speed if native else 1.0
         )
         rate, frames = wav_format(path)
         if frames == 0:
             raise VoiceError(f"the {engine.name} voice produced no audio for {text!r}")
-        method = "engine"
-        if not marks:
-            marks = estimate_marks(spoken, path, espeak_phoneme_counter(language))
-            method = "estimated"
-        words = trim_to_sound(
-            words_from_marks(text, marks, frames / rate, speech_bounds(path)[1]), path
-        )
-        if not native:  # tempo change without a pitch change; timings follow
+        words, method, note = timed_words(text, language, path, marks)
+        if tempo != 1.0:  # tempo change without a pitch change; timings follow
             stretched = path.with_suffix(".tempo.wav")
-            ffmpeg_to_wav(path, stretched, rate, "the tempo change", filters=f"atempo={speed:g}")
+            ffmpeg_to_wav(path, stretched, rate, "the tempo change", filters=f"atempo={tempo:g}")
             stretched.replace(path)
             rate, frames = wav_format(path)
-            words = scale_words(words, 1 / speed, frames / rate)
+            words = scale_words(words, 1 / tempo, frames / rate)
         if key is not None:
             self.cache.set(
                 key,
                 {
                     "wav": path.read_bytes(),
                     "word_timing": method,
+                    "timing_note": note,
                     "words": [(w.text, w.start, w.end) for w in words],
                 },
             )
-        return rate, frames, words, method
+        return rate, frames, words, method, note
 
 
 # -- previews and pace -----------------------------------------------------------------

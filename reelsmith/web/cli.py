@@ -86,7 +86,7 @@ def register_cli(app: Flask) -> None:
             command = option(command)
         return command
 
-    def request_for(topic, script=None, **options) -> CreateRequest:
+    def request_for(topic, script=None, files=(), **options) -> CreateRequest:
         """A checked request, as the API would make it; a bad value says which option."""
         data = {"topic": topic, "script": script, **options}
         scenes = data.get("scenes")
@@ -96,7 +96,7 @@ def register_cli(app: Flask) -> None:
             except OSError as exc:
                 raise click.BadParameter(f"cannot read {scenes}: {exc}", param_hint="--scenes")
         try:
-            return CreateRequest.parse(data, app.config["SETTINGS"])
+            return CreateRequest.parse(data, app.config["SETTINGS"], files=files)
         except BadRequest as exc:
             field = (exc.field or "topic").split(".")[0]
             hint = "TOPIC" if field == "topic" else f"--{field.replace('_', '-')}"
@@ -113,12 +113,21 @@ def register_cli(app: Flask) -> None:
     @click.option(
         "--out", "out", type=click.Path(dir_okay=False), default="video.mp4", show_default=True
     )
+    @click.option(
+        "--narration",
+        type=click.Path(exists=True, dir_okay=False),
+        help="Your own recording of the script (wav, mp3, m4a, ogg): no voice speaks; "
+        "give its words with --script.",
+    )
     @video_options
-    def create_command(topic, script_file, out, music, **options):
+    def create_command(topic, script_file, out, music, narration, **options):
         """Render one video in the foreground."""
         script = Path(script_file).read_text(encoding="utf-8") if script_file else None
         options["music"], music = file_or_value(music)
-        req = request_for(topic, script, **options)
+        req = request_for(topic, script, files={"narration"} if narration else (), **options)
+        stored = _store_narration(narration) if narration else None
+        if stored is not None:
+            req = req.model_copy(update={"narration": stored.name})
         with Progress() as report:
             try:
                 result = services().run(req, Path(out), report, music)
@@ -126,11 +135,35 @@ def register_cli(app: Flask) -> None:
             except ReelsmithError as exc:
                 report.close()
                 raise click.ClickException(f"{exc.stage}: {exc.message}") from exc
+            finally:
+                if stored is not None:
+                    stored.unlink(missing_ok=True)
         music = result.get("music") or {}
         click.echo(
             f"{out}: {result['duration']:.1f} s, voice {result['voice_engine']}, "
             f"script {result['script_source']}, music {music.get('track') or music.get('source')}"
         )
+
+    def _store_narration(path: str) -> Path:
+        """A copy of ``--narration`` in the uploads folder, as the API keeps one."""
+        import shutil
+        import uuid
+
+        from reelsmith.core.storage import Files
+        from reelsmith.request import NARRATION_SUFFIXES
+
+        suffix = Path(path).suffix.lower()
+        if suffix not in NARRATION_SUFFIXES:
+            raise click.BadParameter(
+                f"{suffix or 'no suffix'} files are not accepted "
+                f"(use {', '.join(sorted(NARRATION_SUFFIXES))})",
+                param_hint="--narration",
+            )
+        folder = Files.uploads_of(app.config["SETTINGS"].storage.data_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        stored = folder / f"{uuid.uuid4().hex}{suffix}"
+        shutil.copyfile(path, stored)
+        return stored
 
     @app.cli.command("worker")
     @click.option(

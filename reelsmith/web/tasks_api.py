@@ -44,7 +44,7 @@ def create():
             data_dir=str(config.storage.data_dir),
             free_mb=round(free, 1),
         ), 507
-    task_request = CreateRequest.parse(request_fields(), config)
+    task_request = CreateRequest.parse(request_fields(), config, files=_sent_files())
     originals: dict[str, str] = {}
     task_request = task_request.model_copy(update=save_uploads(files().uploads, originals))
     try:
@@ -58,6 +58,11 @@ def create():
         files().remove_uploads(task_request.uploads)
         raise
     return jsonify(task_id=task.id, status_url=url_for("tasks.task_status", task_id=task.id)), 202
+
+
+def _sent_files() -> set[str]:
+    """The upload fields that came with a file."""
+    return {name for name in request.files if any(f.filename for f in request.files.getlist(name))}
 
 
 @bp.get("/api/task/<task_id>")

@@ -9,6 +9,7 @@ probed with ffmpeg, fonts opened with FreeType) before anything is kept.
 from __future__ import annotations
 
 import contextlib
+import re
 import subprocess
 import tempfile
 import typing
@@ -21,9 +22,10 @@ from PIL import Image
 
 from reelsmith.captions import fonts
 from reelsmith.core.exceptions import BadRequest
-from reelsmith.request import CreateRequest
+from reelsmith.request import NARRATION_MAX_MB, NARRATION_MAX_SECONDS, CreateRequest
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+AUDIO_FIELDS = {"music", "narration"}
 
 
 def save_uploads(uploads_dir: Path, originals: dict | None = None) -> dict:
@@ -54,9 +56,11 @@ def save_uploads(uploads_dir: Path, originals: dict | None = None) -> dict:
             elif not _media_ok(path, name):
                 raise BadRequest(
                     f"{name}: {storage.filename!r} is not a readable "
-                    f"{'audio file' if name == 'music' else 'image or video'}",
+                    f"{'audio file' if name in AUDIO_FIELDS else 'image or video'}",
                     name,
                 )
+            if name == "narration":
+                check_narration_upload(path, storage)
     except BadRequest:
         for _, path in saved:
             path.unlink(missing_ok=True)
@@ -145,4 +149,29 @@ def _media_ok(path: Path, kind: str) -> bool:
         capture_output=True,
         text=True,
     ).stderr
-    return ("Audio:" in log_text) if kind == "music" else ("Video:" in log_text)
+    return ("Audio:" in log_text) if kind in AUDIO_FIELDS else ("Video:" in log_text)
+
+
+def check_narration_upload(path: Path, storage) -> None:
+    """A narration within ``NARRATION_MAX_MB`` and ``NARRATION_MAX_SECONDS``
+    (its length as ffmpeg reads it)."""
+    megabytes = path.stat().st_size / 1e6
+    if megabytes > NARRATION_MAX_MB:
+        raise BadRequest(
+            f"narration: {storage.filename!r} is {megabytes:.0f} MB, over {NARRATION_MAX_MB:g} MB",
+            "narration",
+        )
+    log_text = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+        capture_output=True,
+        text=True,
+    ).stderr
+    found = re.search(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", log_text)
+    seconds = int(found[1]) * 3600 + int(found[2]) * 60 + float(found[3]) if found else None
+    if seconds is None or seconds > NARRATION_MAX_SECONDS:
+        raise BadRequest(
+            f"narration: {storage.filename!r} is "
+            + ("of no length ffmpeg can read" if seconds is None else f"{seconds:.0f} s long")
+            + f"; at most {NARRATION_MAX_SECONDS:g} s",
+            "narration",
+        )

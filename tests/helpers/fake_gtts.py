@@ -110,7 +110,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if mode == "error500":
             return self._send(500, b"Internal Server Error", "text/plain")
-        audio_line = batchexecute_reply(tone_mp3())
+        with fake._lock:
+            text = fake.requests[-1]["text"]
+        audio_line = batchexecute_reply(fake.speak(text) if fake.speak else tone_mp3())
         if mode == "noaudio":  # a well-formed reply for some other RPC
             audio_line = audio_line.replace(b"jQ1olc", b"MkEWBc")
         self._send(200, audio_line, "application/json; charset=utf-8")
@@ -133,12 +135,13 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeGoogleTTS:
-    def __init__(self, mode: str = "ok", *, modes: list[str] | None = None):
+    def __init__(self, mode: str = "ok", *, modes: list[str] | None = None, speak=None):
         for m in [mode, *(modes or [])]:
             if m not in MODES:
                 raise ValueError(f"unknown mode {m!r} (choose from {', '.join(MODES)})")
         self.mode = mode
         self.modes = list(modes or [])
+        self.speak = speak  # text -> MP3 bytes of real speech ("ok" answers a tone without it)
         self.requests: list[dict] = []  # {"path", "text", "lang", "mode"} per request
         self._lock = threading.Lock()
         self._stopping = threading.Event()

@@ -155,7 +155,10 @@ _ERRORS = {  # FakeOpenAI's error modes: the message of each
 class _OpenAIHandler(_Handler):
     def do_POST(self):
         owner: FakeOpenAI = self.server.owner
-        body = json.loads(self._read_body() or b"{}")
+        raw = self._read_body()
+        if self.path.rstrip("/") == "/v1/audio/transcriptions":
+            return self._transcription(owner, raw)
+        body = json.loads(raw or b"{}")
         if self.path.rstrip("/") == "/v1/audio/speech":
             return self._speech(owner, body)
         if self.path.rstrip("/") != "/v1/chat/completions":
@@ -214,9 +217,24 @@ class _OpenAIHandler(_Handler):
         if mode in _ERRORS:
             error = {"error": {"message": _ERRORS[mode].format(key="***"), "type": "fake"}}
             return self._send(int(mode), json.dumps(error).encode())
+        if owner.speak is not None:  # real speech: (text, speed) -> WAV bytes
+            return self._send(200, owner.speak(body["input"], body.get("speed", 1.0)), "audio/wav")
         self._send(
             200, speech_wav(len(body.get("input", "").split()), body.get("speed", 1.0)), "audio/wav"
         )
+
+    def _transcription(self, owner, raw: bytes):
+        """``/v1/audio/transcriptions`` (multipart): ``owner.transcript``
+        ({"text", "words": [{"word", "start", "end"}]}) as verbose_json."""
+        authorization = self.headers.get("Authorization")
+        with owner.lock:
+            owner.requests.append({"path": self.path, "body": raw, "authorization": authorization})
+        mode = owner.next_mode()
+        if mode in _ERRORS:
+            error = {"error": {"message": _ERRORS[mode].format(key="***"), "type": "fake"}}
+            return self._send(int(mode), json.dumps(error).encode())
+        reply = {"task": "transcribe", "language": "english", "duration": 1.0, "segments": []}
+        self._send(200, json.dumps({**reply, **(owner.transcript or {})}).encode())
 
 
 def speech_wav(words: int, speed: float = 1.0, rate: int = 24000) -> bytes:
@@ -253,9 +271,13 @@ class FakeOpenAI(_FakeServer):
         script: dict | None = None,
         scripts: list[dict] | None = None,
         models: list[str] | None = None,
+        speak=None,
+        transcript: dict | None = None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
+        self.speak = speak
+        self.transcript = transcript
         self.script = script or GOOD_SCRIPT
         self.scripts = list(scripts or [])
         self.models = list(models or [])
