@@ -110,8 +110,8 @@ class Pipeline:
                 )
             tracked("finishing", 0.99)
         except BaseException as exc:
-            remove_partial_files(output_path, since=started)
-            full = self.disk_full(exc, output_path, stage=current[0])
+            disk.remove_partial_files(output_path, since=started)
+            full = disk.disk_full_error(exc, output_path, self.settings.storage, stage=current[0])
             if full is not None:
                 raise full from exc
             raise
@@ -131,33 +131,6 @@ class Pipeline:
                 "reused": video.segments.reused,
             }
         return result
-
-    def disk_full(
-        self, exc: BaseException, output_path: Path, stage: str = "render"
-    ) -> ReelsmithError | None:
-        """If ``exc`` is ENOSPC (anywhere in its chain), the error to fail with
-        instead: its stage (else ``stage``), and the free space where the disk
-        filled up (CACHE_DIR, DATA_DIR, or the output's folder)."""
-        if not disk.is_disk_full(exc):
-            return None
-        if isinstance(exc, ReelsmithError) and exc.stage != ReelsmithError.stage:
-            stage = exc.stage
-        filename = next(
-            (str(e.filename) for e in _chain(exc) if isinstance(e, OSError) and e.filename), ""
-        )
-        where = [
-            (self.settings.storage.cache_dir, "CACHE_DIR"),
-            (self.settings.storage.data_dir, "DATA_DIR"),
-        ]
-        for folder, label in where:
-            if filename and Path(filename).resolve().is_relative_to(Path(folder).resolve()):
-                return StageFailed(disk.disk_full_message(folder, label), stage=stage)
-        data_dir = self.settings.storage.data_dir
-        if Path(output_path).resolve().is_relative_to(Path(data_dir).resolve()):
-            return StageFailed(disk.disk_full_message(data_dir, "DATA_DIR"), stage=stage)
-        return StageFailed(
-            disk.disk_full_message(Path(output_path).parent, "the output folder"), stage=stage
-        )
 
     def prepare(
         self, request: CreateRequest, work_dir: Path, report: Reporter = _no_report
@@ -361,7 +334,9 @@ class Pipeline:
                         timeline = self.timeline(request, script, narration, visuals)
                     prepared.append((i, timeline, output_path, script, narration, visuals))
                 except ReelsmithError as exc:
-                    prepared.append(self.disk_full(exc, output_path) or exc)
+                    prepared.append(
+                        disk.disk_full_error(exc, output_path, self.settings.storage) or exc
+                    )
                     prepare_report("failed", 1.0)
             ready = [item for item in prepared if not isinstance(item, ReelsmithError)]
             started = time.time()
@@ -382,9 +357,9 @@ class Pipeline:
                     results.append(summary(script, narration, video, visuals))
                     results[-1]["music"] = self.music_choice(requests[item[0]]).to_dict()
                     continue
-                remove_partial_files(output_path, since=started)
+                disk.remove_partial_files(output_path, since=started)
                 results.append(
-                    self.disk_full(video, output_path)
+                    disk.disk_full_error(video, output_path, self.settings.storage)
                     or (
                         video
                         if isinstance(video, ReelsmithError)
@@ -397,32 +372,6 @@ class Pipeline:
         finally:
             for work_dir in work_dirs:
                 shutil.rmtree(work_dir, ignore_errors=True)
-
-
-def _chain(exc: BaseException | None):
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        yield exc
-        exc = exc.__cause__ or exc.__context__
-
-
-def remove_partial_files(output_path: Path, since: float) -> None:
-    """After a failed run: the temporary files of ``output_path`` (``.<stem>.*``:
-    partial video, thumbnail, subtitles, work folders), and its subtitles and
-    thumbnail if this run wrote them (written before the video's final rename)."""
-    output_path = Path(output_path)
-    for path in output_path.parent.glob(f".{output_path.stem}.*"):
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        elif ".partial" in path.name:
-            path.unlink(missing_ok=True)
-    for path in (output_path.with_suffix(".srt"), output_path.with_suffix(".jpg")):
-        try:
-            if path.stat().st_mtime >= since - 1:
-                path.unlink()
-        except OSError:
-            pass
 
 
 @contextmanager

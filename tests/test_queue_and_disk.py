@@ -96,6 +96,7 @@ global.document = { cookie: "", getElementById: (id) => (ids[id] = ids[id] || (i
   ? { content: { firstElementChild: { cloneNode: () => li } } } : el())) };
 global.localStorage = { getItem: () => "", setItem() {} };
 global.fetch = () => new Promise(() => {});  // the page's first poll never answers
+global.storyboardButtons = () => {};  // static/storyboard.js's, not loaded here
 eval(fs.readFileSync(process.argv[2], "utf8") + "\nglobal.render = render;");
 const lines = JSON.parse(process.argv[3]).map((task) => {
   render(task);
