@@ -30,6 +30,7 @@ from reelsmith.request import CreateRequest
 from reelsmith.script.templates import TEMPLATE_WORDS
 from reelsmith.script.text import Script, script_from_text
 from reelsmith.visuals import Context, VisualsResult, choose
+from reelsmith.visuals.icons.track import IconPicks
 from reelsmith.visuals.scenes import choose_scenes, storyboard_dir, storyboard_scenes
 from reelsmith.voice.synthesizer import Narration, SpeechSynthesizer, words_per_second
 from video_creator import VideoCreator, VideoResult
@@ -262,6 +263,9 @@ class Pipeline:
             style=style,
             transition=Transition(request.transition, request.transition_seconds),
             music=music,
+            icons=IconPicks(visuals.main_icon, tuple(visuals.icons))
+            if "icons" in visuals.source.split(",")
+            else None,
         )
 
     def caption_style(self, request: CreateRequest) -> CaptionStyle:
@@ -400,6 +404,9 @@ def summary(
     script: Script, narration: Narration, video: VideoResult, visuals: VisualsResult
 ) -> dict:
     timeline = video.timeline
+    for entry, scene in zip(visuals.per_sentence, timeline.scenes):  # the icon's spoken word
+        if entry.get("icon"):
+            entry["icon"] = scene.icon.icon.as_result() if scene.icon else None
     return {
         "title": script.title,
         "description": script.description,

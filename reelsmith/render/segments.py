@@ -103,7 +103,7 @@ def media_fingerprint(path: Path | None) -> str | None:
 
 def _background_key(timeline: Timeline, spans: list[Span], t0: float, t1: float) -> list:
     """What the picture behind frames at times t0..t1 (inclusive) depends on."""
-    generated = [repr(timeline.look), timeline.duration, timeline.ken_burns]
+    generated = [repr(timeline.look), timeline.duration, timeline.ken_burns, repr(timeline.icons)]
     if not timeline.has_media:
         return ["generated", *generated]  # one background for the whole video; no transitions
     parts: list = []

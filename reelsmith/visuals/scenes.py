@@ -180,6 +180,7 @@ def choose_scenes(
     paths: list[Path | None] = [None] * len(scenes)
     served: list[dict | None] = [None] * len(scenes)
     groups: dict[str, list[int]] = {}
+    icons, main = [None] * len(scenes), None
     for i, scene in enumerate(scenes):
         visual = scene["visual"]
         name = effective_source(visual, default)
@@ -209,11 +210,18 @@ def choose_scenes(
         )
         for k, i in enumerate(indexes):
             paths[i], served[i] = result.paths[k], result.per_sentence[k]
+            icons[i] = result.icons[k]
+        main = main or result.main_icon
     if progress is not None:
         progress(1.0)
     sources = list(dict.fromkeys(s["source"] for s in served))
     return VisualsResult(
-        paths=paths, source=",".join(sources), note=None, per_sentence=list(served)
+        paths=paths,
+        source=",".join(sources),
+        note=None,
+        per_sentence=list(served),
+        icons=icons,
+        main_icon=main,
     )
 
 
