@@ -88,7 +88,7 @@ class MediaBackground:
     picture changes: the caption and audio times are not touched."""
 
     def __init__(self, timeline: Timeline):
-        size, duration = timeline.size, timeline.duration
+        size = timeline.size
         opened: dict[Path | None, object] = {}
         for scene in timeline.scenes:
             path = scene.media

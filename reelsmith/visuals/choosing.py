@@ -20,9 +20,9 @@ from cache import Cache
 from reelsmith.core.exceptions import UnknownVisuals
 from reelsmith.core.settings import Settings
 from reelsmith.core.words import keywords as content_words
+from reelsmith.visuals.icons.matching import Icon, main_icon
 from reelsmith.visuals.sources import SOURCES, VisualSource, keyed
 from reelsmith.visuals.sources.base import Context, Pick, Wanted
-from reelsmith.visuals.icons.matching import Icon, main_icon
 from reelsmith.visuals.sources.icons import Icons
 
 WORDS_PER_SECOND = 2.6  # to guess how long a sentence shows before it is spoken
@@ -115,9 +115,7 @@ def choose(
     passed_over: list[str] = []
     if name == "auto" and not any(not SOURCES[n](settings, cache).missing() for n in keyed()):
         passed_over.append(
-            "no stock or image API key ("
-            + ", ".join(SOURCES[n].key for n in keyed())
-            + "): icons"
+            "no stock or image API key (" + ", ".join(SOURCES[n].key for n in keyed()) + "): icons"
         )
     todo = wanted
     sources = order(name, settings, cache)
