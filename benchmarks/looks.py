@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import imageio_ffmpeg  # noqa: E402
 
-from reelsmith.visuals.icons.drawing import Appearance, IconShow, IconsBackground  # noqa: E402
+from reelsmith.visuals.icons.drawing import Appearance, IconsBackground, IconShow  # noqa: E402
 from reelsmith.visuals.icons.palette import palette_of  # noqa: E402
 from reelsmith.visuals.look import FAMILIES, Look  # noqa: E402
 from reelsmith.visuals.motion import Background  # noqa: E402
