@@ -3,8 +3,8 @@ CLDR name and keywords (the ``emoji`` package's names and aliases), allowing
 for plurals and simple stems. Only emoji the bundled colour font draws are
 considered. A match is "good" when the word is the whole name or keyword
 (``octopus``, ``coffee``), a two-word name in the sentence (``hot
-beverage``), or the name's head (``running`` in "person running"); anything
-weaker gives no icon. Ties are broken by fixed rules, never at random.
+beverage``), or the head of a two-word name (``running`` in "person
+running"); anything weaker gives no icon. Ties are broken by fixed rules, never at random.
 """
 
 from __future__ import annotations
@@ -24,7 +24,12 @@ WHOLE, PHRASE, HEAD = 3, 3, 2
 # Emoji names with these words are signs and shapes, not things a sentence talks about.
 SIGNS = {"button", "keycap", "arrow", "symbol", "square", "triangle", "japanese", "squared"}
 # Words too plain to stand for a whole sentence's picture.
-PLAIN = STOPWORDS | VAGUE | {"people", "person", "man", "woman", "face", "hand", "hands", "new"}
+PLAIN = (
+    STOPWORDS
+    | VAGUE
+    | {"people", "person", "man", "woman", "face", "hand", "hands", "new"}
+    | {"away", "together", "off", "back", "forward", "again", "way"}  # heads that are no thing
+)
 _SKIN = {chr(c) for c in range(0x1F3FB, 0x1F400)} | {chr(c) for c in range(0x1F9B0, 0x1F9B4)}
 _JOINERS = {0x200D, 0xFE0F, 0xFE0E, 0x20E3}
 _WORD = re.compile(r"[^\W\d_][\w'-]*")
@@ -74,6 +79,12 @@ def forms(word: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def _plurals(word: str) -> list[str]:
+    """A name's word and, for an -s or -ing word, its base (not -ed: "closed"
+    in "closed mailbox" is no "close")."""
+    return [f for f in forms(word) if not word.endswith("ed") or f == word]
+
+
 def _words(phrase: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", phrase.lower())
 
@@ -105,12 +116,12 @@ def index() -> dict[str, dict[str, tuple[int, _Entry]]]:
         ]
         for words in phrases:
             if len(words) == 1:
-                for form in forms(words[0]):
+                for form in _plurals(words[0]):
                     add(form, WHOLE, entry)
             elif len(words) == 2:
                 add(" ".join(words), PHRASE, entry)
-            if len(words) > 1 and words[-1] not in PLAIN:
-                for form in forms(words[-1]):
+            if len(words) == 2 and words[-1] not in PLAIN:  # "person running": a runner
+                for form in _plurals(words[-1]):
                     add(form, HEAD, entry)
     return table
 
