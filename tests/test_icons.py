@@ -209,3 +209,21 @@ def test_the_result_names_each_icon_and_the_caption_word_it_stands_for(tmp_path)
     words = [w["text"] for w in result["captions"][0]["words"]]
     assert first["icon"]["word"] in words and first["icon"]["word"].startswith("octopus")
     assert second["icon"] is None
+
+
+def test_a_scene_segment_changes_only_with_the_icons_it_shows():
+    """Segments are named by what their frames show: changing the last
+    sentence's icon leaves the first scene's segment key as it was, and
+    changes the last scene's (and the one before it, whose icon hands over)."""
+    from reelsmith.render.segments import plan_segments
+    from tests.helpers.cues import timed_cue
+
+    def keys(last: str) -> list[str]:
+        texts = ["the octopus swims", "then it rests", f"a {last} appears"]
+        cues = [timed_cue(t, start=1.0 + 3 * i, index=i + 1) for i, t in enumerate(texts)]
+        picks = IconPicks(main_icon("octopus"), tuple(match_sentence(t) for t in texts))
+        timeline = Timeline.from_cues(cues, size=(180, 320), title="Octopus", icons=picks)
+        return [p.key for p in plan_segments(timeline, RenderSettings(180, 320))]
+
+    crab, shark = keys("crab"), keys("shark")
+    assert crab[0] == shark[0] and crab[2] != shark[2]

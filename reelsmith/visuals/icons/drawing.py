@@ -44,6 +44,16 @@ class IconShow:
     palette: Palette
     appearances: tuple[Appearance, ...] = ()
 
+    def during(self, t0: float, t1: float) -> tuple:
+        """What frames from ``t0`` to ``t1`` depend on (a segment's key): the
+        palette and the icons on screen then."""
+        shown = [
+            (a.emoji, a.start, a.end if a.end <= t1 else None)  # None: it leaves after t1
+            for a in self.appearances
+            if a.start <= t1 and t0 < a.end + LEAVE
+        ]
+        return (self.palette, tuple(shown))
+
 
 def icon_box(size: tuple[int, int]) -> tuple[int, int, int]:
     """The icon's side and centre (x, y) in a frame of ``size``: large, above
