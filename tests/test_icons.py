@@ -227,3 +227,13 @@ def test_a_scene_segment_changes_only_with_the_icons_it_shows():
 
     crab, shark = keys("crab"), keys("shark")
     assert crab[0] == shark[0] and crab[2] != shark[2]
+
+
+def test_a_storyboard_thumbnail_is_a_still_of_the_icons_look():
+    from reelsmith.visuals.icons.drawing import still
+
+    red = np.array(key_colour("🐙"))
+    with_icon = np.asarray(still((180, 320), "🐙", "🐙"))
+    without = np.asarray(still((180, 320), "🐙", None))
+    share = lambda f: float((np.abs(f.astype(int) - red).sum(axis=2) < 70).mean())  # noqa: E731
+    assert share(with_icon) > 0.008 and share(without) < 0.001

@@ -27,6 +27,7 @@ from reelsmith.core import netguard
 from reelsmith.core.exceptions import BadRequest, StageFailed, UnsafeURL
 from reelsmith.core.settings import Settings
 from reelsmith.visuals.choosing import VisualsResult, choose
+from reelsmith.visuals.icons.drawing import still
 from reelsmith.visuals.look import make_background
 from reelsmith.visuals.sources import SOURCES
 from reelsmith.visuals.sources.base import Context
@@ -265,7 +266,14 @@ def storyboard_scenes(
             visual["source"] = served
         seconds = given["seconds"] if given and given["seconds"] else None
         estimate = seconds or max(1.0, len(text.split()) / max(0.5, words_per_second))
-        make_thumbnail(path, folder / f"{i}.jpg", script.title, size)
+        if served == "icons":  # the icons look's still, with the sentence's icon
+            icon = visuals.icons[i] if i < len(visuals.icons) else None
+            main = visuals.main_icon
+            box = (min(180, size[0]), max(1, round(min(180, size[0]) * size[1] / size[0])))
+            thumb = still(box, main and main.emoji, icon and icon.emoji)
+            thumb.save(folder / f"{i}.jpg", "JPEG", quality=80)
+        else:
+            make_thumbnail(path, folder / f"{i}.jpg", script.title, size)
         board.append(
             {
                 "text": text,

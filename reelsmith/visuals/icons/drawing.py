@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from reelsmith.core import yuv
-from reelsmith.visuals.icons.palette import Palette, glyph
+from reelsmith.visuals.icons.palette import Palette, glyph, palette_of
 
 POP = 0.35  # seconds to pop in
 LEAVE = 0.3  # seconds to leave
@@ -223,3 +223,11 @@ class IconsBackground:
         frame = self._field_yuv.copy()
         self._draw(yuv.planes(frame, *self.size), t, "yuv")
         return frame
+
+
+def still(size: tuple[int, int], main: str | None, emoji: str | None) -> Image.Image:
+    """One still frame of the icons look (a storyboard's thumbnail): the field
+    of ``main``'s palette with ``emoji`` (None: no icon) in its place."""
+    shown = (Appearance(emoji, 0.0, 1.0),) if emoji else ()
+    background = IconsBackground(size, IconShow(palette_of(main), shown), moving=False)
+    return Image.fromarray(background.frame_at(0.5))
