@@ -75,6 +75,7 @@ def test_plurals_and_simple_stems():
         ("the secret life of the octopus", "🐙"),  # the head noun, not "secret" or "life"
         ("why octopuses have three hearts", "🐙"),  # a question's subject
         ("black holes", "🕳️"),
+        ("volcanoes of Iceland", "🌋"),
         ("the history of coffee", "☕"),
         ("a morning run", "🏃"),
     ],

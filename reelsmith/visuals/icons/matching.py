@@ -17,7 +17,7 @@ from functools import lru_cache
 import emoji
 
 from reelsmith.captions.fonts import EMOJI_FONT, _package_dir, cmap
-from reelsmith.core.words import STOPWORDS, VAGUE, WH
+from reelsmith.core.words import STOPWORDS, VAGUE
 
 GOOD = 2  # the least score that shows an icon
 WHOLE, PHRASE, HEAD = 3, 3, 2
@@ -175,15 +175,14 @@ def match_sentence(
 def main_icon(topic: str, sentences: Sequence[str] = ()) -> Icon | None:
     """The topic's own icon: its head noun's. Of the topic's words that match
     well, the strongest match, then the one the script says most, then the
-    last (the head of an English noun phrase: an octopus for "the secret
-    life of the octopus", a runner for "a morning run"), or in a question
-    the first (its subject: an octopus for "why octopuses have three hearts")."""
-    words = tokens(topic)
-    question = bool(words) and words[0].lower() in WH
+    first (words like "history", "life" or "morning" match nothing, so the
+    thing itself is what is left: an octopus for "the secret life of the
+    octopus", a volcano for "volcanoes of Iceland", a runner for "a morning
+    run", an octopus for "why octopuses have three hearts")."""
     said = [f for s in sentences for w in tokens(s) for f in forms(w)]
     found = []
-    for i, word in enumerate(words):
+    for i, word in enumerate(tokens(topic)):
         icon = match_word(word)
         if icon and icon.score >= GOOD:
-            found.append(((icon.score, said.count(forms(word)[0]), -i if question else i), icon))
+            found.append(((icon.score, said.count(forms(word)[0]), -i), icon))
     return max(found, key=lambda f: f[0])[1] if found else None
