@@ -25,7 +25,7 @@ POP = 0.35  # seconds to pop in
 LEAVE = 0.3  # seconds to leave
 FLOAT_PERIOD = 4.0  # seconds for one float up and down
 FLOAT_AMPLITUDE = 0.012  # of the frame's height
-SPRITES = 48  # scaled sprites kept (a pop makes about a dozen)
+SPRITES = 12  # scaled sprites kept (about 2 MB each at 1080x1920; a pop makes a dozen)
 
 
 @dataclass(frozen=True)
@@ -91,12 +91,8 @@ class _Sprite:
         if h % 2 or w % 2:
             rgba = np.pad(rgba, ((0, h % 2), (0, w % 2), (0, 0)))
         self.h, self.w = rgba.shape[:2]
+        self.rgba = rgba
         alpha = rgba[..., 3]
-        a16 = alpha.astype(np.uint16)[..., None]
-        self.rgb = (
-            ((rgba[..., :3] * a16 + 127) // 255).astype(np.uint8),
-            np.repeat((255 - alpha)[..., None], 3, axis=2),
-        )
         small = cv2.resize(alpha, (self.w // 2, self.h // 2), interpolation=cv2.INTER_AREA)
         converted = yuv.frame_to_yuv(np.ascontiguousarray(rgba[..., :3]))
         self.yuv = [
@@ -104,10 +100,20 @@ class _Sprite:
             for plane, a in zip(yuv.planes(converted, self.w, self.h), (alpha, small, small))
         ]
 
+    def _rgb(self) -> tuple[np.ndarray, np.ndarray]:
+        """The RGB form (previews, thumbnails): made when first asked for."""
+        alpha = self.rgba[..., 3]
+        return (
+            ((self.rgba[..., :3] * alpha.astype(np.uint16)[..., None] + 127) // 255).astype(
+                np.uint8
+            ),
+            np.repeat((255 - alpha)[..., None], 3, axis=2),
+        )
+
     def paste(self, targets, x: int, y: int, form: str) -> None:
         """Blend into ``targets`` (one RGB frame, or the three yuv420p planes)
         with the top-left at the even point (x, y), cut at the frame's edges."""
-        planes = self.rgb if form == "rgb" else self.yuv
+        planes = self._rgb() if form == "rgb" else self.yuv
         for n, (target, (premultiplied, inverse)) in enumerate(
             zip(targets, [planes] if form == "rgb" else planes)
         ):
