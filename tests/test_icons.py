@@ -67,6 +67,7 @@ def test_a_weak_match_is_no_match():
 def test_plurals_and_simple_stems():
     assert "octopus" in forms("octopuses") and "berry" in forms("berries")
     assert "run" in forms("running") and "bake" in forms("baking") and "leaf" in forms("leaves")
+    assert match_sentence("The honey is sealed in wax.") is None  # a verb is no seal
 
 
 @pytest.mark.parametrize(

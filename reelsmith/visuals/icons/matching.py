@@ -58,7 +58,7 @@ class _Entry:
 
 
 def forms(word: str) -> list[str]:
-    """``word`` (lower case) and its simple stems: plurals, -ing and -ed forms."""
+    """``word`` (lower case) and its simple stems: plurals and -ing forms."""
     w = word.lower().strip("'-").removesuffix("'s")
     out = [w]
     if len(w) > 3 and w.endswith("ies"):
@@ -69,20 +69,14 @@ def forms(word: str) -> list[str]:
         out.append(w[:-2])
     if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
         out.append(w[:-1])
-    for suffix in ("ing", "ed"):
-        stem = w[: -len(suffix)]
-        if len(stem) >= 3 and w.endswith(suffix):
-            out.append(stem)
-            if len(stem) > 3 and stem[-1] == stem[-2] and stem[-1] not in "aeiouls":
-                out.append(stem[:-1])  # running -> run
-            out.append(stem + "e")  # baking -> bake
+    # -ing, not -ed: "running" is a runner, but "sealed" is no seal
+    stem = w[:-3]
+    if len(stem) >= 3 and w.endswith("ing"):
+        out.append(stem)
+        if len(stem) > 3 and stem[-1] == stem[-2] and stem[-1] not in "aeiouls":
+            out.append(stem[:-1])  # running -> run
+        out.append(stem + "e")  # baking -> bake
     return list(dict.fromkeys(out))
-
-
-def _plurals(word: str) -> list[str]:
-    """A name's word and, for an -s or -ing word, its base (not -ed: "closed"
-    in "closed mailbox" is no "close")."""
-    return [f for f in forms(word) if not word.endswith("ed") or f == word]
 
 
 def _words(phrase: str) -> list[str]:
@@ -116,12 +110,13 @@ def index() -> dict[str, dict[str, tuple[int, _Entry]]]:
         ]
         for words in phrases:
             if len(words) == 1:
-                for form in _plurals(words[0]):
+                for form in forms(words[0]):
                     add(form, WHOLE, entry)
             elif len(words) == 2:
                 add(" ".join(words), PHRASE, entry)
-            if len(words) == 2 and words[-1] not in PLAIN:  # "person running": a runner
-                for form in _plurals(words[-1]):
+            head = words[-1]  # "person running" is a runner; "mailbox closed" no "closed"
+            if len(words) == 2 and head not in PLAIN and not head.endswith("ed"):
+                for form in forms(head):
                     add(form, HEAD, entry)
     return table
 
