@@ -105,7 +105,7 @@ def _background_key(timeline: Timeline, spans: list[Span], t0: float, t1: float)
     """What the picture behind frames at times t0..t1 (inclusive) depends on."""
     generated = [repr(timeline.look), timeline.duration, timeline.ken_burns]
     if timeline.icons is not None:  # the icons look: its palette and the icons shown then
-        generated.append(repr(timeline.icons.during(t0, t1)))
+        generated = ["icons", timeline.ken_burns, repr(timeline.icons.during(t0, t1))]
     if not timeline.has_media:
         return ["generated", *generated]  # one background for the whole video; no transitions
     parts: list = []
