@@ -90,6 +90,7 @@ def test_auto_with_no_key_is_the_icons_source_with_an_icon_per_sentence(tmp_path
     sentences = [
         "Most people never stop to ask why octopuses have three hearts.",
         "Follow for more, and tell me in the comments what to explain next.",
+        "The basic idea is simpler than it sounds.",  # only the writer's own words: no icon
     ]
     result = choose(
         "auto",
@@ -99,10 +100,11 @@ def test_auto_with_no_key_is_the_icons_source_with_an_icon_per_sentence(tmp_path
         Cache(tmp_path),
         vague_words=TEMPLATE_WORDS,
     )
-    assert result.source == "icons" and result.paths == [None, None]
+    assert result.source == "icons" and result.paths == [None, None, None]
     assert "icons" in result.note
     assert result.per_sentence[0]["icon"] == {"emoji": "🐙", "name": "octopus", "word": "octopuses"}
     assert result.per_sentence[1]["icon"] is None and result.icons[1] is None
+    assert result.per_sentence[2]["icon"] is None
     assert result.main_icon.emoji == "🐙"
 
 

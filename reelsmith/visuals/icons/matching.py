@@ -79,6 +79,12 @@ def forms(word: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def _name_forms(word: str) -> list[str]:
+    """A name's word and, for an -ing word, its base ("running": "run"); not
+    its singular ("shorts" is no "short", "glasses" no "glass")."""
+    return [word, *(f for f in forms(word) if word.endswith("ing") and f != word)]
+
+
 def _words(phrase: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", phrase.lower())
 
@@ -110,13 +116,13 @@ def index() -> dict[str, dict[str, tuple[int, _Entry]]]:
         ]
         for words in phrases:
             if len(words) == 1:
-                for form in forms(words[0]):
+                for form in _name_forms(words[0]):
                     add(form, WHOLE, entry)
             elif len(words) == 2:
                 add(" ".join(words), PHRASE, entry)
             head = words[-1]  # "person running" is a runner; "mailbox closed" no "closed"
             if len(words) == 2 and head not in PLAIN and not head.endswith("ed"):
-                for form in forms(head):
+                for form in _name_forms(head):
                     add(form, HEAD, entry)
     return table
 

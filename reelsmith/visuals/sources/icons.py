@@ -16,10 +16,9 @@ class Icons(NoKey):
     def pick(self, wanted: list[Wanted], ctx: Context) -> list[Pick]:
         picks = []
         for want in wanted:
-            words = {w.lower() for w in want.words} if want.words else None
-            skip = (
-                {w.lower() for w in tokens(want.sentence)} - words if words is not None else set()
-            )
+            skip: set[str] = set()
+            if want.words is not None:  # only its content words (none: no icon)
+                skip = {w.lower() for w in tokens(want.sentence)} - set(want.words)
             icon = match_sentence(want.sentence, skip=skip, prefer=tokens(ctx.topic))
             note = f"icon {icon.emoji} {icon.name} for {icon.word!r}" if icon else "no icon matches"
             picks.append(Pick(None, note, icon))
