@@ -60,7 +60,7 @@ def icon_box(size: tuple[int, int]) -> tuple[int, int, int]:
     the captions and below the title."""
     w, h = size
     if h > w * 1.2:  # portrait: between the title and the captions' highest line
-        side, centre_y = min(0.40 * w, 0.22 * h), 0.285
+        side, centre_y = min(0.40 * w, 0.20 * h), 0.335
     elif w > h * 1.2:  # landscape
         side, centre_y = 0.34 * h, 0.38
     else:
