@@ -209,7 +209,11 @@ class Pipeline:
                 return choose_scenes(
                     request.scenes,
                     name,
-                    Context(topic=request.topic or script.title, aspect=request.aspect),
+                    Context(
+                        topic=request.topic or script.title,
+                        aspect=request.aspect,
+                        language=script.language,
+                    ),
                     self.settings,
                     self.cache,
                     self.uploads,
@@ -218,7 +222,10 @@ class Pipeline:
                     vague_words=TEMPLATE_WORDS,
                 )
             ctx = Context(
-                topic=request.topic or script.title, aspect=request.aspect, uploads=uploads
+                topic=request.topic or script.title,
+                aspect=request.aspect,
+                uploads=uploads,
+                language=script.language,
             )
             return choose(
                 name,

@@ -45,6 +45,16 @@ def test_each_sentence_gets_the_icon_its_words_name(sentence, emoji, name, word)
     assert match_sentence(sentence) == icon  # the same every time: never at random
 
 
+def test_other_languages_match_the_emoji_names_in_that_language():
+    icon = match_sentence("Der Oktopus hat drei Herzen.", language="de")
+    assert (icon.emoji, icon.name, icon.word) == ("🐙", "octopus", "Oktopus")
+    assert match_sentence("La pieuvre a trois cœurs.", language="fr").emoji == "🐙"
+    assert match_sentence("Der Rat der Stadt tagt.", language="de") is None  # a council, no rat
+    assert match_word("rat").emoji == "🐀"  # the English word is one
+    assert match_sentence("The octopus.", language="xx") is None  # no names in that language
+    assert main_icon("Das geheime Leben des Oktopus", language="de-DE").emoji == "🐙"
+
+
 @pytest.mark.parametrize(
     "sentence",
     [

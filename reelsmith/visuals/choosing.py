@@ -145,7 +145,7 @@ def choose(
         note="; ".join(passed_over) or None,
         per_sentence=per_sentence,
         icons=icons,
-        main_icon=main_icon(ctx.topic, sentences) if Icons.name in served else None,
+        main_icon=main_icon(ctx.topic, sentences, ctx.language) if Icons.name in served else None,
     )
 
 

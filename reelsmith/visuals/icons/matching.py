@@ -10,6 +10,7 @@ running"); anything weaker gives no icon. Ties are broken by fixed rules, never 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,6 +33,7 @@ PLAIN = (
 )
 _SKIN = {chr(c) for c in range(0x1F3FB, 0x1F400)} | {chr(c) for c in range(0x1F9B0, 0x1F9B4)}
 _JOINERS = {0x200D, 0xFE0F, 0xFE0E, 0x20E3}
+_LOADING = threading.Lock()  # emoji.config.load_language fills the shared EMOJI_DATA
 _WORD = re.compile(r"[^\W\d_][\w'-]*")
 
 
@@ -86,12 +88,24 @@ def _name_forms(word: str) -> list[str]:
 
 
 def _words(phrase: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", phrase.lower())
+    return re.findall(r"[^\W_]+", phrase.lower())
 
 
-@lru_cache(maxsize=1)
-def index() -> dict[str, dict[str, tuple[int, _Entry]]]:
-    """word form -> {emoji: (score, entry)}, and two-word phrases -> the same."""
+def language_of(code: str | None) -> str | None:
+    """The ``emoji`` package's language for a language code ("en-US" -> "en"), or None."""
+    primary = (code or "en").replace("_", "-").split("-")[0].lower()
+    return primary if primary in emoji.LANGUAGES else None
+
+
+@lru_cache(maxsize=len(emoji.LANGUAGES))
+def index(language: str = "en") -> dict[str, dict[str, tuple[int, _Entry]]]:
+    """word form -> {emoji: (score, entry)}, and two-word phrases -> the same.
+    In English, names and aliases with plurals and the heads of two-word
+    names; in another language (``emoji.LANGUAGES``), the emoji's name in it
+    as it is."""
+    if language != "en":
+        with _LOADING:
+            emoji.config.load_language(language)
     package, name = EMOJI_FONT
     drawn = cmap(_package_dir(package) / name)
     table: dict[str, dict[str, tuple[int, _Entry]]] = {}
@@ -111,34 +125,40 @@ def index() -> dict[str, dict[str, tuple[int, _Entry]]]:
             continue
         cldr = data["en"].strip(":").replace("_", " ")
         entry = _Entry(char, cldr, len(name_words), float(data.get("E", 99)))
-        phrases = [name_words] + [
-            _words(a.strip(":").replace("_", " ")) for a in data.get("alias", ())
-        ]
+        english = language == "en"
+        phrases = (
+            [name_words, *(_words(a.strip(":").replace("_", " ")) for a in data.get("alias", ()))]
+            if english
+            else [_words(data.get(language, "").strip(":").replace("_", " "))]
+        )
         for words in phrases:
             if len(words) == 1:
-                for form in _name_forms(words[0]):
+                for form in _name_forms(words[0]) if english else words:
                     add(form, WHOLE, entry)
             elif len(words) == 2:
                 add(" ".join(words), PHRASE, entry)
-            head = words[-1]  # "person running" is a runner; "mailbox closed" no "closed"
-            if len(words) == 2 and head not in PLAIN and not head.endswith("ed"):
+            head = words[-1] if words else ""  # "person running" is a runner; not "closed"
+            if english and len(words) == 2 and head not in PLAIN and not head.endswith("ed"):
                 for form in _name_forms(head):
                     add(form, HEAD, entry)
     return table
 
 
-def _best(key: str) -> tuple[int, _Entry] | None:
-    found = index().get(key)
+def _best(key: str, language: str = "en") -> tuple[int, _Entry] | None:
+    found = index(language).get(key)
     if not found:
         return None
     return max(found.values(), key=lambda se: (se[0], -se[1].size, -se[1].version, se[1].emoji))
 
 
-def match_word(word: str) -> Icon | None:
-    """The icon for one word (its plurals and stems too), or None."""
-    if word.lower() in PLAIN or len(word) < 3:
+def match_word(word: str, language: str | None = "en") -> Icon | None:
+    """The icon for one word (in English its plurals and stems too), or None
+    (always for a language the ``emoji`` package has no names in)."""
+    lang = language_of(language)
+    if lang is None or len(word) < 3 or (lang == "en" and word.lower() in PLAIN):
         return None
-    hits = [hit for form in forms(word) if (hit := _best(form))]
+    candidates = forms(word) if lang == "en" else [word.lower()]
+    hits = [hit for form in candidates if (hit := _best(form, lang))]
     if not hits:
         return None
     score, entry = max(hits, key=lambda se: (se[0], -se[1].size, -se[1].version, se[1].emoji))
@@ -151,20 +171,27 @@ def tokens(text: str) -> list[str]:
 
 
 def match_sentence(
-    sentence: str, skip: Collection[str] = frozenset(), prefer: Iterable[str] = ()
+    sentence: str,
+    skip: Collection[str] = frozenset(),
+    prefer: Iterable[str] = (),
+    language: str | None = "en",
 ) -> Icon | None:
-    """The best icon for a sentence, or None when no word matches well.
-    ``skip``: words never to match (lower case); ``prefer``: words (the
-    topic's) that win a tie. Ties then go to the longer word, then the earlier."""
+    """The best icon for a sentence in ``language``, or None when no word
+    matches well. ``skip``: words never to match (lower case); ``prefer``:
+    words (the topic's) that win a tie. Ties then go to the longer word, then
+    the earlier."""
+    lang = language_of(language)
+    if lang is None:
+        return None
     words = tokens(sentence)
     preferred = {f for w in prefer for f in forms(w)}
     found: list[tuple[tuple, Icon]] = []
     for i, word in enumerate(words):
         if word.lower() in skip:
             continue
-        icon = match_word(word)
+        icon = match_word(word, lang)
         if i + 1 < len(words):  # a two-word name ("hot beverage") beats its parts
-            hit = _best(f"{word.lower()} {words[i + 1].lower()}")
+            hit = _best(f"{word.lower()} {words[i + 1].lower()}", lang)
             if hit and hit[0] >= (icon.score if icon else 0):
                 icon = Icon(hit[1].emoji, hit[1].name, words[i + 1], PHRASE)
         if icon and icon.score >= GOOD:
@@ -173,7 +200,9 @@ def match_sentence(
     return max(found, key=lambda f: f[0])[1] if found else None
 
 
-def main_icon(topic: str, sentences: Sequence[str] = ()) -> Icon | None:
+def main_icon(
+    topic: str, sentences: Sequence[str] = (), language: str | None = "en"
+) -> Icon | None:
     """The topic's own icon: its head noun's. Of the topic's words that match
     well, the strongest match, then the one the script says most, then the
     first (words like "history", "life" or "morning" match nothing, so the
@@ -183,7 +212,7 @@ def main_icon(topic: str, sentences: Sequence[str] = ()) -> Icon | None:
     said = [f for s in sentences for w in tokens(s) for f in forms(w)]
     found = []
     for i, word in enumerate(tokens(topic)):
-        icon = match_word(word)
+        icon = match_word(word, language)
         if icon and icon.score >= GOOD:
             found.append(((icon.score, said.count(forms(word)[0]), -i), icon))
     return max(found, key=lambda f: f[0])[1] if found else None

@@ -46,6 +46,7 @@ class Context:
 
     topic: str
     aspect: str = "9:16"
+    language: str | None = "en"  # the script's (the icons source matches words in it)
     uploads: list[Path] = field(default_factory=list)
     used: set[str] = field(default_factory=set)  # clip / photo ids already in this video
     # Told of each file a source fetched, in this thread (progress; it may raise,

@@ -19,7 +19,9 @@ class Icons(NoKey):
             skip: set[str] = set()
             if want.words is not None:  # only its content words (none: no icon)
                 skip = {w.lower() for w in tokens(want.sentence)} - set(want.words)
-            icon = match_sentence(want.sentence, skip=skip, prefer=tokens(ctx.topic))
+            icon = match_sentence(
+                want.sentence, skip=skip, prefer=tokens(ctx.topic), language=ctx.language
+            )
             note = f"icon {icon.emoji} {icon.name} for {icon.word!r}" if icon else "no icon matches"
             picks.append(Pick(None, note, icon))
         return picks
