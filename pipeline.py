@@ -31,6 +31,7 @@ from reelsmith.request import CreateRequest
 from reelsmith.script.templates import TEMPLATE_WORDS
 from reelsmith.script.text import Script, script_from_text
 from reelsmith.visuals import Context, VisualsResult, choose
+from reelsmith.visuals.icons.track import IconPicks
 from reelsmith.visuals.scenes import (
     choose_scenes,
     scene_specs,
@@ -213,7 +214,11 @@ class Pipeline:
                 return choose_scenes(
                     request.scenes,
                     name,
-                    Context(topic=request.topic or script.title, aspect=request.aspect),
+                    Context(
+                        topic=request.topic or script.title,
+                        aspect=request.aspect,
+                        language=script.language,
+                    ),
                     self.settings,
                     self.cache,
                     self.uploads,
@@ -222,7 +227,10 @@ class Pipeline:
                     vague_words=TEMPLATE_WORDS,
                 )
             ctx = Context(
-                topic=request.topic or script.title, aspect=request.aspect, uploads=uploads
+                topic=request.topic or script.title,
+                aspect=request.aspect,
+                uploads=uploads,
+                language=script.language,
             )
             return choose(
                 name,
@@ -268,6 +276,9 @@ class Pipeline:
             transition=Transition(request.transition, request.transition_seconds),
             music=music,
             holds=[scene["seconds"] for scene in request.scenes or ()],
+            icons=IconPicks(visuals.main_icon, tuple(visuals.icons))
+            if "icons" in visuals.source.split(",")
+            else None,
         )
 
     def caption_style(self, request: CreateRequest) -> CaptionStyle:
@@ -389,6 +400,9 @@ def summary(
     script: Script, narration: Narration, video: VideoResult, visuals: VisualsResult
 ) -> dict:
     timeline = video.timeline
+    for entry, scene in zip(visuals.per_sentence, timeline.scenes):  # the icon's spoken word
+        if entry.get("icon"):
+            entry["icon"] = scene.icon.icon.as_result() if scene.icon else None
     return {
         "title": script.title,
         "description": script.description,

@@ -1,7 +1,8 @@
 """What each generated look costs the encoder: 10 s of the background alone
 (1080x1920, 30 fps, Ken-Burns, no captions), made as the render makes it
 (yuv420p), then x264 medium on those frames by itself (three times, the
-median kept).
+median kept). The ``icons`` row is the icons look (``visuals.icons``): three
+icons handing over to each other on the octopus palette's still field.
 
 The render's time is mostly x264's, and x264's depends on the picture:
 what moves rigidly (a zoom, a pan, small particles) it predicts from the
@@ -10,7 +11,8 @@ it has to code again. A look that doubles x264's time doubles the render's.
 
     python benchmarks/looks.py
 
-Last line: gradients_s=… particles_s=… shapes_s=… light_s=… slowest_vs_fastest=…
+Last line: gradients_s=… particles_s=… shapes_s=… light_s=… icons_s=… slowest_vs_fastest=…
+icons_vs_slowest_generated=…
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 import imageio_ffmpeg  # noqa: E402
 
+from reelsmith.visuals.icons.drawing import Appearance, IconsBackground, IconShow  # noqa: E402
+from reelsmith.visuals.icons.palette import palette_of  # noqa: E402
 from reelsmith.visuals.look import FAMILIES, Look  # noqa: E402
 from reelsmith.visuals.motion import Background  # noqa: E402
 
@@ -42,9 +46,23 @@ def main() -> None:
     cv2.setNumThreads(1)  # as in a render
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for family in FAMILIES:
-            seed = next(f"topic {i}" for i in range(1000) if Look.of(f"topic {i}").family == family)
-            background = Background((W, H), Look.of(seed), SECONDS, ken_burns=True)
+        for family in (*FAMILIES, "icons"):
+            if family == "icons":
+                seed = "octopus: 🐙 ❤️ 🌊"
+                show = IconShow(
+                    palette_of("🐙"),
+                    (
+                        Appearance("🐙", 0.0, 3.5),
+                        Appearance("❤️", 3.5, 7.0),
+                        Appearance("🌊", 7.0, SECONDS),
+                    ),
+                )
+                background = IconsBackground((W, H), show)
+            else:
+                seed = next(
+                    f"topic {i}" for i in range(1000) if Look.of(f"topic {i}").family == family
+                )
+                background = Background((W, H), Look.of(seed), SECONDS, ken_burns=True)
             raw, out = Path(tmp) / f"{family}.yuv", Path(tmp) / f"{family}.mp4"
             with open(raw, "wb") as fh:
                 for i in range(SECONDS * 30):
@@ -90,9 +108,11 @@ def main() -> None:
     for family, (secs, mb, seed) in rows.items():
         print(f"| {family} | {seed} | {secs:.1f} | {mb:.2f} |")
     times = [secs for secs, _, _ in rows.values()]
+    slowest_generated = max(rows[family][0] for family in FAMILIES)
     print(
         " ".join(f"{family}_s={secs:.1f}" for family, (secs, _, _) in rows.items())
         + f" slowest_vs_fastest={max(times) / min(times):.2f}"
+        + f" icons_vs_slowest_generated={rows['icons'][0] / slowest_generated:.2f}"
     )
 
 

@@ -8,6 +8,7 @@ topics: the first right after start-up (loads the voice), the second warm.
     python benchmarks/topic_to_video.py
 
 Last line: first_s=<topic to MP4, first request> second_s=<second request> video_s=<length of the video>
+ratio=<second_s / video_s>
 """
 
 from __future__ import annotations
@@ -84,8 +85,10 @@ def main() -> None:
         print(
             f"| {topic} | {secs:.1f} | {result['duration']:.1f} | {result['width']}x{result['height']} |"
         )
+    print(f"visuals: {rows[1][2]['visuals']}")
     print(
         f"first_s={rows[0][1]:.1f} second_s={rows[1][1]:.1f} video_s={rows[0][2]['duration']:.1f}"
+        f" ratio={rows[1][1] / rows[0][2]['duration']:.2f}"
     )
 
 

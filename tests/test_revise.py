@@ -1,6 +1,8 @@
 """Revising a finished video (POST /api/task/<id>/revise): real renders at
 270x480 with the offline voice and generated visuals; the revision re-encodes
-only the scenes whose frames changed."""
+only the scenes whose frames changed. (With the icons look, the default, a
+sentence whose icon changes also changes its neighbours' frames: the icon
+before hands over to it, and it leaves into the next scene.)"""
 
 import io
 import json
@@ -48,7 +50,9 @@ def test_a_revision_re_encodes_only_the_changed_scene(tmp_path):
     app = create_app({"SETTINGS": settings, "TESTING": True})
     client = app.test_client()
     try:
-        reply = client.post("/api/create", json={"scenes": SCENES, "voice": "espeak"})
+        reply = client.post(
+            "/api/create", json={"scenes": SCENES, "voice": "espeak", "visuals": "generated"}
+        )
         assert reply.status_code == 202, reply.get_json()
         first_id = reply.get_json()["task_id"]
         first = poll(client, first_id, timeout=240)

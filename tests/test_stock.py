@@ -113,25 +113,23 @@ def test_pixabay_clips_and_images(tmp_path):
         ("500", "pexels: HTTP 500"),
     ],
 )
-def test_pexels_failures_fall_back_to_the_generated_background(tmp_path, mode, note):
+def test_pexels_failures_fall_back_to_the_icons_look(tmp_path, mode, note):
     with FakePexels2(mode=mode) as server:
         s = settings(tmp_path, pexels_api_key="k", pexels_base_url=server.url)
         result = run("auto", s)
         if mode != "empty":
             assert server.api_calls == 1  # a source that failed is not asked again in this video
-    assert result.source == "generated" and result.paths == [None] * 3
+    assert result.source == "icons" and result.paths == [None] * 3
     assert result.note.startswith(note)
-    assert result.per_sentence[0] == {
-        "source": "generated",
-        "note": f"{note} -> generated background",
-    }
+    assert result.per_sentence[0]["source"] == "icons"
+    assert result.per_sentence[0]["note"].startswith(f"{note} -> ")
 
 
 def test_no_key_means_no_request(tmp_path):
     with FakePexels2() as server:
         result = run("auto", settings(tmp_path, pexels_base_url=server.url))
     assert result.note.startswith("no stock or image API key (PEXELS_API_KEY")
-    assert server.requests == [] and result.source == "generated"
+    assert server.requests == [] and result.source == "icons"
 
 
 def test_unreachable_server(tmp_path):
@@ -185,5 +183,5 @@ def test_pipeline_uses_pexels_and_says_when_it_cannot(tmp_path):
     with FakePexels2(mode="401") as server:
         s = s.with_(pexels_api_key="bad", pexels_base_url=server.url, cache_dir=tmp_path / "c2")
         result = Pipeline(s).run(request, tmp_path / "w.mp4")
-    assert result["visuals"] == "generated" and "rejected" in result["visuals_note"]
+    assert result["visuals"] == "icons" and "rejected" in result["visuals_note"]
     assert (tmp_path / "w.mp4").exists()

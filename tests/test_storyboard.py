@@ -157,7 +157,7 @@ def test_storyboard_answers_scenes_with_thumbnails_and_no_render(tmp_path, media
         for scene in scenes:
             assert scene["text"] and scene["estimated_seconds"] > 0
             assert set(scene["visual"]) == {"source", "query", "prompt", "url", "upload"}
-            assert scene["visual"]["source"] == "generated"
+            assert scene["visual"]["source"] == "icons"
             thumb = client.get(scene["thumbnail_url"])
             assert thumb.status_code == 200 and thumb.data[:2] == b"\xff\xd8"
         assert not (tmp_path / "instance" / "videos").exists() or not any(

@@ -68,7 +68,7 @@ def test_a_registered_source_is_chosen_checked_and_taken_by_auto(tmp_path, swatc
     s = Settings.build(data_dir=tmp_path, cache_dir=tmp_path / "cache")
     with pytest.raises(UnknownVisuals, match="no SWATCHES_DIR"):
         check_visuals("swatches", s)
-    assert run("auto", s).source == "generated"  # not set up here: auto passes it over
+    assert run("auto", s).source == "icons"  # not set up here: auto passes it over
     (tmp_path / "swatches").mkdir()
     assert check_visuals("swatches", s) == "swatches"
     for name in ("swatches", "auto"):  # the only source with its key set: auto's choice too
@@ -152,7 +152,7 @@ def test_images_one_at_a_time_by_default(tmp_path):
         s = Settings.build(cache_dir=tmp_path, images_base_url=server.base_url)
         result = run("ai", s)
     assert server.api_calls == 1
-    assert [p["source"] for p in result.per_sentence] == ["generated"] * 3
+    assert [p["source"] for p in result.per_sentence] == ["icons"] * 3
     assert all(p["note"].startswith("ai: HTTP 503") for p in result.per_sentence)
 
 
@@ -231,7 +231,7 @@ def test_500_and_timeout_fall_back_source_by_source(tmp_path):
 def test_a_sentence_with_no_result_goes_to_the_next_source(tmp_path):
     """Pexels has three clips and two photos for any search: sentences 6 and 7
     get nothing new from it (no clip is repeated) and go to the AI source;
-    the last image API call fails with 500 and that sentence is generated."""
+    the last image API call fails with 500 and that sentence gets the icons look."""
     sentences = [f"Fact number {n} about octopus hearts." for n in range(7)]
     with FakePexels2() as pexels, FakeImages(modes=["b64", "500"]) as images:
         s = Settings.build(
@@ -243,12 +243,12 @@ def test_a_sentence_with_no_result_goes_to_the_next_source(tmp_path):
         )
         result = run("auto", s, sentences=sentences)
     sources = [p["source"] for p in result.per_sentence]
-    assert sources == ["pexels"] * 5 + ["ai", "generated"]
+    assert sources == ["pexels"] * 5 + ["ai", "icons"]
     assert len({p for p in result.paths if p}) == 6  # never the same clip twice
     assert result.paths[-1] is None
-    assert result.source == "pexels,ai,generated"
+    assert result.source == "pexels,ai,icons"
     assert "pexels: nothing new for" in result.per_sentence[5]["note"]
-    assert result.per_sentence[6]["note"].endswith("ai: HTTP 500 -> generated background")
+    assert "ai: HTTP 500 -> icon 🐙 octopus for 'octopus'" in result.per_sentence[6]["note"]
 
 
 def test_media_copies_stay_within_the_cache_bound(tmp_path):

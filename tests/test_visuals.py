@@ -23,7 +23,7 @@ def test_check_visuals_names_the_field():
     assert check_visuals("pexels", s) == "pexels"
     assert check_visuals("ai", Settings.build(images_base_url="http://127.0.0.1:9/v1")) == "ai"
     with pytest.raises(
-        UnknownVisuals, match="one of upload, pexels, pixabay, ai, generated"
+        UnknownVisuals, match="one of upload, pexels, pixabay, ai, icons, generated"
     ) as err:
         check_visuals("giphy", s)
     assert err.value.field == "visuals"

@@ -95,7 +95,7 @@ class VisualsSettings(_Group):
 
     AT_LEAST_ONE: ClassVar[tuple[str, ...]] = ("images_parallel",)
 
-    # VISUALS: auto (the best with a key) | generated | pexels | pixabay | ai
+    # VISUALS: auto (the best with a key, else icons) | icons | generated | pexels | pixabay | ai
     source: str = field(default="auto", metadata={"env": "VISUALS"})
     pexels_api_key: str | None = None  # PEXELS_API_KEY
     pexels_base_url: str = "https://api.pexels.com"  # PEXELS_BASE_URL

@@ -14,6 +14,7 @@ from reelsmith.core.exceptions import RenderError
 from reelsmith.render.timeline import Timeline
 from reelsmith.render.transitions import TRANSITIONS
 from reelsmith.render.transitions.base import Blend
+from reelsmith.visuals.icons.drawing import IconsBackground
 from reelsmith.visuals.media import CLIP_SUFFIXES, IMAGE_SUFFIXES, ClipSource, ImageSource
 from reelsmith.visuals.motion import Background
 
@@ -22,7 +23,7 @@ class _GeneratedSource:
     """The generated background standing in for one sentence's media (its
     motion follows the video's clock ``t``, so it never jumps)."""
 
-    def __init__(self, background: Background):
+    def __init__(self, background: Background | IconsBackground):
         self.background = background
 
     def frame(self, local_t: float, span: float, t: float = 0.0) -> np.ndarray:
@@ -87,7 +88,7 @@ class MediaBackground:
     picture changes: the caption and audio times are not touched."""
 
     def __init__(self, timeline: Timeline):
-        size, duration = timeline.size, timeline.duration
+        size = timeline.size
         opened: dict[Path | None, object] = {}
         for scene in timeline.scenes:
             path = scene.media
@@ -95,9 +96,7 @@ class MediaBackground:
                 continue
             suffix = Path(path).suffix.lower() if path is not None else None
             if path is None:
-                opened[path] = _GeneratedSource(
-                    Background(size, timeline.look, duration, timeline.ken_burns)
-                )
+                opened[path] = _GeneratedSource(generated(timeline))
             elif suffix in IMAGE_SUFFIXES:
                 opened[path] = ImageSource(Path(path), size)
             elif suffix in CLIP_SUFFIXES:
@@ -159,9 +158,16 @@ class MediaBackground:
                 source.close()
 
 
-def backdrop(timeline: Timeline) -> Background | MediaBackground:
-    """The picture behind a timeline's words: its generated look when no scene
-    has media, else ``MediaBackground``."""
+def generated(timeline: Timeline) -> Background | IconsBackground:
+    """The picture made for scenes without media: the icons look, else the generated one."""
+    if timeline.icons is not None:
+        return IconsBackground(timeline.size, timeline.icons, timeline.ken_burns)
+    return Background(timeline.size, timeline.look, timeline.duration, timeline.ken_burns)
+
+
+def backdrop(timeline: Timeline) -> Background | IconsBackground | MediaBackground:
+    """The picture behind a timeline's words: its generated (or icons) look
+    when no scene has media, else ``MediaBackground``."""
     if not timeline.has_media:
-        return Background(timeline.size, timeline.look, timeline.duration, timeline.ken_burns)
+        return generated(timeline)
     return MediaBackground(timeline)

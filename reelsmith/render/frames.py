@@ -29,7 +29,7 @@ class FrameMaker:
         size = timeline.size
         self.width, self.height = size
         self.layout = layout = Layout.for_size(*size)
-        self.moving = timeline.ken_burns or timeline.has_media
+        self.moving = timeline.ken_burns or timeline.has_media or timeline.icons is not None
         self.title_seconds = timeline.title.seconds
         scale = min(size) / 1080
         self.background = backdrop(timeline)

@@ -107,6 +107,12 @@ def _background_key(timeline: Timeline, spans: list[Span], scene, t0: float, t1:
     transition's blend. The generated look moves on the video's clock, over
     the whole video, so its key holds the scene's place and the video's length."""
     generated = [repr(timeline.look), timeline.duration, timeline.ken_burns, scene.start]
+    if timeline.icons is not None:  # the icons look: a still field, its icons in scene time
+        palette, shown = timeline.icons.during(t0, t1)
+        icons = [
+            (e, _local(s, scene), None if x is None else _local(x, scene)) for e, s, x in shown
+        ]
+        generated = ["icons", timeline.ken_burns, repr(palette), icons]
     if not timeline.has_media:
         return ["generated", *generated]  # one background for the whole video; no transitions
     parts: list = []

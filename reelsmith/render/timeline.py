@@ -23,6 +23,8 @@ from reelsmith.core.exceptions import RenderError
 from reelsmith.core.pauses import TAIL
 from reelsmith.core.settings import ASPECTS, RenderSettings
 from reelsmith.render.audio import AudioTrack, narration_track
+from reelsmith.visuals.icons.drawing import IconShow
+from reelsmith.visuals.icons.track import IconPicks, Placed, placed_icons, show_for
 from reelsmith.visuals.look import Look, mood_of
 from reelsmith.voice.synthesizer import Narration
 
@@ -67,6 +69,7 @@ class Scene:
     end: float
     cue: Cue
     media: Path | None = None
+    icon: Placed | None = None  # the icons look's icon for this sentence
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class Timeline:
     ken_burns: bool = True  # the pictures move (a slow zoom, the look's motion)
     language: str | None = None
     audio: AudioTrack | None = None  # None: a picture without sound (the preview)
+    icons: IconShow | None = None  # the icons look, drawn where a scene has no media
 
     @property
     def cues(self) -> list[Cue]:
@@ -129,16 +133,19 @@ class Timeline:
         ken_burns: bool = True,
         language: str | None = None,
         audio: AudioTrack | None = None,
+        icons: IconPicks | None = None,
     ) -> Timeline:
         """A scene per cue; ``media`` is taken in turn, one per scene (repeated
-        when shorter). The look follows the title and the mood of the words;
-        ``duration`` defaults to the last cue's end plus the tail."""
+        when shorter). The look follows the title and the mood of the words,
+        or with ``icons`` the icons look; ``duration`` defaults to the last
+        cue's end plus the tail."""
         if duration is None:
             duration = cues[-1].end + TAIL if cues else 0.0
         starts = [0.0, *(c.start for c in cues[1:])]
         ends = [*starts[1:], duration]
+        placed = placed_icons(icons, cues) if icons else [None] * len(cues)
         scenes = tuple(
-            Scene(start, end, cue, media[i % len(media)] if media else None)
+            Scene(start, end, cue, media[i % len(media)] if media else None, placed[i])
             for i, (start, end, cue) in enumerate(zip(starts, ends, cues))
         )
         return cls(
@@ -153,6 +160,7 @@ class Timeline:
             ken_burns=ken_burns,
             language=language,
             audio=audio,
+            icons=show_for(icons.main, placed, ends) if icons else None,
         )
 
     @classmethod
@@ -170,6 +178,7 @@ class Timeline:
         music: Path | None = None,
         ken_burns: bool = True,
         holds: Sequence[float | None] = (),
+        icons: IconPicks | None = None,
     ) -> Timeline:
         """The timeline of a narration: its sentences placed with the pauses
         between them (``render.audio``), each starting on a frame, a scene
@@ -188,6 +197,7 @@ class Timeline:
             ken_burns=ken_burns,
             language=language,
             audio=audio,
+            icons=icons,
         )
 
     @classmethod

@@ -20,9 +20,10 @@ from cache import Cache
 from reelsmith.core.exceptions import UnknownVisuals
 from reelsmith.core.settings import Settings
 from reelsmith.core.words import keywords as content_words
+from reelsmith.visuals.icons.matching import Icon, main_icon
 from reelsmith.visuals.sources import SOURCES, VisualSource, keyed
 from reelsmith.visuals.sources.base import Context, Pick, Wanted
-from reelsmith.visuals.sources.generated import Generated
+from reelsmith.visuals.sources.icons import Icons
 
 WORDS_PER_SECOND = 2.6  # to guess how long a sentence shows before it is spoken
 
@@ -33,6 +34,8 @@ class VisualsResult:
     source: str = "generated"  # the source of every sentence, or several joined by ","
     note: str | None = None  # why a source was passed over (None: the first choice served all)
     per_sentence: list[dict] = field(default_factory=list)  # [{"source", "note"}]
+    icons: list[Icon | None] = field(default_factory=list)  # per sentence, from the icons source
+    main_icon: Icon | None = None  # the topic's icon, when the icons source served
 
 
 def check_visuals(name: str, settings: Settings) -> str:
@@ -50,14 +53,15 @@ def check_visuals(name: str, settings: Settings) -> str:
 
 def order(name: str, settings: Settings, cache: Cache) -> list[VisualSource]:
     """The sources to ask, in turn: the chosen one (or, for "auto", every one
-    with a key, best first), then the other keyed ones, then ``generated``."""
+    with a key, best first), then the other keyed ones, then ``icons`` (the
+    offline default; ``generated`` when that was asked for)."""
     check_visuals(name, settings)
-    if name == "generated":
-        return [Generated(settings, cache)]
+    if name in ("generated", "icons"):
+        return [SOURCES[name](settings, cache)]
     names = [] if name == "auto" else [name]
     names += [n for n in keyed() if n not in names]
     sources = [SOURCES[n](settings, cache) for n in names]
-    return [*(s for s in sources if not s.missing()), Generated(settings, cache)]
+    return [*(s for s in sources if not s.missing()), Icons(settings, cache)]
 
 
 def choose(
@@ -100,41 +104,48 @@ def choose(
                 else _prompt(s, title or ctx.topic)
             ),
             max(1.5, len(s.split()) / WORDS_PER_SECOND),
+            content_words(s, vague=vague_words),
         )
         for i, s in enumerate(sentences)
     ]
     paths: list[Path | None] = [None] * len(sentences)
     served: list[str] = ["generated"] * len(sentences)
+    icons: list[Icon | None] = [None] * len(sentences)
     notes: list[list[str]] = [[] for _ in sentences]
     passed_over: list[str] = []
     if name == "auto" and not any(not SOURCES[n](settings, cache).missing() for n in keyed()):
         passed_over.append(
-            "no stock or image API key ("
-            + ", ".join(SOURCES[n].key for n in keyed())
-            + "): generated background"
+            "no stock or image API key (" + ", ".join(SOURCES[n].key for n in keyed()) + "): icons"
         )
     todo = wanted
-    for source in order(name, settings, cache):
+    sources = order(name, settings, cache)
+    for source in sources:
         if not todo:
             break
         picks = source.pick(todo, ctx)
         left = []
         for want, pick in zip(todo, picks):
             notes[want.index].append(pick.note)
-            if pick.path is None and source.name != "generated":
+            if pick.path is None and source is not sources[-1]:
                 left.append(want)
                 if pick.note not in passed_over:
                     passed_over.append(pick.note)
             else:
                 paths[want.index], served[want.index] = pick.path, source.name
+                icons[want.index] = pick.icon
         todo = left
     per_sentence = [{"source": s, "note": " -> ".join(n)} for s, n in zip(served, notes)]
+    for entry, icon in zip(per_sentence, icons):  # {emoji, name, word}; the render names the word
+        if entry["source"] == Icons.name:
+            entry["icon"] = icon.as_result() if icon else None
     distinct = list(dict.fromkeys(served))
     return VisualsResult(
         paths=paths,
         source=",".join(distinct),
         note="; ".join(passed_over) or None,
         per_sentence=per_sentence,
+        icons=icons,
+        main_icon=main_icon(ctx.topic, sentences, ctx.language) if Icons.name in served else None,
     )
 
 

@@ -27,6 +27,7 @@ from reelsmith.core import netguard
 from reelsmith.core.exceptions import BadRequest, StageFailed, UnsafeURL
 from reelsmith.core.settings import Settings
 from reelsmith.visuals.choosing import VisualsResult, choose
+from reelsmith.visuals.icons.drawing import still
 from reelsmith.visuals.look import make_background
 from reelsmith.visuals.sources import SOURCES
 from reelsmith.visuals.sources.base import Context
@@ -180,6 +181,7 @@ def choose_scenes(
     paths: list[Path | None] = [None] * len(scenes)
     served: list[dict | None] = [None] * len(scenes)
     groups: dict[str, list[int]] = {}
+    icons, main = [None] * len(scenes), None
     for i, scene in enumerate(scenes):
         visual = scene["visual"]
         name = effective_source(visual, default)
@@ -209,11 +211,18 @@ def choose_scenes(
         )
         for k, i in enumerate(indexes):
             paths[i], served[i] = result.paths[k], result.per_sentence[k]
+            icons[i] = result.icons[k]
+        main = main or result.main_icon
     if progress is not None:
         progress(1.0)
     sources = list(dict.fromkeys(s["source"] for s in served))
     return VisualsResult(
-        paths=paths, source=",".join(sources), note=None, per_sentence=list(served)
+        paths=paths,
+        source=",".join(sources),
+        note=None,
+        per_sentence=list(served),
+        icons=icons,
+        main_icon=main,
     )
 
 
@@ -283,11 +292,19 @@ def write_thumbnails(
     visuals: VisualsResult, count: int, seed: str, folder: Path, size: tuple[int, int]
 ) -> None:
     """The first ``count`` scenes' thumbnails, as ``folder / <i>.jpg`` (the
-    generated background where a scene has no picture)."""
+    icons look's still, or the generated background, where a scene has no picture)."""
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(count):
         path = visuals.paths[i] if i < len(visuals.paths) else None
-        make_thumbnail(path, folder / f"{i}.jpg", seed, size)
+        served = visuals.per_sentence[i]["source"] if i < len(visuals.per_sentence) else ""
+        if served == "icons":  # the icons look's still, with the sentence's icon
+            icon = visuals.icons[i] if i < len(visuals.icons) else None
+            main = visuals.main_icon
+            box = (min(180, size[0]), max(1, round(min(180, size[0]) * size[1] / size[0])))
+            thumb = still(box, main and main.emoji, icon and icon.emoji)
+            thumb.save(folder / f"{i}.jpg", "JPEG", quality=80)
+        else:
+            make_thumbnail(path, folder / f"{i}.jpg", seed, size)
 
 
 def make_thumbnail(path: Path | None, out: Path, seed: str, size: tuple[int, int]) -> Path:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from reelsmith.visuals.sources.ai_images import AIImages
 from reelsmith.visuals.sources.base import Context, Pick, VisualSource, Wanted
 from reelsmith.visuals.sources.generated import Generated
+from reelsmith.visuals.sources.icons import Icons
 from reelsmith.visuals.sources.pexels import Pexels
 from reelsmith.visuals.sources.pixabay import Pixabay
 from reelsmith.visuals.sources.upload import Upload
@@ -39,4 +40,5 @@ register(Upload)
 register(Pexels)
 register(Pixabay)
 register(AIImages)
+register(Icons)
 register(Generated)

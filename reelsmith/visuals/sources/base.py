@@ -17,6 +17,7 @@ from cache import Cache, make_key
 from reelsmith.core.exceptions import SourceUnavailable
 from reelsmith.core.http_pool import PooledHTTP
 from reelsmith.core.settings import Settings
+from reelsmith.visuals.icons.matching import Icon
 from reelsmith.visuals.sources.files import media_file
 
 MAX_DOWNLOAD_MB = 200
@@ -29,12 +30,14 @@ class Wanted:
     terms: list[str]  # search queries, best first
     prompt: str  # for an image model
     seconds: float  # about how long the sentence is on screen
+    words: list[str] | None = None  # its content words, the icons source's (None: every word)
 
 
 @dataclass
 class Pick:
     path: Path | None  # None: this source has nothing for the sentence
     note: str  # what was used, or why nothing
+    icon: Icon | None = None  # the icons source's icon for the sentence
 
 
 @dataclass
@@ -43,6 +46,7 @@ class Context:
 
     topic: str
     aspect: str = "9:16"
+    language: str | None = "en"  # the script's (the icons source matches words in it)
     uploads: list[Path] = field(default_factory=list)
     used: set[str] = field(default_factory=set)  # clip / photo ids already in this video
     # Told of each file a source fetched, in this thread (progress; it may raise,
