@@ -263,3 +263,35 @@ def test_a_video_with_an_uploaded_picture_can_be_revised(tmp_path):
     assert list((tmp_path / "instance" / "uploads").iterdir()) == []
     media = tmp_path / "instance" / "segments" / first["id"] / "media"
     assert len({p.stat().st_ino for p in media.iterdir()}) == 1  # one picture, linked twice
+
+
+def test_over_the_icons_look_a_longer_sentence_leaves_the_far_scenes_alone(tmp_path):
+    """The offline default (icons): a still field, each icon in its scene's
+    time. Scene 1 says more: scene 0 and scene 3 are reused; scene 2 may be
+    encoded again only because scene 1's icon leaves during it."""
+    app = _app(tmp_path)
+    client = app.test_client()
+    scenes = [
+        {"text": "Octopuses have three hearts."},
+        {"text": "A coffee cup sits on the table."},
+        {"text": "A rocket flies to the moon."},
+        {"text": "The ocean is deep and blue."},
+    ]
+    try:
+        reply = client.post("/api/create", json={"scenes": scenes, "voice": "espeak"})
+        first = poll(client, reply.get_json()["task_id"], timeout=240)
+        assert first["status"] == "done", first
+        longer = [*scenes]
+        longer[1] = {"text": "A big coffee cup sits on the kitchen table, still warm."}
+        reply = client.post(f"/api/task/{first['id']}/revise", json={"scenes": longer})
+        second = poll(client, reply.get_json()["task_id"], timeout=240)
+        assert second["status"] == "done", second
+    finally:
+        app.extensions["reelsmith"].shutdown(30)
+    assert first["result"]["visuals"] == "icons"
+    icons = [v["icon"] and v["icon"]["name"] for v in first["result"]["visuals_per_sentence"]]
+    assert icons[0] == "octopus" and all(icons), icons
+    assert second["result"]["duration"] > first["result"]["duration"] + 0.5
+    segments = second["result"]["segments"]
+    assert 1 in segments["encoded"] and set(segments["encoded"]) <= {1, 2}, segments
+    assert {0, 3} <= set(segments["reused"]), segments
