@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
+from voices import SENTENCES as VOICES_SENTENCES  # noqa: E402  (benchmarks/voices.py)
 
 from reelsmith.core.settings import Settings  # noqa: E402
 from reelsmith.voice.alignment.aligner import align_clip  # noqa: E402
@@ -39,12 +40,7 @@ from reelsmith.voice.engines.piper import PiperEngine  # noqa: E402
 from reelsmith.voice.words import speech_bounds, words_from_marks  # noqa: E402
 
 SENTENCES = [
-    "Octopuses have three hearts, and each one has a different job.",
-    "Two of them pump blood through the gills to pick up oxygen.",
-    "The third heart sends that blood around the rest of the body.",
-    "When an octopus swims, that main heart actually stops beating.",
-    "That is one reason octopuses prefer crawling to swimming.",
-    "Their blood is blue, because it carries oxygen with copper.",
+    *VOICES_SENTENCES,  # the voices benchmark's six
     "Honey bees tell each other where flowers are by dancing.",
     "A waggle dance points the way, measured against the sun.",
     "The longer the waggle lasts, the farther away the food is.",
