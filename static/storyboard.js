@@ -237,7 +237,10 @@ function openTaskScenes(task) {
   if (task.status === "review") {
     openBoard(task.result.storyboard, { kind: "approve", taskId: task.id });
   } else {
-    openBoard(task.result.scenes, { kind: "revise", taskId: task.id });
+    // each scene's thumbnail, as the task's storyboard route serves it
+    const scenes = task.result.scenes.map((scene, i) =>
+      Object.assign({ thumbnail_url: `/api/storyboard/${task.id}/${i}.jpg` }, scene));
+    openBoard(scenes, { kind: "revise", taskId: task.id });
   }
 }
 

@@ -70,11 +70,6 @@ def task_json(task: Task) -> dict:
         board = with_thumbnail_urls(task.id, task.result.get("storyboard") or [])
         data["result"] = {**task.result, "storyboard": board}
     if task.status == TaskStatus.DONE and not task.expired_at:
-        if isinstance(task.result, dict) and task.result.get("scenes"):  # for "Edit scenes"
-            data["result"] = {
-                **task.result,
-                "scenes": with_thumbnail_urls(task.id, task.result["scenes"]),
-            }
         data["links"] = {
             name: url_for("media.download", task_id=task.id, kind=name) for name in DOWNLOADS
         }
