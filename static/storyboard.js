@@ -105,6 +105,7 @@ function removeScene(li) {
 }
 
 function openBoard(scenes, mode) {
+  boardOpener = document.activeElement;
   boardMode = mode;
   const words = MODES[mode.kind];
   board.dataset.mode = mode.kind;
@@ -119,10 +120,15 @@ function openBoard(scenes, mode) {
   boardHeading.focus();
 }
 
+let boardOpener = null;  // the button that opened the cards: focus goes back there
+
 function closeBoard() {
   board.hidden = true;
   sceneList.replaceChildren();
   boardMode = null;
+  if (boardOpener && document.body.contains(boardOpener) && !boardOpener.hidden) {
+    boardOpener.focus();
+  }
 }
 
 // The cards as the API's scenes; the files chosen for them, by the name each scene uses.

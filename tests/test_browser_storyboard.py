@@ -117,6 +117,10 @@ def test_storyboard_from_the_keyboard_then_edit_scenes_and_re_render(server, pag
     ]
     expect(page.get_by_label("Or your own picture or clip").first).to_be_hidden()
     audit(page, "edit scenes")
+    page.keyboard.press("Escape")  # closed: the focus is back on the button that opened it
+    expect(page.locator("#storyboard")).to_be_hidden()
+    expect(item.get_by_role("button", name="Edit scenes")).to_be_focused()
+    page.keyboard.press("Enter")
     page.get_by_label("Scene 1: what it says").fill("Some drink it cold, with ice.")
     page.get_by_role("button", name="Re-render").click()
     expect(board).to_be_hidden(timeout=30_000)
