@@ -1,8 +1,6 @@
 """What a frame shows at time t: highlights and modes, every script and emoji
 drawn, style previews, and a rendered video's decoded frames."""
 
-import subprocess
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -15,7 +13,7 @@ from reelsmith.captions.timing import Cue, Word
 from reelsmith.render.frames import FrameMaker
 from reelsmith.render.timeline import Timeline
 from tests.helpers.cues import timed_cue
-from tests.helpers.media import FFMPEG
+from tests.helpers.media import decode_frame
 from video_creator import render_preview
 
 YELLOW = np.array(PRESETS["classic"].rgb("highlight_color"))
@@ -245,27 +243,7 @@ def test_a_rendered_frame_highlights_the_word_the_voice_timings_name(tmp_path):
         if word.end - word.start < 0.1:
             continue  # too short to be sure which frame is its middle
         frame_no = int((word.start + word.end) / 2 * 30)
-        raw = subprocess.run(
-            [
-                FFMPEG,
-                "-v",
-                "error",
-                "-i",
-                str(out),
-                "-vf",
-                f"select=eq(n\\,{frame_no})",
-                "-frames:v",
-                "1",
-                "-f",
-                "rawvideo",
-                "-pix_fmt",
-                "rgb24",
-                "-",
-            ],
-            capture_output=True,
-            check=True,
-        ).stdout
-        frame = np.frombuffer(raw, np.uint8).reshape(480, 270, 3)
+        frame = decode_frame(out, (270, 480), n=frame_no)
         lit = [share(crop(frame, o.box), YELLOW) for o in overlays]
         assert max(range(len(lit)), key=lit.__getitem__) == n, (word, lit)
         checked += 1

@@ -3,7 +3,6 @@ matches well), the palette taken from the topic's icon, the icon drawn at
 its word's time in a real render, and captions readable on the field."""
 
 import itertools
-import subprocess
 
 import numpy as np
 import pytest
@@ -20,7 +19,7 @@ from reelsmith.visuals.icons.palette import key_colour, palette_of
 from reelsmith.visuals.icons.track import IconPicks
 from reelsmith.visuals.look import Look
 from reelsmith.visuals.motion import Background
-from tests.helpers.media import FFMPEG
+from tests.helpers.media import decode_frame
 
 TOPICS = ["the secret life of the octopus", "black holes", "the history of coffee", "a morning run"]
 
@@ -190,13 +189,7 @@ def test_the_icon_pops_in_at_its_word_in_a_real_render(tmp_path):
     red = np.array(key_colour("🐙"))
 
     def red_share(t: float) -> float:
-        raw = subprocess.run(
-            [FFMPEG, "-v", "error", "-ss", f"{t:.3f}", "-i", str(out)]
-            + ["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-            capture_output=True,
-            check=True,
-        ).stdout
-        frame = np.frombuffer(raw, np.uint8).reshape(size[1], size[0], 3)[box]
+        frame = decode_frame(out, size, t=t)[box]
         return float((np.abs(frame.astype(int) - red).sum(axis=2) < 70).mean())
 
     before, after = red_share(placed.at - 0.3), red_share(placed.at + 0.6)

@@ -14,6 +14,7 @@ from reelsmith.voice.synthesizer import SpeechSynthesizer
 from tests.helpers.media import (
     FFMPEG,
     corner_colour,
+    decode_frame,
     loudness,
     mean_volume_db,
     probe,
@@ -167,27 +168,7 @@ def test_colours_survive_the_yuv_pipe(creator, narration, tmp_path):
     creator.render(timeline(narration), out)
     w, h = SMALL.width, SMALL.height
     frame_no = 45  # 1.5 s: title card and the first caption over the background
-    decoded = subprocess.run(
-        [
-            FFMPEG,
-            "-v",
-            "error",
-            "-i",
-            str(out),
-            "-vf",
-            f"select=eq(n\\,{frame_no})",
-            "-frames:v",
-            "1",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "rgb24",
-            "-",
-        ],
-        capture_output=True,
-        check=True,
-    ).stdout
-    decoded = np.frombuffer(decoded, np.uint8).reshape(h, w, 3).astype(int)
+    decoded = decode_frame(out, (w, h), n=frame_no).astype(int)
     made = FrameMaker(timeline(narration))(frame_no / 30)
     error = np.abs(decoded - made.astype(int))
     assert error.mean() < 3, error.mean()

@@ -215,3 +215,19 @@ def corner_colour(path, t: float, size: int = 20):
 
     with Image.open(io.BytesIO(png)) as im:
         return np.asarray(im.convert("RGB"))[:size, :size].reshape(-1, 3).mean(axis=0)
+
+
+def decode_frame(path, size: tuple[int, int], *, n: int | None = None, t: float | None = None):
+    """One decoded frame of ``path`` (``size`` = width, height) as an HxWx3
+    RGB array: frame number ``n`` exactly, or the frame at ``t`` seconds."""
+    import numpy as np
+
+    where = ["-ss", f"{t:.3f}"] if t is not None else []
+    pick = ["-vf", f"select=eq(n\\,{n})"] if n is not None else []
+    raw = subprocess.run(
+        [FFMPEG, "-v", "error", *where, "-i", str(path), *pick]
+        + ["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    return np.frombuffer(raw, np.uint8).reshape(size[1], size[0], 3)
