@@ -9,7 +9,7 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import cv2
@@ -69,9 +69,18 @@ def encode_video(
     ]
     if r.threads:
         cmd += ["-threads", str(r.threads)]
+    frames = clip.iter_frames(fps=fps, logger=logger, dtype="uint8")
+    pipe_frames([*cmd, str(path)], frames, "the video")
+
+
+def pipe_frames(cmd: list[str], frames: Iterable, what: str) -> None:
+    """Run ffmpeg ``cmd`` (reading raw frames on its stdin) and write
+    ``frames`` to it. ffmpeg stops with the loop: a cancel raised while the
+    frames are made kills it. A failure is ``RenderError("ffmpeg could not
+    encode <what>: <its reason>")``."""
     with tempfile.TemporaryFile() as errors:
         proc = subprocess.Popen(
-            [*cmd, str(path)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors
         )
         try:
             with contextlib.suppress(AttributeError, OSError):  # not Linux: default pipe
@@ -79,7 +88,7 @@ def encode_video(
 
                 fcntl.fcntl(proc.stdin.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BUFFER)
             with opencv_threads(1):
-                for frame in clip.iter_frames(fps=fps, logger=logger, dtype="uint8"):
+                for frame in frames:
                     proc.stdin.write(frame)
             proc.stdin.close()
             proc.wait()
@@ -90,7 +99,7 @@ def encode_video(
                 proc.kill()
                 proc.wait()
         if proc.returncode:
-            raise RenderError(f"ffmpeg could not encode the video: {ffmpeg_cause(errors, proc)}")
+            raise RenderError(f"ffmpeg could not encode {what}: {ffmpeg_cause(errors, proc)}")
 
 
 def ffmpeg_cause(errors, proc) -> str:

@@ -16,7 +16,6 @@ import hashlib
 import math
 import os
 import subprocess
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,8 +25,7 @@ from reelsmith.core.exceptions import RenderError
 from reelsmith.core.settings import RenderSettings
 from reelsmith.render.backdrop import Span, span_layout
 from reelsmith.render.encoder import (
-    ffmpeg_cause,
-    opencv_threads,
+    pipe_frames,
     raw_yuv_input,
     unlink_quietly,
     x264_video,
@@ -211,29 +209,13 @@ def encode_segment(
 
 
 def _encode(frame_yuv, plan: SegmentPlan, tmp: Path, r, size, fps, on_frame) -> None:
-    with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen(
-            [*_x264_cmd(r, size, fps), str(tmp)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=errors,
-        )
-        try:
-            with opencv_threads(1):
-                for n in range(plan.first, plan.last):
-                    proc.stdin.write(frame_yuv(n / fps))
-                    if on_frame:
-                        on_frame()
-            proc.stdin.close()
-            proc.wait()
-        except BrokenPipeError:
-            proc.wait()
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        if proc.returncode:
-            raise RenderError(f"ffmpeg could not encode a segment: {ffmpeg_cause(errors, proc)}")
+    def frames():
+        for n in range(plan.first, plan.last):
+            yield frame_yuv(n / fps)
+            if on_frame:
+                on_frame()
+
+    pipe_frames([*_x264_cmd(r, size, fps), str(tmp)], frames(), "a segment")
 
 
 def join_segments(
