@@ -23,6 +23,8 @@ from reelsmith.web.openapi_publish import publish_paths, publish_schemas
 from reelsmith.web.openapi_schemas import (
     BINARY,
     NOT_FOUND,
+    QUEUE_FULL,
+    QUEUED_SCHEMA,
     REF,
     TASK_ID_PARAM,
     TASK_OPERATIONS,
@@ -79,17 +81,7 @@ def paths(settings: Settings) -> dict:
                 "Queue a video. Answers at once with the task's id.",
                 {
                     "202": {
-                        **json_body(
-                            {
-                                "type": "object",
-                                "required": ["task_id", "status_url"],
-                                "properties": {
-                                    "task_id": TASK_ID_PARAM["schema"],
-                                    "status_url": {"type": "string"},
-                                },
-                            },
-                            "Queued.",
-                        ),
+                        **json_body(QUEUED_SCHEMA, "Queued."),
                         "links": {
                             name: {
                                 "operationId": name,
@@ -116,10 +108,7 @@ def paths(settings: Settings) -> dict:
                         f"({settings.storage.min_free_mb:g}); the body names DATA_DIR and "
                         "the free space.",
                     ),
-                    "503": {
-                        **error("The queue is full; try again after Retry-After seconds."),
-                        "headers": {"Retry-After": {"schema": {"type": "string"}}},
-                    },
+                    "503": QUEUE_FULL,
                 },
                 changes_state=True,
                 operationId="createTask",

@@ -48,6 +48,16 @@ DOWNLOAD_PARAM = {
     "schema": {"type": "string", "enum": ["0", "1"]},
 }
 NOT_FOUND = error("No task with this id.")
+# A new task (create, revise): 202 with its id and where to follow it.
+QUEUED_SCHEMA = {
+    "type": "object",
+    "required": ["task_id", "status_url"],
+    "properties": {"task_id": TASK_ID_PARAM["schema"], "status_url": {"type": "string"}},
+}
+QUEUE_FULL = {
+    **error("The queue is full; try again after Retry-After seconds."),
+    "headers": {"Retry-After": {"schema": {"type": "string"}}},
+}
 # The operations a created task's id leads to (links from createTask's 202).
 TASK_OPERATIONS = (
     "getTask",

@@ -7,6 +7,8 @@ from reelsmith.visuals.scenes import VISUAL_KEYS
 from reelsmith.web.openapi_schemas import (
     BINARY,
     NOT_FOUND,
+    QUEUE_FULL,
+    QUEUED_SCHEMA,
     REF,
     TASK_ID_PARAM,
     create_body,
@@ -126,26 +128,13 @@ def storyboard_paths(fields: dict, uploads: dict) -> dict:
                 "were): answers as create does; the new task's result has revision_of, and "
                 "segments says which scenes were encoded again and which reused.",
                 {
-                    "202": json_body(
-                        {
-                            "type": "object",
-                            "required": ["task_id", "status_url"],
-                            "properties": {
-                                "task_id": TASK_ID_PARAM["schema"],
-                                "status_url": {"type": "string"},
-                            },
-                        },
-                        "Queued.",
-                    ),
+                    "202": json_body(QUEUED_SCHEMA, "Queued."),
                     "404": NOT_FOUND,
                     "409": error(
                         "The task is not done (the error names its status), or the files it "
                         "was made with are no longer on this machine."
                     ),
-                    "503": {
-                        **error("The queue is full; try again after Retry-After seconds."),
-                        "headers": {"Retry-After": {"schema": {"type": "string"}}},
-                    },
+                    "503": QUEUE_FULL,
                 },
                 changes_state=True,
                 operationId="reviseTask",
