@@ -22,6 +22,17 @@ function rememberToken(value) {
 }
 if (tokenRequired && token()) rememberToken(token());
 
+// The form's fields and files, as the API takes them: the token (when asked
+// for) is remembered and sent as a header, not as a field.
+function formData() {
+  const data = new FormData(form);
+  if (tokenRequired) {
+    if (data.get("token")) rememberToken(data.get("token"));
+    data.delete("token");
+  }
+  return data;
+}
+
 async function api(path, options = {}) {
   if (tokenRequired && token()) {
     options.headers = Object.assign({}, options.headers, { Authorization: `Bearer ${token()}` });
@@ -132,11 +143,7 @@ async function cancelTask(id) {
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   formError.hidden = true;
-  const data = new FormData(form);  // multipart: carries the optional files
-  if (tokenRequired) {
-    if (data.get("token")) rememberToken(data.get("token"));
-    data.delete("token");
-  }
+  const data = formData();  // multipart: carries the optional files
   const button = document.getElementById("submit");
   button.disabled = true;
   try {

@@ -1,7 +1,7 @@
 // Reelsmith page: the storyboard. Scene cards to edit, add, remove and move,
 // then "Render": a new video (after "Write script"), an approval (a task in
 // review) or a revision (a finished video's "Edit scenes").
-// Uses app.js's api(), render(), schedule() and form. Text is set with
+// Uses app.js's api(), formData(), render(), schedule() and form. Text is set with
 // textContent and .value only, never as HTML.
 "use strict";
 
@@ -157,15 +157,6 @@ function showBoardError(error) {
     const field = { text: "text", visual: "query" }[match[2]] || "text";
     sceneField(li, field).focus();
   }
-}
-
-function formData() {
-  const data = new FormData(form);
-  if (tokenRequired) {
-    if (data.get("token")) rememberToken(data.get("token"));
-    data.delete("token");
-  }
-  return data;
 }
 
 async function renderBoard() {

@@ -253,8 +253,13 @@ def storyboard_scenes(
         estimate = spec["seconds"] or max(
             1.0, len(spec["text"].split()) / max(0.5, words_per_second)
         )
-        board.append({"text": spec["text"], "visual": spec["visual"]})
-        board[-1]["estimated_seconds"] = round(estimate, 1)
+        board.append(
+            {
+                "text": spec["text"],
+                "visual": spec["visual"],
+                "estimated_seconds": round(estimate, 1),
+            }
+        )
     write_thumbnails(visuals, len(board), script.title, folder, size)
     return board
 
