@@ -31,8 +31,9 @@ import cv2
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import imageio_ffmpeg  # noqa: E402
 
+from reelsmith.core.settings import RenderSettings  # noqa: E402
+from reelsmith.render.encoder import raw_yuv_input, x264_video  # noqa: E402
 from reelsmith.visuals.icons.drawing import Appearance, IconsBackground, IconShow  # noqa: E402
 from reelsmith.visuals.icons.palette import palette_of  # noqa: E402
 from reelsmith.visuals.look import FAMILIES, Look  # noqa: E402
@@ -40,6 +41,7 @@ from reelsmith.visuals.motion import Background  # noqa: E402
 
 W, H, SECONDS = 1080, 1920, 10
 ROUNDS = 3  # x264 runs per look, median kept (one run moves by ±15 % here)
+X264 = x264_video(RenderSettings(preset="medium"))  # the render's encoder options
 
 
 def main() -> None:
@@ -70,30 +72,8 @@ def main() -> None:
             walls = []
             for _ in range(ROUNDS):
                 start = time.perf_counter()
-                subprocess.run(
-                    [
-                        imageio_ffmpeg.get_ffmpeg_exe(),
-                        "-y",
-                        "-loglevel",
-                        "error",
-                        "-f",
-                        "rawvideo",
-                        "-pix_fmt",
-                        "yuv420p",
-                        "-s",
-                        f"{W}x{H}",
-                        "-r",
-                        "30",
-                        "-i",
-                        str(raw),
-                        "-c:v",
-                        "libx264",
-                        "-preset",
-                        "medium",
-                        "-threads",
-                        "4",
-                        str(out),
-                    ],
+                subprocess.run(  # x264 as the render runs it (medium, 4 threads)
+                    [*raw_yuv_input((W, H), 30, source=str(raw)), *X264, "-threads", "4", str(out)],
                     check=True,
                 )
                 walls.append(time.perf_counter() - start)

@@ -152,8 +152,9 @@ def unlink_quietly(path: Path) -> None:
         pass
 
 
-def raw_yuv_input(size: tuple[int, int], fps: int) -> list[str]:
-    """ffmpeg reading raw I420 frames of ``size`` at ``fps`` from its stdin."""
+def raw_yuv_input(size: tuple[int, int], fps: int, source: str = "-") -> list[str]:
+    """ffmpeg reading raw I420 frames of ``size`` at ``fps`` from its stdin
+    (or the file ``source``)."""
     import imageio_ffmpeg
 
     width, height = size
@@ -172,7 +173,7 @@ def raw_yuv_input(size: tuple[int, int], fps: int) -> list[str]:
         "-r",
         str(fps),
         "-i",
-        "-",
+        source,
     ]
 
 
