@@ -15,6 +15,7 @@ from flask import abort, current_app, request, url_for
 from reelsmith.core.exceptions import BadRequest
 from reelsmith.core.settings import Settings
 from reelsmith.core.storage import Files, Storage
+from reelsmith.request import CreateRequest
 from reelsmith.tasks.model import Task, TaskStatus
 from reelsmith.tasks.queue import TaskQueue
 from reelsmith.web.services import PipelineServices
@@ -101,3 +102,17 @@ def scenes_body(action: str):
     if unknown:
         raise BadRequest(f"{unknown[0]!r} is not a field ({action} takes scenes)", str(unknown[0]))
     return body.get("scenes")
+
+
+def with_scenes(
+    stored: CreateRequest, scenes, set_aside: tuple[str, ...], **fields
+) -> CreateRequest:
+    """``stored``'s values (but its files, and ``set_aside``) with these
+    ``scenes`` and ``fields``, checked as create checks them: a bad scene is
+    ``BadRequest`` naming e.g. ``scenes[1].text``."""
+    kept = {
+        k: v
+        for k, v in stored.to_dict().items()
+        if k in CreateRequest.client_fields() and k not in set_aside
+    }
+    return CreateRequest.parse({**kept, **fields, "scenes": scenes}, settings())

@@ -15,7 +15,7 @@ from flask import Blueprint, abort, jsonify, url_for
 from reelsmith.core.exceptions import BadRequest
 from reelsmith.request import CreateRequest
 from reelsmith.tasks.model import Task, TaskStatus
-from reelsmith.web.common import files, get_task_or_404, scenes_body, settings, tasks
+from reelsmith.web.common import files, get_task_or_404, scenes_body, tasks, with_scenes
 from reelsmith.web.uploads import bind_scene_uploads
 
 bp = Blueprint("revise", __name__)
@@ -32,12 +32,7 @@ def revision_request(task: Task, scenes) -> CreateRequest:
     if scenes is None:
         raise BadRequest("scenes is required: the revised video's scenes", "scenes")
     stored = task.request
-    fields = {
-        k: v
-        for k, v in stored.to_dict().items()
-        if k in CreateRequest.client_fields() and k not in REPLACED
-    }
-    revised = CreateRequest.parse({**fields, "scenes": scenes}, settings())
+    revised = with_scenes(stored, scenes, REPLACED)
     if not revised.scenes:
         raise BadRequest("scenes is required: the revised video's scenes", "scenes")
     lineage = stored.lineage or task.id

@@ -29,6 +29,7 @@ from reelsmith.web.common import (
     settings,
     task_json,
     tasks,
+    with_scenes,
     with_thumbnail_urls,
 )
 from reelsmith.web.uploads import bind_scene_uploads, save_uploads
@@ -86,12 +87,7 @@ def approve(task_id):
             stored.scenes or [{}] * len((task.result or {}).get("storyboard", [])),
         )
     ]
-    fields = {
-        k: v
-        for k, v in stored.to_dict().items()
-        if k in CreateRequest.client_fields() and k not in ("script", "scenes", "review")
-    }
-    approved = CreateRequest.parse({**fields, "scenes": scenes, "review": False}, settings())
+    approved = with_scenes(stored, scenes, ("script", "scenes", "review"), review=False)
     uploads = {name: getattr(stored, name) for name in CreateRequest.upload_fields()}
     approved = bind_scene_uploads(approved.model_copy(update=uploads), {})
     if not tasks().approve(task.id, approved):
